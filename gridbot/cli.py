@@ -1,0 +1,26 @@
+"""The `gridbot` command: one Typer app; each layer contributes its sub-commands."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="gridbot",
+    help="gridbot: WeChat grid-group chatbot for grid-based social governance.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _register() -> None:
+    """Attach the layers' command groups (imported lazily so `gridbot --help` stays fast)."""
+    from gridbot import cli_db, cli_nlp
+
+    cli_db.register(app)
+    cli_nlp.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    _register()
+    app()
