@@ -1,0 +1,35 @@
+"""Typed SQLAlchemy 2.0 entities of the domain."""
+
+from models.entities.base import Base, UTCDateTime, utcnow
+from models.entities.message import Message, Outbox
+from models.entities.region import (
+    ChatGroup,
+    Grid,
+    MemberEvent,
+    MemberSnapshot,
+    Person,
+    Region,
+    RoleAssignment,
+)
+from models.entities.ticket import Rating, ReminderLog, Ticket, TicketDeadline, TicketEvent, TicketReporter
+
+__all__ = [
+    "Base",
+    "ChatGroup",
+    "Grid",
+    "MemberEvent",
+    "MemberSnapshot",
+    "Message",
+    "Outbox",
+    "Person",
+    "Rating",
+    "Region",
+    "ReminderLog",
+    "RoleAssignment",
+    "Ticket",
+    "TicketDeadline",
+    "TicketEvent",
+    "TicketReporter",
+    "UTCDateTime",
+    "utcnow",
+]

@@ -1,0 +1,155 @@
+"""Tickets, their reporters, audit trail, SLA deadlines, reminders and ratings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.entities.base import Base, str_enum, utcnow
+from models.enums import DeadlineKind, Priority, RatingScore, TicketKind, TicketStatus
+
+
+class Ticket(Base):
+    """An incident or request; its id is the short number residents type (`#42`)."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_grid_status", "grid_id", "status"),
+        Index("ix_tickets_assignee_status", "assignee_id", "status"),
+        Index("ix_tickets_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[TicketKind] = mapped_column(str_enum(TicketKind))
+    category: Mapped[str] = mapped_column(String(32))
+    priority: Mapped[Priority] = mapped_column(str_enum(Priority), default=Priority.NORMAL)
+    status: Mapped[TicketStatus] = mapped_column(str_enum(TicketStatus), default=TicketStatus.NEW)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"))
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    source_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", use_alter=True))
+    text: Mapped[str] = mapped_column(Text, default="")
+    text_masked: Mapped[str] = mapped_column(Text, default="")
+    needs_review: Mapped[bool] = mapped_column(default=False)
+    confidence: Mapped[float | None]
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    cycle: Mapped[int] = mapped_column(default=0)  # bumped by each 重办 (reopen)
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[datetime | None]
+    first_response_at: Mapped[datetime | None]
+    feedback_at: Mapped[datetime | None]
+    suspended_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    rejected_at: Mapped[datetime | None]
+    reopened_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    reporters: Mapped[list[TicketReporter]] = relationship(
+        back_populates="ticket", cascade="all, delete-orphan", order_by="TicketReporter.id"
+    )
+    deadlines: Mapped[list[TicketDeadline]] = relationship(
+        back_populates="ticket", cascade="all, delete-orphan", order_by="TicketDeadline.id"
+    )
+
+    @property
+    def number(self) -> str:
+        """The display number, e.g. `#42`."""
+        return f"#{self.id}"
+
+
+class TicketReporter(Base):
+    """A resident who reported this ticket (several after duplicates are merged)."""
+
+    __tablename__ = "ticket_reporters"
+    __table_args__ = (UniqueConstraint("ticket_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", use_alter=True))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="reporters")
+
+
+class TicketEvent(Base):
+    """Append-only audit trail: who did what to a ticket, when, from which status to which."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (Index("ix_ticket_events_ticket_at", "ticket_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    from_status: Mapped[TicketStatus | None] = mapped_column(str_enum(TicketStatus))
+    to_status: Mapped[TicketStatus | None] = mapped_column(str_enum(TicketStatus))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class TicketDeadline(Base):
+    """One SLA clock of a ticket in one cycle; the sweeper fires its levels at their times."""
+
+    __tablename__ = "ticket_deadlines"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "kind", "cycle"),
+        Index("ix_ticket_deadlines_next_fire", "next_fire_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    kind: Mapped[DeadlineKind] = mapped_column(str_enum(DeadlineKind))
+    cycle: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    warn_at: Mapped[datetime]
+    escalate1_at: Mapped[datetime]  # due + 50 % of the allowance
+    escalate2_at: Mapped[datetime]  # due + 100 % of the allowance
+    met_at: Mapped[datetime | None]
+    breached_at: Mapped[datetime | None]
+    paused_at: Mapped[datetime | None]
+    fired_level: Mapped[int] = mapped_column(default=0)
+    next_fire_at: Mapped[datetime | None]
+
+    ticket: Mapped[Ticket] = relationship(back_populates="deadlines")
+
+
+class ReminderLog(Base):
+    """Proof that a reminder or escalation level fired: UNIQUE so nothing fires twice."""
+
+    __tablename__ = "reminder_log"
+    __table_args__ = (UniqueConstraint("ticket_id", "deadline_kind", "cycle", "level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    deadline_kind: Mapped[DeadlineKind] = mapped_column(str_enum(DeadlineKind))
+    cycle: Mapped[int] = mapped_column(default=0)
+    level: Mapped[int]
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    fired_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Rating(Base):
+    """A resident's verdict on a resolved ticket, once per cycle."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (UniqueConstraint("ticket_id", "cycle"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    cycle: Mapped[int] = mapped_column(default=0)
+    score: Mapped[RatingScore] = mapped_column(str_enum(RatingScore))
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,103 @@
+"""Typed, nested, cached settings read from GRIDBOT_* variables and an optional .env file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DBSettings(BaseModel):
+    """Where tickets live: a SQLite file by default, PostgreSQL via a psycopg URL."""
+
+    url: str = "sqlite:///gridbot.db"
+    echo: bool = False
+    pool_size: int = 5
+
+
+class RedisSettings(BaseModel):
+    """Optional Redis: sweeper lock, inbound de-dup fast path, shared outbound rate limiter."""
+
+    url: str | None = None
+    key_prefix: str = "gridbot:"
+
+
+class WechatySettings(BaseModel):
+    """Puppet-service connection for the real WeChat transport."""
+
+    endpoint: str | None = None
+    token: SecretStr | None = None
+    bot_name: str = "网格助手"
+    plugin_port: int = 5000
+    login_timeout_s: float = 30.0
+    silence_alert_minutes: int = 120
+
+
+class NLPSettings(BaseModel):
+    """Classifier selection and thresholds."""
+
+    backend: str = "fast"
+    model_dir: Path | None = None
+    taxonomy_file: Path | None = None
+    review_threshold: float = 0.6
+    duplicate_merge_threshold: float = 0.72
+    duplicate_suggest_threshold: float = 0.45
+    duplicate_window_hours: int = 72
+
+
+class APISettings(BaseModel):
+    """Administrators' HTTP API."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    cors_origins: list[str] = Field(default_factory=list)
+    jwt_secret: SecretStr | None = None
+    rate_limit_per_minute: int = 600
+
+
+class SLASettings(BaseModel):
+    """SLA policy file and sweeper cadence."""
+
+    policy_file: Path | None = None
+    timezone: str = "Asia/Shanghai"
+    sweep_interval_s: float = 30.0
+    sweep_batch_size: int = 500
+
+
+class OutboxSettings(BaseModel):
+    """Outbound pacing: protects the WeChat account from throttling and bans."""
+
+    min_interval_s: float = 1.0
+    merge_window_s: float = 3.0
+    daily_budget: int = 3000
+    max_attempts: int = 8
+    backoff_base_s: float = 5.0
+
+
+class Settings(BaseSettings):
+    """All settings; nested groups map to GRIDBOT_<GROUP>__<FIELD> variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GRIDBOT_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    db: DBSettings = Field(default_factory=DBSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    wechaty: WechatySettings = Field(default_factory=WechatySettings)
+    nlp: NLPSettings = Field(default_factory=NLPSettings)
+    api: APISettings = Field(default_factory=APISettings)
+    sla: SLASettings = Field(default_factory=SLASettings)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    log_level: str = "INFO"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (tests call `get_settings.cache_clear()`)."""
+    return Settings()
