@@ -25,6 +25,7 @@ class Ticket(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[TicketKind] = mapped_column(str_enum(TicketKind))
     category: Mapped[str] = mapped_column(String(32))
+    category_label: Mapped[str] = mapped_column(String(32), default="")  # as shown when filed
     priority: Mapped[Priority] = mapped_column(str_enum(Priority), default=Priority.NORMAL)
     status: Mapped[TicketStatus] = mapped_column(str_enum(TicketStatus), default=TicketStatus.NEW)
     grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"))

@@ -146,6 +146,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("category", sa.String(length=32), nullable=False),
+        sa.Column("category_label", sa.String(length=32), nullable=False),
         sa.Column(
             "priority",
             sa.Enum("urgent", "normal", name="priority", native_enum=False, length=32),
