@@ -1,0 +1,61 @@
+"""What the conversation layer sees of a chat platform: plain frozen values, no transport objects."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from models.enums import MemberEventKind, MessageType
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """One room message as the adapter saw it; `text` has the bot's @-mention stripped."""
+
+    platform_id: str
+    room_id: str
+    sender_id: str
+    sender_name: str
+    text: str
+    sent_at: datetime
+    msg_type: MessageType = MessageType.TEXT
+    room_topic: str = ""
+    mentions: tuple[str, ...] = ()  # platform ids of the contacts @-mentioned
+    mentions_bot: bool = False
+    quoted_platform_id: str | None = None
+    quoted_text: str | None = None
+    attachment_path: str | None = None
+
+
+@dataclass(frozen=True)
+class MemberChange:
+    """People joined or left a room."""
+
+    room_id: str
+    kind: MemberEventKind
+    members: tuple[tuple[str, str], ...]  # (platform id, display name)
+    at: datetime
+    member_count: int | None = None
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A message to deliver: to a room (with @-mentions) or, when room_id is None, to one contact."""
+
+    text: str
+    room_id: str | None = None
+    mention_ids: tuple[str, ...] = field(default_factory=tuple)
+    to_contact_id: str | None = None
+
+
+class Sender(Protocol):
+    """Delivers one outgoing message; returns the platform's message id when it tells one."""
+
+    async def send(self, message: OutgoingMessage) -> str | None: ...
+
+
+def mention_ids(ids: Sequence[str]) -> tuple[str, ...]:
+    """Normalise a mention list: no blanks, no repeats, order kept."""
+    return tuple(dict.fromkeys(i for i in ids if i))
