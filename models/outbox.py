@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from models.db import is_postgres
 from models.entities import Outbox
-from models.enums import OutboxKind
+from models.enums import OutboxKind, OutboxStatus
+
+_MAX_BACKOFF = timedelta(hours=1)
 
 
 def enqueue(
@@ -44,3 +48,108 @@ def enqueue(
     session.add(row)
     session.flush()
     return row
+
+
+# ---- delivery: the sender loop claims rows, sends them paced, and marks the outcome ------------
+#
+# Delivery is at-least-once at exactly one point: a row claimed (SENDING) by a process that dies
+# after the platform accepted the message but before mark_sent committed. release_stale() puts such
+# rows back to PENDING and another sender sends them again. Everywhere else a row is sent once.
+# A SENDING row's next_attempt_at holds its claim time (the entity has no claimed_at column).
+
+
+def claim_due(session: Session, now: datetime, limit: int, worker_id: str) -> list[Outbox]:
+    """Claim up to `limit` due PENDING rows, oldest first, as SENDING by `worker_id`."""
+    stmt = (
+        select(Outbox)
+        .where(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now)
+        .order_by(Outbox.next_attempt_at, Outbox.id)
+        .limit(limit)
+    )
+    if is_postgres(session):
+        # concurrent senders take disjoint rows instead of queueing on each other's locks
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = list(session.scalars(stmt))
+    for row in rows:
+        row.status = OutboxStatus.SENDING
+        row.claimed_by = worker_id
+        row.attempts += 1
+        row.next_attempt_at = now
+    session.flush()
+    return rows
+
+
+def mark_sent(session: Session, row_id: int, now: datetime, platform_message_id: str | None) -> bool:
+    """Record a successful send; False if the row was already SENT or DEAD."""
+    result = session.execute(
+        update(Outbox)
+        .where(Outbox.id == row_id, Outbox.status.in_((OutboxStatus.SENDING, OutboxStatus.PENDING)))
+        .values(status=OutboxStatus.SENT, sent_at=now, platform_message_id=platform_message_id)
+        .execution_options(synchronize_session="fetch")
+    )
+    return _rowcount(result) == 1
+
+
+def mark_failed(
+    session: Session,
+    row_id: int,
+    now: datetime,
+    error: str,
+    backoff_base_s: float,
+    max_attempts: int,
+    *,
+    rng: random.Random | None = None,
+) -> OutboxStatus | None:
+    """Record a failed send: retry later with exponential backoff and jitter, DEAD after max attempts."""
+    row = session.get(Outbox, row_id)
+    if row is None or row.status in (OutboxStatus.SENT, OutboxStatus.DEAD):
+        return None
+    row.last_error = error[:200]
+    row.claimed_by = None
+    if row.attempts >= max_attempts:
+        row.status = OutboxStatus.DEAD
+    else:
+        # "equal jitter": at least half the exponential delay, so retries from many rows spread out
+        delay = min(timedelta(seconds=backoff_base_s * 2 ** max(row.attempts - 1, 0)), _MAX_BACKOFF)
+        row.status = OutboxStatus.PENDING
+        row.next_attempt_at = now + delay / 2 + delay / 2 * (rng or random).random()
+    session.flush()
+    return row.status
+
+
+def release_stale(session: Session, now: datetime, older_than_s: float) -> int:
+    """Put SENDING rows claimed longer than `older_than_s` ago back to PENDING (their sender died)."""
+    result = session.execute(
+        update(Outbox)
+        .where(
+            Outbox.status == OutboxStatus.SENDING,
+            Outbox.next_attempt_at <= now - timedelta(seconds=older_than_s),
+        )
+        .values(status=OutboxStatus.PENDING, claimed_by=None, next_attempt_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    return _rowcount(result)
+
+
+def pending_count(session: Session) -> int:
+    """Rows not yet delivered: PENDING or SENDING."""
+    stmt = select(func.count()).where(Outbox.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
+    return int(session.scalar(stmt) or 0)
+
+
+def lag(session: Session, now: datetime) -> timedelta:
+    """Age of the oldest undelivered row (zero when the outbox is drained)."""
+    oldest = session.scalar(
+        select(func.min(Outbox.created_at)).where(
+            Outbox.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING))
+        )
+    )
+    if oldest is None:
+        return timedelta()
+    if oldest.tzinfo is None:  # an aggregate bypasses the column type on SQLite
+        oldest = oldest.replace(tzinfo=now.tzinfo)
+    return max(now - oldest, timedelta())
+
+
+def _rowcount(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
