@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from models.calendar import WorkCalendar, expand_dates
 from models.enums import DeadlineKind, Priority, TicketKind
@@ -149,12 +149,20 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _check_date(text: str) -> str:
+    _date_range(text)
+    return text
+
+
+_DateText = Annotated[str, AfterValidator(_check_date)]  # a date or a "first..last" range
+
+
 class _CalendarFile(_Strict):
     timezone: str | None = None
     working_hours: list[str] = Field(default_factory=lambda: ["09:00-12:00", "13:30-18:00"])
     weekend: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = ["sat", "sun"]
-    holidays: list[date | str] = Field(default_factory=list)
-    workdays: list[date | str] = Field(default_factory=list)
+    holidays: list[_DateText] = Field(default_factory=list)
+    workdays: list[_DateText] = Field(default_factory=list)
 
     @field_validator("working_hours")
     @classmethod
@@ -163,14 +171,6 @@ class _CalendarFile(_Strict):
             m = _HOURS.match(item)
             if not m or int(m[1]) > 23 or int(m[3]) > 24 or int(m[2]) > 59 or int(m[4]) > 59:
                 raise ValueError(f"bad working period {item!r}: use 'HH:MM-HH:MM'")
-        return v
-
-    @field_validator("holidays", "workdays")
-    @classmethod
-    def _dates(cls, v: list[date | str]) -> list[date | str]:
-        for item in v:
-            if isinstance(item, str):
-                _date_range(item)
         return v
 
 
@@ -225,6 +225,15 @@ def _date_range(text: str) -> tuple[date, date]:
 # ---- loading ------------------------------------------------------------------------------------
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML, with dates left as strings so a bad date becomes a line-numbered error here."""
+
+    yaml_implicit_resolvers = {
+        first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
 def load_policy(path: Path | None = None, *, timezone: str = "Asia/Shanghai") -> SLAPolicy:
     """Load and validate a policy file (the bundled default when `path` is None)."""
     path = path or DEFAULT_POLICY_FILE
@@ -234,8 +243,8 @@ def load_policy(path: Path | None = None, *, timezone: str = "Asia/Shanghai") ->
     except OSError as exc:
         raise SLAPolicyError(source, None, f"cannot read the file: {exc.strerror}") from None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 (_Loader is a SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -277,8 +286,8 @@ def _build(f: _PolicyFile, source: str, root: yaml.Node | None, default_tz: str)
             tz=tz,
             periods=tuple(periods),
             weekend=frozenset(_WEEKDAYS[d] for d in f.calendar.weekend),
-            holidays=expand_dates(_date_item(d) for d in f.calendar.holidays),
-            workdays=expand_dates(_date_item(d) for d in f.calendar.workdays),
+            holidays=expand_dates(_date_range(d) for d in f.calendar.holidays),
+            workdays=expand_dates(_date_range(d) for d in f.calendar.workdays),
         )
     except ValueError as exc:
         raise fail(("calendar", "working_hours"), str(exc)) from None
@@ -333,10 +342,6 @@ def _spec(text: str, day_length: timedelta) -> DeadlineSpec:
         return DeadlineSpec(day_length * n, Basis.WORKING)
     base = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1)}[unit.lstrip("w")]
     return DeadlineSpec(base * n, Basis.WORKING if unit.startswith("w") else Basis.CALENDAR)
-
-
-def _date_item(item: date | str) -> date | tuple[date, date]:
-    return _date_range(item) if isinstance(item, str) else item
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...] | list[Any]) -> int | None:
