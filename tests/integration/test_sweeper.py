@@ -1,0 +1,292 @@
+"""Deadline sweeper: ladder recipients and times, digests, suspension, restarts (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import redis
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import deadlines, sweeper
+from models.coordination import LocalCoordinator, RedisCoordinator
+from models.entities import Outbox, ReminderLog, Ticket, TicketDeadline
+from models.enums import DeadlineKind, OutboxKind, Priority, TicketKind, TicketStatus
+from models.outbox import claim_due
+from models.sla import load_policy
+from tests.conftest import World, build_world
+
+pytestmark = pytest.mark.integration
+POLICY = load_policy()
+T0 = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)  # Tuesday 09:00 in Shanghai
+M = timedelta(minutes=1)
+
+
+def open_tickets(
+    sf: sessionmaker[Session],
+    grid: int,
+    n: int = 1,
+    *,
+    assignee: int | None = None,
+    priority: Priority = Priority.URGENT,
+    at: datetime = T0,
+) -> list[int]:
+    """Insert tickets directly and start their clocks (as the lifecycle's open_ticket does)."""
+    ids = []
+    with sf.begin() as s:
+        for _ in range(n):
+            t = Ticket(
+                kind=TicketKind.INCIDENT,
+                category="property",
+                priority=priority,
+                grid_id=grid,
+                assignee_id=assignee,
+            )
+            s.add(t)
+            s.flush()
+            deadlines.start_clocks(s, t, at, POLICY)
+            ids.append(t.id)
+    return ids
+
+
+def run(sf: sessionmaker[Session], now: datetime, **kw: Any) -> sweeper.SweepResult:
+    return sweeper.sweep(sf, POLICY, now, kw.pop("coordinator", LocalCoordinator()), **kw)
+
+
+def outbox(sf: sessionmaker[Session]) -> list[Outbox]:
+    with sf() as s:
+        return list(s.scalars(select(Outbox).order_by(Outbox.id)))
+
+
+def count_logs(sf: sessionmaker[Session]) -> int:
+    with sf() as s:
+        return int(s.scalar(select(func.count()).select_from(ReminderLog)) or 0)
+
+
+def test_ladder_reaches_the_right_people_at_the_right_times(
+    session_factory: sessionmaker[Session], world: World
+) -> None:
+    (tid,) = open_tickets(session_factory, world.grid, assignee=world.worker)
+    # urgent first response: 10 min → warn +8, due +10, +50 % at +15, +100 % at +20
+    assert run(session_factory, T0 + 7 * M).fired == 0
+    expected = [(8, "wx-wang", OutboxKind.REMINDER), (10, "wx-chen", OutboxKind.ESCALATION)]
+    expected += [(15, "wx-sun", OutboxKind.ESCALATION), (20, "wx-zhao", OutboxKind.ESCALATION)]
+    for level, (minutes, who, kind) in enumerate(expected, start=1):
+        res = run(session_factory, T0 + minutes * M)
+        assert (res.fired, res.digests) == (1, 1)
+        row = outbox(session_factory)[-1]
+        assert row.mention_ids == [who] and row.room_id == world.room and row.kind is kind
+        assert f"#{tid} 物业服务 首次响应" in row.text
+        with session_factory() as s:
+            assert s.get_one(Ticket, tid).escalation_level == level
+    assert "【工单提醒】您有1张工单即将超时" in outbox(session_factory)[0].text
+    assert "超时10分钟（街道督办）" in outbox(session_factory)[-1].text
+    with session_factory() as s:
+        d = s.scalars(select(TicketDeadline).where(TicketDeadline.kind == DeadlineKind.FIRST_RESPONSE)).one()
+        assert d.breached_at == T0 + 10 * M and d.fired_level == 4 and d.next_fire_at is None
+        assert s.get_one(Ticket, tid).version == 1  # the sweeper never makes a user's edit stale
+
+
+def test_one_digest_per_person_per_sweep_across_batches(
+    session_factory: sessionmaker[Session], world: World
+) -> None:
+    ids = open_tickets(session_factory, world.grid, 3, assignee=world.worker, priority=Priority.NORMAL)
+    res = run(session_factory, T0 + 50 * M, batch_size=2)  # first response warns at 48 working minutes
+    assert (res.examined, res.fired, res.digests, res.batches) == (3, 3, 1, 2)
+    (row,) = outbox(session_factory)
+    assert row.mention_ids == ["wx-wang"] and row.text.startswith("【工单提醒】您有3张工单即将超时：")
+    assert all(f"#{i} 物业服务 首次响应 剩余10分钟" in row.text for i in ids)
+
+
+def test_a_digest_the_sender_already_took_is_not_rewritten(
+    session_factory: sessionmaker[Session], world: World
+) -> None:
+    open_tickets(session_factory, world.grid, 3, assignee=world.worker, priority=Priority.NORMAL)
+
+    def sender_claims(_batch: int) -> None:
+        with session_factory.begin() as s:
+            assert len(claim_due(s, T0 + 50 * M, 10, "sender-1")) == 1
+
+    res = run(session_factory, T0 + 50 * M, batch_size=2, after_batch=sender_claims)
+    first, second = outbox(session_factory)
+    assert res.digests == 2 and first.text.count("#") == 2 and second.text.count("#") == 1
+
+
+def test_unassigned_goes_to_the_grid_workers_and_roomless_grid_gets_direct_messages(
+    session_factory: sessionmaker[Session], world: World
+) -> None:
+    open_tickets(session_factory, world.grid)
+    open_tickets(session_factory, world.grid2, assignee=world.worker)  # grid2 has no bound room
+    assert run(session_factory, T0 + 8 * M).digests == 3  # 小王 (both tickets), 李四, 周兼职
+    rows = {tuple(r.mention_ids) or r.recipient_platform_id: r for r in outbox(session_factory)}
+    assert set(rows) == {"wx-wang", ("wx-li",), ("wx-zhou",)}
+    wang = rows["wx-wang"]  # tickets in two grids: one direct message, no cross-group leak
+    assert wang.room_id is None and wang.text.count("#") == 2
+
+
+def test_met_and_closed_deadlines_never_fire(session_factory: sessionmaker[Session], world: World) -> None:
+    met, closed = open_tickets(session_factory, world.grid, 2, assignee=world.worker)
+    with session_factory.begin() as s:
+        deadlines.meet(s, s.get_one(Ticket, met), DeadlineKind.FIRST_RESPONSE, T0 + M)
+        t = s.get_one(Ticket, closed)
+        t.status = TicketStatus.CLOSED
+    res = run(session_factory, T0 + 30 * M)
+    assert res.fired == 0 and count_logs(session_factory) == 0
+
+
+def test_suspension_pauses_the_clock(session_factory: sessionmaker[Session], world: World) -> None:
+    (tid,) = open_tickets(session_factory, world.grid, assignee=world.worker)
+    with session_factory.begin() as s:
+        deadlines.pause(s, s.get_one(Ticket, tid), T0 + 5 * M)
+    assert run(session_factory, T0 + 3 * 60 * M).fired == 0  # far past every level: nothing fires
+    with session_factory.begin() as s:
+        deadlines.resume(s, s.get_one(Ticket, tid), T0 + 35 * M, POLICY)
+        fr = s.scalars(select(TicketDeadline).where(TicketDeadline.kind == DeadlineKind.FIRST_RESPONSE)).one()
+        assert fr.due_at == T0 + 40 * M and fr.warn_at == T0 + 38 * M  # moved by the 30 paused minutes
+        assert fr.next_fire_at == fr.warn_at and fr.paused_at is None
+    assert run(session_factory, T0 + 37 * M).fired == 0
+    assert run(session_factory, T0 + 38 * M).fired == 1
+
+
+def test_suspension_over_lunch_shifts_working_deadlines_by_working_time(
+    session_factory: sessionmaker[Session], world: World
+) -> None:
+    (tid,) = open_tickets(session_factory, world.grid, assignee=world.worker, priority=Priority.NORMAL)
+    with session_factory.begin() as s:
+        t = s.get_one(Ticket, tid)
+        deadlines.pause(s, t, T0 + 2 * 60 * M)  # 11:00 local
+        deadlines.resume(s, t, T0 + 5 * 60 * M, POLICY)  # 14:00 local: 1.5 working hours paused
+        fb = s.scalars(select(TicketDeadline).where(TicketDeadline.kind == DeadlineKind.FEEDBACK)).one()
+        assert fb.due_at == T0 + timedelta(days=1, hours=1, minutes=30)  # Wednesday 10:30, not 09:00
+
+
+def test_restart_after_a_committed_batch_fires_the_rest_once(
+    session_factory: sessionmaker[Session], world: World
+) -> None:
+    open_tickets(session_factory, world.grid, 5, assignee=world.worker)  # 10 deadlines, 4 levels each
+
+    def crash(batch: int) -> None:
+        raise RuntimeError("process killed")
+
+    with pytest.raises(RuntimeError):
+        run(session_factory, T0 + 9 * 60 * M, batch_size=2, after_batch=crash)
+    assert count_logs(session_factory) == 8  # the first batch committed
+    first_rows = len(outbox(session_factory))
+    res = run(session_factory, T0 + 9 * 60 * M, batch_size=2)
+    assert res.fired == 32 and count_logs(session_factory) == 40
+    assert len(outbox(session_factory)) == first_rows + 4
+    assert run(session_factory, T0 + 9 * 60 * M).fired == 0
+
+
+def test_crash_inside_a_batch_rolls_it_back_and_refires(
+    session_factory: sessionmaker[Session], world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_tickets(session_factory, world.grid, 5, assignee=world.worker)
+    real, calls = sweeper._insert_logs, []
+
+    def flaky(*a: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("connection lost")
+        return real(*a)
+
+    monkeypatch.setattr(sweeper, "_insert_logs", flaky)
+    with pytest.raises(RuntimeError):
+        run(session_factory, T0 + 9 * 60 * M, batch_size=2)
+    assert count_logs(session_factory) == 8
+    monkeypatch.setattr(sweeper, "_insert_logs", real)
+    assert run(session_factory, T0 + 9 * 60 * M, batch_size=2).fired == 32
+    assert count_logs(session_factory) == 40
+
+
+def test_a_held_lock_skips_the_sweep(session_factory: sessionmaker[Session], world: World) -> None:
+    open_tickets(session_factory, world.grid, assignee=world.worker)
+    coord = LocalCoordinator()
+    with coord.lock(sweeper.LOCK_NAME, 60) as held:
+        assert held.acquired
+        assert run(session_factory, T0 + 9 * M, coordinator=coord).skipped
+    assert run(session_factory, T0 + 9 * M, coordinator=coord).fired == 1
+
+
+# ---- several instances, PostgreSQL + Redis -------------------------------------------------------
+
+ALL_DUE = T0 + 9 * 60 * M  # every level of every urgent deadline has passed
+N = 40  # tickets: 2 deadlines × 4 levels each = 320 levels
+
+
+def _race(sf: sessionmaker[Session], coordinators: list[Any]) -> list[sweeper.SweepResult]:
+    """Start one sweeper per coordinator at the same instant, each in its own thread and sessions."""
+    barrier = threading.Barrier(len(coordinators))
+
+    def one(coord: Any) -> sweeper.SweepResult:
+        barrier.wait()
+        return sweeper.sweep(sf, POLICY, ALL_DUE, coord, batch_size=7)
+
+    with ThreadPoolExecutor(len(coordinators)) as pool:
+        return list(pool.map(one, coordinators))
+
+
+def test_two_sweepers_sharing_redis_fire_each_level_once(
+    pg_session_factory: sessionmaker[Session], redis_url: str
+) -> None:
+    with pg_session_factory.begin() as s:
+        w = build_world(s)
+    open_tickets(pg_session_factory, w.grid, N, assignee=w.worker)
+    coords = [RedisCoordinator(redis_url), RedisCoordinator(redis_url)]
+    results = _race(pg_session_factory, coords)
+    assert sum(r.fired for r in results) == count_logs(pg_session_factory) == N * 8
+    # one digest per person: 小王, 陈网格长, 孙主任, 赵科长
+    assert sorted(tuple(r.mention_ids) for r in outbox(pg_session_factory)) == [
+        ("wx-chen",),
+        ("wx-sun",),
+        ("wx-wang",),
+        ("wx-zhao",),
+    ]
+
+
+def test_two_sweepers_without_a_shared_lock_still_fire_each_level_once(
+    pg_session_factory: sessionmaker[Session],
+) -> None:
+    """As if the lock were lost: SKIP LOCKED and the UNIQUE reminder log keep it exactly-once."""
+    with pg_session_factory.begin() as s:
+        w = build_world(s)
+    open_tickets(pg_session_factory, w.grid, N, assignee=w.worker)
+    results = _race(pg_session_factory, [LocalCoordinator(), LocalCoordinator()])
+    assert sum(r.fired for r in results) == count_logs(pg_session_factory) == N * 8
+    assert sum(r.examined for r in results) == N * 2  # no deadline row was read by both
+    assert 4 <= len(outbox(pg_session_factory)) == sum(r.digests for r in results) <= 8
+
+
+def test_redis_flushed_mid_run_loses_nothing_and_fires_nothing_twice(
+    pg_session_factory: sessionmaker[Session], redis_url: str
+) -> None:
+    with pg_session_factory.begin() as s:
+        w = build_world(s)
+    open_tickets(pg_session_factory, w.grid, N, assignee=w.worker)
+    client = redis.Redis.from_url(redis_url)
+    second: list[sweeper.SweepResult] = []
+
+    def flush_and_start_another(batch: int) -> None:
+        if batch == 1:
+            client.flushdb()  # the first sweeper's lock is gone: a second instance gets in
+            second.append(sweeper.sweep(pg_session_factory, POLICY, ALL_DUE, RedisCoordinator(redis_url), 7))
+
+    first = sweeper.sweep(
+        pg_session_factory,
+        POLICY,
+        ALL_DUE,
+        RedisCoordinator(redis_url),
+        7,
+        after_batch=flush_and_start_another,
+    )
+    assert not second[0].skipped and second[0].fired > 0
+    assert first.fired + second[0].fired == count_logs(pg_session_factory) == N * 8
+    rows = len(outbox(pg_session_factory))
+    client.flushdb()  # and between sweeps: nothing is re-fired or re-sent
+    assert sweeper.sweep(pg_session_factory, POLICY, ALL_DUE, RedisCoordinator(redis_url)).fired == 0
+    assert len(outbox(pg_session_factory)) == rows
+    client.close()
