@@ -1,0 +1,111 @@
+"""Outbox delivery: claim, send, fail with backoff, die, release stale claims; a paced sender loop."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import redis
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import outbox as ob
+from models.coordination import RedisCoordinator
+from models.entities import Outbox
+from models.enums import OutboxKind, OutboxStatus
+
+pytestmark = pytest.mark.integration
+T0 = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)
+S = timedelta(seconds=1)
+
+
+def queue(sf: sessionmaker[Session], n: int, at: datetime = T0) -> list[int]:
+    with sf.begin() as s:
+        return [
+            ob.enqueue(
+                s, dedupe_key=f"k{i}", kind=OutboxKind.REPLY, text="好的", now=at + i * S, room_id="r"
+            ).id
+            for i in range(n)
+        ]
+
+
+def test_claim_takes_due_rows_oldest_first_once(session_factory: sessionmaker[Session]) -> None:
+    ids = queue(session_factory, 3)
+    with session_factory.begin() as s:
+        assert [r.id for r in ob.claim_due(s, T0 + S, 10, "w1")] == ids[:2]  # the third is not due yet
+    with session_factory.begin() as s:
+        rows = ob.claim_due(s, T0 + 5 * S, 10, "w2")
+        assert [r.id for r in rows] == ids[2:]
+        assert rows[0].status is OutboxStatus.SENDING and rows[0].claimed_by == "w2" and rows[0].attempts == 1
+        assert ob.pending_count(s) == 3 and ob.lag(s, T0 + 5 * S) == 5 * S
+
+
+def test_sent_rows_leave_the_queue(session_factory: sessionmaker[Session]) -> None:
+    (rid,) = queue(session_factory, 1)
+    with session_factory.begin() as s:
+        ob.claim_due(s, T0, 10, "w1")
+        assert ob.mark_sent(s, rid, T0 + S, "wx-msg-1")
+        assert not ob.mark_sent(s, rid, T0 + S, "wx-msg-1")
+    with session_factory() as s:
+        row = s.get_one(Outbox, rid)
+        assert (row.status, row.platform_message_id, row.sent_at) == (OutboxStatus.SENT, "wx-msg-1", T0 + S)
+        assert ob.pending_count(s) == 0 and ob.lag(s, T0) == timedelta()
+
+
+def test_failures_back_off_exponentially_then_die(session_factory: sessionmaker[Session]) -> None:
+    (rid,) = queue(session_factory, 1)
+    now, delays = T0, []
+    for _ in range(3):
+        with session_factory.begin() as s:
+            (row,) = ob.claim_due(s, now, 10, "w1")
+            status = ob.mark_failed(s, rid, now, "timeout", 10.0, 4, rng=random.Random(7))
+            assert status is OutboxStatus.PENDING
+            delays.append(s.get_one(Outbox, rid).next_attempt_at - now)
+            now = s.get_one(Outbox, rid).next_attempt_at
+    for n, d in enumerate(delays):  # base·2ⁿ, jittered into [half, full]
+        assert 5 * 2**n <= d.total_seconds() <= 10 * 2**n
+    with session_factory.begin() as s:
+        ob.claim_due(s, now, 10, "w1")
+        assert ob.mark_failed(s, rid, now, "timeout", 10.0, 4) is OutboxStatus.DEAD
+        assert ob.claim_due(s, now + timedelta(days=1), 10, "w1") == []
+
+
+def test_release_stale_returns_dead_senders_rows(session_factory: sessionmaker[Session]) -> None:
+    a, b = queue(session_factory, 2)
+    with session_factory.begin() as s:
+        ob.claim_due(s, T0, 1, "crashed")
+        ob.claim_due(s, T0 + 50 * S, 1, "alive")
+    with session_factory.begin() as s:
+        assert ob.release_stale(s, T0 + 60 * S, older_than_s=30) == 1
+    with session_factory() as s:
+        assert s.get_one(Outbox, a).status is OutboxStatus.PENDING
+        assert s.get_one(Outbox, b).status is OutboxStatus.SENDING
+
+
+def test_concurrent_claims_take_disjoint_rows(pg_session_factory: sessionmaker[Session]) -> None:
+    queue(pg_session_factory, 4)
+    with pg_session_factory.begin() as s1, pg_session_factory.begin() as s2:
+        first = {r.id for r in ob.claim_due(s1, T0 + 10 * S, 2, "w1")}
+        second = {r.id for r in ob.claim_due(s2, T0 + 10 * S, 10, "w2")}  # skips w1's locked rows
+        assert len(first) == 2 and len(second) == 2 and not first & second
+
+
+def test_sender_loop_survives_a_redis_flush(
+    pg_session_factory: sessionmaker[Session], redis_url: str
+) -> None:
+    """Pacing state lives in Redis, delivery state in the database: a flush only resets pacing."""
+    queue(pg_session_factory, 6)
+    coord, client = RedisCoordinator(redis_url), redis.Redis.from_url(redis_url)
+    sent: list[int] = []
+    for step in range(6):
+        if step == 3:
+            client.flushdb()
+        with pg_session_factory.begin() as s:
+            for row in ob.claim_due(s, T0 + 10 * S, 1, "sender"):
+                assert coord.acquire_send_slot("bot", row.room_id, 0.001) >= 0
+                sent.append(row.id)
+                ob.mark_sent(s, row.id, T0 + 10 * S, f"wx-{row.id}")
+    assert sorted(sent) == sorted(set(sent)) and len(sent) == 6
+    with pg_session_factory() as s:
+        assert ob.pending_count(s) == 0
+    client.close()
