@@ -1,0 +1,106 @@
+"""Sparse features for the fast classifier: character n-grams, jieba words and bigrams, and cue flags.
+
+Stored as plain data (a vocabulary list and an idf array), so a model directory needs no pickle.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from nlp import cues, segment, urgency
+from nlp.normalize import normalize
+
+_QUESTION_RE = re.compile(r"[?？吗]|怎么|如何|哪里|哪儿|在哪|什么时候|多久|能不能|可不可以|可以.{0,6}吗|请问|咨询|想问|问一下|是否")
+_DIGIT_RE = re.compile(r"\d+")
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """What the analyser emits; saved in the model manifest."""
+
+    char_min: int = 1
+    char_max: int = 4
+    words: bool = True
+    word_bigrams: bool = True
+    cue_flags: bool = True
+    max_chars: int = 2000
+    min_df: int = 2
+    max_features: int = 300_000
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON."""
+        return dict(self.__dict__)
+
+
+def analyse(text: str, config: FeatureConfig) -> list[str]:
+    """Feature strings of one message (already normalised), with repeats for term frequency."""
+    t = _DIGIT_RE.sub("0", text.lower()[: config.max_chars])
+    padded = f"<{t}>"
+    feats = [padded[i : i + n] for n in range(config.char_min, config.char_max + 1) for i in range(len(padded) - n + 1)]
+    if config.words and t:
+        ws = segment.cut(t)
+        feats.extend("w:" + w for w in ws)
+        if config.word_bigrams:
+            feats.extend(f"b:{a}|{b}" for a, b in zip(ws, ws[1:], strict=False))
+    if config.cue_flags:
+        feats.append(f"#len{min(int(math.log2(len(t) + 1)), 9)}")
+        if _QUESTION_RE.search(t):
+            feats.append("#question")
+        if cues.location(t):
+            feats.append("#place")
+        feats.extend(f"#urgent:{c.kind}" for c in urgency.active_cues(t))
+    return feats
+
+
+@dataclass
+class Vectorizer:
+    """Maps messages to L2-normalised sublinear TF-IDF rows over a fixed vocabulary."""
+
+    config: FeatureConfig
+    vocabulary: list[str] = field(default_factory=list)
+    idf: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+
+    def __post_init__(self) -> None:
+        self._index = {f: i for i, f in enumerate(self.vocabulary)}
+
+    def fit(self, texts: Sequence[str]) -> Vectorizer:
+        """Learn the vocabulary (document frequency ≥ min_df, most frequent first) and idf from texts."""
+        df: dict[str, int] = {}
+        for text in texts:
+            for f in set(analyse(normalize(text), self.config)):
+                df[f] = df.get(f, 0) + 1
+        kept = sorted((f for f, n in df.items() if n >= self.config.min_df), key=lambda f: (-df[f], f))
+        self.vocabulary = kept[: self.config.max_features]
+        n_docs = len(texts)
+        self.idf = np.array([math.log((1 + n_docs) / (1 + df[f])) + 1 for f in self.vocabulary], dtype=np.float32)
+        self.__post_init__()
+        return self
+
+    def transform_normalised(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Feature matrix of texts that are already normalised."""
+        index = self._index
+        indices: list[int] = []
+        indptr = [0]
+        for text in texts:
+            indices.extend(j for f in analyse(text, self.config) if (j := index.get(f)) is not None)
+            indptr.append(len(indices))
+        data = np.ones(len(indices), dtype=np.float32)
+        x = sp.csr_matrix((data, np.array(indices, dtype=np.int32), np.array(indptr, dtype=np.int64)), shape=(len(texts), len(self.vocabulary)))
+        x.sum_duplicates()
+        np.log(x.data, out=x.data)  # sublinear tf: 1 + log(tf)
+        x.data += 1.0
+        x = x.multiply(self.idf).tocsr()
+        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        return sp.csr_matrix(sp.diags(1.0 / norms) @ x, dtype=np.float32)
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Feature matrix of raw texts."""
+        return self.transform_normalised([normalize(t) for t in texts])

@@ -1,0 +1,93 @@
+"""Text normalisation for WeChat group messages: width, script, emoji, placeholders, mentions, quotes."""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from typing import Any
+
+MAX_LEN = 2000
+
+# WeChat renders a quoted reply as 「name：original」, a dashed rule, then the reply.
+_QUOTE_RE = re.compile(r"「[^「」]{0,2000}?[：:][^「」]{0,2000}」\s*(?:-\s*){3,}\s*", re.S)
+_QUOTE_TRAILING_RE = re.compile(r"\s*(?:-\s*){3,}\s*「[^「」]{0,2000}?[：:][^「」]{0,2000}」\s*$", re.S)
+_QUOTE_BARE_RE = re.compile(r"「[^「」]{1,40}[：:][^「」]{0,2000}」")
+# Placeholders for non-text messages and WeChat's own emoji codes: [图片] [语音] [强] [捂脸] [OK]
+_PLACEHOLDER_RE = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,4}\]|\[[\u4e00-\u9fff]{1,4}\]x\d+")
+# @-mentions end at WeChat's U+2005 separator, whitespace or the end of the message.
+_MENTION_RE = re.compile(r"(?:(?<=^)|(?<=[\s\u2005,，。!！?？:：]))@[^\s\u2005@]{1,24}(?:[\u2005\s]+|$)")
+_EMOJI_RE = re.compile(
+    "["
+    "\U0001f000-\U0001faff"  # pictographs, emoticons, transport, flags, supplemental symbols
+    "\U0001fc00-\U0001ffff"
+    "\u2600-\u27bf"  # misc symbols and dingbats
+    "\u2b00-\u2bff"  # stars, arrows
+    "\u2300-\u23ff"  # watch, hourglass, alarm clock
+    "\u3030\u303d\u3297\u3299"
+    "\ufe00-\ufe0f"  # variation selectors
+    "\U000e0000-\U000e007f"  # tag characters
+    "\u20e3"  # keycap
+    "]+"
+)
+_ZERO_WIDTH_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
+_SPACE_RE = re.compile(r"\s+")
+
+_converter: Any = None
+_lock = threading.Lock()
+
+
+def _opencc() -> Any:
+    global _converter
+    if _converter is None:
+        with _lock:
+            if _converter is None:
+                import opencc
+
+                _converter = opencc.OpenCC("t2s")
+    return _converter
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → Simplified Chinese with OpenCC (t2s), loaded once."""
+    return str(_opencc().convert(text)) if text else text
+
+
+def strip_quote(text: str) -> str:
+    """Drop a WeChat quoted message and keep the reply written under (or above) it."""
+    text = _QUOTE_RE.sub("", text)
+    text = _QUOTE_TRAILING_RE.sub("", text)
+    stripped = _QUOTE_BARE_RE.sub(" ", text)
+    return stripped if stripped.strip() else text
+
+
+def strip_mentions(text: str) -> str:
+    """Remove @-mentions (``@网格员小王\u2005``)."""
+    return _MENTION_RE.sub(" ", text)
+
+
+def remove_emoji(text: str) -> str:
+    """Remove emoji, pictographs, variation selectors and zero-width characters."""
+    return _EMOJI_RE.sub(" ", _ZERO_WIDTH_RE.sub("", text))
+
+
+def _drop_controls(text: str) -> str:
+    return "".join(" " if unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") else ch for ch in text)
+
+
+def normalize(text: str | None, max_len: int = MAX_LEN) -> str:
+    """Normalise a message for classification: one line of simplified, half-width text without noise."""
+    if not text:
+        return ""
+    text = text[: max_len * 4]  # bound the work on pathological input before the cheap passes
+    text = _ZERO_WIDTH_RE.sub("", text)
+    text = strip_quote(text)
+    text = strip_mentions(text)
+    text = unicodedata.normalize("NFKC", text)
+    text = _PLACEHOLDER_RE.sub(" ", text)
+    text = _EMOJI_RE.sub(" ", text)
+    if not text.isprintable():
+        text = _drop_controls(text)
+    text = to_simplified(text)
+    text = _SPACE_RE.sub(" ", text).strip()
+    return text[:max_len]
