@@ -87,10 +87,8 @@ def open_ticket(
     session.add(ticket)
     session.flush()
     if reporter_id is not None:
-        session.add(
-            TicketReporter(
-                ticket_id=ticket.id, person_id=reporter_id, message_id=source_message_id, created_at=now
-            )
+        ticket.reporters.append(
+            TicketReporter(person_id=reporter_id, message_id=source_message_id, created_at=now)
         )
     deadlines.start_clocks(session, ticket, now, policy)
     _event(session, ticket, None, "create", None, TicketStatus.NEW, now, data={"needs_review": needs_review})
@@ -104,9 +102,7 @@ def add_reporter(
     """Record another resident reporting the same problem; False if they already had."""
     if is_reporter(session, ticket, person_id):
         return False
-    session.add(
-        TicketReporter(ticket_id=ticket.id, person_id=person_id, message_id=message_id, created_at=now)
-    )
+    ticket.reporters.append(TicketReporter(person_id=person_id, message_id=message_id, created_at=now))
     _event(session, ticket, person_id, "report", None, None, now, data={"message_id": message_id})
     session.flush()
     return True
@@ -152,7 +148,7 @@ def _move(
     """Check and apply one transition; the hooks for each action run in `_effects`."""
     ticket = get_ticket(session, number)
     if expected_version is not None and ticket.version != expected_version:
-        raise ConcurrentUpdate(f"工单 {ticket.number} 已被他人更新，请刷新后重试")
+        raise ConcurrentUpdate(f"工单 #{number} 已被他人更新，请刷新后重试")
     grid = session.get(Grid, ticket.grid_id)
     assert grid is not None
     before = ticket.status
@@ -163,7 +159,7 @@ def _move(
     try:
         session.flush()
     except StaleDataError:
-        raise ConcurrentUpdate(f"工单 {ticket.number} 刚刚已被他人处理，请查看最新状态后重试") from None
+        raise ConcurrentUpdate(f"工单 #{number} 刚刚已被他人处理，请查看最新状态后重试") from None
     if announce_it:
         announce(session, ticket, event, now)
     return ticket, event

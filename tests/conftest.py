@@ -9,6 +9,7 @@ concurrent runs on one machine do not disturb each other.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,11 +28,24 @@ PG_ENV = "GRIDBOT_TEST_DATABASE_URL"
 REDIS_ENV = "GRIDBOT_TEST_REDIS_URL"
 
 
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    """A migrated SQLite database file in a temporary directory (the embedded default)."""
-    engine = make_engine(DBSettings(url=f"sqlite:///{tmp_path / 'gridbot.db'}"))
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per run; each test gets a copy (migrating per test is slow)."""
+    path = tmp_path_factory.mktemp("template") / "gridbot.db"
+    engine = make_engine(DBSettings(url=f"sqlite:///{path}"))
     upgrade(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
+    """A migrated SQLite database file in a temporary directory (the embedded default)."""
+    path = tmp_path / "gridbot.db"
+    shutil.copyfile(sqlite_template, path)
+    engine = make_engine(DBSettings(url=f"sqlite:///{path}"))
     yield engine
     engine.dispose()
 
