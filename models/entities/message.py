@@ -18,6 +18,7 @@ class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         Index("ix_messages_group_sent", "group_id", "sent_at"),
+        Index("ix_messages_grid_sent", "grid_id", "sent_at"),
         Index("ix_messages_status", "status"),
     )
 

@@ -20,6 +20,7 @@ class Ticket(Base):
         Index("ix_tickets_grid_status", "grid_id", "status"),
         Index("ix_tickets_assignee_status", "assignee_id", "status"),
         Index("ix_tickets_created", "created_at"),
+        Index("ix_tickets_grid_created", "grid_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,7 +77,7 @@ class TicketReporter(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
-    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", use_alter=True))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="reporters")
@@ -106,6 +107,7 @@ class TicketDeadline(Base):
     __table_args__ = (
         UniqueConstraint("ticket_id", "kind", "cycle"),
         Index("ix_ticket_deadlines_next_fire", "next_fire_at"),
+        Index("ix_ticket_deadlines_kind_due", "kind", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -145,7 +147,7 @@ class Rating(Base):
     """A resident's verdict on a resolved ticket, once per cycle."""
 
     __tablename__ = "ratings"
-    __table_args__ = (UniqueConstraint("ticket_id", "cycle"),)
+    __table_args__ = (UniqueConstraint("ticket_id", "cycle"), Index("ix_ratings_created", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
