@@ -15,9 +15,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -72,10 +72,57 @@ class SweepResult:
     skipped: bool = False  # another instance held the sweeper lock
 
 
+class Digest:
+    """One person's digest for one sweep, built batch by batch; its text stays bounded at any volume."""
+
+    _HEADS = {
+        "soon": "【工单提醒】您有{n}张工单即将超时：",
+        "own_late": "【工单提醒】您有{n}张工单已超时，请尽快办理：",
+        "late": "【超时督办】{n}张工单已超时，请督促办理：",
+    }
+
+    def __init__(self) -> None:
+        self.tickets: dict[str, set[int]] = {k: set() for k in self._HEADS}
+        self.lines: dict[str, list[str]] = {k: [] for k in self._HEADS}
+        self.counts: dict[str, int] = dict.fromkeys(self._HEADS, 0)
+        self.rooms: set[str | None] = set()
+        self.ticket_ids: set[int] = set()
+
+    def add(self, items: list[DigestItem]) -> None:
+        """Add one batch's items (a deadline's levels all arrive in the same batch)."""
+        best: dict[tuple[int, DeadlineKind], DigestItem] = {}
+        for it in items:  # one line per ticket deadline: the highest level this person hears of
+            key = (it.ticket_id, it.kind)
+            if key not in best or best[key].level < it.level:
+                best[key] = it
+        for it in sorted(best.values(), key=lambda i: (i.left, i.ticket_id)):
+            sec = "late" if it.level >= 2 else "soon" if it.left > timedelta() else "own_late"
+            self.tickets[sec].add(it.ticket_id)
+            self.counts[sec] += 1
+            if len(self.lines[sec]) < _MAX_LINES:
+                when = f"剩余{_fmt(it.left)}" if it.left > timedelta() else f"超时{_fmt(-it.left)}"
+                tag = _LEVEL_TAG.get(it.level, "")
+                self.lines[sec].append(f"#{it.ticket_id} {it.category} {_KIND_LABEL[it.kind]} {when}{tag}")
+            self.rooms.add(it.room)
+            if len(self.ticket_ids) < 2:
+                self.ticket_ids.add(it.ticket_id)
+
+    def render(self) -> tuple[str, OutboxKind, str | None]:
+        """The Chinese text, the outbox kind, and the room (None when the items span rooms or none)."""
+        parts = []
+        for sec, head in self._HEADS.items():
+            if self.counts[sec]:
+                more = f"…等共{self.counts[sec]}项" if self.counts[sec] > len(self.lines[sec]) else ""
+                parts.append(head.format(n=len(self.tickets[sec])) + "；".join(self.lines[sec]) + more)
+        kind = OutboxKind.ESCALATION if self.counts["late"] else OutboxKind.REMINDER
+        room = next(iter(self.rooms)) if len(self.rooms) == 1 else None
+        return "\n".join(parts), kind, room
+
+
 @dataclass
-class _Digest:
+class _Recipient:
     platform_id: str | None
-    items: list[DigestItem] = field(default_factory=list)
+    digest: Digest = field(default_factory=Digest)
     outbox_id: int | None = None
     part: int = 0
 
@@ -85,7 +132,7 @@ class _SweepState:
     sweep_id: str
     now: datetime
     policy: SLAPolicy
-    digests: dict[int, _Digest] = field(default_factory=dict)
+    digests: dict[int, _Recipient] = field(default_factory=dict)
     people: dict[tuple[int, str], list[Who]] = field(default_factory=dict)
     rooms: dict[int, str | None] = field(default_factory=dict)
 
@@ -186,7 +233,7 @@ def _sweep_batch(session: Session, state: _SweepState, batch_size: int, result: 
         )
         for who in _recipients(session, state, level, t.grid_id, t.assignee_id):
             new_items.setdefault(who[0], []).append(item)
-            state.digests.setdefault(who[0], _Digest(platform_id=who[1]))
+            state.digests.setdefault(who[0], _Recipient(platform_id=who[1]))
     for level in sorted(set(top.values())):
         ids = [t_id for t_id, lvl in top.items() if lvl == level]
         # Core UPDATE: no version bump, so the sweeper never makes a user's concurrent change stale
@@ -196,8 +243,7 @@ def _sweep_batch(session: Session, state: _SweepState, batch_size: int, result: 
             .values(escalation_level=level)
             .execution_options(synchronize_session=False)
         )
-    for person_id, items in new_items.items():
-        result.digests += _write_digest(session, state, person_id, items)
+    result.digests += _write_digests(session, state, new_items)
     session.flush()
     return len(rows)
 
@@ -207,12 +253,15 @@ def _insert_logs(
 ) -> list[tuple[int, str, int, int]]:
     """Insert reminder-log rows, skipping ones already there; returns the keys this call inserted."""
     ins = postgresql.insert if is_postgres(session) else sqlite.insert
+    table = cast(Table, ReminderLog.__table__)
+    c = table.c
     stmt = (
-        ins(ReminderLog)
+        ins(table)
         .on_conflict_do_nothing(index_elements=["ticket_id", "deadline_kind", "cycle", "level"])
-        .returning(ReminderLog.ticket_id, ReminderLog.deadline_kind, ReminderLog.cycle, ReminderLog.level)
+        .returning(c.ticket_id, c.deadline_kind, c.cycle, c.level)
     )
-    rows = session.execute(stmt, [{**log, "fired_at": now} for log in logs]).all()
+    # Core, not the ORM bulk path: with RETURNING the ORM path is quadratic in the batch size
+    rows = session.connection().execute(stmt, [{**log, "fired_at": now} for log in logs]).all()
     return [(r[0], str(r[1]), r[2], r[3]) for r in rows]
 
 
@@ -263,39 +312,44 @@ def _people(session: Session, state: _SweepState, key: tuple[str, int]) -> list[
     return state.people[(ident, what)]
 
 
-def _write_digest(session: Session, state: _SweepState, person_id: int, items: list[DigestItem]) -> int:
-    """Extend this sweep's digest for the person, or start one; returns outbox rows created."""
-    dg = state.digests[person_id]
-    if dg.platform_id is None:
-        logger.warning("person %d has no platform id; digest not sent", person_id)
-        return 0
-    if dg.outbox_id is not None:
-        text, kind, room = render_digest(dg.items + items)
-        res = session.execute(
-            update(Outbox)
-            .where(
-                Outbox.id == dg.outbox_id, Outbox.status == OutboxStatus.PENDING, Outbox.claimed_by.is_(None)
-            )
-            .values(text=text, kind=kind, **_address(room, dg.platform_id))
-            .execution_options(synchronize_session=False)
-        )
-        if getattr(res, "rowcount", 0) == 1:
-            dg.items += items
-            return 0
-        dg.part += 1  # the sender took the first part already: this batch starts a second one
-    dg.items = list(items)
-    text, kind, room = render_digest(dg.items)
-    row = enqueue(
-        session,
-        dedupe_key=f"sla:{state.sweep_id}:{person_id}:{dg.part}",
-        kind=kind,
-        text=text,
-        now=state.now,
-        ticket_id=dg.items[0].ticket_id if len({i.ticket_id for i in dg.items}) == 1 else None,
-        **_address(room, dg.platform_id),
+def _write_digests(session: Session, state: _SweepState, new_items: dict[int, list[DigestItem]]) -> int:
+    """Extend this sweep's digests, or start them; returns outbox rows created."""
+    open_ids = {rc.outbox_id for p in new_items if (rc := state.digests[p]).outbox_id is not None}
+    # Lock the digests the sender has not claimed yet; the sender's SKIP LOCKED then leaves them be.
+    stmt = select(Outbox.id).where(
+        Outbox.id.in_(open_ids), Outbox.status == OutboxStatus.PENDING, Outbox.claimed_by.is_(None)
     )
-    dg.outbox_id = row.id
-    return 1
+    extendable = set(session.scalars(stmt.with_for_update())) if open_ids else set()
+    updates: list[dict[str, Any]] = []
+    created = 0
+    for person_id, items in new_items.items():
+        rc = state.digests[person_id]
+        if rc.platform_id is None:
+            logger.warning("person %d has no platform id; digest not sent", person_id)
+            continue
+        if rc.outbox_id is not None and rc.outbox_id not in extendable:
+            rc.part += 1  # the sender took the earlier part already: start another
+            rc.digest, rc.outbox_id = Digest(), None
+        rc.digest.add(items)
+        text, kind, room = rc.digest.render()
+        if rc.outbox_id is not None:
+            updates.append({"id": rc.outbox_id, "text": text, "kind": kind, **_address(room, rc.platform_id)})
+            continue
+        ids = rc.digest.ticket_ids
+        row = enqueue(
+            session,
+            dedupe_key=f"sla:{state.sweep_id}:{person_id}:{rc.part}",
+            kind=kind,
+            text=text,
+            now=state.now,
+            ticket_id=next(iter(ids)) if len(ids) == 1 else None,
+            **_address(room, rc.platform_id),
+        )
+        rc.outbox_id = row.id
+        created += 1
+    if updates:
+        session.execute(update(Outbox), updates)  # bulk UPDATE by primary key
+    return created
 
 
 def _address(room: str | None, platform_id: str) -> dict[str, Any]:
@@ -303,42 +357,6 @@ def _address(room: str | None, platform_id: str) -> dict[str, Any]:
     if room is not None:
         return {"room_id": room, "mention_ids": [platform_id], "recipient_platform_id": None}
     return {"room_id": None, "mention_ids": [], "recipient_platform_id": platform_id}
-
-
-def render_digest(items: list[DigestItem]) -> tuple[str, OutboxKind, str | None]:
-    """The Chinese digest text, its outbox kind, and its room (None: send directly)."""
-    best: dict[tuple[int, DeadlineKind], DigestItem] = {}
-    for it in items:  # one line per ticket deadline: the highest level this person heard of
-        key = (it.ticket_id, it.kind)
-        if key not in best or best[key].level < it.level:
-            best[key] = it
-    ordered = sorted(best.values(), key=lambda i: (i.left, i.ticket_id))
-    soon = [i for i in ordered if i.level == 1 and i.left > timedelta()]
-    own_late = [i for i in ordered if i.level == 1 and i.left <= timedelta()]
-    late = [i for i in ordered if i.level >= 2]
-    parts = []
-    if soon:
-        parts.append(f"【工单提醒】您有{_count(soon)}张工单即将超时：" + _lines(soon))
-    if own_late:
-        parts.append(f"【工单提醒】您有{_count(own_late)}张工单已超时，请尽快办理：" + _lines(own_late))
-    if late:
-        parts.append(f"【超时督办】{_count(late)}张工单已超时，请督促办理：" + _lines(late))
-    rooms = {i.room for i in items}
-    room = rooms.pop() if len(rooms) == 1 else None
-    return "\n".join(parts), (OutboxKind.ESCALATION if late else OutboxKind.REMINDER), room
-
-
-def _count(items: list[DigestItem]) -> int:
-    return len({i.ticket_id for i in items})
-
-
-def _lines(items: list[DigestItem]) -> str:
-    out = []
-    for i in items[:_MAX_LINES]:
-        when = f"剩余{_fmt(i.left)}" if i.left > timedelta() else f"超时{_fmt(-i.left)}"
-        out.append(f"#{i.ticket_id} {i.category} {_KIND_LABEL[i.kind]} {when}{_LEVEL_TAG.get(i.level, '')}")
-    more = f"…等共{len(items)}项" if len(items) > _MAX_LINES else ""
-    return "；".join(out) + more
 
 
 def _fmt(span: timedelta) -> str:

@@ -1,0 +1,176 @@
+"""Core benchmark: tickets created per second, and one deadline sweep over 100,000 open tickets.
+
+    python benchmarks/bench_core.py                       # SQLite (a temporary file)
+    python benchmarks/bench_core.py --pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+PostgreSQL runs when --pg-url or GRIDBOT_TEST_DATABASE_URL is given, in a private schema that is
+dropped afterwards. Tickets for the creation rate go through models.tickets.open_ticket, one
+transaction each (as the bot files them); the rest of the 100,000 are bulk-inserted with their
+deadlines, all overdue past every ladder level, so the sweep is the worst case: 3 deadlines × 4
+levels per ticket fired, digests written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, insert, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import directory as d
+from models.coordination import LocalCoordinator
+from models.db import make_engine, make_session_factory
+from models.entities import Ticket, TicketDeadline
+from models.enums import Priority, Role, TicketKind, TicketStatus
+from models.migrate import upgrade
+from models.settings import DBSettings
+from models.sla import SLAPolicy, load_policy
+from models.sweeper import sweep
+from models.tickets import open_ticket
+
+GRIDS = 100
+START = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)  # Tuesday 09:00 in Shanghai
+
+
+def build_directory(sf: sessionmaker[Session]) -> list[int]:
+    """A street with GRIDS grids, each with a gridworker, a leader and a bound room."""
+    with sf.begin() as s:
+        city = d.create_region(s, "C", "市")
+        street = d.create_region(s, "S", "街道", d.create_region(s, "D", "区", city))
+        community = d.create_region(s, "CM", "社区", street)
+        admin = d.ensure_person(s, "wx-admin", "社区主任")
+        d.assign_role(s, admin, Role.COMMUNITY_ADMIN, region=community)
+        d.assign_role(s, d.ensure_person(s, "wx-street", "街道"), Role.STREET_ADMIN, region=street)
+        grids = []
+        for g in range(GRIDS):
+            grid = d.create_grid(s, f"G{g}", f"网格{g}", community, households=300)
+            d.bind_group(s, f"room-{g}@chatroom", grid, now=START)
+            d.assign_role(s, d.ensure_person(s, f"wx-w{g}", f"网格员{g}"), Role.GRIDWORKER, grid=grid)
+            d.assign_role(s, d.ensure_person(s, f"wx-l{g}", f"网格长{g}"), Role.GRID_LEADER, grid=grid)
+            grids.append(grid.id)
+        return grids
+
+
+def create_rate(sf: sessionmaker[Session], grids: list[int], n: int, policy: SLAPolicy) -> float:
+    """Tickets per second through the lifecycle's open_ticket, one transaction per ticket."""
+    t0 = time.perf_counter()
+    for i in range(n):
+        with sf.begin() as s:
+            open_ticket(
+                s,
+                grid_id=grids[i % len(grids)],
+                kind=TicketKind.INCIDENT,
+                category="property",
+                category_label="物业服务",
+                priority=Priority.NORMAL,
+                text="电梯坏了",
+                text_masked="电梯坏了",
+                reporter_id=None,
+                now=START,
+                policy=policy,
+            )
+    return n / (time.perf_counter() - t0)
+
+
+def bulk_fill(sf: sessionmaker[Session], grids: list[int], total: int, policy: SLAPolicy) -> None:
+    """Insert tickets with their deadlines until `total` open tickets exist."""
+    with sf() as s:
+        have = s.scalar(select(Ticket.id).order_by(Ticket.id.desc()).limit(1)) or 0
+        workers = dict(
+            s.execute(text("SELECT grid_id, person_id FROM role_assignments WHERE role='gridworker'")).all()
+        )
+    rule = policy.rule_for(TicketKind.INCIDENT, "property", Priority.NORMAL)
+    scheds = {k: policy.schedule(spec, START) for k, spec in rule.deadlines.items()}
+    chunk = 5000
+    for base in range(have + 1, total + 1, chunk):
+        ids = range(base, min(base + chunk, total + 1))
+        tickets = [
+            dict(
+                id=i,
+                kind=TicketKind.INCIDENT,
+                category="property",
+                priority=Priority.NORMAL,
+                status=TicketStatus.NEW,
+                grid_id=grids[i % len(grids)],
+                assignee_id=workers[grids[i % len(grids)]],
+                created_at=START,
+                updated_at=START,
+            )
+            for i in ids
+        ]
+        dls = [
+            dict(
+                ticket_id=i,
+                kind=k,
+                cycle=0,
+                started_at=START,
+                due_at=sc.due_at,
+                warn_at=sc.warn_at,
+                escalate1_at=sc.escalate1_at,
+                escalate2_at=sc.escalate2_at,
+                fired_level=0,
+                next_fire_at=sc.warn_at,
+            )
+            for i in ids
+            for k, sc in scheds.items()
+        ]
+        with sf.begin() as s:
+            s.execute(insert(Ticket), tickets)
+            s.execute(insert(TicketDeadline), dls)
+
+
+def run(label: str, engine: Engine, tickets: int, create: int, batch_size: int) -> None:
+    """Print the figures for one database."""
+    upgrade(engine)
+    sf = make_session_factory(engine)
+    policy = load_policy()
+    grids = build_directory(sf)
+    rate = create_rate(sf, grids, create, policy)
+    print(f"[{label}] open_ticket: {rate:,.0f} tickets/s ({create} tickets, one transaction each)")
+    bulk_fill(sf, grids, tickets, policy)
+    now = START + timedelta(days=30)  # every level of every deadline is due
+    t0 = time.perf_counter()
+    res = sweep(sf, policy, now, LocalCoordinator(), batch_size=batch_size)
+    dt = time.perf_counter() - t0
+    print(
+        f"[{label}] sweep over {tickets:,} open tickets: {dt:.1f} s — {res.examined:,} deadlines, "
+        f"{res.fired:,} levels fired, {res.digests} digests, {res.batches} batches of {batch_size}"
+    )
+
+
+def main() -> None:
+    """Run on SQLite, then on PostgreSQL when a URL is given."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tickets", type=int, default=100_000)
+    ap.add_argument("--create", type=int, default=2_000, help="tickets filed through open_ticket")
+    ap.add_argument("--batch-size", type=int, default=500)
+    ap.add_argument("--pg-url", default=os.environ.get("GRIDBOT_TEST_DATABASE_URL"))
+    ap.add_argument("--no-sqlite", action="store_true")
+    args = ap.parse_args()
+    if not args.no_sqlite:
+        with tempfile.TemporaryDirectory() as tmp:
+            engine = make_engine(DBSettings(url=f"sqlite:///{Path(tmp) / 'bench.db'}"))
+            run("sqlite", engine, args.tickets, args.create, args.batch_size)
+            engine.dispose()
+    if args.pg_url:
+        schema = f"gridbot_bench_{os.getpid()}"
+        admin = create_engine(args.pg_url)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        engine = create_engine(args.pg_url, connect_args={"options": f"-csearch_path={schema}"})
+        try:
+            run("postgresql", engine, args.tickets, args.create, args.batch_size)
+        finally:
+            engine.dispose()
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
