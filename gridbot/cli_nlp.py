@@ -1,9 +1,169 @@
-"""NLP commands: classify, train, eval, export-corrections (filled by the NLP work)."""
+"""NLP commands: classify, train, eval (export-corrections lives with the database commands)."""
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+MODEL_ENV = "GRIDBOT_NLP__MODEL_DIR"
+BATCH = 256
+
+ModelOpt = Annotated[
+    Path | None,
+    typer.Option("--model", envvar=MODEL_ENV, help="Model directory (default: the model built from the shipped corpus)."),
+]
+BackendOpt = Annotated[str, typer.Option("--backend", help="fast or transformers.")]
+
+
+class UsageProblem(Exception):
+    """Bad input from the user: printed as one line, exit code 2."""
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=2)
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    from nlp.classifier import ModelError
+    from nlp.corpus import CorpusError
+    from nlp.taxonomy import TaxonomyError
+
+    return (UsageProblem, ModelError, CorpusError, TaxonomyError, FileNotFoundError)
+
+
+def _load(model: Path | None, backend: str, threshold: float) -> Any:
+    from nlp.classifier import load_classifier
+
+    if backend not in ("fast", "transformers"):
+        raise UsageProblem(f"unknown backend {backend!r} (fast or transformers)")
+    if model is not None and not model.is_dir():
+        raise UsageProblem(f"{model}: model directory not found")
+    return load_classifier(model, backend, review_threshold=threshold)
+
+
+def _result(clf: Any, c: Any) -> dict[str, Any]:
+    out: dict[str, Any] = c.to_dict()
+    tax = getattr(clf, "taxonomy", None)
+    if tax is not None:
+        out["label_zh"] = tax.label(c.label)
+    return out
+
+
+def _read_inputs(path: Path) -> Iterator[tuple[Any, str]]:
+    from nlp.corpus import iter_jsonl
+
+    if not path.is_file():
+        raise UsageProblem(f"{path}: input file not found")
+    for lineno, row in iter_jsonl(path):
+        text = row.get("text")
+        if not isinstance(text, str):
+            raise UsageProblem(f"{path}:{lineno}: 'text' must be a string")
+        yield row.get("id", lineno), text
+
+
+def classify(
+    text: Annotated[str | None, typer.Argument(help="A message to classify.")] = None,
+    input: Annotated[Path | None, typer.Option("--input", help='JSONL with {"id", "text"} per line.')] = None,  # noqa: A002
+    output: Annotated[Path | None, typer.Option("--output", help="Where to write JSONL results (default: stdout).")] = None,
+    model: ModelOpt = None,
+    backend: BackendOpt = "fast",
+    review_threshold: Annotated[float, typer.Option(help="Confidence below which needs_review is set.")] = 0.6,
+) -> None:
+    """Classify one message, or a JSONL file of messages, printing one JSON line each."""
+    try:
+        if (text is None) == (input is None):
+            raise UsageProblem('give either a message ("文本") or --input FILE')
+        clf = _load(model, backend, review_threshold)
+        if text is not None:
+            typer.echo(json.dumps(_result(clf, clf.classify(text)), ensure_ascii=False))
+            return
+        assert input is not None
+        rows = list(_read_inputs(input))
+        sink = output.open("w", encoding="utf-8") if output else sys.stdout
+        try:
+            for start in range(0, len(rows), BATCH):
+                chunk = rows[start : start + BATCH]
+                for (id_, _), c in zip(chunk, clf.classify_batch([t for _, t in chunk]), strict=True):
+                    sink.write(json.dumps({"id": id_, **_result(clf, c)}, ensure_ascii=False) + "\n")
+        finally:
+            if output:
+                sink.close()
+        if output:
+            typer.echo(f"classified {len(rows)} messages into {output}", err=True)
+    except _user_errors() as exc:
+        raise _fail(str(exc)) from None
+
+
+def train(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the model to.")],
+    data: Annotated[Path | None, typer.Option("--data", help="Labelled JSONL (default: the shipped corpus's train split).")] = None,
+    backend: BackendOpt = "fast",
+    base_model: Annotated[Path | None, typer.Option("--base-model", help="Local checkpoint directory to fine-tune (transformers).")] = None,
+    label_field: Annotated[str | None, typer.Option("--label-field", help="Train on one flat label field (your own label set).")] = None,
+    taxonomy: Annotated[Path | None, typer.Option("--taxonomy", help="Taxonomy YAML (default: nlp/taxonomy.yaml).")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Epochs for the transformers backend.")] = None,
+    all_data: Annotated[bool, typer.Option("--all", help="Train on the whole file, without a held-out evaluation.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the held-out evaluation as JSON.")] = False,
+) -> None:
+    """Train a model (progress on stderr) and evaluate it on the held-out split."""
+    from nlp.evaluate import format_report
+    from nlp.train import train_model
+
+    try:
+        if data is not None and not data.is_file():
+            raise UsageProblem(f"{data}: data file not found")
+        if backend not in ("fast", "transformers"):
+            raise UsageProblem(f"unknown backend {backend!r} (fast or transformers)")
+        if backend == "transformers":
+            import importlib.util
+
+            if importlib.util.find_spec("torch") is None or importlib.util.find_spec("transformers") is None:
+                raise UsageProblem("the transformers backend needs torch and transformers: pip install 'gridbot[transformers]'")
+        result = train_model(
+            out, data, backend, base_model, label_field, taxonomy, holdout=not all_data, epochs=epochs,
+            progress=lambda msg: typer.echo(msg, err=True),
+        )
+    except _user_errors() as exc:
+        raise _fail(str(exc)) from None
+    if result.report is not None:
+        typer.echo(json.dumps(result.report, ensure_ascii=False) if as_json else format_report(result.report))
+    typer.echo(f"model: {result.model_dir} ({result.n_train} training messages)", err=True)
+
+
+def evaluate(
+    data: Annotated[Path | None, typer.Option("--data", help="Labelled JSONL (default: the shipped corpus's test split).")] = None,
+    model: ModelOpt = None,
+    label_field: Annotated[str | None, typer.Option("--label-field", help="Flat label field of the data.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+) -> None:
+    """Evaluate a model: accuracy and macro-F1 per level, per-class precision/recall, confusion matrices."""
+    from nlp import corpus
+    from nlp.evaluate import evaluate as run_eval
+    from nlp.evaluate import format_report
+
+    try:
+        if data is None:
+            _, examples = corpus.split(corpus.load_corpus())
+        elif not data.is_file():
+            raise UsageProblem(f"{data}: data file not found")
+        else:
+            examples = corpus.read_examples(data, label_field)
+        if not examples:
+            raise UsageProblem("no examples to evaluate")
+        report = run_eval(_load(model, "fast", 0.6), examples)
+    except _user_errors() as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(json.dumps(report, ensure_ascii=False) if as_json else format_report(report))
 
 
 def register(app: typer.Typer) -> None:
     """Attach the NLP commands to the main app."""
+    app.command("classify")(classify)
+    app.command("train")(train)
+    app.command("eval")(evaluate)

@@ -91,6 +91,9 @@ def decide(
         urgent = bool(cues) or (p_urgent is not None and p_urgent >= 0.5)
         return Classification(label, None, "urgent" if urgent else "normal", float(conf), alternatives, conf < review_threshold, tuple(c.kind for c in cues))
     chatter = taxonomy.non_actionable_kind
+    if not normalised_text:
+        # Nothing left after normalisation (emoji, [图片], blank): there is nothing anyone could act on.
+        return Classification(chatter, None, "normal", 1.0, ((chatter, 1.0),), False)
     kind_p = {k: 0.0 for k in taxonomy.kind_ids}
     for label, p in joint.items():
         kind_p[chatter if label == chatter else taxonomy.kind_of(label)] += p

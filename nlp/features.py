@@ -5,6 +5,7 @@ Stored as plain data (a vocabulary list and an idf array), so a model directory 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -13,12 +14,25 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+import yaml
 
 from nlp import cues, segment, urgency
 from nlp.normalize import normalize
 
 _QUESTION_RE = re.compile(r"[?？吗]|怎么|如何|哪里|哪儿|在哪|什么时候|多久|能不能|可不可以|可以.{0,6}吗|请问|咨询|想问|问一下|是否")
 _DIGIT_RE = re.compile(r"\d+")
+LEXICON_PATH = segment.DATA_DIR / "lexicon.yaml"
+
+
+@functools.lru_cache(maxsize=1)
+def lexicon() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """(category, keyword regex) pairs from nlp/data/lexicon.yaml."""
+    data = yaml.safe_load(LEXICON_PATH.read_text(encoding="utf-8")) or {}
+    return tuple(
+        (str(cat), re.compile("|".join(re.escape(w.lower()) for w in sorted(map(str, words), key=len, reverse=True))))
+        for cat, words in data.items()
+        if words
+    )
 
 
 @dataclass(frozen=True)
@@ -30,6 +44,7 @@ class FeatureConfig:
     words: bool = True
     word_bigrams: bool = True
     cue_flags: bool = True
+    lexicon: bool = True
     max_chars: int = 2000
     min_df: int = 2
     max_features: int = 300_000
@@ -56,6 +71,10 @@ def analyse(text: str, config: FeatureConfig) -> list[str]:
         if cues.location(t):
             feats.append("#place")
         feats.extend(f"#urgent:{c.kind}" for c in urgency.active_cues(t))
+    if config.lexicon:
+        for cat, regex in lexicon():
+            hits = len(regex.findall(t))
+            feats.extend([f"#lex:{cat}"] * min(hits, 3))
     return feats
 
 

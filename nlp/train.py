@@ -15,7 +15,7 @@ Progress = Callable[[str], None]
 # Candidates for a user's own label set, chosen by 3-fold cross-validation on the training part:
 # characters alone win on long formal letters, words from the governance dictionary help on short chat.
 FLAT_CANDIDATES = {
-    "chars1-3": FeatureConfig(char_max=3, words=False, word_bigrams=False),
+    "chars1-3": FeatureConfig(char_max=3, words=False, word_bigrams=False, cue_flags=False, lexicon=False),
     "chars1-4+words": FeatureConfig(),
 }
 
