@@ -13,7 +13,7 @@ from typing import Protocol
 
 from handlers.types import IncomingMessage, MemberChange, OutgoingMessage
 
-OnMessage = Callable[[IncomingMessage], Awaitable[None]]
+OnMessage = Callable[[IncomingMessage], Awaitable[object]]
 OnMemberChange = Callable[[MemberChange], Awaitable[None]]
 
 

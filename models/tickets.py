@@ -379,3 +379,10 @@ def close_unrated(session: Session, now: datetime, actor: Actor, limit: int = 50
     for number in numbers:
         close(session, number, actor, now, note="评价期满未评价，自动关闭")
     return numbers
+
+
+def note_similar(session: Session, ticket: Ticket, other: int, score: float, now: datetime) -> None:
+    """Record that a new ticket looks like an open one (below the auto-merge threshold)."""
+    _event(
+        session, ticket, None, "similar", None, None, now, data={"ticket": other, "score": round(score, 3)}
+    )

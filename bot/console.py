@@ -1,0 +1,128 @@
+"""The console transport: an interactive terminal group chat on the configured database.
+
+Type as any member: `/as 张阿姨` (a resident) or `/as 小王` (whoever has that name in the grid);
+`/who` lists the members, `/quit` ends. The bot's replies are printed as they leave the outbox.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+import anyio
+from sqlalchemy import select
+
+from bot.app import Runtime, serve
+from bot.transport import OnMemberChange, OnMessage, TransportStatus
+from handlers.types import IncomingMessage, OutgoingMessage
+from models.entities import Grid, Person, utcnow
+
+ROOM = "console-group@chatroom"
+
+
+class ConsoleTransport:
+    """Reads chat lines from a text stream and prints what the bot says."""
+
+    def __init__(
+        self,
+        names: dict[str, str],
+        read_line: Callable[[], str] = input,
+        write: Callable[[str], None] = print,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.status = TransportStatus(name="console", connected=True, logged_in=True, bot_name="网格助手")
+        self.names = names  # display name -> platform id
+        self.read_line = read_line
+        self.write = write
+        self.clock = clock
+        self.speaker = next(iter(names), "居民")
+        self.ready = anyio.Event()
+
+    async def start(self, on_message: OnMessage, on_member_change: OnMemberChange) -> None:
+        """Start reading lines in the background."""
+        self.write(f"已进入控制台群聊（当前身份：{self.speaker}）。/as 名字 切换身份，/who 成员，/quit 退出")
+        self._on_message = on_message
+        self.ready.set()
+
+    async def loop(self) -> None:
+        """Read lines until EOF or /quit."""
+        await self.ready.wait()
+        while True:
+            try:
+                line = await anyio.to_thread.run_sync(self.read_line)
+            except EOFError:
+                break
+            line = line.strip()
+            if line in ("/quit", "/exit"):
+                break
+            if line.startswith("/as "):
+                self.speaker = line[4:].strip() or self.speaker
+                self.write(f"（现在以「{self.speaker}」的身份发言）")
+            elif line == "/who":
+                self.write("成员：" + "、".join(self.names))
+            elif line:
+                await self._on_message(self._incoming(line))
+
+    def _incoming(self, text: str) -> IncomingMessage:
+        sender = self.names.setdefault(self.speaker, f"console:{self.speaker}")
+        return IncomingMessage(
+            platform_id=f"console-{uuid.uuid4().hex}",
+            room_id=ROOM,
+            sender_id=sender,
+            sender_name=self.speaker,
+            text=text,
+            sent_at=self.clock(),
+            room_topic="控制台网格群",
+        )
+
+    async def send(self, message: OutgoingMessage) -> str | None:
+        """Print a bot message."""
+        by_id = {v: k for k, v in self.names.items()}
+        mentions = " ".join(f"@{by_id.get(m, m)}" for m in message.mention_ids)
+        self.write(f"🤖 {self.status.bot_name}: {mentions + ' ' if mentions else ''}{message.text}")
+        return None
+
+    async def stop(self) -> None:
+        """Nothing to disconnect."""
+
+
+def _members(runtime: Runtime) -> dict[str, str]:
+    """Bind the console room (setting up the demo district on an empty database) and list its members."""
+    from bot.demo import setup_world
+    from bot.replay import Line
+    from models import directory
+
+    with runtime.sessions.begin() as session:
+        grid = session.scalars(select(Grid).order_by(Grid.id)).first()
+        if grid is None:
+            now = utcnow()
+            staff = [
+                Line("c1", now, ROOM, "console:小王", "小王", "gridworker", ""),
+                Line("c2", now, ROOM, "console:陈网格长", "陈网格长", "grid_leader", ""),
+            ]
+            grid = setup_world(session, staff)
+        directory.bind_group(session, ROOM, grid, topic="控制台网格群")
+        people = session.scalars(
+            select(Person).where(Person.platform_id.is_not(None)).order_by(Person.id)
+        ).all()
+        names = {p.name: p.platform_id for p in people if p.platform_id}
+    names.setdefault("张阿姨", "console:张阿姨")
+    return dict(sorted(names.items(), key=lambda kv: kv[0] != "张阿姨"))
+
+
+async def run_console(runtime: Runtime) -> None:
+    """`gridbot run --transport console`."""
+    transport = ConsoleTransport(await anyio.to_thread.run_sync(_members, runtime), write=_echo)
+    stop = anyio.Event()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(serve, runtime, transport, stop)
+        await transport.loop()
+        stop.set()
+
+
+def _echo(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()

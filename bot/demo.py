@@ -1,0 +1,125 @@
+"""`gridbot demo`: a demo district on SQLite and a simulated day of one grid group, printed as it goes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.app import Runtime
+from bot.replay import Line, Replay, ReplayTransport, SimClock, iter_roles
+from handlers.conversation import Outcome
+from handlers.replies import weekly_stats
+from handlers.types import OutgoingMessage
+from models import directory
+from models.entities import Grid, Person, ReminderLog, Ticket, TicketDeadline
+from models.enums import STATUS_LABELS, DeadlineKind, GridType, Role
+from models.metrics import LOCAL_TZ, Period, grid_metrics
+
+DEMO_TRANSCRIPT = Path(__file__).parent / "data" / "demo_day.jsonl"
+DEMO_GRID = "WTS-01"
+
+
+def setup_world(session: Session, lines: list[Line]) -> Grid:
+    """A demo district with a street, two communities and four grids; the transcript's room bound to one."""
+    city = directory.create_region(session, "DEMO", "示范市")
+    district = directory.create_region(session, "DEMO-GL", "示范区", city)
+    street = directory.create_region(session, "DEMO-GL-HQ", "华侨路街道", district)
+    wts = directory.create_region(session, "DEMO-GL-HQ-WTS", "五台山社区", street)
+    lcx = directory.create_region(session, "DEMO-GL-HQ-LCX", "龙仓巷社区", street)
+    grid = directory.create_grid(session, DEMO_GRID, "五台山第一网格", wts, households=320)
+    directory.create_grid(session, "WTS-02", "五台山第二网格", wts, households=280)
+    directory.create_grid(session, "LCX-01", "龙仓巷第一网格", lcx, households=300)
+    directory.create_grid(
+        session, "LCX-S1", "龙仓巷小学专属网格", lcx, households=0, grid_type=GridType.DEDICATED
+    )
+    rooms = {line.room for line in lines}
+    for room in sorted(rooms):
+        directory.bind_group(session, room, grid, topic="五台山一网格居民群")
+    staff = {sender: (name, role) for _room, sender, name, role in iter_roles(lines)}
+    # escalation reaches the community and the street even if they never speak in the transcript
+    staff.setdefault("demo-community-admin", ("社区孙主任", Role.COMMUNITY_ADMIN.value))
+    staff.setdefault("demo-street-admin", ("街道赵科长", Role.STREET_ADMIN.value))
+    for sender, (name, role) in staff.items():
+        person = directory.ensure_person(session, sender, name)
+        role_ = Role(role)
+        if role_ in (Role.COMMUNITY_ADMIN,):
+            directory.assign_role(session, person, role_, region=wts)
+        elif role_ in (Role.STREET_ADMIN,):
+            directory.assign_role(session, person, role_, region=street)
+        else:
+            directory.assign_role(session, person, role_, grid=grid)
+    return grid
+
+
+def _local(at: datetime) -> str:
+    return at.astimezone(LOCAL_TZ).strftime("%H:%M")
+
+
+def printer(
+    echo: Callable[[str], None], bot_name: str, names: dict[str, str]
+) -> tuple[Callable[[Line, str, Outcome], None], Callable[[datetime, OutgoingMessage], None]]:
+    """Callbacks printing each resident line and each bot message."""
+
+    def on_line(line: Line, text: str, outcome: Outcome) -> None:
+        tag = {"ticket": f"  [→ 工单 #{outcome.ticket}]", "failed": "  [处理失败]"}.get(outcome.status, "")
+        echo(f"{_local(line.at)} {line.name}: {text}{tag}")
+
+    def on_send(at: datetime, message: OutgoingMessage) -> None:
+        mentions = " ".join(f"@{names.get(m, m)}" for m in message.mention_ids)
+        body = message.text.replace("\n", "\n        ")
+        echo(f"{_local(at)}   🤖 {bot_name}: {mentions + ' ' if mentions else ''}{body}")
+
+    return on_line, on_send
+
+
+def summary(session: Session, grid_id: int, now: datetime) -> str:
+    """Tickets by state, SLA hits and misses, and the grid's metrics for the day."""
+    states = Counter(session.scalars(select(Ticket.status).where(Ticket.grid_id == grid_id)))
+    lines = [
+        "",
+        "===== 今日小结 =====",
+        "工单状态：" + "，".join(f"{STATUS_LABELS[s]} {n}" for s, n in states.items()),
+    ]
+    deadlines = session.scalars(
+        select(TicketDeadline)
+        .join(Ticket, Ticket.id == TicketDeadline.ticket_id)
+        .where(Ticket.grid_id == grid_id)
+    ).all()
+    for kind, label in ((DeadlineKind.FIRST_RESPONSE, "首次响应"), (DeadlineKind.RESOLUTION, "办结")):
+        of_kind = [d for d in deadlines if d.kind is kind]
+        hit = sum(1 for d in of_kind if d.met_at is not None and d.met_at <= d.due_at)
+        missed = sum(1 for d in of_kind if (d.met_at or now) > d.due_at)
+        lines.append(f"{label}时限：按时 {hit}，超时 {missed}，进行中 {len(of_kind) - hit - missed}")
+    reminders = session.scalar(select(func.count()).select_from(ReminderLog)) or 0
+    lines.append(f"提醒与督办：共触发 {reminders} 次")
+    day = now.astimezone(LOCAL_TZ).date()
+    lines.append(
+        weekly_stats(grid_metrics(session, grid_id, Period.local_days(day, day))).replace("本周", "今日")
+    )
+    return "\n".join(lines)
+
+
+def names_of(session: Session) -> dict[str, str]:
+    """Platform id → display name, for printing mentions."""
+    return {p.platform_id: p.name for p in session.scalars(select(Person)) if p.platform_id}
+
+
+async def run_demo(
+    runtime: Runtime, clock: SimClock, lines: list[Line], echo: Callable[[str], None], tail: timedelta
+) -> str:
+    """Replay the day, printing as it goes; returns the closing summary."""
+    with runtime.sessions.begin() as session:
+        grid = setup_world(session, lines)
+        grid_id = grid.id
+    with runtime.sessions() as session:
+        names = names_of(session) | {line.sender: line.name for line in lines}
+    on_line, on_send = printer(echo, runtime.settings.wechaty.bot_name, names)
+    replay = Replay(runtime, clock, ReplayTransport(clock, on_send), on_line=on_line)
+    await replay.run(lines, tail=tail)
+    with runtime.sessions() as session:
+        return summary(session, grid_id, clock.now)

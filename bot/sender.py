@@ -1,0 +1,143 @@
+"""The outbox sender: paces queued messages out through a transport and records what was sent.
+
+Pacing protects the WeChat account: at least `min_interval_s` between sends per bot account and per
+room (shared by all instances through the coordinator), replies to one room that are due together
+go out as one message, a daily budget caps the volume, failures back off exponentially.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+import anyio
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from handlers.types import OutgoingMessage, Sender
+from models import inbox, outbox
+from models.coordination import Coordinator
+from models.entities import Outbox
+from models.enums import OutboxStatus
+from models.metrics import LOCAL_TZ
+from models.settings import OutboxSettings
+from nlp.pii import mask
+
+logger = logging.getLogger(__name__)
+STALE_CLAIM_S = 300.0
+
+
+class OutboxSender:
+    """Delivers due outbox rows; safe to run in several processes at once."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        transport: Sender,
+        coordinator: Coordinator,
+        settings: OutboxSettings,
+        clock: Callable[[], datetime],
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        account: str = "default",
+    ) -> None:
+        self.sessions = session_factory
+        self.transport = transport
+        self.coordinator = coordinator
+        self.settings = settings
+        self.clock = clock
+        self.sleep = sleep
+        self.account = account
+        self.worker_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.sent = 0
+
+    def _claim(self, limit: int) -> list[tuple[str | None, list[Outbox]]]:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            outbox.release_stale(session, now, STALE_CLAIM_S)
+            if self._over_budget(session, now):
+                return []
+            rows = outbox.claim_due(session, now, limit, self.worker_id)
+        groups: dict[tuple[str | None, str | None], list[Outbox]] = {}
+        for row in rows:
+            key = (row.room_id, None if row.room_id else row.recipient_platform_id)
+            groups.setdefault(key, []).append(row)
+        return [(room, batch) for (room, _), batch in groups.items()]
+
+    def _over_budget(self, session: Session, now: datetime) -> bool:
+        local = now.astimezone(LOCAL_TZ)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        sent_today = session.scalar(
+            select(func.count()).where(Outbox.status == OutboxStatus.SENT, Outbox.sent_at >= midnight)
+        )
+        if int(sent_today or 0) >= self.settings.daily_budget:
+            logger.warning("daily send budget of %d reached; holding the outbox", self.settings.daily_budget)
+            return True
+        return False
+
+    async def drain_once(self, limit: int = 50) -> int:
+        """Send what is due now; returns the number of outbox rows delivered."""
+        batches = await anyio.to_thread.run_sync(self._claim, limit)
+        delivered = 0
+        for room, rows in batches:
+            message = _merge(rows)
+            wait = self.coordinator.acquire_send_slot(self.account, room, self.settings.min_interval_s)
+            if wait > 0:
+                await self.sleep(wait)
+            try:
+                platform_id = await self.transport.send(message)
+            except Exception as exc:  # a failed send is retried later, never lost
+                logger.warning(
+                    "send to %s failed (%s); %d rows back off", room, type(exc).__name__, len(rows)
+                )
+                await anyio.to_thread.run_sync(self._failed, [r.id for r in rows], type(exc).__name__)
+                continue
+            await anyio.to_thread.run_sync(self._sent, [r.id for r in rows], platform_id, message)
+            delivered += len(rows)
+        self.sent += delivered
+        return delivered
+
+    def _sent(self, ids: list[int], platform_id: str | None, message: OutgoingMessage) -> None:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            for row_id in ids:
+                outbox.mark_sent(session, row_id, now, platform_id)
+            group = inbox.group_for_room(session, message.room_id) if message.room_id else None
+            inbox.record_outbound(
+                session,
+                platform_id=platform_id or f"out:{ids[0]}",
+                group=group,
+                text=message.text,
+                text_masked=mask(message.text),
+                now=now,
+            )
+
+    def _failed(self, ids: list[int], error: str) -> None:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            for row_id in ids:
+                outbox.mark_failed(
+                    session, row_id, now, error, self.settings.backoff_base_s, self.settings.max_attempts
+                )
+
+    async def run(self, stop: anyio.Event, poll_s: float = 0.5) -> None:
+        """Drain the outbox until `stop` is set."""
+        while not stop.is_set():
+            if await self.drain_once() == 0:
+                with anyio.move_on_after(poll_s):
+                    await stop.wait()
+
+
+def _merge(rows: list[Outbox]) -> OutgoingMessage:
+    """One message for several rows due to the same room: texts joined, mentions united."""
+    mentions = tuple(dict.fromkeys(m for r in rows for m in (r.mention_ids or []) if m))
+    text = "\n\n".join(r.text for r in rows)
+    first = rows[0]
+    return OutgoingMessage(
+        text=text,
+        room_id=first.room_id,
+        mention_ids=mentions,
+        to_contact_id=None if first.room_id else first.recipient_platform_id,
+    )

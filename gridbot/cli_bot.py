@@ -1,0 +1,106 @@
+"""Bot commands: `gridbot demo` (simulated grid group on SQLite) and `gridbot run` (a real transport)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import anyio
+import typer
+
+from gridbot.runtime import configure_logging, fail, open_engine
+
+
+class TransportName(StrEnum):
+    """Transports `gridbot run` can use."""
+
+    WECHATY = "wechaty"
+    CONSOLE = "console"
+
+
+def demo(
+    transcript: Annotated[
+        Path | None, typer.Option(help="JSONL transcript (default: the shipped simulated day).")
+    ] = None,
+    db: Annotated[Path, typer.Option(help="SQLite file for the demo (recreated).")] = Path("gridbot-demo.db"),
+    tail_hours: Annotated[
+        float, typer.Option(help="Simulated hours to run on after the last message.")
+    ] = 3.0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the closing summary.")] = False,
+) -> None:
+    """Replay a simulated day of one grid group on SQLite (no Redis, no WeChat) and print it."""
+    from bot.app import build_runtime
+    from bot.demo import DEMO_TRANSCRIPT, run_demo
+    from bot.replay import SimClock, TranscriptError, read_transcript
+    from models.coordination import LocalCoordinator
+    from models.migrate import upgrade
+    from models.settings import DBSettings, get_settings
+
+    settings = get_settings().model_copy(update={"db": DBSettings(url=f"sqlite:///{db}")})
+    configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
+    try:
+        lines = read_transcript(transcript or DEMO_TRANSCRIPT)
+    except (OSError, TranscriptError) as exc:
+        fail(str(exc), code=2)
+    if not lines:
+        fail("the transcript is empty", code=2)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    engine = open_engine(settings)
+    upgrade(engine)
+    clock = SimClock(lines[0].at)
+    runtime = build_runtime(settings, engine, coordinator=LocalCoordinator(clock=clock.seconds))
+    typer.echo("正在准备分类模型…" if not quiet else "", nl=not quiet)
+    runtime.classifier()
+    echo = (lambda _s: None) if quiet else typer.echo
+    summary = anyio.run(run_demo, runtime, clock, lines, echo, timedelta(hours=tail_hours))
+    typer.echo(summary)
+
+
+def run(
+    transport: Annotated[TransportName, typer.Option(help="Where the group lives.")] = TransportName.WECHATY,
+) -> None:
+    """Run the bot on a real WeChat group (wechaty) or an interactive console group."""
+    from bot.app import build_runtime, serve
+    from models.settings import get_settings
+
+    settings = get_settings()
+    quiet = transport is TransportName.CONSOLE and "log_level" not in settings.model_fields_set
+    configure_logging(settings.model_copy(update={"log_level": "WARNING"}) if quiet else settings)
+    engine = open_engine(settings)
+    runtime = build_runtime(settings, engine)
+    if transport is TransportName.CONSOLE:
+        from bot.console import run_console
+
+        anyio.run(run_console, runtime)
+        return
+    from bot.wechaty_transport import WechatyTransport
+
+    w = settings.wechaty
+    if not w.endpoint or w.token is None:
+        fail("set GRIDBOT_WECHATY__ENDPOINT and GRIDBOT_WECHATY__TOKEN (the puppet service)", code=2)
+    wechaty = WechatyTransport(
+        endpoint=w.endpoint,
+        token=w.token.get_secret_value(),
+        bot_name=w.bot_name,
+        plugin_port=w.plugin_port,
+        login_timeout_s=w.login_timeout_s,
+    )
+
+    async def main() -> None:
+        stop = anyio.Event()
+        await serve(runtime, wechaty, stop)
+
+    try:
+        anyio.run(main)
+    except KeyboardInterrupt:
+        logging.getLogger(__name__).info("stopped")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the bot commands."""
+    app.command("demo")(demo)
+    app.command("run")(run)

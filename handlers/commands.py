@@ -1,0 +1,264 @@
+"""The command table: one small function a command; the help text is generated from the table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from sqlalchemy import select
+
+from handlers import replies
+from handlers.context import CommandError, Context
+from handlers.parsing import Args, parse_args, split_command, ticket_in
+from models import tickets
+from models.entities import Person, RoleAssignment, Ticket
+from models.enums import OPEN_STATUSES
+from models.metrics import LOCAL_TZ, Period, grid_metrics
+
+
+class Audience(StrEnum):
+    """Who may use a command."""
+
+    ANYONE = "anyone"
+    WORKER = "worker"  # gridworkers, grid leaders and admins over the grid
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Command:
+    """A bot command: its Chinese name, aliases, usage line, help line and function."""
+
+    name: str
+    aliases: tuple[str, ...]
+    usage: str
+    help: str
+    audience: Audience
+    run: Callable[[Context, Args], None]
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(
+    name: str, *aliases: str, usage: str, audience: Audience = Audience.WORKER
+) -> Callable[[Callable[[Context, Args], None]], Callable[[Context, Args], None]]:
+    """Register a command; the function's one-line docstring is its help text."""
+
+    def register(fn: Callable[[Context, Args], None]) -> Callable[[Context, Args], None]:
+        COMMANDS[name] = Command(name, aliases, usage, (fn.__doc__ or "").strip(), audience, fn)
+        return fn
+
+    return register
+
+
+def words() -> dict[str, str]:
+    """Every command word and alias mapped to its command name."""
+    table = {c.name: c.name for c in COMMANDS.values()}
+    table.update({a: c.name for c in COMMANDS.values() for a in c.aliases})
+    return table
+
+
+def find(text: str) -> tuple[Command, str] | None:
+    """The command a line starts with, and the rest of the line."""
+    hit = split_command(text, words())
+    return (COMMANDS[hit[0]], hit[1]) if hit else None
+
+
+def looks_deliberate(rest: str) -> bool:
+    """Whether a resident's line starting with a command word is really a command.
+
+    Residents write freely ("回家了", "查一下水费"): only a bare command word or one naming a
+    ticket number counts, so ordinary chat is still classified.
+    """
+    return not rest or bool(parse_args(rest).tickets)
+
+
+def allowed(cmd: Command, ctx: Context) -> bool:
+    """Whether the sender may run this command here."""
+    if cmd.audience is Audience.ANYONE:
+        return True
+    if cmd.audience is Audience.ADMIN:
+        return ctx.is_admin
+    return ctx.is_worker or ctx.is_admin
+
+
+def usage_error(cmd: Command) -> CommandError:
+    """A Chinese usage reply for a malformed command."""
+    return CommandError(f"格式不对。用法：{cmd.usage}（{cmd.help}）")
+
+
+def ticket_arg(ctx: Context, cmd: Command, args: Args, index: int = 0) -> int:
+    """The index-th ticket number, or the ticket of the quoted bot message, or a usage error."""
+    if len(args.tickets) > index:
+        return args.tickets[index]
+    if index == 0 and (quoted := ticket_in(ctx.msg.quoted_text)) is not None:
+        return quoted
+    raise usage_error(cmd)
+
+
+def in_grid(ctx: Context, number: int) -> Ticket:
+    """A ticket of this group's grid (another grid's ticket is reported as not found)."""
+    ticket = ctx.session.get(Ticket, number)
+    if ticket is None or (ctx.grid is not None and ticket.grid_id != ctx.grid.id and not ctx.is_admin):
+        raise CommandError(f"没有找到工单 #{number}，请核对编号")
+    return ticket
+
+
+def mentioned_person(ctx: Context, cmd: Command, args: Args) -> Person:
+    """The person a command @-mentions: by platform id from the mention list, else by name in the grid."""
+    for platform_id in ctx.msg.mentions:
+        person = ctx.session.scalar(select(Person).where(Person.platform_id == platform_id))
+        if person is not None:
+            return person
+    if not args.at_names:
+        raise usage_error(cmd)
+    name = args.at_names[0]
+    grid = ctx.require_grid()
+    matches = ctx.session.scalars(
+        select(Person)
+        .join(RoleAssignment, RoleAssignment.person_id == Person.id)
+        .where(RoleAssignment.grid_id == grid.id, RoleAssignment.active, Person.name == name)
+        .distinct()
+    ).all()
+    if len(matches) != 1:
+        raise CommandError(f"找不到唯一的群成员「{name}」，请直接@对方")
+    return matches[0]
+
+
+@command("帮助", "help", "?", usage="帮助", audience=Audience.ANYONE)
+def help_(ctx: Context, args: Args) -> None:
+    """查看可用命令"""
+    lines = ["可用命令："]
+    lines += [f"· {c.usage} —— {c.help}" for c in COMMANDS.values() if allowed(c, ctx)]
+    if not (ctx.is_worker or ctx.is_admin):
+        lines.append("· 直接在群里描述问题即可上报，工单办结后回复 1/2/3 评价")
+    ctx.reply("\n".join(lines))
+
+
+@command("工单", "我的工单", usage="工单")
+def my_tickets(ctx: Context, args: Args) -> None:
+    """我的待办工单和待确认工单"""
+    grid = ctx.require_grid()
+    rows = ctx.session.scalars(
+        select(Ticket)
+        .where(Ticket.grid_id == grid.id, Ticket.status.in_(OPEN_STATUSES))
+        .where((Ticket.assignee_id == ctx.person.id) | Ticket.needs_review | (Ticket.assignee_id.is_(None)))
+        .order_by(Ticket.needs_review.desc(), Ticket.priority.desc(), Ticket.id)
+        .limit(20)
+    ).all()
+    if not rows:
+        ctx.reply("您目前没有待办工单 👍")
+        return
+    ctx.reply("您的待办工单：\n" + "\n".join(replies.ticket_line(t, ctx.now) for t in rows))
+
+
+@command("查", "查询", "查看", usage="查 #工单号", audience=Audience.ANYONE)
+def show(ctx: Context, args: Args) -> None:
+    """查看工单进度（居民只能查自己反映的）"""
+    number = ticket_arg(ctx, COMMANDS["查"], args)
+    ticket = in_grid(ctx, number)
+    if not (ctx.is_worker or ctx.is_admin) and not tickets.is_reporter(ctx.session, ticket, ctx.person.id):
+        raise CommandError(f"您只能查询自己反映的工单，#{number} 不是您反映的")
+    ctx.reply(replies.ticket_detail(ticket, ctx.now))
+
+
+@command("接单", "接", "受理", usage="接单 #工单号")
+def accept(ctx: Context, args: Args) -> None:
+    """受理工单（算作首次响应）"""
+    tickets.accept(ctx.session, in_grid(ctx, ticket_arg(ctx, COMMANDS["接单"], args)).id, ctx.actor, ctx.now)
+
+
+@command("回复", "回", usage="回复 #工单号 内容")
+def respond(ctx: Context, args: Args) -> None:
+    """回复居民，内容会转达给反映人"""
+    cmd = COMMANDS["回复"]
+    number = ticket_arg(ctx, cmd, args)
+    if not args.text:
+        raise usage_error(cmd)
+    tickets.respond(ctx.session, in_grid(ctx, number).id, ctx.actor, ctx.now, args.text)
+
+
+@command("办结", "结", "完成", usage="办结 #工单号 处理说明")
+def resolve(ctx: Context, args: Args) -> None:
+    """办结工单并邀请居民评价"""
+    number = ticket_arg(ctx, COMMANDS["办结"], args)
+    tickets.resolve(ctx.session, in_grid(ctx, number).id, ctx.actor, ctx.now, args.text or None)
+
+
+@command("转派", "转", usage="转派 #工单号 @网格员")
+def transfer(ctx: Context, args: Args) -> None:
+    """把工单转给本网格其他网格员"""
+    cmd = COMMANDS["转派"]
+    number = ticket_arg(ctx, cmd, args)
+    target = mentioned_person(ctx, cmd, args)
+    tickets.transfer(ctx.session, in_grid(ctx, number).id, ctx.actor, ctx.now, target.id)
+
+
+@command("挂起", "挂", usage="挂起 #工单号 原因")
+def suspend(ctx: Context, args: Args) -> None:
+    """暂停工单（时限暂停计时）"""
+    cmd = COMMANDS["挂起"]
+    number = ticket_arg(ctx, cmd, args)
+    if not args.text:
+        raise usage_error(cmd)
+    tickets.suspend(ctx.session, in_grid(ctx, number).id, ctx.actor, ctx.now, args.text)
+
+
+@command("恢复", usage="恢复 #工单号")
+def resume(ctx: Context, args: Args) -> None:
+    """恢复挂起的工单"""
+    number = ticket_arg(ctx, COMMANDS["恢复"], args)
+    tickets.resume(ctx.session, in_grid(ctx, number).id, ctx.actor, ctx.now, ctx.policy)
+
+
+@command("退回", "退", "无效", usage="退回 #工单号 原因")
+def reject(ctx: Context, args: Args) -> None:
+    """退回无效或非本网格事项"""
+    cmd = COMMANDS["退回"]
+    number = ticket_arg(ctx, cmd, args)
+    if not args.text:
+        raise usage_error(cmd)
+    tickets.reject(ctx.session, in_grid(ctx, number).id, ctx.actor, ctx.now, args.text)
+
+
+@command("改类", "改", usage="改类 #工单号 类别（如 物业服务）")
+def reclassify(ctx: Context, args: Args) -> None:
+    """纠正工单类别（会用于改进识别）"""
+    cmd = COMMANDS["改类"]
+    number = ticket_arg(ctx, cmd, args)
+    if not args.text:
+        raise usage_error(cmd)
+    kind, category, label = ctx.category_of(args.text)
+    ticket = tickets.reclassify(
+        ctx.session, in_grid(ctx, number).id, ctx.actor, ctx.now, kind, category, label
+    )
+    ctx.reply(f"已将工单 {ticket.number} 改为【{label}】，谢谢纠正")
+
+
+@command("合并", "并", usage="合并 #重复工单 #主工单")
+def merge(ctx: Context, args: Args) -> None:
+    """把重复工单合并到主工单"""
+    cmd = COMMANDS["合并"]
+    if len(args.tickets) != 2:
+        raise usage_error(cmd)
+    source, target = (in_grid(ctx, n).id for n in args.tickets)
+    tickets.merge(ctx.session, source, target, ctx.actor, ctx.now)
+    ctx.reply(f"已将工单 #{source} 合并到 #{target}")
+
+
+@command("统计", usage="统计")
+def stats(ctx: Context, args: Args) -> None:
+    """本网格本周的响应、办结、满意情况"""
+    grid = ctx.require_grid()
+    today = ctx.now.astimezone(LOCAL_TZ).date()
+    monday = today - timedelta(days=today.weekday())
+    ctx.reply(replies.weekly_stats(grid_metrics(ctx.session, grid.id, Period.local_days(monday, today))))
+
+
+def run(ctx: Context, cmd: Command, rest: str) -> None:
+    """Check the sender's right to the command, then run it."""
+    if not allowed(cmd, ctx):
+        raise CommandError(replies.NO_PERMISSION)
+    cmd.run(ctx, parse_args(rest))

@@ -1,0 +1,85 @@
+"""What a handler gets for one message: the session, the sender as an Actor, the grid, the clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from handlers.types import IncomingMessage
+from models.directory import Actor
+from models.entities import ChatGroup, Grid, Message, Person
+from models.enums import ADMIN_ROLES, WORKER_ROLES, OutboxKind, Role, TicketKind
+from models.errors import TicketError
+from models.outbox import enqueue
+from models.sla import SLAPolicy
+from nlp.taxonomy import Taxonomy
+
+
+class CommandError(TicketError):
+    """A malformed or impossible command; `user_message` (Chinese) is shown in the group."""
+
+
+@dataclass
+class Context:
+    """One inbound message being handled, inside one transaction."""
+
+    session: Session
+    msg: IncomingMessage
+    message: Message
+    person: Person
+    actor: Actor
+    group: ChatGroup
+    grid: Grid | None
+    now: datetime
+    policy: SLAPolicy
+    taxonomy: Taxonomy
+    replies: int = field(default=0)
+
+    @property
+    def roles(self) -> set[Role]:
+        """The sender's roles over this message's grid."""
+        return self.actor.roles_for(self.grid) if self.grid else set()
+
+    @property
+    def is_worker(self) -> bool:
+        """Gridworker, part-time gridworker or grid leader here."""
+        return bool(self.roles & WORKER_ROLES)
+
+    @property
+    def is_admin(self) -> bool:
+        """An administrator whose region contains this grid (or any admin, in an unbound room)."""
+        if self.grid is None:
+            return any(r in ADMIN_ROLES for r, _, _ in self.actor.roles)
+        return bool(self.roles & ADMIN_ROLES)
+
+    def require_grid(self) -> Grid:
+        """The bound grid, or a user error."""
+        if self.grid is None:
+            raise CommandError("本群尚未绑定网格，请管理员发送「绑定 网格编号」")
+        return self.grid
+
+    def reply(
+        self, text: str, mention_ids: tuple[str, ...] | None = None, kind: OutboxKind = OutboxKind.REPLY
+    ) -> None:
+        """Queue a reply in this room, @-mentioning the sender unless told otherwise."""
+        self.replies += 1
+        enqueue(
+            self.session,
+            dedupe_key=f"reply:{self.msg.platform_id}:{self.replies}",
+            kind=kind,
+            text=text,
+            now=self.now,
+            room_id=self.group.room_id,
+            mention_ids=(self.msg.sender_id,) if mention_ids is None else mention_ids,
+            bot_account=self.group.bot_account,
+        )
+
+    def category_of(self, label: str) -> tuple[TicketKind, str, str]:
+        """Resolve a Chinese category label (or id) from a command into (kind, id, label)."""
+        category = self.taxonomy.category_id(label.strip())
+        if category is None:
+            names = "、".join(self.taxonomy.label(c) for c in self.taxonomy.category_ids)
+            raise CommandError(f"没有「{label}」这个类别。可选：{names}")
+        return TicketKind(self.taxonomy.kind_of(category)), category, self.taxonomy.label(category)

@@ -1,0 +1,248 @@
+"""The conversation: persist every message first, route it, and never let one message stop the rest.
+
+Per message: (1) one transaction stores it (UNIQUE platform id: redelivery is a no-op); (2) another
+routes it — commands, ratings, classification, tickets — and queues every reply in the outbox in
+the same transaction; (3) if that fails, the error boundary records the failure and queues a reply
+(the user error's Chinese message, or a generic apology). A crash between (1) and (2) leaves the
+message PENDING, and `recover_pending` finishes it after a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import anyio
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from handlers import admin as _admin  # noqa: F401  (registers the admin commands in the table)
+from handlers import commands, intake, replies
+from handlers.context import Context
+from handlers.types import IncomingMessage, MemberChange
+from models import directory, engagement, inbox
+from models.coordination import Coordinator
+from models.entities import ChatGroup, Grid, Message, Person
+from models.enums import ADMIN_ROLES, MessageStatus, MessageType, OutboxKind, Role
+from models.errors import TicketError
+from models.outbox import enqueue
+from models.settings import NLPSettings
+from models.sla import SLAPolicy
+from nlp.classifier import Classifier
+from nlp.normalize import normalize
+from nlp.pii import mask
+from nlp.taxonomy import Taxonomy
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    """What happened to one message (for the replay printout and tests)."""
+
+    status: str
+    ticket: int | None = None
+    kind: str | None = None
+
+
+class Conversation:
+    """Handles inbound messages and membership changes; talks to the outbox, never to a transport."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        classifier: Callable[[], Classifier],
+        taxonomy: Taxonomy,
+        policy: SLAPolicy,
+        coordinator: Coordinator,
+        nlp_settings: NLPSettings,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.sessions = session_factory
+        self.classifier = classifier
+        self.taxonomy = taxonomy
+        self.policy = policy
+        self.coordinator = coordinator
+        self.nlp = nlp_settings
+        self.clock = clock
+        self._room_locks: dict[str, anyio.Lock] = {}
+
+    async def handle(self, msg: IncomingMessage) -> Outcome:
+        """Process one message; messages of one room are handled in arrival order."""
+        lock = self._room_locks.setdefault(msg.room_id, anyio.Lock())
+        async with lock:
+            return await anyio.to_thread.run_sync(self.process, msg)
+
+    def process(self, msg: IncomingMessage) -> Outcome:
+        """Persist, then route inside the error boundary (synchronous; runs in a worker thread)."""
+        if self.coordinator.seen_message(msg.platform_id):
+            return Outcome("duplicate")
+        message_id = self._persist(msg)
+        if message_id is None:
+            return Outcome("ignored")
+        return self._route(msg, message_id)
+
+    def _persist(self, msg: IncomingMessage) -> int | None:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            group = inbox.group_for_room(session, msg.room_id)
+            found = commands.find(msg.text)
+            is_bind = found is not None and found[0].name == "绑定"
+            if (group is None or group.grid_id is None) and not is_bind:
+                return None  # unbound rooms are ignored
+            if group is None:
+                group = ChatGroup(room_id=msg.room_id, topic=msg.room_topic, created_at=now)
+                session.add(group)
+                session.flush()
+            person = directory.ensure_person(session, msg.sender_id, msg.sender_name)
+            role = self._role(session, person, group)
+            text = msg.text if msg.msg_type is MessageType.TEXT else (msg.text or f"[{msg.msg_type.value}]")
+            stored = inbox.record_inbound(
+                session,
+                platform_id=msg.platform_id,
+                group=group,
+                sender_id=person.id,
+                sender_role=role,
+                msg_type=msg.msg_type,
+                text=text,
+                text_masked=mask(normalize(text)),
+                sent_at=msg.sent_at,
+                now=now,
+                mentions=msg.mentions,
+                quoted_platform_id=msg.quoted_platform_id,
+            )
+            return stored.id if stored else None
+
+    def _role(self, session: Session, person: Person, group: ChatGroup) -> Role | None:
+        """The sender's role in this grid; unknown members of a bound group become residents."""
+        if group.grid_id is None:
+            return None
+        grid = session.get(Grid, group.grid_id)
+        assert grid is not None
+        held = directory.actor_for(session, person).roles_for(grid)
+        for role in (Role.GRID_LEADER, Role.GRIDWORKER, Role.PARTTIME_GRIDWORKER, *sorted(ADMIN_ROLES)):
+            if role in held:
+                return role
+        if Role.RESIDENT not in held:
+            directory.assign_role(session, person, Role.RESIDENT, grid=grid)
+        return Role.RESIDENT
+
+    def _route(self, msg: IncomingMessage, message_id: int) -> Outcome:
+        try:
+            with self.sessions.begin() as session:
+                ctx = self._context(session, msg, message_id)
+                outcome = self._dispatch(ctx)
+                inbox.finish(ctx.message, MessageStatus.PROCESSED, ticket_id=outcome.ticket)
+                return outcome
+        except TicketError as exc:
+            self._fail(msg, message_id, exc.user_message, MessageStatus.PROCESSED, type(exc).__name__)
+            return Outcome("refused")
+        except Exception:
+            logger.exception("message %s failed in its handler", message_id)
+            self._fail(msg, message_id, replies.APOLOGY, MessageStatus.FAILED, "handler error")
+            return Outcome("failed")
+
+    def _context(self, session: Session, msg: IncomingMessage, message_id: int) -> Context:
+        message = session.get(Message, message_id)
+        assert message is not None and message.group_id is not None
+        group = session.get(ChatGroup, message.group_id)
+        person = session.scalar(select(Person).where(Person.platform_id == msg.sender_id))
+        assert group is not None and person is not None
+        grid = session.get(Grid, group.grid_id) if group.grid_id else None
+        return Context(
+            session=session,
+            msg=msg,
+            message=message,
+            person=person,
+            actor=directory.actor_for(session, person),
+            group=group,
+            grid=grid,
+            now=self.clock(),
+            policy=self.policy,
+            taxonomy=self.taxonomy,
+        )
+
+    def _dispatch(self, ctx: Context) -> Outcome:
+        found = commands.find(ctx.msg.text) if ctx.msg.msg_type is MessageType.TEXT else None
+        staff = ctx.is_worker or ctx.is_admin
+        if found is not None and (staff or commands.looks_deliberate(found[1])):
+            commands.run(ctx, *found)  # a resident's gridworker command is refused in there
+            return Outcome("command", kind=found[0].name)
+        if ctx.msg.msg_type is not MessageType.TEXT or ctx.grid is None:
+            return Outcome("logged")
+        if staff:
+            number = intake.worker_mentions_reporter(ctx)
+            return Outcome("worker", ticket=number)
+        if intake.try_rating(ctx):
+            return Outcome("rating")
+        classification = self.classifier().classify(ctx.msg.text)
+        inbox.finish(ctx.message, MessageStatus.PROCESSED, classification=classification.to_dict())
+        if not classification.actionable:
+            return Outcome("chatter", kind=classification.kind)
+        number = intake.file_report(ctx, classification, self.nlp)
+        return Outcome("ticket", ticket=number, kind=classification.kind)
+
+    def _fail(
+        self, msg: IncomingMessage, message_id: int, text: str, status: MessageStatus, error: str
+    ) -> None:
+        """The error boundary's second transaction: record the failure and answer the sender."""
+        try:
+            with self.sessions.begin() as session:
+                message = session.get(Message, message_id)
+                if message is None:
+                    return
+                inbox.finish(message, status, error=error)
+                enqueue(
+                    session,
+                    dedupe_key=f"reply:{msg.platform_id}:error",
+                    kind=OutboxKind.REPLY,
+                    text=text,
+                    now=self.clock(),
+                    room_id=msg.room_id,
+                    mention_ids=(msg.sender_id,),
+                )
+        except Exception:
+            logger.exception("could not record the failure of message %s", message_id)
+
+    async def recover_pending(self) -> int:
+        """Finish messages stored before a crash but never routed; returns how many."""
+        with self.sessions() as session:
+            rows = [(m.id, self._rebuild(session, m)) for m in inbox.pending(session)]
+        for message_id, msg in rows:
+            if msg is not None:
+                await anyio.to_thread.run_sync(self._route, msg, message_id)
+        return len(rows)
+
+    def _rebuild(self, session: Session, m: Message) -> IncomingMessage | None:
+        group = session.get(ChatGroup, m.group_id) if m.group_id else None
+        person = session.get(Person, m.sender_id) if m.sender_id else None
+        if group is None or person is None or person.platform_id is None:
+            return None
+        return IncomingMessage(
+            platform_id=m.platform_id,
+            room_id=group.room_id,
+            sender_id=person.platform_id,
+            sender_name=person.name,
+            text=m.text or "",
+            sent_at=m.sent_at,
+            msg_type=m.msg_type,
+            mentions=tuple(m.mentions or ()),
+            quoted_platform_id=m.quoted_platform_id,
+        )
+
+    async def on_member_change(self, change: MemberChange) -> None:
+        """Log joins and leaves and the new member count (for 入群率)."""
+        await anyio.to_thread.run_sync(self._member_change, change)
+
+    def _member_change(self, change: MemberChange) -> None:
+        with self.sessions.begin() as session:
+            group = inbox.group_for_room(session, change.room_id)
+            if group is None:
+                return
+            for platform_id, name in change.members:
+                person = directory.ensure_person(session, platform_id, name)
+                engagement.record_member_event(session, group.id, person.id, change.kind, change.at)
+            if change.member_count is not None:
+                engagement.record_member_snapshot(session, group.id, change.member_count, change.at)
