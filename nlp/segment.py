@@ -27,7 +27,8 @@ def tokenizer() -> Any:
                 jieba.setLogLevel(logging.WARNING)
                 tok = jieba.Tokenizer()
                 tok.initialize()
-                tok.load_userdict(str(USERDICT_PATH))
+                with USERDICT_PATH.open("rb") as handle:  # jieba leaves a path's file open
+                    tok.load_userdict(handle)
                 _tokenizer = tok
     return _tokenizer
 

@@ -19,9 +19,9 @@ _CLAUSE_RE = re.compile(r"[^,，。.!！?？;；\n]+")
 # Just before a cue: "没有着火", "不是冒烟", "未受伤"
 _NEGATION_RE = re.compile(r"(?:没有|没|不是|不会|并未|未|无|别|不要|防止|预防|避免|以防|谨防|严禁|禁止)(?:.{0,2})$")
 # Anywhere in the clause: a hypothetical, advice or a drill, not a report.
-_HYPOTHETICAL_RE = re.compile(
-    r"如果|万一|假如|要是|一旦|防止|预防|避免|以防|演练|演习|培训|讲座|知识|宣传|科普|注意|提醒|小心|容易|会不会|可能会|应急预案|电影|电视|新闻|视频里|小说"
-)
+_HYPOTHETICAL_RE = re.compile(r"如果|万一|假如|要是|一旦|防止|预防|避免|以防|知识|注意|提醒|小心|容易|会不会|可能会|迟早|应急预案")
+# Anywhere in the message: a drill, a lesson or a story, not a report.
+_FICTION_RE = re.compile(r"演练|演习|培训|讲座|宣传|科普|新闻|电影|电视剧|视频里|小说|梦见|做梦")
 # Anywhere in the message: the danger is over.
 _RESOLVED_RE = re.compile(r"已(?:经)?(?:被)?(?:扑灭|灭了|救出|救下|处理好|处理完|解决|修好|没事|送医|关掉|关好)|救出来了|灭掉了|没事了|虚惊一场|谢谢.{0,8}(?:及时|帮忙)")
 
@@ -41,7 +41,7 @@ def find_cues(text: str) -> list[UrgencyCue]:
     cues: list[UrgencyCue] = []
     if not text:
         return cues
-    resolved = bool(_RESOLVED_RE.search(text))
+    resolved = bool(_RESOLVED_RE.search(text) or _FICTION_RE.search(text))
     for clause in _CLAUSE_RE.finditer(text):
         body = clause.group()
         hypothetical = bool(_HYPOTHETICAL_RE.search(body))
