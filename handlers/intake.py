@@ -18,7 +18,8 @@ from models.settings import NLPSettings
 from nlp.classifier import Classification
 from nlp.duplicates import MERGE, SUGGEST, OpenTicket, Thresholds, find_duplicate
 
-RATING = re.compile(r"^\s*(1|2|3|满意|基本满意|不满意)(?:\s*[，,。:：]?\s*(.*))?$", re.S)
+# "3 灯还是不亮" is a rating; "3栋2单元…" is not: a digit counts only when followed by a break.
+RATING = re.compile(r"^\s*(?:([123])(?=$|[\s，,。.:：!！])|(基本满意|不满意|满意))[\s，,。.:：!！]*(.*)$", re.S)
 SCORES = {
     "1": RatingScore.SATISFIED,
     "满意": RatingScore.SATISFIED,
@@ -50,8 +51,8 @@ def try_rating(ctx: Context) -> bool:
     target = ctx.session.scalars(query.limit(1)).first()
     if target is None:
         return False
-    score = SCORES[m.group(1)]
-    tickets.rate(ctx.session, target, ctx.actor, ctx.now, score, ctx.policy, comment=(m.group(2) or None))
+    score = SCORES[m.group(1) or m.group(2)]
+    tickets.rate(ctx.session, target, ctx.actor, ctx.now, score, ctx.policy, comment=(m.group(3) or None))
     if score is not RatingScore.UNSATISFIED:  # 不满意 is answered by the reopen announcement
         ctx.reply(f"感谢您的评价！工单 #{target} 已完结")
     return True
