@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -42,11 +42,15 @@ def setup_world(session: Session, lines: list[Line]) -> Grid:
         directory.bind_group(session, room, grid, topic="五台山一网格居民群")
     staff = {sender: (name, role) for _room, sender, name, role in iter_roles(lines)}
     # escalation reaches the community and the street even if they never speak in the transcript
-    staff.setdefault("demo-community-admin", ("社区孙主任", Role.COMMUNITY_ADMIN.value))
-    staff.setdefault("demo-street-admin", ("街道赵科长", Role.STREET_ADMIN.value))
-    for sender, (name, role) in staff.items():
+    for pid, name, role in (
+        ("demo-community-admin", "社区孙主任", Role.COMMUNITY_ADMIN),
+        ("demo-street-admin", "街道赵科长", Role.STREET_ADMIN),
+    ):
+        if all(r != role.value for _n, r in staff.values()):
+            staff[pid] = (name, role.value)
+    for sender, (name, role_name) in staff.items():
         person = directory.ensure_person(session, sender, name)
-        role_ = Role(role)
+        role_ = Role(role_name)
         if role_ in (Role.COMMUNITY_ADMIN,):
             directory.assign_role(session, person, role_, region=wts)
         elif role_ in (Role.STREET_ADMIN,):
@@ -77,7 +81,7 @@ def printer(
     return on_line, on_send
 
 
-def summary(session: Session, grid_id: int, now: datetime) -> str:
+def summary(session: Session, grid_id: int, now: datetime, day: date) -> str:
     """Tickets by state, SLA hits and misses, and the grid's metrics for the day."""
     states = Counter(session.scalars(select(Ticket.status).where(Ticket.grid_id == grid_id)))
     lines = [
@@ -97,7 +101,6 @@ def summary(session: Session, grid_id: int, now: datetime) -> str:
         lines.append(f"{label}时限：按时 {hit}，超时 {missed}，进行中 {len(of_kind) - hit - missed}")
     reminders = session.scalar(select(func.count()).select_from(ReminderLog)) or 0
     lines.append(f"提醒与督办：共触发 {reminders} 次")
-    day = now.astimezone(LOCAL_TZ).date()
     lines.append(
         weekly_stats(grid_metrics(session, grid_id, Period.local_days(day, day))).replace("本周", "今日")
     )
@@ -122,4 +125,4 @@ async def run_demo(
     replay = Replay(runtime, clock, ReplayTransport(clock, on_send), on_line=on_line)
     await replay.run(lines, tail=tail)
     with runtime.sessions() as session:
-        return summary(session, grid_id, clock.now)
+        return summary(session, grid_id, clock.now, lines[0].at.astimezone(LOCAL_TZ).date())

@@ -19,7 +19,9 @@ from nlp.classifier import Classification
 from nlp.duplicates import MERGE, SUGGEST, OpenTicket, Thresholds, find_duplicate
 
 # "3 灯还是不亮" is a rating; "3栋2单元…" is not: a digit counts only when followed by a break.
-RATING = re.compile(r"^\s*(?:([123])(?=$|[\s，,。.:：!！])|(基本满意|不满意|满意))[\s，,。.:：!！]*(.*)$", re.S)
+RATING = re.compile(
+    r"^\s*(?:([123])(?=$|[\s，,。.:：!！])|(基本满意|不满意|满意))[\s，,。.:：!！]*(.*)$", re.S
+)
 SCORES = {
     "1": RatingScore.SATISFIED,
     "满意": RatingScore.SATISFIED,

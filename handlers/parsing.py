@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 TICKET_REF = re.compile(r"#\s*(\d{1,9})")
@@ -21,9 +20,15 @@ class Args:
     at_names: tuple[str, ...]
 
 
+# Only what commands are matched on is folded: Chinese punctuation in a reply stays as typed.
+_FOLD = str.maketrans(
+    {"＃": "#", "＠": "@", "\u3000": " ", "\u2005": " ", **{chr(0xFF10 + i): str(i) for i in range(10)}}
+)
+
+
 def canonical(text: str) -> str:
-    """Fold full-width forms (＃４２, full-width spaces) to half-width and trim."""
-    return unicodedata.normalize("NFKC", text).replace("\u2005", " ").strip()
+    """Fold full-width ＃, ＠, digits and spaces to half-width and trim."""
+    return text.translate(_FOLD).strip()
 
 
 def split_command(text: str, words: dict[str, str]) -> tuple[str, str] | None:

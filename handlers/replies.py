@@ -19,8 +19,10 @@ def humanize(delta: timedelta) -> str:
     if minutes < 60:
         return f"{minutes}分钟"
     hours = minutes / 60
-    if hours < 24 or hours != int(hours) and hours < 48:
-        return f"{round(hours)}小时" if hours == round(hours) else f"{hours:.1f}小时"
+    if hours < 2:
+        return f"{hours:.1f}".rstrip("0").rstrip(".") + "小时"
+    if hours < 48:
+        return f"{round(hours)}小时"
     return f"{round(hours / 24)}天"
 
 

@@ -34,15 +34,16 @@ def _reporter_ids(session: Session, ticket: Ticket) -> list[str]:
 
 def _text(event: TicketEvent, ticket: Ticket, actor_name: str, assignee: str | None) -> str | None:
     no, cat = ticket.number, ticket.category_label or ticket.category
+    what = "问题" if ticket.kind.value == "incident" else "诉求"
     note = f"：{event.note}" if event.note else ""
     texts = {
-        "accept": f"您反映的【{cat}】问题（工单 {no}）已由网格员{actor_name}受理，正在处理。",
+        "accept": f"您反映的【{cat}】{what}（工单 {no}）已由网格员{actor_name}受理，正在处理。",
         "respond": f"网格员{actor_name}回复工单 {no}{note}",
-        "resolve": f"您反映的【{cat}】问题（工单 {no}）已办结{note}。{RATING_PROMPT}",
+        "resolve": f"您反映的【{cat}】{what}（工单 {no}）已办结{note}。{RATING_PROMPT}",
         "suspend": f"工单 {no} 暂时挂起{note}",
         "resume": f"工单 {no} 已恢复处理。",
         "transfer": f"工单 {no} 已转派给{assignee or '其他网格员'}处理。",
-        "merge": f"您反映的问题与工单 #{event.data.get('into')} 相同，已合并处理。",
+        "merge": f"您反映的{what}与工单 #{event.data.get('into')} 相同，已合并处理。",
         "reject": f"工单 {no} 已退回{note}",
         "reopen": f"工单 {no} 已重新办理（重办），网格员会尽快跟进。",
     }
