@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
 
 from nlp.taxonomy import Taxonomy
 from nlp.urgency import UrgencyCue, active_cues
@@ -75,46 +78,53 @@ class Classifier(Protocol):
         ...
 
 
+@functools.lru_cache(maxsize=32)
+def _groups(labels: tuple[str, ...], taxonomy: Taxonomy) -> tuple[np.ndarray, tuple[str, ...]]:
+    """For each final label, the index of its kind; and the kind ids in that order."""
+    kinds = tuple(taxonomy.kind_ids)
+    chatter = taxonomy.non_actionable_kind
+    index = [kinds.index(chatter if label == chatter else taxonomy.kind_of(label)) for label in labels]
+    return np.array(index, dtype=np.intp), kinds
+
+
 def decide(
-    joint: Mapping[str, float],
+    labels: Sequence[str],
+    probs: np.ndarray,
     taxonomy: Taxonomy | None,
     normalised_text: str,
     p_urgent: float | None = None,
     review_threshold: float = REVIEW_THRESHOLD,
+    cues: Sequence[UrgencyCue] | None = None,
 ) -> Classification:
-    """Turn a distribution over final labels (chatter or a category; or flat labels) into a Classification."""
-    cues: list[UrgencyCue] = active_cues(normalised_text)
-    ranked = sorted(joint.items(), key=lambda kv: (-kv[1], kv[0]))
-    alternatives = tuple((label, float(p)) for label, p in ranked[:TOP_K])
+    """Turn one row of probabilities over final labels (chatter or a category; or flat labels) into a Classification."""
+    if cues is None:
+        cues = active_cues(normalised_text)
+    cue_kinds = tuple(c.kind for c in cues)
+    order = np.argsort(-probs, kind="stable")[:TOP_K]
+    alternatives = tuple((labels[i], float(probs[i])) for i in order)
+    urgent = bool(cues) or (p_urgent is not None and p_urgent >= 0.5)
     if taxonomy is None:  # a flat, user-defined label set
-        label, conf = ranked[0]
-        urgent = bool(cues) or (p_urgent is not None and p_urgent >= 0.5)
-        return Classification(label, None, "urgent" if urgent else "normal", float(conf), alternatives, conf < review_threshold, tuple(c.kind for c in cues))
+        label, conf = alternatives[0]
+        return Classification(label, None, "urgent" if urgent else "normal", conf, alternatives, conf < review_threshold, cue_kinds)
     chatter = taxonomy.non_actionable_kind
     if not normalised_text:
         # Nothing left after normalisation (emoji, [图片], blank): there is nothing anyone could act on.
         return Classification(chatter, None, "normal", 1.0, ((chatter, 1.0),), False)
-    kind_p = {k: 0.0 for k in taxonomy.kind_ids}
-    for label, p in joint.items():
-        kind_p[chatter if label == chatter else taxonomy.kind_of(label)] += p
-    kind = max(kind_p, key=lambda k: (kind_p[k], k == chatter))
+    group, kinds = _groups(tuple(labels), taxonomy)
+    kind_p = np.bincount(group, weights=probs, minlength=len(kinds))
+    kind = kinds[int(np.argmax(kind_p))]
+    p_chatter = float(kind_p[kinds.index(chatter)])
     review = False
-    if kind == chatter and cues and kind_p[chatter] < 0.9:
+    if kind == chatter and cues and p_chatter < 0.9:
         # A live danger cue outweighs a hesitant "chatter": better a ticket to dismiss than a fire ignored.
-        kind, review = "incident", True
+        kind, review = taxonomy.actionable_kinds[0], True
     if kind == chatter:
-        return Classification(chatter, None, "normal", kind_p[chatter], alternatives, kind_p[chatter] < review_threshold)
-    category = max(taxonomy.categories_of(kind), key=lambda c: joint.get(c, 0.0))
-    confidence = float(joint.get(category, 0.0))
-    urgent = bool(cues) or (p_urgent is not None and p_urgent >= 0.5)
+        return Classification(chatter, None, "normal", p_chatter, alternatives, p_chatter < review_threshold)
+    members = np.flatnonzero(group == kinds.index(kind))
+    best = int(members[np.argmax(probs[members])])
+    confidence = float(probs[best])
     return Classification(
-        kind,
-        category,
-        "urgent" if urgent else "normal",
-        confidence,
-        alternatives,
-        review or confidence < review_threshold,
-        tuple(c.kind for c in cues),
+        kind, labels[best], "urgent" if urgent else "normal", confidence, alternatives, review or confidence < review_threshold, cue_kinds
     )
 
 

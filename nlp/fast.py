@@ -5,6 +5,7 @@ A model directory holds manifest.json, vocabulary.json and arrays.npz (loaded wi
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from nlp import corpus, segment
+from nlp import corpus, segment, urgency
 from nlp.classifier import Classification, ModelError, decide, library_versions, read_manifest, write_manifest
 from nlp.features import LEXICON_PATH, FeatureConfig, Vectorizer
 from nlp.normalize import normalize
@@ -40,9 +41,14 @@ class Head:
     intercept: np.ndarray
     temperature: float = 1.0
 
+    @functools.cached_property
+    def weights(self) -> np.ndarray:
+        """coef transposed and contiguous: sparse @ dense would otherwise copy the whole matrix per call."""
+        return np.ascontiguousarray(self.coef.T)
+
     def proba(self, x: sp.csr_matrix) -> np.ndarray:
         """Calibrated class probabilities, one row per message."""
-        z = np.asarray(x @ self.coef.T) + self.intercept
+        z = np.asarray(x @ self.weights) + self.intercept
         z = z / self.temperature
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
@@ -171,25 +177,31 @@ class FastClassifier:
     def classify_batch(self, texts: Sequence[str]) -> list[Classification]:
         """Classify many messages with one matrix product per head."""
         norm = [normalize(t) for t in texts]
-        x = self.vectorizer.transform_normalised(norm)
+        cues = [urgency.active_cues(t) for t in norm]
+        x = self.vectorizer.transform_normalised(norm, cues)
         probs = {name: head.proba(x) for name, head in self.heads.items()}
-        out = []
-        for i, text in enumerate(norm):
-            if self.taxonomy is None:
-                joint = dict(zip(self.heads["label"].labels, probs["label"][i].tolist(), strict=True))
-                out.append(decide(joint, None, text, None, self.review_threshold))
-                continue
-            kinds = dict(zip(self.heads["kind"].labels, probs["kind"][i].tolist(), strict=True))
-            cats = dict(zip(self.heads["category"].labels, probs["category"][i].tolist(), strict=True))
-            joint = {self.taxonomy.non_actionable_kind: kinds.get(self.taxonomy.non_actionable_kind, 0.0)}
-            for kind in self.taxonomy.actionable_kinds:
-                members = self.taxonomy.categories_of(kind)
-                total = sum(cats.get(c, 0.0) for c in members) or 1.0
-                joint.update({c: kinds.get(kind, 0.0) * cats.get(c, 0.0) / total for c in members})
-            pri = self.heads["priority"]
-            p_urgent = float(probs["priority"][i][pri.labels.index("urgent")]) if "urgent" in pri.labels else 0.0
-            out.append(decide(joint, self.taxonomy, text, p_urgent, self.review_threshold))
-        return out
+        if self.taxonomy is None:
+            flat = self.heads["label"].labels
+            return [decide(flat, row, None, t, None, self.review_threshold, c) for t, row, c in zip(norm, probs["label"], cues, strict=True)]
+        tax = self.taxonomy
+        kind_head, cat_head = self.heads["kind"], self.heads["category"]
+        chatter = tax.non_actionable_kind
+        # Joint distribution over final labels: P(kind) x P(category | category belongs to that kind).
+        columns = [probs["kind"][:, kind_head.labels.index(chatter)]]
+        labels = [chatter]
+        for kind in tax.actionable_kinds:
+            members = [c for c in tax.categories_of(kind) if c in cat_head.labels]
+            cat = probs["category"][:, [cat_head.labels.index(c) for c in members]]
+            share = cat / np.maximum(cat.sum(axis=1, keepdims=True), 1e-12)
+            p_kind = probs["kind"][:, kind_head.labels.index(kind)] if kind in kind_head.labels else np.zeros(len(norm))
+            columns.extend((share * p_kind[:, None]).T)
+            labels.extend(members)
+        joint = np.column_stack(columns)
+        pri = self.heads["priority"]
+        p_urgent = probs["priority"][:, pri.labels.index("urgent")] if "urgent" in pri.labels else np.zeros(len(norm))
+        return [
+            decide(labels, joint[i], tax, t, float(p_urgent[i]), self.review_threshold, cues[i]) for i, t in enumerate(norm)
+        ]
 
 
 def load(model_dir: Path, review_threshold: float) -> FastClassifier:

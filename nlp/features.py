@@ -54,7 +54,7 @@ class FeatureConfig:
         return dict(self.__dict__)
 
 
-def analyse(text: str, config: FeatureConfig) -> list[str]:
+def analyse(text: str, config: FeatureConfig, urgent_cues: Sequence[urgency.UrgencyCue] | None = None) -> list[str]:
     """Feature strings of one message (already normalised), with repeats for term frequency."""
     t = _DIGIT_RE.sub("0", text.lower()[: config.max_chars])
     padded = f"<{t}>"
@@ -70,7 +70,7 @@ def analyse(text: str, config: FeatureConfig) -> list[str]:
             feats.append("#question")
         if cues.location(t):
             feats.append("#place")
-        feats.extend(f"#urgent:{c.kind}" for c in urgency.active_cues(t))
+        feats.extend(f"#urgent:{c.kind}" for c in (urgency.active_cues(t) if urgent_cues is None else urgent_cues))
     if config.lexicon:
         for cat, regex in lexicon():
             hits = len(regex.findall(t))
@@ -102,23 +102,28 @@ class Vectorizer:
         self.__post_init__()
         return self
 
-    def transform_normalised(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """Feature matrix of texts that are already normalised."""
-        index = self._index
+    def transform_normalised(
+        self, texts: Sequence[str], cues: Sequence[Sequence[urgency.UrgencyCue]] | None = None
+    ) -> sp.csr_matrix:
+        """Feature matrix of texts that are already normalised (urgency cues passed in when known)."""
+        lookup = self._index.get
         indices: list[int] = []
         indptr = [0]
-        for text in texts:
-            indices.extend(j for f in analyse(text, self.config) if (j := index.get(f)) is not None)
+        for i, text in enumerate(texts):
+            indices.extend([j for j in map(lookup, analyse(text, self.config, cues[i] if cues else None)) if j is not None])
             indptr.append(len(indices))
-        data = np.ones(len(indices), dtype=np.float32)
-        x = sp.csr_matrix((data, np.array(indices, dtype=np.int32), np.array(indptr, dtype=np.int64)), shape=(len(texts), len(self.vocabulary)))
+        x = sp.csr_matrix(
+            (np.ones(len(indices), dtype=np.float32), np.array(indices, dtype=np.int32), np.array(indptr, dtype=np.int64)),
+            shape=(len(texts), len(self.vocabulary)),
+        )
         x.sum_duplicates()
-        np.log(x.data, out=x.data)  # sublinear tf: 1 + log(tf)
-        x.data += 1.0
-        x = x.multiply(self.idf).tocsr()
-        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
-        norms[norms == 0] = 1.0
-        return sp.csr_matrix(sp.diags(1.0 / norms) @ x, dtype=np.float32)
+        # sublinear tf (1 + log tf) times idf, then each row scaled to unit length, on the raw arrays
+        data = (np.log(x.data) + 1.0) * self.idf[x.indices]
+        lengths = np.diff(x.indptr)
+        sums = np.add.reduceat(data * data, x.indptr[:-1]) if len(data) else np.zeros(len(texts))
+        norms = np.where(lengths > 0, np.sqrt(sums), 1.0)
+        x.data = (data / np.repeat(norms, lengths)).astype(np.float32)
+        return x
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Feature matrix of raw texts."""

@@ -211,10 +211,7 @@ class TransformersClassifier:
         z = _logits(self.model, self.tokenizer, norm) / self.temperature
         z = z - z.max(axis=1, keepdims=True)
         p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-        return [
-            decide(dict(zip(self.labels, row.tolist(), strict=True)), self.taxonomy, text, None, self.review_threshold)
-            for text, row in zip(norm, p, strict=True)
-        ]
+        return [decide(self.labels, row, self.taxonomy, text, None, self.review_threshold) for text, row in zip(norm, p, strict=True)]
 
 
 def load(model_dir: Path, review_threshold: float) -> TransformersClassifier:
