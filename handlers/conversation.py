@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import anyio
@@ -47,6 +47,23 @@ class Outcome:
     kind: str | None = None
 
 
+def _storable_text(text: str) -> str:
+    """Lone UTF-16 surrogates (an emoji cut in half) as U+FFFD, NUL dropped: the databases refuse both."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").replace("\x00", "")
+
+
+def storable(msg: IncomingMessage) -> IncomingMessage:
+    """The message with every free text made storable, so one malformed message cannot fail its insert."""
+    quoted = msg.quoted_text
+    return replace(
+        msg,
+        text=_storable_text(msg.text),
+        sender_name=_storable_text(msg.sender_name),
+        room_topic=_storable_text(msg.room_topic),
+        quoted_text=None if quoted is None else _storable_text(quoted),
+    )
+
+
 class Conversation:
     """Handles inbound messages and membership changes; talks to the outbox, never to a transport."""
 
@@ -79,6 +96,7 @@ class Conversation:
         """Persist, then route inside the error boundary (synchronous; runs in a worker thread)."""
         if self.coordinator.seen_message(msg.platform_id):
             return Outcome("duplicate")
+        msg = storable(msg)
         message_id = self._persist(msg)
         if message_id is None:
             return Outcome("ignored")
