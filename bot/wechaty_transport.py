@@ -205,6 +205,8 @@ class WechatyTransport:
             await asyncio.wait({conn.stream}, timeout=0.1)
         if conn.stream.done() and not conn.stream.cancelled():
             conn.stream.exception()  # retrieved: it was reported through status already
+        if channel is not None:  # grpclib reconnects lazily if that `finally` RPC ran
+            channel.close()
 
     async def _supervise(self) -> None:
         """Watch the event stream; after a drop, reconnect with exponential backoff."""
