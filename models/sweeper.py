@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -135,6 +135,7 @@ class _SweepState:
     digests: dict[int, _Recipient] = field(default_factory=dict)
     people: dict[tuple[int, str], list[Who]] = field(default_factory=dict)
     rooms: dict[int, str | None] = field(default_factory=dict)
+    after: tuple[datetime, int] | None = None  # keyset position: the last (next_fire_at, id) read
 
 
 def sweep(
@@ -190,10 +191,23 @@ def _sweep_batch(session: Session, state: _SweepState, batch_size: int, result: 
         .order_by(TicketDeadline.next_fire_at, TicketDeadline.id)
         .limit(batch_size)
     )
+    if state.after is not None:
+        # Keyset, not a rescan from the start: on PostgreSQL the index entries of rows this sweep
+        # already advanced stay at the head of the index until vacuum, making rescans quadratic.
+        at, last_id = state.after
+        stmt = stmt.where(
+            or_(
+                TicketDeadline.next_fire_at > at,
+                and_(TicketDeadline.next_fire_at == at, TicketDeadline.id > last_id),
+            )
+        )
     if is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=True, of=TicketDeadline)
     rows = session.execute(stmt).all()
     result.examined += len(rows)
+    if rows:
+        last = rows[-1][0]
+        state.after = (last.next_fire_at, last.id) if last.next_fire_at else state.after
     logs: list[dict[str, Any]] = []
     due: dict[tuple[int, str, int], tuple[TicketDeadline, Ticket]] = {}
     for d, t in rows:
