@@ -1,5 +1,6 @@
 """Typed SQLAlchemy 2.0 entities of the domain."""
 
+from models.entities.auth import ApiToken
 from models.entities.base import Base, UTCDateTime, utcnow
 from models.entities.message import Message, Outbox
 from models.entities.region import (
@@ -11,9 +12,11 @@ from models.entities.region import (
     Region,
     RoleAssignment,
 )
+from models.entities.rollup import RollupCohort, RollupDay
 from models.entities.ticket import Rating, ReminderLog, Ticket, TicketDeadline, TicketEvent, TicketReporter
 
 __all__ = [
+    "ApiToken",
     "Base",
     "ChatGroup",
     "Grid",
@@ -25,6 +28,8 @@ __all__ = [
     "Rating",
     "Region",
     "ReminderLog",
+    "RollupCohort",
+    "RollupDay",
     "RoleAssignment",
     "Ticket",
     "TicketDeadline",
