@@ -1,0 +1,1 @@
+"""The administrators' HTTP API (FastAPI). Only this package imports fastapi."""

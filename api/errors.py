@@ -1,0 +1,83 @@
+"""API errors: one JSON shape, {"detail": <Chinese message>, "code": <machine code>}."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from models.directory import DirectoryError
+from models.errors import ConcurrentUpdate, PermissionDenied, TicketError, TicketNotFound
+
+
+class ErrorOut(BaseModel):
+    """The body of every non-validation error."""
+
+    detail: str
+    code: str
+
+
+class ApiError(Exception):
+    """An error the client can act on, with its HTTP status."""
+
+    def __init__(self, status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail, self.headers = status, code, detail, headers
+
+
+def unauthorized() -> ApiError:
+    """401: no token, a malformed one, or one that is unknown, expired or revoked (indistinguishable)."""
+    return ApiError(401, "unauthorized", "令牌无效或已过期", {"WWW-Authenticate": "Bearer"})
+
+
+def forbidden() -> ApiError:
+    """403: the resource lies outside the token's region."""
+    return ApiError(403, "forbidden", "该资源不在您的管辖区域内")
+
+
+def not_found(what: str) -> ApiError:
+    """404 with a Chinese message naming what is missing."""
+    return ApiError(404, "not_found", f"没有找到{what}")
+
+
+def ticket_error(exc: TicketError) -> ApiError:
+    """Map a lifecycle refusal to HTTP: 404 not found, 403 permission, 409 anything else."""
+    if isinstance(exc, TicketNotFound):
+        return ApiError(404, "ticket_not_found", exc.user_message)
+    if isinstance(exc, PermissionDenied):
+        return ApiError(403, "permission_denied", exc.user_message)
+    code = "concurrent_update" if isinstance(exc, ConcurrentUpdate) else "conflict"
+    return ApiError(409, code, exc.user_message)
+
+
+def _body(err: ApiError) -> JSONResponse:
+    return JSONResponse(
+        ErrorOut(detail=err.detail, code=err.code).model_dump(), status_code=err.status, headers=err.headers
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn domain and API errors into JSON bodies."""
+
+    async def on_api_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ApiError)
+        return _body(exc)
+
+    async def on_ticket_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, TicketError)
+        return _body(ticket_error(exc))
+
+    async def on_directory_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DirectoryError)
+        return _body(ApiError(409, "conflict", exc.user_message))
+
+    app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(TicketError, on_ticket_error)
+    app.add_exception_handler(DirectoryError, on_directory_error)
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorOut, "description": "missing, malformed, unknown, expired or revoked token"},
+    403: {"model": ErrorOut, "description": "outside the token's region"},
+    429: {"model": ErrorOut, "description": "rate limit exceeded; see Retry-After"},
+}

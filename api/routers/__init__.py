@@ -1,0 +1,15 @@
+"""The routers the app factory includes, in order (add yours to ROUTERS)."""
+
+from fastapi import APIRouter
+
+from api.routers import grids, messages, ops, people, ratings, regions, tickets
+
+ROUTERS: list[APIRouter] = [
+    ops.router,
+    regions.router,
+    grids.router,
+    people.router,
+    tickets.router,
+    messages.router,
+    ratings.router,
+]

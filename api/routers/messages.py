@@ -1,0 +1,32 @@
+"""Group messages of the caller's grids, masked."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api import present
+from api.auth import PrincipalDep, require_grid
+from api.deps import SessionDep
+from api.errors import ERROR_RESPONSES, ErrorOut
+from api.params import Cursor, GridId, Limit, paged
+from api.schemas import MessagePage
+from models import queries
+
+router = APIRouter(prefix="/messages", tags=["messages"], responses=ERROR_RESPONSES)
+
+
+@router.get("", responses={404: {"model": ErrorOut}})
+def list_messages(
+    principal: PrincipalDep,
+    session: SessionDep,
+    grid: GridId = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> MessagePage:
+    """Messages newest first; residents' personal data masked."""
+    if grid is not None:
+        require_grid(session, principal, grid)
+    page = paged(lambda: queries.messages_in_scope(session, principal.region_path, limit, cursor, grid))
+    return MessagePage(
+        items=[present.message(m, name) for m, name in page.items], next_cursor=page.next_cursor
+    )
