@@ -142,6 +142,7 @@ class WechatyTransport:
 
     async def _connect(self) -> _Connection:
         """One connection attempt, bounded by the login timeout."""
+        wechaty = load_wechaty(self._cache_dir, self._token)  # a one-off import, not network time
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._login_timeout_s
         try:
@@ -152,7 +153,6 @@ class WechatyTransport:
             writer.close()
         except (OSError, TimeoutError) as exc:
             raise self._failed(describe(exc, self.endpoint)) from exc
-        wechaty = load_wechaty(self._cache_dir, self._token)
         os.environ["WECHATY_PUPPET_SERVICE_ENDPOINT"] = self.endpoint
         os.environ["WECHATY_PUPPET_SERVICE_TOKEN"] = self._token
         # A fresh PuppetOptions: python-wechaty would otherwise store the token in a shared default.
