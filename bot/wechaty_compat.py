@@ -84,3 +84,15 @@ def load_wechaty(cache_dir: Path, token: str) -> ModuleType:
 def new_puppet_options() -> Any:
     """A fresh, empty PuppetOptions (endpoint and token then come from the environment)."""
     return importlib.import_module("wechaty_puppet.schemas.puppet").PuppetOptions()
+
+
+def describe(exc: BaseException, endpoint: str) -> str:
+    """A clear one-line reason for a failed or dropped connection (never the token)."""
+    status = getattr(exc, "status", None)
+    if status is not None and getattr(status, "name", "") == "UNAUTHENTICATED":
+        return f"the puppet service at {endpoint} rejected the token (UNAUTHENTICATED)"
+    if status is not None:
+        return f"the puppet service at {endpoint} answered gRPC {status.name}"
+    if isinstance(exc, OSError) or type(exc).__name__ == "StreamTerminatedError":
+        return f"cannot reach the puppet service at {endpoint} ({type(exc).__name__})"
+    return f"puppet service at {endpoint} failed: {type(exc).__name__}"

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from handlers.types import IncomingMessage, mention_ids
-from models.enums import MessageType
+from handlers.types import IncomingMessage, MemberChange, mention_ids
+from models.enums import MemberEventKind, MessageType
 
 logger = logging.getLogger(__name__)
 
@@ -141,4 +141,17 @@ async def to_incoming(
         mentions_bot=named or bot_id in mentioned,
         quoted_text=quote.quoted_text if quote else None,
         attachment_path=attachment,
+    )
+
+
+async def to_member_change(bot: Any, kind: MemberEventKind, payload: Any, ids: list[str]) -> MemberChange:
+    """Build a MemberChange from a room-join/room-leave puppet event (names and the new count)."""
+    members = []
+    for contact_id in ids:
+        contact = bot.Contact.load(contact_id)
+        await contact.ready()
+        members.append((str(contact_id), str(contact.name or "")))
+    count = len(await bot.puppet.room_members(payload.room_id))
+    return MemberChange(
+        str(payload.room_id), kind, tuple(members), to_utc(float(payload.timestamp or 0)), count
     )

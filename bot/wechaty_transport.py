@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.transport import OnMemberChange, OnMessage, TransportError, TransportStatus
-from bot.wechaty_compat import load_wechaty, new_puppet_options
-from bot.wechaty_messages import to_incoming, to_utc
-from handlers.types import MemberChange, OutgoingMessage
+from bot.wechaty_compat import describe, load_wechaty, new_puppet_options
+from bot.wechaty_messages import to_incoming, to_member_change
+from handlers.types import OutgoingMessage
 from models.enums import MemberEventKind
 
 logger = logging.getLogger(__name__)
@@ -35,18 +35,6 @@ _INFLIGHT = 32  # messages converted concurrently (each costs a few gRPC calls)
 class _Connection:
     bot: Any  # wechaty.Wechaty
     stream: asyncio.Task[None]  # PuppetService.start(): ends when the connection does
-
-
-def describe(exc: BaseException, endpoint: str) -> str:
-    """A clear one-line reason for a failed or dropped connection (never the token)."""
-    status = getattr(exc, "status", None)
-    if status is not None and getattr(status, "name", "") == "UNAUTHENTICATED":
-        return f"the puppet service at {endpoint} rejected the token (UNAUTHENTICATED)"
-    if status is not None:
-        return f"the puppet service at {endpoint} answered gRPC {status.name}"
-    if isinstance(exc, OSError) or type(exc).__name__ == "StreamTerminatedError":
-        return f"cannot reach the puppet service at {endpoint} ({type(exc).__name__})"
-    return f"puppet service at {endpoint} failed: {type(exc).__name__}"
 
 
 class WechatyTransport:
@@ -313,15 +301,7 @@ class WechatyTransport:
 
     async def _member_event(self, bot: Any, kind: MemberEventKind, payload: Any, ids: list[str]) -> None:
         try:
-            members = []
-            for contact_id in ids:
-                contact = bot.Contact.load(contact_id)
-                await contact.ready()
-                members.append((str(contact_id), str(contact.name or "")))
-            count = len(await bot.puppet.room_members(payload.room_id))
-            change = MemberChange(
-                str(payload.room_id), kind, tuple(members), to_utc(float(payload.timestamp or 0)), count
-            )
+            change = await to_member_change(bot, kind, payload, ids)
             if self._on_member_change is not None:
                 await self._on_member_change(change)
         except Exception:
