@@ -111,8 +111,9 @@ def _local_date_pg(element: local_date, compiler: SQLCompiler, **kw: Any) -> str
 
 @compiles(local_date, "sqlite")
 def _local_date_sqlite(element: local_date, compiler: SQLCompiler, **kw: Any) -> str:
-    # SQLite stores naive UTC text; Asia/Shanghai has had a fixed +08:00 offset since 1991.
-    return f"date({compiler.process(element.clauses, **kw)}, '+8 hours')"
+    # SQLite stores naive UTC text; Asia/Shanghai has had a fixed +08:00 offset since 1991. The
+    # fraction is cut first: SQLite rounds it to milliseconds, which moves 23:59:59.9995 to the next day.
+    return f"date(substr({compiler.process(element.clauses, **kw)}, 1, 19), '+8 hours')"
 
 
 def as_date(value: object) -> date:
