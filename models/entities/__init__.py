@@ -12,6 +12,7 @@ from models.entities.region import (
     Region,
     RoleAssignment,
 )
+from models.entities.rollup import RollupCohort, RollupDay
 from models.entities.ticket import Rating, ReminderLog, Ticket, TicketDeadline, TicketEvent, TicketReporter
 
 __all__ = [
@@ -27,6 +28,8 @@ __all__ = [
     "Rating",
     "Region",
     "ReminderLog",
+    "RollupCohort",
+    "RollupDay",
     "RoleAssignment",
     "Ticket",
     "TicketDeadline",
