@@ -1,0 +1,52 @@
+"""GET /bulletin: the monthly bulletin of a street or district as JSON, CSV or XLSX."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from api.auth import PrincipalDep, require_scope
+from api.deps import SessionDep
+from api.errors import ERROR_RESPONSES, ApiError, not_found
+from api.schemas import DB_INT_MAX
+from models.bulletin import monthly_bulletin, to_csv, to_xlsx
+from models.entities import Region
+
+router = APIRouter(tags=["metrics"], responses=ERROR_RESPONSES)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/bulletin", summary="Monthly bulletin (月度通报) of a street or district")
+def bulletin(
+    principal: PrincipalDep,
+    session: SessionDep,
+    region: Annotated[int, Query(ge=1, le=DB_INT_MAX, description="A street or district id.")],
+    month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
+    format: Literal["json", "csv", "xlsx"] = "json",  # noqa: A002 - the public parameter name
+) -> Any:
+    """回复率 / 办结率 / 满意率 per community with a ranking (by the mean of the three rates)."""
+    found = session.get(Region, region)
+    if found is None:
+        raise not_found("该区域")
+    require_scope(principal, found.path)
+    try:
+        b = monthly_bulletin(session, found, month)
+    except ValueError as exc:
+        raise ApiError(422, "bad_region", str(exc)) from None
+    name = f"bulletin-{found.code}-{month}"
+    if format == "csv":
+        return Response(
+            to_csv(b),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    if format == "xlsx":
+        return Response(
+            to_xlsx(b),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        )
+    return {"region": asdict(b.region), "month": b.month, "rows": [asdict(r) for r in b.rows]}
