@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.routers import grids, messages, ops, people, ratings, regions, tickets
+from api.routers import bulletin, dashboard, grids, messages, metrics, ops, people, ratings, regions, tickets
 
 ROUTERS: list[APIRouter] = [
     ops.router,
@@ -12,4 +12,7 @@ ROUTERS: list[APIRouter] = [
     tickets.router,
     messages.router,
     ratings.router,
+    metrics.router,
+    bulletin.router,
+    dashboard.router,
 ]
