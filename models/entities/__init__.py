@@ -2,6 +2,7 @@
 
 from models.entities.auth import ApiToken
 from models.entities.base import Base, UTCDateTime, utcnow
+from models.entities.bot_status import BotState, BotStatus
 from models.entities.message import Message, Outbox
 from models.entities.region import (
     ChatGroup,
@@ -18,6 +19,8 @@ from models.entities.ticket import Rating, ReminderLog, Ticket, TicketDeadline, 
 __all__ = [
     "ApiToken",
     "Base",
+    "BotState",
+    "BotStatus",
     "ChatGroup",
     "Grid",
     "MemberEvent",
