@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 
 import anyio
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.sender import OutboxSender
 from bot.transport import Transport
+from bot.watchdog import Watchdog, database_sink
 from handlers.conversation import Conversation
 from models import sweeper
 from models.coordination import Coordinator, make_coordinator
@@ -101,6 +102,11 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
         await transport.start(conversation.handle, conversation.on_member_change)
         tg.start_soon(sender.run, stop)
         tg.start_soon(sweeps)
+        silence = timedelta(minutes=runtime.settings.wechaty.silence_alert_minutes)
+        watchdog = Watchdog(
+            transport.status, runtime.policy.calendar, silence, database_sink(runtime.sessions)
+        )
+        tg.start_soon(watchdog.run, stop)
         await stop.wait()
         await sender.drain_once()  # what the last messages caused still goes out
         await transport.stop()
