@@ -35,7 +35,7 @@ ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("")
+@router.get("", responses={404: {"model": ErrorOut, "description": "no such grid"}})
 def list_tickets(
     principal: PrincipalDep,
     session: SessionDep,
