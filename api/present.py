@@ -59,6 +59,8 @@ def grid_detail(d: queries.GridDetail) -> GridDetail:
                 bound_at=i.group.bound_at,
                 member_count=i.member_count,
                 member_count_at=i.counted_at,
+                bot_state=i.bot.state.value if i.bot else None,
+                bot_state_at=i.bot.updated_at if i.bot else None,
             )
             for i in d.groups
         ],

@@ -73,6 +73,8 @@ class GroupOut(BaseModel):
     bound_at: datetime | None
     member_count: int | None
     member_count_at: datetime | None
+    bot_state: str | None = Field(None, description="The watchdog's last view of the group's bot account.")
+    bot_state_at: datetime | None = None
 
 
 class WorkerOut(BaseModel):
@@ -84,7 +86,7 @@ class WorkerOut(BaseModel):
 
 
 class GridDetail(GridOut):
-    """A grid with its groups and workers. Watchdog (bot connection) status is not exposed yet."""
+    """A grid with its groups (bound room, latest member count, the bot's watchdog state) and workers."""
 
     groups: list[GroupOut]
     workers: list[WorkerOut]

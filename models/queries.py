@@ -17,7 +17,9 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from models import bot_status
 from models.entities import (
+    BotStatus,
     ChatGroup,
     Grid,
     MemberSnapshot,
@@ -130,6 +132,7 @@ class GroupInfo:
     group: ChatGroup
     member_count: int | None
     counted_at: datetime | None
+    bot: BotStatus | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,8 @@ def grid_detail(session: Session, grid_id: int) -> GridDetail | None:
     grid = session.get(Grid, grid_id)
     if grid is None:
         return None
+    statuses = {s.account: s for s in bot_status.read_all(session)}
+    only = next(iter(statuses.values())) if len(statuses) == 1 else None
     groups = []
     for group in session.scalars(
         select(ChatGroup).where(ChatGroup.grid_id == grid_id).order_by(ChatGroup.id)
@@ -156,7 +161,9 @@ def grid_detail(session: Session, grid_id: int) -> GridDetail | None:
             .order_by(MemberSnapshot.taken_at.desc())
             .limit(1)
         ).first()
-        groups.append(GroupInfo(group, snap[0] if snap else None, snap[1] if snap else None))
+        # a group without a recorded bot account is served by the only bot, when there is one
+        bot = statuses.get(group.bot_account) if group.bot_account else only
+        groups.append(GroupInfo(group, snap[0] if snap else None, snap[1] if snap else None, bot))
     workers = session.execute(
         select(Person, RoleAssignment.role)
         .join(RoleAssignment, RoleAssignment.person_id == Person.id)

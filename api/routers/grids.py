@@ -36,7 +36,7 @@ def list_grids(
 def get_grid(
     grid_id: Annotated[int, Path(ge=1, le=DB_INT_MAX)], principal: PrincipalDep, session: SessionDep
 ) -> GridDetail:
-    """A grid with its group bindings, latest member counts and workers (watchdog status: not yet)."""
+    """A grid with its group bindings, latest member counts, bot watchdog state and workers."""
     require_grid(session, principal, grid_id)
     detail = queries.grid_detail(session, grid_id)
     assert detail is not None

@@ -240,3 +240,23 @@ async def test_detail_has_the_trail_and_allowed_actions(
     assert body["reporters"] == 1 and body["assignee_name"] == "小王"
     assert {"resolve", "transfer", "reject"} <= set(body["allowed_actions"])
     assert "reopen" not in body["allowed_actions"]
+
+
+async def test_grid_detail_shows_groups_member_counts_and_the_bot_state(
+    client: httpx.AsyncClient, tokens: Tokens, world: World, session_factory: sessionmaker[Session]
+) -> None:
+    from models import bot_status
+    from models.entities import BotState, ChatGroup, MemberSnapshot
+
+    with session_factory.begin() as session:
+        group = session.scalars(select(ChatGroup).where(ChatGroup.room_id == world.room)).one()
+        session.add(MemberSnapshot(group_id=group.id, taken_at=T0, member_count=180))
+        session.add(MemberSnapshot(group_id=group.id, taken_at=T0 + timedelta(days=1), member_count=185))
+        bot_status.record(
+            session, "bot-1", BotState.ONLINE, logged_in=True, last_message_at=T0, last_error=None, now=T0
+        )
+    body = (await client.get(f"/grids/{world.grid}", headers=tokens.community)).json()
+    assert body["households"] == 300
+    [g] = body["groups"]
+    assert (g["room_id"], g["member_count"], g["bot_state"]) == (world.room, 185, "online")
+    assert {w["name"] for w in body["workers"]} == {"小王", "李四", "周兼职", "陈网格长"}
