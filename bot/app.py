@@ -98,8 +98,9 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
             with anyio.move_on_after(runtime.settings.sla.sweep_interval_s):
                 await stop.wait()
 
+    # before the task group, so a failed login is a plain TransportError for the caller
+    await transport.start(conversation.handle, conversation.on_member_change)
     async with anyio.create_task_group() as tg:
-        await transport.start(conversation.handle, conversation.on_member_change)
         tg.start_soon(sender.run, stop)
         tg.start_soon(sweeps)
         silence = timedelta(minutes=runtime.settings.wechaty.silence_alert_minutes)

@@ -77,6 +77,7 @@ def run(
 
         anyio.run(run_console, runtime)
         return
+    from bot.transport import TransportError
     from bot.wechaty_transport import WechatyTransport
 
     w = settings.wechaty
@@ -96,6 +97,8 @@ def run(
 
     try:
         anyio.run(main)
+    except TransportError as exc:
+        fail(str(exc))
     except KeyboardInterrupt:
         logging.getLogger(__name__).info("stopped")
 
