@@ -46,7 +46,7 @@ class BotProcess:
     """`gridbot run --transport wechaty` on the test's database, logged in to a puppet service."""
 
     def __init__(self, puppet: PuppetProcess, db_path: Path, workdir: Path, token: str | None = None) -> None:
-        self.log_path = workdir / "gridbot.log"
+        self.log_path = workdir / "gridbot.log"  # stderr: the log and any error
         self.workdir = workdir
         self.env = {
             **os.environ,
@@ -64,7 +64,7 @@ class BotProcess:
 
     async def start(self) -> None:
         """Start the bot process (it logs in on its own; wait for that through the database)."""
-        with self.log_path.open("ab") as log:
+        with self.log_path.open("ab") as log, (self.workdir / "gridbot.out").open("ab") as out:
             self.proc = await asyncio.create_subprocess_exec(
                 str(GRIDBOT),
                 "run",
@@ -73,7 +73,7 @@ class BotProcess:
                 cwd=self.workdir,  # no developer .env is read
                 env=self.env,
                 stdin=asyncio.subprocess.DEVNULL,
-                stdout=log,
+                stdout=out,
                 stderr=log,
             )
 
@@ -248,3 +248,22 @@ async def test_residents_and_gridworker_in_the_bound_room(
     with sessions() as s:
         chatter = s.scalars(select(Message).where(Message.text.like("今天菜市场%"))).one()
         assert (chatter.status, chatter.ticket_id) == (MessageStatus.PROCESSED, None)
+
+
+async def test_a_wrong_token_stops_gridbot_run_with_a_clear_error(
+    puppet: PuppetProcess, tmp_path: Path
+) -> None:
+    await asyncio.to_thread(load_classifier)
+    seed(tmp_path / "gridbot.db", puppet.room_id).dispose()
+    wrong = "wrong-token-5d2e8b"
+    bot = BotProcess(puppet, tmp_path / "gridbot.db", tmp_path, token=wrong)
+    started = time.monotonic()
+    await bot.start()
+    assert bot.proc is not None
+    code = await asyncio.wait_for(bot.proc.wait(), 30)
+    elapsed = time.monotonic() - started
+    stderr = bot.log
+    assert code != 0, stderr
+    assert "error: " in stderr and "rejected the token" in stderr, stderr
+    assert "Traceback" not in stderr and wrong not in stderr
+    assert elapsed < 30
