@@ -1,8 +1,9 @@
 """The watchdog: notices when the bot is disconnected, logged out, or hears nothing in working hours.
 
-It reads the transport's `TransportStatus` every few seconds, logs each change of state once, and
-hands every reading to a sink — by default the `bot_status` table, which the API reads, so an
-operator sees a dead or silent bot without reading logs. Silence is counted in working time of
+It reads the transport's `TransportStatus` every second (in memory), logs each change of state once,
+and hands a reading to a sink on every change and at least every `heartbeat_s` — by default the
+`bot_status` table, which the API reads, so an operator sees a dead or silent bot without reading
+logs (and a stale `updated_at` means the bot process itself is gone). Silence is counted in working time of
 the SLA work calendar: a quiet night or weekend is not an alert.
 """
 
@@ -23,7 +24,8 @@ from models.entities import BotState, utcnow
 
 logger = logging.getLogger(__name__)
 
-CHECK_INTERVAL_S = 5.0
+CHECK_INTERVAL_S = 1.0
+HEARTBEAT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,11 @@ def assess(
     return Health(state, status.logged_in, status.last_message_at, error)
 
 
+def _essence(health: Health) -> tuple[BotState, bool, str | None]:
+    """What a write is due for: a new message time alone waits for the heartbeat."""
+    return health.state, health.logged_in, health.last_error
+
+
 def database_sink(sessions: sessionmaker[Session]) -> Sink:
     """A sink writing each reading to the `bot_status` table."""
 
@@ -85,6 +92,7 @@ class Watchdog:
         sink: Sink,
         clock: Callable[[], datetime] = utcnow,
         interval_s: float = CHECK_INTERVAL_S,
+        heartbeat_s: float = HEARTBEAT_S,
     ) -> None:
         self.status = status
         self.calendar = calendar
@@ -92,8 +100,10 @@ class Watchdog:
         self.sink = sink
         self.clock = clock
         self.interval_s = interval_s
+        self.heartbeat = timedelta(seconds=heartbeat_s)
         self.started_at = clock()
         self.state: BotState | None = None
+        self._reported: tuple[Health, datetime] | None = None
 
     @property
     def account(self) -> str:
@@ -101,13 +111,16 @@ class Watchdog:
         return self.status.bot_id or self.status.name
 
     def check(self) -> Health:
-        """Assess the status now, log a change of state, and hand the reading to the sink."""
+        """Assess the status now, log a change of state, and report a change or a due heartbeat."""
         now = self.clock()
         health = assess(self.status, now, self.started_at, self.calendar, self.silence)
         if health.state is not self.state:
             self._log_change(health)
         self.state = health.state
-        self.sink(self.account, health, now)
+        last = self._reported
+        if last is None or _essence(health) != _essence(last[0]) or now - last[1] >= self.heartbeat:
+            self.sink(self.account, health, now)
+            self._reported = (health, now)
         return health
 
     def _log_change(self, health: Health) -> None:

@@ -113,6 +113,26 @@ def test_zero_minutes_turns_the_silence_alert_off() -> None:
     assert dog.check().state is BotState.ONLINE
 
 
+def test_unchanged_readings_are_written_only_as_a_heartbeat() -> None:
+    status = online()
+    dog, clock, sink = make(status, local(3, 10, 9))
+    for _ in range(3):
+        dog.check()
+        status.last_message_at = clock.now
+        clock.now += timedelta(seconds=10)  # a message every 10 s: not a change worth a write
+    assert len(sink.readings) == 1
+    clock.now += timedelta(seconds=1)
+    dog.check()  # 31 s after the first write: the heartbeat, with the newest message time
+    assert [(h.state, h.last_message_at) for _, h, _ in sink.readings][-1] == (
+        BotState.ONLINE,
+        status.last_message_at,
+    )
+    assert len(sink.readings) == 2
+    status.logged_in = False
+    dog.check()
+    assert sink.states[-1] is BotState.LOGGED_OUT
+
+
 def test_each_change_of_state_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
     status = online()
     dog, _, sink = make(status, local(3, 10, 9))
@@ -124,7 +144,7 @@ def test_each_change_of_state_is_logged_once(caplog: pytest.LogCaptureFixture) -
     dog.check()
     status.connected = status.logged_in = True
     dog.check()
-    assert sink.states == [BotState.ONLINE, BotState.DISCONNECTED, BotState.DISCONNECTED, BotState.ONLINE]
+    assert sink.states == [BotState.ONLINE, BotState.DISCONNECTED, BotState.ONLINE]
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
         (
             "WARNING",
