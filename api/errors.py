@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -80,4 +81,15 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorOut, "description": "missing, malformed, unknown, expired or revoked token"},
     403: {"model": ErrorOut, "description": "outside the token's region"},
     429: {"model": ErrorOut, "description": "rate limit exceeded; see Retry-After"},
+}
+
+
+def invalid(param: str, message: str) -> RequestValidationError:
+    """A 422 for a query parameter that parsed but makes no sense, in FastAPI's declared shape."""
+    return RequestValidationError([{"loc": ("query", param), "msg": message, "type": "value_error"}])
+
+
+WITH_NOT_FOUND: dict[int | str, dict[str, object]] = {
+    **ERROR_RESPONSES,
+    404: {"model": ErrorOut, "description": "no such region or grid"},
 }

@@ -113,7 +113,7 @@ def node_counts(
 
 
 def _report(node: Node, counts: dict[str, int], days: int) -> NodeReport:
-    values = dict(counts)
+    values = {"households": 0, **counts}  # a node with no rollup rows in range has no household stock row
     active_days = values.pop("active_residents", 0)
     metrics = GridMetrics(
         grid_id=node.id if node.level == GRID else None, grid_code=node.code, grid_name=node.name, **values

@@ -10,12 +10,12 @@ from fastapi.responses import Response
 
 from api.auth import PrincipalDep, require_scope
 from api.deps import SessionDep
-from api.errors import ERROR_RESPONSES, ApiError, not_found
+from api.errors import WITH_NOT_FOUND, invalid, not_found
 from api.schemas import DB_INT_MAX
 from models.bulletin import monthly_bulletin, to_csv, to_xlsx
 from models.entities import Region
 
-router = APIRouter(tags=["metrics"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["metrics"], responses=WITH_NOT_FOUND)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -24,7 +24,7 @@ def bulletin(
     principal: PrincipalDep,
     session: SessionDep,
     region: Annotated[int, Query(ge=1, le=DB_INT_MAX, description="A street or district id.")],
-    month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
+    month: Annotated[str, Query(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
     format: Literal["json", "csv", "xlsx"] = "json",  # noqa: A002 - the public parameter name
 ) -> Any:
     """回复率 / 办结率 / 满意率 per community with a ranking (by the mean of the three rates)."""
@@ -35,7 +35,7 @@ def bulletin(
     try:
         b = monthly_bulletin(session, found, month)
     except ValueError as exc:
-        raise ApiError(422, "bad_region", str(exc)) from None
+        raise invalid("region", str(exc)) from None
     name = f"bulletin-{found.code}-{month}"
     if format == "csv":
         return Response(

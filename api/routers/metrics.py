@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import PrincipalDep, require_scope
 from api.deps import SessionDep
-from api.errors import ERROR_RESPONSES, ApiError, not_found
+from api.errors import WITH_NOT_FOUND, invalid, not_found
 from api.metric_schemas import (
     DayOut,
     MetricsOut,
@@ -32,7 +32,7 @@ from models.rollup_read import Node
 from models.rollups import local_today
 from models.tokens import TokenPrincipal
 
-router = APIRouter(prefix="/metrics", tags=["metrics"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/metrics", tags=["metrics"], responses=WITH_NOT_FOUND)
 MAX_DAYS = 366
 ASSESSMENT_ENV = "GRIDBOT_ASSESSMENT_FILE"
 
@@ -56,7 +56,7 @@ def _period(first: date | None, last: date | None) -> tuple[date, date]:
     last = last or local_today()
     first = first or last - timedelta(days=29)
     if first > last or (last - first).days >= MAX_DAYS:
-        raise ApiError(422, "bad_period", f"日期范围无效：from 不晚于 to，且不超过 {MAX_DAYS} 天")
+        raise invalid("from", f"日期范围无效：from 不晚于 to，且不超过 {MAX_DAYS} 天")
     return first, last
 
 
@@ -116,7 +116,7 @@ def ranking(
     node = _node(session, principal, region, None)
     first, last = _period(date_from, date_to)
     if key not in views.RANKABLE:
-        raise ApiError(422, "bad_key", f"未知指标 {key}")
+        raise invalid("key", f"未知指标 {key}")
     ranked = views.ranking(session, node, key, first, last, assessment_method(), of)
     rows = [RankRow(rank=rank, node=node_out(r.node), value=v) for rank, r, v in ranked[:limit]]
     return RankingOut(
