@@ -9,6 +9,7 @@ and what it did from the database.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -140,11 +141,13 @@ def bot_state(sessions: sessionmaker[Session]) -> Callable[[BotState], Callable[
 @pytest.fixture
 async def running_bot(puppet: PuppetProcess, tmp_path: Path) -> AsyncIterator[tuple[BotProcess, Engine]]:
     """The bot process logged in to the module's puppet service, on a freshly seeded database."""
-    async for started in _run_bot(puppet, tmp_path):
+    async with bot_running(puppet, tmp_path) as started:
         yield started
 
 
-async def _run_bot(puppet: PuppetProcess, tmp_path: Path) -> AsyncIterator[tuple[BotProcess, Engine]]:
+@contextlib.asynccontextmanager
+async def bot_running(puppet: PuppetProcess, tmp_path: Path) -> AsyncIterator[tuple[BotProcess, Engine]]:
+    """Seed a database, start the bot process on it and wait until it is logged in."""
     # Build the default model here (cached on disk), so the bot process only loads it.
     await asyncio.to_thread(load_classifier)
     engine = seed(tmp_path / "gridbot.db", puppet.room_id)
@@ -267,3 +270,27 @@ async def test_a_wrong_token_stops_gridbot_run_with_a_clear_error(
     assert "error: " in stderr and "rejected the token" in stderr, stderr
     assert "Traceback" not in stderr and wrong not in stderr
     assert elapsed < 30
+
+
+async def test_watchdog_reports_a_lost_puppet_service_in_the_database(
+    own_puppet: PuppetProcess, tmp_path: Path
+) -> None:
+    async with bot_running(own_puppet, tmp_path) as (bot, engine):
+        sessions = make_session_factory(engine)
+        state = bot_state(sessions)
+        await own_puppet.stop()
+        await eventually(state(BotState.DISCONNECTED), "bot_status to say disconnected", bot)
+        with sessions() as s:
+            row = s.get(BotStatus, BOT)
+            assert row is not None and not row.logged_in and row.last_error
+
+        await own_puppet.start()  # same port and token: the bot reconnects with backoff
+        await eventually(state(BotState.ONLINE), "bot_status to say online again", bot)
+        sent_id = await own_puppet.say(ZHANG, "重连以后楼道灯还是不亮，麻烦看看")
+        filed = await Said(own_puppet, bot).next()
+        assert filed["mentions"] == [ZHANG] and "已收到您反映的" in filed["text"]
+        with sessions() as s:
+            assert s.scalars(select(Message).where(Message.platform_id == sent_id)).one().ticket_id
+
+        assert await bot.stop() == 0  # Ctrl-C: a clean exit that says so in bot_status
+        await eventually(state(BotState.STOPPED), "bot_status to say stopped", bot)
