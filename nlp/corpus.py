@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,3 +153,24 @@ def data_hash(examples: Iterable[Example]) -> str:
         h.update(json.dumps([ex.text, ex.kind, ex.category, ex.priority, ex.label], ensure_ascii=False).encode())
         h.update(b"\n")
     return h.hexdigest()
+
+
+_OPENERS = ("大家好，", "早上好，", "各位邻居，", "打扰一下，", "网格员你好，", "晚上好大家，", "不好意思问下，", "哈喽，")
+_CLOSERS = ("，谢谢", "，麻烦了", "🙏", "，辛苦了", "，谢谢网格员", "[捂脸]")
+
+
+def augment_actionable(examples: Sequence[Example]) -> list[Example]:
+    """Examples plus greeting-wrapped copies of a third of the actionable ones (chosen by hash, so deterministic).
+
+    Residents wrap reports in greetings and thanks; without these copies a linear model learns that
+    "大家好" or "谢谢" means chatter and drops the report inside.
+    """
+    out = list(examples)
+    for ex in examples:
+        if not ex.category:
+            continue
+        h = int(hashlib.sha256(ex.text.encode("utf-8")).hexdigest()[:8], 16)
+        if h % 3 == 0:
+            closer = _CLOSERS[(h // 7) % len(_CLOSERS)] if h % 2 else ""
+            out.append(Example(_OPENERS[h % len(_OPENERS)] + ex.text + closer, ex.kind, ex.category, ex.priority))
+    return out

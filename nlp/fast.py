@@ -29,7 +29,8 @@ from nlp.taxonomy import Taxonomy, load_taxonomy, taxonomy_from_dict
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[str], None]
-C_VALUES = {"kind": 20.0, "category": 20.0, "priority": 10.0, "label": 100.0}
+C_VALUES = {"kind": 50.0, "category": 100.0, "priority": 10.0, "label": 100.0}
+RECIPE = 2  # bump when training changes, so cached default models are rebuilt
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,10 @@ def train(
     say = progress or (lambda _msg: None)
     config = config or FeatureConfig()
     flat = any(ex.kind is None for ex in examples)
+    trained_on = examples
+    if not flat:
+        examples = corpus.augment_actionable(examples)
+        say(f"augmentation: {len(examples) - len(trained_on)} greeting-wrapped copies of actionable messages")
     texts = [ex.text for ex in examples]
     say(f"features: {len(texts)} messages")
     vec = Vectorizer(config).fit(texts)
@@ -128,7 +133,7 @@ def train(
         labels, coef, intercept = _fit_lr(x[rows], y, c)
         temperature = _temperature(x[rows], y, c) if calibrate else 1.0
         heads[name] = Head(labels, coef, intercept, temperature)
-    save(out_dir, vec, heads, taxonomy if not flat else None, examples)
+    save(out_dir, vec, heads, taxonomy if not flat else None, trained_on)
     say(f"saved to {out_dir}")
     return out_dir
 
@@ -186,15 +191,16 @@ class FastClassifier:
         tax = self.taxonomy
         kind_head, cat_head = self.heads["kind"], self.heads["category"]
         chatter = tax.non_actionable_kind
-        # Joint distribution over final labels: P(kind) x P(category | category belongs to that kind).
-        columns = [probs["kind"][:, kind_head.labels.index(chatter)]]
+        # Joint distribution over final labels: P(actionable) from the kind head times P(category) from the
+        # category head over all categories; the category head separates incident from request better than
+        # the kind head does (it sees which problem is meant), so it decides that split too.
+        p_chatter = probs["kind"][:, kind_head.labels.index(chatter)]
+        columns = [p_chatter]
         labels = [chatter]
         for kind in tax.actionable_kinds:
             members = [c for c in tax.categories_of(kind) if c in cat_head.labels]
             cat = probs["category"][:, [cat_head.labels.index(c) for c in members]]
-            share = cat / np.maximum(cat.sum(axis=1, keepdims=True), 1e-12)
-            p_kind = probs["kind"][:, kind_head.labels.index(kind)] if kind in kind_head.labels else np.zeros(len(norm))
-            columns.extend((share * p_kind[:, None]).T)
+            columns.extend((cat * (1.0 - p_chatter)[:, None]).T)
             labels.extend(members)
         joint = np.column_stack(columns)
         pri = self.heads["priority"]
@@ -230,7 +236,7 @@ def default_model_dir(cache_dir: Path, corpus_dir: Path = corpus.CORPUS_DIR) -> 
     key = hashlib.sha256()
     for path in sorted(corpus_dir.glob("*.jsonl")):  # raw bytes: no parsing on the fast path
         key.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    key.update(json.dumps([FeatureConfig().to_dict(), C_VALUES, taxonomy.to_dict()], sort_keys=True).encode())
+    key.update(json.dumps([RECIPE, FeatureConfig().to_dict(), C_VALUES, taxonomy.to_dict()], sort_keys=True).encode())
     key.update(segment.USERDICT_PATH.read_bytes() + LEXICON_PATH.read_bytes())
     target = cache_dir / key.hexdigest()[:16]
     if (target / "manifest.json").exists():
