@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import platform
@@ -81,13 +80,19 @@ class Classifier(Protocol):
         ...
 
 
-@functools.lru_cache(maxsize=32)
+_GROUPS: dict[tuple[int, tuple[str, ...]], tuple[Taxonomy, np.ndarray, tuple[str, ...]]] = {}
+
+
 def _groups(labels: tuple[str, ...], taxonomy: Taxonomy) -> tuple[np.ndarray, tuple[str, ...]]:
-    """For each final label, the index of its kind; and the kind ids in that order."""
+    """For each final label, the index of its kind; and the kind ids in that order (cached per taxonomy object)."""
+    cached = _GROUPS.get((id(taxonomy), labels))
+    if cached is not None and cached[0] is taxonomy:  # hashing the taxonomy itself costs more than the work
+        return cached[1], cached[2]
     kinds = tuple(taxonomy.kind_ids)
     chatter = taxonomy.non_actionable_kind
-    index = [kinds.index(chatter if label == chatter else taxonomy.kind_of(label)) for label in labels]
-    return np.array(index, dtype=np.intp), kinds
+    index = np.array([kinds.index(chatter if label == chatter else taxonomy.kind_of(label)) for label in labels], dtype=np.intp)
+    _GROUPS[(id(taxonomy), labels)] = (taxonomy, index, kinds)
+    return index, kinds
 
 
 def decide(

@@ -40,7 +40,7 @@ class FeatureConfig:
     """What the analyser emits; saved in the model manifest."""
 
     char_min: int = 1
-    char_max: int = 4
+    char_max: int = 3
     words: bool = True
     word_bigrams: bool = True
     cue_flags: bool = True

@@ -16,7 +16,7 @@ Progress = Callable[[str], None]
 # characters alone win on long formal letters, words from the governance dictionary help on short chat.
 FLAT_CANDIDATES = {
     "chars1-3": FeatureConfig(char_max=3, words=False, word_bigrams=False, cue_flags=False, lexicon=False),
-    "chars1-4+words": FeatureConfig(),
+    "chars1-3+words": FeatureConfig(),
 }
 
 
@@ -61,7 +61,7 @@ def select_flat_config(examples: Sequence[corpus.Example], progress: Progress) -
 
     y = np.array([str(ex.label) for ex in examples])
     if len(set(y)) < 2 or min(list(y).count(v) for v in set(y)) < 3:
-        return FLAT_CANDIDATES["chars1-4+words"]
+        return FLAT_CANDIDATES["chars1-3+words"]
     texts = [ex.text for ex in examples]
     best_name, best_score = "", -1.0
     for name, config in FLAT_CANDIDATES.items():
