@@ -145,7 +145,8 @@ class Replay:
         self.clock.now = max(self.clock.now, until)
 
     async def drain(self) -> None:
-        """Deliver everything due now (pacing advances the simulated clock)."""
+        """Wait out the replies' merge window, then deliver everything due (pacing advances the clock)."""
+        await self.clock.sleep(self.runtime.settings.outbox.merge_window_s)
         while await self.sender.drain_once():
             pass
 

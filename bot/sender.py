@@ -1,8 +1,8 @@
 """The outbox sender: paces queued messages out through a transport and records what was sent.
 
 Pacing protects the WeChat account: at least `min_interval_s` between sends per bot account and per
-room (shared by all instances through the coordinator), replies to one room that are due together
-go out as one message, a daily budget caps the volume, failures back off exponentially.
+room (shared by all instances through the coordinator), replies to one room queued within
+`merge_window_s` of each other go out as one message, a daily budget caps the volume, failures back off exponentially.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import logging
 import os
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import anyio
 from sqlalchemy import func, select
@@ -59,7 +59,9 @@ class OutboxSender:
             outbox.release_stale(session, now, STALE_CLAIM_S)
             if self._over_budget(session, now):
                 return []
-            rows = outbox.claim_due(session, now, limit, self.worker_id)
+            # a row waits out the merge window, so replies to one room in a burst leave as one message
+            window = timedelta(seconds=self.settings.merge_window_s)
+            rows = outbox.claim_due(session, now - window, limit, self.worker_id)
         groups: dict[tuple[str | None, str | None], list[Outbox]] = {}
         for row in rows:
             key = (row.room_id, None if row.room_id else row.recipient_platform_id)

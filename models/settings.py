@@ -70,7 +70,7 @@ class OutboxSettings(BaseModel):
     """Outbound pacing: protects the WeChat account from throttling and bans."""
 
     min_interval_s: float = 1.0
-    merge_window_s: float = 3.0
+    merge_window_s: float = 1.0
     daily_budget: int = 3000
     max_attempts: int = 8
     backoff_base_s: float = 5.0
