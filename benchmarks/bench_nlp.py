@@ -77,14 +77,25 @@ def bench_fast(texts: list[str], model_dir: Path | None) -> None:
     jieba_rate = fast_rate = 0.0
     for _ in range(5):
         jieba_rate = max(jieba_rate, best_rate(lambda: [jieba.lcut(t) for t in texts], len(texts), repeats=1))
-        fast_rate = max(fast_rate, best_rate(lambda: [clf.classify_batch(texts[i : i + 256]) for i in range(0, len(texts), 256)], len(texts), repeats=1))
+        fast_rate = max(
+            fast_rate,
+            best_rate(
+                lambda: [clf.classify_batch(texts[i : i + 256]) for i in range(0, len(texts), 256)],
+                len(texts),
+                repeats=1,
+            ),
+        )
     p50, p99 = latencies_ms(clf.classify, texts[:2000])
     chars = sum(map(len, texts)) / len(texts)
     print(f"messages: {len(texts)} from the shipped corpus (mean {chars:.0f} characters)")
     print(f"jieba.lcut alone:           {jieba_rate:10.0f} msg/s")
-    print(f"fast backend (batches 256): {fast_rate:10.0f} msg/s  ({fast_rate / jieba_rate:.2f} x jieba alone; target >= 0.5)")
+    print(
+        f"fast backend (batches 256): {fast_rate:10.0f} msg/s  ({fast_rate / jieba_rate:.2f} x jieba alone; target >= 0.5)"
+    )
     print(f"fast single message:        p50 {p50:.2f} ms, p99 {p99:.2f} ms")
-    print(f"fast load:                  {load_here:.2f} s in-process (jieba + OpenCC warm-up), {load_fresh:.2f} s in a fresh process incl. imports")
+    print(
+        f"fast load:                  {load_here:.2f} s in-process (jieba + OpenCC warm-up), {load_fresh:.2f} s in a fresh process incl. imports"
+    )
     print(f"peak RSS after fast:        {peak_rss_mb():.0f} MB")
 
 
@@ -101,7 +112,9 @@ def bench_transformers(texts: list[str], model_dir: Path | None) -> None:
         if model_dir is None:
             # Speed does not depend on how well it is trained: one quick epoch of the default small BERT.
             model_dir = Path(tmp)
-            transformers_backend.train(corpus.split(corpus.load_corpus())[0][:512], model_dir, load_taxonomy(), epochs=1)
+            transformers_backend.train(
+                corpus.split(corpus.load_corpus())[0][:512], model_dir, load_taxonomy(), epochs=1
+            )
             label = "small BERT from scratch (2 layers, hidden 128)"
         else:
             label = str(model_dir)
@@ -109,7 +122,11 @@ def bench_transformers(texts: list[str], model_dir: Path | None) -> None:
         clf = load_classifier(model_dir)
         load = time.perf_counter() - start
         sample = texts[:1024]
-        rate = best_rate(lambda: [clf.classify_batch(sample[i : i + 64]) for i in range(0, len(sample), 64)], len(sample), repeats=2)
+        rate = best_rate(
+            lambda: [clf.classify_batch(sample[i : i + 64]) for i in range(0, len(sample), 64)],
+            len(sample),
+            repeats=2,
+        )
         p50, p99 = latencies_ms(clf.classify, texts[:300])
     print(f"transformers backend: {label}; torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
     print(f"  throughput (batches 64):  {rate:10.0f} msg/s")

@@ -15,7 +15,11 @@ BATCH = 256
 
 ModelOpt = Annotated[
     Path | None,
-    typer.Option("--model", envvar=MODEL_ENV, help="Model directory (default: the model built from the shipped corpus)."),
+    typer.Option(
+        "--model",
+        envvar=MODEL_ENV,
+        help="Model directory (default: the model built from the shipped corpus).",
+    ),
 ]
 BackendOpt = Annotated[str, typer.Option("--backend", help="fast or transformers.")]
 
@@ -70,10 +74,14 @@ def _read_inputs(path: Path) -> Iterator[tuple[Any, str]]:
 def classify(
     text: Annotated[str | None, typer.Argument(help="A message to classify.")] = None,
     input: Annotated[Path | None, typer.Option("--input", help='JSONL with {"id", "text"} per line.')] = None,  # noqa: A002
-    output: Annotated[Path | None, typer.Option("--output", help="Where to write JSONL results (default: stdout).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Where to write JSONL results (default: stdout).")
+    ] = None,
     model: ModelOpt = None,
     backend: BackendOpt = "fast",
-    review_threshold: Annotated[float, typer.Option(help="Confidence below which needs_review is set.")] = 0.6,
+    review_threshold: Annotated[
+        float, typer.Option(help="Confidence below which needs_review is set.")
+    ] = 0.6,
 ) -> None:
     """Classify one message, or a JSONL file of messages, printing one JSON line each."""
     try:
@@ -102,13 +110,25 @@ def classify(
 
 def train(
     out: Annotated[Path, typer.Option("--out", help="Directory to write the model to.")],
-    data: Annotated[Path | None, typer.Option("--data", help="Labelled JSONL (default: the shipped corpus's train split).")] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Labelled JSONL (default: the shipped corpus's train split)."),
+    ] = None,
     backend: BackendOpt = "fast",
-    base_model: Annotated[Path | None, typer.Option("--base-model", help="Local checkpoint directory to fine-tune (transformers).")] = None,
-    label_field: Annotated[str | None, typer.Option("--label-field", help="Train on one flat label field (your own label set).")] = None,
-    taxonomy: Annotated[Path | None, typer.Option("--taxonomy", help="Taxonomy YAML (default: nlp/taxonomy.yaml).")] = None,
+    base_model: Annotated[
+        Path | None,
+        typer.Option("--base-model", help="Local checkpoint directory to fine-tune (transformers)."),
+    ] = None,
+    label_field: Annotated[
+        str | None, typer.Option("--label-field", help="Train on one flat label field (your own label set).")
+    ] = None,
+    taxonomy: Annotated[
+        Path | None, typer.Option("--taxonomy", help="Taxonomy YAML (default: nlp/taxonomy.yaml).")
+    ] = None,
     epochs: Annotated[int | None, typer.Option(help="Epochs for the transformers backend.")] = None,
-    all_data: Annotated[bool, typer.Option("--all", help="Train on the whole file, without a held-out evaluation.")] = False,
+    all_data: Annotated[
+        bool, typer.Option("--all", help="Train on the whole file, without a held-out evaluation.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the held-out evaluation as JSON.")] = False,
 ) -> None:
     """Train a model (progress on stderr) and evaluate it on the held-out split."""
@@ -124,9 +144,18 @@ def train(
             import importlib.util
 
             if importlib.util.find_spec("torch") is None or importlib.util.find_spec("transformers") is None:
-                raise UsageProblem("the transformers backend needs torch and transformers: pip install 'gridbot[transformers]'")
+                raise UsageProblem(
+                    "the transformers backend needs torch and transformers: pip install 'gridbot[transformers]'"
+                )
         result = train_model(
-            out, data, backend, base_model, label_field, taxonomy, holdout=not all_data, epochs=epochs,
+            out,
+            data,
+            backend,
+            base_model,
+            label_field,
+            taxonomy,
+            holdout=not all_data,
+            epochs=epochs,
             progress=lambda msg: typer.echo(msg, err=True),
         )
     except _user_errors() as exc:
@@ -137,9 +166,13 @@ def train(
 
 
 def evaluate(
-    data: Annotated[Path | None, typer.Option("--data", help="Labelled JSONL (default: the shipped corpus's test split).")] = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Labelled JSONL (default: the shipped corpus's test split).")
+    ] = None,
     model: ModelOpt = None,
-    label_field: Annotated[str | None, typer.Option("--label-field", help="Flat label field of the data.")] = None,
+    label_field: Annotated[
+        str | None, typer.Option("--label-field", help="Flat label field of the data.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Evaluate a model: accuracy and macro-F1 per level, per-class precision/recall, confusion matrices."""

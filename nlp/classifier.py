@@ -90,7 +90,10 @@ def _groups(labels: tuple[str, ...], taxonomy: Taxonomy) -> tuple[np.ndarray, tu
         return cached[1], cached[2]
     kinds = tuple(taxonomy.kind_ids)
     chatter = taxonomy.non_actionable_kind
-    index = np.array([kinds.index(chatter if label == chatter else taxonomy.kind_of(label)) for label in labels], dtype=np.intp)
+    index = np.array(
+        [kinds.index(chatter if label == chatter else taxonomy.kind_of(label)) for label in labels],
+        dtype=np.intp,
+    )
     _GROUPS[(id(taxonomy), labels)] = (taxonomy, index, kinds)
     return index, kinds
 
@@ -113,7 +116,15 @@ def decide(
     urgent = bool(cues) or (p_urgent is not None and p_urgent >= 0.5)
     if taxonomy is None:  # a flat, user-defined label set
         label, conf = alternatives[0]
-        return Classification(label, None, "urgent" if urgent else "normal", conf, alternatives, conf < review_threshold, cue_kinds)
+        return Classification(
+            label,
+            None,
+            "urgent" if urgent else "normal",
+            conf,
+            alternatives,
+            conf < review_threshold,
+            cue_kinds,
+        )
     chatter = taxonomy.non_actionable_kind
     if not normalised_text:
         # Nothing left after normalisation (emoji, [图片], blank): there is nothing anyone could act on.
@@ -134,14 +145,31 @@ def decide(
     best = int(members[np.argmax(probs[members])])
     confidence = float(probs[best])
     return Classification(
-        kind, labels[best], "urgent" if urgent else "normal", confidence, alternatives, review or confidence < review_threshold, cue_kinds
+        kind,
+        labels[best],
+        "urgent" if urgent else "normal",
+        confidence,
+        alternatives,
+        review or confidence < review_threshold,
+        cue_kinds,
     )
 
 
 def library_versions() -> dict[str, str]:
     """Versions of the libraries a model was built with, for its manifest."""
     out = {"python": platform.python_version()}
-    for dist in ("numpy", "scipy", "scikit-learn", "jieba", "OpenCC", "torch", "transformers", "tokenizers", "safetensors", "gridbot"):
+    for dist in (
+        "numpy",
+        "scipy",
+        "scikit-learn",
+        "jieba",
+        "OpenCC",
+        "torch",
+        "transformers",
+        "tokenizers",
+        "safetensors",
+        "gridbot",
+    ):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -161,14 +189,18 @@ def read_manifest(model_dir: Path) -> dict[str, Any]:
     if not isinstance(manifest, dict) or manifest.get("format") != MODEL_FORMAT:
         raise ModelError(f"{path}: not a {MODEL_FORMAT} manifest")
     if manifest.get("format_version") != MODEL_FORMAT_VERSION:
-        raise ModelError(f"{path}: format version {manifest.get('format_version')} is not {MODEL_FORMAT_VERSION}; retrain the model")
+        raise ModelError(
+            f"{path}: format version {manifest.get('format_version')} is not {MODEL_FORMAT_VERSION}; retrain the model"
+        )
     return manifest
 
 
 def write_manifest(model_dir: Path, manifest: Mapping[str, Any]) -> None:
     """Write a manifest (format fields added) into a model directory."""
     body = {"format": MODEL_FORMAT, "format_version": MODEL_FORMAT_VERSION, **manifest}
-    (Path(model_dir) / MANIFEST).write_text(json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (Path(model_dir) / MANIFEST).write_text(
+        json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
 
 
 def default_cache_dir() -> Path:
@@ -196,7 +228,9 @@ def load_classifier(
 
         return fast.load(Path(model_dir), review_threshold)
     if backend != "fast":
-        raise ModelError(f"the {backend!r} backend has no default model: train one with `gridbot train --backend {backend} --out DIR`")
+        raise ModelError(
+            f"the {backend!r} backend has no default model: train one with `gridbot train --backend {backend} --out DIR`"
+        )
     from nlp import fast
 
     return fast.load(fast.default_model_dir(cache_dir or default_cache_dir()), review_threshold)

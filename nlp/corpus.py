@@ -88,7 +88,9 @@ def _governance_example(path: Path, lineno: int, row: dict[str, object], tax: Ta
     return Example(text, str(kind), category if isinstance(category, str) else None, str(priority))
 
 
-def read_examples(path: Path, label_field: str | None = None, taxonomy: Taxonomy | None = None) -> list[Example]:
+def read_examples(
+    path: Path, label_field: str | None = None, taxonomy: Taxonomy | None = None
+) -> list[Example]:
     """Examples of one JSONL file: governance fields (kind/category/priority) or one flat label field."""
     tax = taxonomy or load_taxonomy()
     out = []
@@ -137,7 +139,9 @@ def split(examples: Iterable[Example], share: float = TEST_SHARE) -> tuple[list[
     return train, test
 
 
-def stratified_split(examples: list[Example], share: float = TEST_SHARE, seed: int = 0) -> tuple[list[Example], list[Example]]:
+def stratified_split(
+    examples: list[Example], share: float = TEST_SHARE, seed: int = 0
+) -> tuple[list[Example], list[Example]]:
     """(train, test) stratified by target with a fixed seed, for a user's own labelled file."""
     from sklearn.model_selection import train_test_split
 
@@ -150,12 +154,23 @@ def data_hash(examples: Iterable[Example]) -> str:
     """SHA-256 over the examples' texts and labels, in order: identifies what a model was trained on."""
     h = hashlib.sha256()
     for ex in examples:
-        h.update(json.dumps([ex.text, ex.kind, ex.category, ex.priority, ex.label], ensure_ascii=False).encode())
+        h.update(
+            json.dumps([ex.text, ex.kind, ex.category, ex.priority, ex.label], ensure_ascii=False).encode()
+        )
         h.update(b"\n")
     return h.hexdigest()
 
 
-_OPENERS = ("大家好，", "早上好，", "各位邻居，", "打扰一下，", "网格员你好，", "晚上好大家，", "不好意思问下，", "哈喽，")
+_OPENERS = (
+    "大家好，",
+    "早上好，",
+    "各位邻居，",
+    "打扰一下，",
+    "网格员你好，",
+    "晚上好大家，",
+    "不好意思问下，",
+    "哈喽，",
+)
 _CLOSERS = ("，谢谢", "，麻烦了", "🙏", "，辛苦了", "，谢谢网格员", "[捂脸]")
 
 
@@ -172,5 +187,7 @@ def augment_actionable(examples: Sequence[Example]) -> list[Example]:
         h = int(hashlib.sha256(ex.text.encode("utf-8")).hexdigest()[:8], 16)
         if h % 3 == 0:
             closer = _CLOSERS[(h // 7) % len(_CLOSERS)] if h % 2 else ""
-            out.append(Example(_OPENERS[h % len(_OPENERS)] + ex.text + closer, ex.kind, ex.category, ex.priority))
+            out.append(
+                Example(_OPENERS[h % len(_OPENERS)] + ex.text + closer, ex.kind, ex.category, ex.priority)
+            )
     return out

@@ -67,14 +67,20 @@ def text_similarity(a: str, b: str) -> float:
     return dot / (math.sqrt(sum(v * v for v in ga.values())) * math.sqrt(sum(v * v for v in gb.values())))
 
 
-def score(text: str, category: str | None, ticket: OpenTicket, thresholds: Thresholds = Thresholds()) -> Match:
+def score(
+    text: str, category: str | None, ticket: OpenTicket, thresholds: Thresholds = Thresholds()
+) -> Match:
     """Similarity of a new message to one open ticket, boosted by same category and same building/unit."""
     sim = text_similarity(text, ticket.text)
     same_cat = category is not None and category == ticket.category
     here, there = cues.location(normalize(text)), cues.location(normalize(ticket.text))
     same_place = cues.same_place(here, there)
     different_place = here.building is not None and there.building is not None and not same_place
-    value = sim + (thresholds.category_boost if same_cat else 0.0) + (thresholds.place_boost if same_place else 0.0)
+    value = (
+        sim
+        + (thresholds.category_boost if same_cat else 0.0)
+        + (thresholds.place_boost if same_place else 0.0)
+    )
     value -= thresholds.place_penalty if different_place else 0.0
     value = max(0.0, min(1.0, value))
     decision = MERGE if value >= thresholds.merge else SUGGEST if value >= thresholds.suggest else NEW
@@ -96,4 +102,8 @@ def find_duplicate(
         match = score(text, category, ticket, thresholds)
         if match.score > best.score:
             best = match
-    return best if best.decision != NEW else Match(best.ticket_id, best.score, NEW, best.text_similarity, best.same_category, best.same_place)
+    return (
+        best
+        if best.decision != NEW
+        else Match(best.ticket_id, best.score, NEW, best.text_similarity, best.same_category, best.same_place)
+    )

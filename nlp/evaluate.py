@@ -25,7 +25,12 @@ def level_report(truth: Sequence[str], pred: Sequence[str]) -> dict[str, Any]:
         precision = tp / predicted if predicted else 0.0
         recall = tp / support if support else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_class[label] = {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4), "support": support}
+        per_class[label] = {
+            "precision": round(precision, 4),
+            "recall": round(recall, 4),
+            "f1": round(f1, 4),
+            "support": support,
+        }
         if support:
             f1s.append(f1)
     correct = sum(matrix[i][i] for i in range(len(labels)))
@@ -50,14 +55,18 @@ def evaluate(classifier: Classifier, examples: Sequence[Example], batch_size: in
         return report
     report["kind"] = level_report([str(ex.kind) for ex in examples], [p.kind for p in preds])
     actionable = [i for i, ex in enumerate(examples) if ex.category]
-    report["category"] = level_report([str(examples[i].category) for i in actionable], [preds[i].label for i in actionable])
+    report["category"] = level_report(
+        [str(examples[i].category) for i in actionable], [preds[i].label for i in actionable]
+    )
     report["priority"] = level_report([str(ex.priority) for ex in examples], [p.priority for p in preds])
     chatter = [i for i, ex in enumerate(examples) if not ex.category]
     wrongly_actionable = [i for i in chatter if preds[i].actionable]
     urgent = [i for i, ex in enumerate(examples) if ex.priority == "urgent"]
     missed_urgent = [i for i in urgent if preds[i].priority != "urgent"]
     review = sum(p.needs_review for p in preds)
-    report["chatter_predicted_actionable"] = round(len(wrongly_actionable) / len(chatter), 4) if chatter else 0.0
+    report["chatter_predicted_actionable"] = (
+        round(len(wrongly_actionable) / len(chatter), 4) if chatter else 0.0
+    )
     report["urgent_recall"] = round(1 - len(missed_urgent) / len(urgent), 4) if urgent else 1.0
     report["needs_review_share"] = round(review / len(preds), 4) if preds else 0.0
     report["calibration_ece"] = expected_calibration_error(
@@ -93,10 +102,14 @@ def format_report(report: dict[str, Any]) -> str:
             continue
         r = report[level]
         scope = " (actionable messages)" if level == "category" else ""
-        lines.append(f"\n== {level}{scope}: accuracy {r['accuracy']:.4f}  macro-F1 {r['macro_f1']:.4f}  (n={r['n']})")
+        lines.append(
+            f"\n== {level}{scope}: accuracy {r['accuracy']:.4f}  macro-F1 {r['macro_f1']:.4f}  (n={r['n']})"
+        )
         lines.append(f"{'class':<18}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}")
         for label, m in r["per_class"].items():
-            lines.append(f"{label:<18}{m['precision']:>10.3f}{m['recall']:>8.3f}{m['f1']:>8.3f}{m['support']:>9}")
+            lines.append(
+                f"{label:<18}{m['precision']:>10.3f}{m['recall']:>8.3f}{m['f1']:>8.3f}{m['support']:>9}"
+            )
         width = max(6, *(len(label) for label in r["labels"])) + 1
         lines.append("confusion (rows: truth, columns: predicted)")
         lines.append(" " * width + "".join(f"{label[:6]:>7}" for label in r["labels"]))

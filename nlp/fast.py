@@ -61,13 +61,18 @@ def _fit_lr(x: sp.csr_matrix, y: Sequence[str], c: float) -> tuple[tuple[str, ..
     from sklearn.linear_model import LogisticRegression
 
     # sag converges in well under a second here where lbfgs takes several; tol 1e-3 costs no accuracy.
-    lr = LogisticRegression(C=c, class_weight="balanced", solver="sag", tol=1e-3, max_iter=1000, random_state=0)
+    lr = LogisticRegression(
+        C=c, class_weight="balanced", solver="sag", tol=1e-3, max_iter=1000, random_state=0
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         lr.fit(x, list(y))
     coef, intercept = lr.coef_.astype(np.float32), lr.intercept_.astype(np.float32)
     if coef.shape[0] == 1:  # binary: two softmax rows with the same log-odds
-        coef, intercept = np.vstack([-coef / 2, coef / 2]), np.array([-intercept[0] / 2, intercept[0] / 2], dtype=np.float32)
+        coef, intercept = (
+            np.vstack([-coef / 2, coef / 2]),
+            np.array([-intercept[0] / 2, intercept[0] / 2], dtype=np.float32),
+        )
     return tuple(str(c) for c in lr.classes_), coef, intercept
 
 
@@ -138,7 +143,13 @@ def train(
     return out_dir
 
 
-def save(out_dir: Path, vec: Vectorizer, heads: Mapping[str, Head], taxonomy: Taxonomy | None, examples: Sequence[corpus.Example]) -> None:
+def save(
+    out_dir: Path,
+    vec: Vectorizer,
+    heads: Mapping[str, Head],
+    taxonomy: Taxonomy | None,
+    examples: Sequence[corpus.Example],
+) -> None:
     """Write vocabulary, arrays and manifest to out_dir."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "vocabulary.json").write_text(json.dumps(vec.vocabulary, ensure_ascii=False), encoding="utf-8")
@@ -158,7 +169,11 @@ def save(out_dir: Path, vec: Vectorizer, heads: Mapping[str, Head], taxonomy: Ta
             "taxonomy": taxonomy.to_dict() if taxonomy else None,
             "heads": {n: {"labels": list(h.labels), "temperature": h.temperature} for n, h in heads.items()},
             "features": vec.config.to_dict(),
-            "training": {"examples": len(examples), "data_sha256": corpus.data_hash(examples), "label_counts": dict(sorted(counts.items()))},
+            "training": {
+                "examples": len(examples),
+                "data_sha256": corpus.data_hash(examples),
+                "label_counts": dict(sorted(counts.items())),
+            },
             "versions": library_versions(),
         },
     )
@@ -167,7 +182,9 @@ def save(out_dir: Path, vec: Vectorizer, heads: Mapping[str, Head], taxonomy: Ta
 class FastClassifier:
     """The fast backend behind the Classifier protocol."""
 
-    def __init__(self, manifest: Mapping[str, Any], vec: Vectorizer, heads: Mapping[str, Head], review_threshold: float) -> None:
+    def __init__(
+        self, manifest: Mapping[str, Any], vec: Vectorizer, heads: Mapping[str, Head], review_threshold: float
+    ) -> None:
         self.manifest = manifest
         self.vectorizer = vec
         self.heads = dict(heads)
@@ -187,7 +204,10 @@ class FastClassifier:
         probs = {name: head.proba(x) for name, head in self.heads.items()}
         if self.taxonomy is None:
             flat = self.heads["label"].labels
-            return [decide(flat, row, None, t, None, self.review_threshold, c) for t, row, c in zip(norm, probs["label"], cues, strict=True)]
+            return [
+                decide(flat, row, None, t, None, self.review_threshold, c)
+                for t, row, c in zip(norm, probs["label"], cues, strict=True)
+            ]
         tax = self.taxonomy
         kind_head, cat_head = self.heads["kind"], self.heads["category"]
         chatter = tax.non_actionable_kind
@@ -204,9 +224,14 @@ class FastClassifier:
             labels.extend(members)
         joint = np.column_stack(columns)
         pri = self.heads["priority"]
-        p_urgent = probs["priority"][:, pri.labels.index("urgent")] if "urgent" in pri.labels else np.zeros(len(norm))
+        p_urgent = (
+            probs["priority"][:, pri.labels.index("urgent")]
+            if "urgent" in pri.labels
+            else np.zeros(len(norm))
+        )
         return [
-            decide(labels, joint[i], tax, t, float(p_urgent[i]), self.review_threshold, cues[i]) for i, t in enumerate(norm)
+            decide(labels, joint[i], tax, t, float(p_urgent[i]), self.review_threshold, cues[i])
+            for i, t in enumerate(norm)
         ]
 
 
@@ -222,7 +247,9 @@ def load(model_dir: Path, review_threshold: float) -> FastClassifier:
     fields = {k: v for k, v in manifest["features"].items() if k in FeatureConfig.__dataclass_fields__}
     vec = Vectorizer(FeatureConfig(**fields), vocabulary, data["idf"])
     heads = {
-        name: Head(tuple(h["labels"]), data[f"{name}.coef"], data[f"{name}.intercept"], float(h["temperature"]))
+        name: Head(
+            tuple(h["labels"]), data[f"{name}.coef"], data[f"{name}.intercept"], float(h["temperature"])
+        )
         for name, h in manifest["heads"].items()
     }
     clf = FastClassifier(manifest, vec, heads, review_threshold)
@@ -236,7 +263,9 @@ def default_model_dir(cache_dir: Path, corpus_dir: Path = corpus.CORPUS_DIR) -> 
     key = hashlib.sha256()
     for path in sorted(corpus_dir.glob("*.jsonl")):  # raw bytes: no parsing on the fast path
         key.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    key.update(json.dumps([RECIPE, FeatureConfig().to_dict(), C_VALUES, taxonomy.to_dict()], sort_keys=True).encode())
+    key.update(
+        json.dumps([RECIPE, FeatureConfig().to_dict(), C_VALUES, taxonomy.to_dict()], sort_keys=True).encode()
+    )
     key.update(segment.USERDICT_PATH.read_bytes() + LEXICON_PATH.read_bytes())
     target = cache_dir / key.hexdigest()[:16]
     if (target / "manifest.json").exists():

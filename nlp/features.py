@@ -19,7 +19,9 @@ import yaml
 from nlp import cues, segment, urgency
 from nlp.normalize import normalize
 
-_QUESTION_RE = re.compile(r"[?？吗]|怎么|如何|哪里|哪儿|在哪|什么时候|多久|能不能|可不可以|可以.{0,6}吗|请问|咨询|想问|问一下|是否")
+_QUESTION_RE = re.compile(
+    r"[?？吗]|怎么|如何|哪里|哪儿|在哪|什么时候|多久|能不能|可不可以|可以.{0,6}吗|请问|咨询|想问|问一下|是否"
+)
 _DIGIT_RE = re.compile(r"\d+")
 LEXICON_PATH = segment.DATA_DIR / "lexicon.yaml"
 
@@ -29,7 +31,12 @@ def lexicon() -> tuple[tuple[str, re.Pattern[str]], ...]:
     """(category, keyword regex) pairs from nlp/data/lexicon.yaml."""
     data = yaml.safe_load(LEXICON_PATH.read_text(encoding="utf-8")) or {}
     return tuple(
-        (str(cat), re.compile("|".join(re.escape(w.lower()) for w in sorted(map(str, words), key=len, reverse=True))))
+        (
+            str(cat),
+            re.compile(
+                "|".join(re.escape(w.lower()) for w in sorted(map(str, words), key=len, reverse=True))
+            ),
+        )
         for cat, words in data.items()
         if words
     )
@@ -54,11 +61,17 @@ class FeatureConfig:
         return dict(self.__dict__)
 
 
-def analyse(text: str, config: FeatureConfig, urgent_cues: Sequence[urgency.UrgencyCue] | None = None) -> list[str]:
+def analyse(
+    text: str, config: FeatureConfig, urgent_cues: Sequence[urgency.UrgencyCue] | None = None
+) -> list[str]:
     """Feature strings of one message (already normalised), with repeats for term frequency."""
     t = _DIGIT_RE.sub("0", text.lower()[: config.max_chars])
     padded = f"<{t}>"
-    feats = [padded[i : i + n] for n in range(config.char_min, config.char_max + 1) for i in range(len(padded) - n + 1)]
+    feats = [
+        padded[i : i + n]
+        for n in range(config.char_min, config.char_max + 1)
+        for i in range(len(padded) - n + 1)
+    ]
     if config.words and t:
         ws = segment.cut(t)
         feats.extend("w:" + w for w in ws)
@@ -70,7 +83,9 @@ def analyse(text: str, config: FeatureConfig, urgent_cues: Sequence[urgency.Urge
             feats.append("#question")
         if cues.location(t):
             feats.append("#place")
-        feats.extend(f"#urgent:{c.kind}" for c in (urgency.active_cues(t) if urgent_cues is None else urgent_cues))
+        feats.extend(
+            f"#urgent:{c.kind}" for c in (urgency.active_cues(t) if urgent_cues is None else urgent_cues)
+        )
     if config.lexicon:
         for cat, regex in lexicon():
             hits = len(regex.findall(t))
@@ -98,7 +113,9 @@ class Vectorizer:
         kept = sorted((f for f, n in df.items() if n >= self.config.min_df), key=lambda f: (-df[f], f))
         self.vocabulary = kept[: self.config.max_features]
         n_docs = len(texts)
-        self.idf = np.array([math.log((1 + n_docs) / (1 + df[f])) + 1 for f in self.vocabulary], dtype=np.float32)
+        self.idf = np.array(
+            [math.log((1 + n_docs) / (1 + df[f])) + 1 for f in self.vocabulary], dtype=np.float32
+        )
         self.__post_init__()
         return self
 
@@ -110,10 +127,20 @@ class Vectorizer:
         indices: list[int] = []
         indptr = [0]
         for i, text in enumerate(texts):
-            indices.extend([j for j in map(lookup, analyse(text, self.config, cues[i] if cues else None)) if j is not None])
+            indices.extend(
+                [
+                    j
+                    for j in map(lookup, analyse(text, self.config, cues[i] if cues else None))
+                    if j is not None
+                ]
+            )
             indptr.append(len(indices))
         x = sp.csr_matrix(
-            (np.ones(len(indices), dtype=np.float32), np.array(indices, dtype=np.int32), np.array(indptr, dtype=np.int64)),
+            (
+                np.ones(len(indices), dtype=np.float32),
+                np.array(indices, dtype=np.int32),
+                np.array(indptr, dtype=np.int64),
+            ),
             shape=(len(texts), len(self.vocabulary)),
         )
         x.sum_duplicates()

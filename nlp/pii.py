@@ -31,7 +31,9 @@ _LANDLINE_RE = re.compile(
     r"|(?<!\d)0(?:10|2\d|[3-9]\d{2})\d{7,8}(?!\d)"
     r"|(?<=电话|座机)[：: ]?\d{7,8}(?!\d)"
 )
-_LONG_RE = re.compile(r"(?<![\dA-Za-z])(?:\d{17}[\dXx]|\d{15,19}|\d{4}(?:[ -]\d{4}){3}(?:[ -]?\d{1,3})?)(?![\dA-Za-z])")
+_LONG_RE = re.compile(
+    r"(?<![\dA-Za-z])(?:\d{17}[\dXx]|\d{15,19}|\d{4}(?:[ -]\d{4}){3}(?:[ -]?\d{1,3})?)(?![\dA-Za-z])"
+)
 _PLATE_RE = re.compile(
     r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Za-hj-np-z][·•\s]?"
     r"(?:[A-HJ-NP-Za-hj-np-z0-9]{6}|[A-HJ-NP-Za-hj-np-z0-9]{4}[A-HJ-NP-Za-hj-np-z0-9挂学警])(?![A-Za-z0-9])"
@@ -95,13 +97,21 @@ def find(text: str) -> list[PiiSpan]:
     found: list[PiiSpan] = []
     for m in _LONG_RE.finditer(text):
         found.append(PiiSpan(_long_kind(m.group()), m.start(), m.end(), m.group()))
-    for kind, regex in (("mobile", _MOBILE_RE), ("landline", _LANDLINE_RE), ("plate", _PLATE_RE), ("address", _ADDRESS_RE)):
+    for kind, regex in (
+        ("mobile", _MOBILE_RE),
+        ("landline", _LANDLINE_RE),
+        ("plate", _PLATE_RE),
+        ("address", _ADDRESS_RE),
+    ):
         for m in regex.finditer(text):
             if kind == "plate" and not any(c.isdigit() for c in m.group()):
                 continue
             found.append(PiiSpan(kind, m.start(), m.end(), m.group()))
     # Earlier detectors win ties: long numbers before phones, so an ID is never split into a phone.
-    order = {k: i for i, k in enumerate(("id_card", "bank_card", "digits", "mobile", "landline", "plate", "address"))}
+    order = {
+        k: i
+        for i, k in enumerate(("id_card", "bank_card", "digits", "mobile", "landline", "plate", "address"))
+    }
     found.sort(key=lambda s: (s.start, -(s.end - s.start), order[s.kind]))
     spans: list[PiiSpan] = []
     for span in found:

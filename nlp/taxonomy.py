@@ -139,9 +139,13 @@ def taxonomy_from_dict(data: Any, source: str = "<dict>") -> Taxonomy:
     categories = []
     for i, b in _entries(source, data, "categories"):
         if b.get("kind") not in kind_ids:
-            raise TaxonomyError(f"{source}: categories.{i}.kind {b.get('kind')!r} is not one of {sorted(kind_ids)}")
+            raise TaxonomyError(
+                f"{source}: categories.{i}.kind {b.get('kind')!r} is not one of {sorted(kind_ids)}"
+            )
         categories.append(Entry(i, b["label"], str(b.get("description", "")), kind=b["kind"]))
-    priorities = tuple(Entry(i, b["label"], str(b.get("description", ""))) for i, b in _entries(source, data, "priorities"))
+    priorities = tuple(
+        Entry(i, b["label"], str(b.get("description", ""))) for i, b in _entries(source, data, "priorities")
+    )
     if {p.id for p in priorities} != {"urgent", "normal"}:
         raise TaxonomyError(f"{source}: priorities must be exactly 'urgent' and 'normal'")
     ids = [e.id for e in (*kinds, *categories)]

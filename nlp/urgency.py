@@ -44,13 +44,17 @@ LEXICON: dict[str, str] = {
 _CUE_RE = re.compile("|".join(f"(?P<{k}>{v})" for k, v in LEXICON.items()))
 _CLAUSE_RE = re.compile(r"[^,，。.!！?？;；\n]+")
 # Just before a cue: "没有着火", "不是冒烟", "未受伤"
-_NEGATION_RE = re.compile(r"(?:没有|没|不是|不会|并未|未|无|别|不要|防止|预防|避免|以防|谨防|严禁|禁止|差点|差一点|险些|防)(?:.{0,2})$|不$")
+_NEGATION_RE = re.compile(
+    r"(?:没有|没|不是|不会|并未|未|无|别|不要|防止|预防|避免|以防|谨防|严禁|禁止|差点|差一点|险些|防)(?:.{0,2})$|不$"
+)
 # Anywhere in the clause: a hypothetical, advice or a drill, not a report.
 _HYPOTHETICAL_RE = re.compile(
     r"如果|万一|假如|要是|一旦|防止|预防|防范|避免|以防|知识|注意|提醒|小心|容易|会不会|可能会|迟早|应急预案|怕|担心|到时候|一着火|一起火"
 )
 # Anywhere in the message: a drill, a lesson or a story, not a report.
-_FICTION_RE = re.compile(r"演练|演习|培训|讲座|宣传|科普|新闻|电影|电视剧|视频里|小说|梦见|梦到|做梦|转发|热搜")
+_FICTION_RE = re.compile(
+    r"演练|演习|培训|讲座|宣传|科普|新闻|电影|电视剧|视频里|小说|梦见|梦到|做梦|转发|热搜"
+)
 # Anywhere in the message: the danger is over.
 _RESOLVED_RE = re.compile(
     r"已(?:经)?(?:被)?(?:扑灭|灭了|救出|救下|处理好|处理完|解决|修好|没事|送医|关掉|关好|好了)|救出来了|灭掉了|没事了|虚惊一场|谢谢.{0,8}(?:及时|帮忙)"
@@ -78,7 +82,11 @@ def find_cues(text: str) -> list[UrgencyCue]:
     for m in _CUE_RE.finditer(text):  # on the whole text: a cue may span clauses (老人……没人应)
         start, end = next(((a, b) for a, b in clauses if a <= m.start() < b), (m.start(), m.end()))
         clause = text[start:end]
-        negated = resolved or bool(_HYPOTHETICAL_RE.search(clause)) or bool(_NEGATION_RE.search(text[start : m.start()]))
+        negated = (
+            resolved
+            or bool(_HYPOTHETICAL_RE.search(clause))
+            or bool(_NEGATION_RE.search(text[start : m.start()]))
+        )
         cues.append(UrgencyCue(m.lastgroup or "", m.group(), m.start(), negated))
     return cues
 

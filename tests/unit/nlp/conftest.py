@@ -33,7 +33,9 @@ def default_classifier(model_cache: Path) -> Classifier:
 
 
 @pytest.fixture(scope="session")
-def small_model_dir(tmp_path_factory: pytest.TempPathFactory, corpus_split: tuple[list[corpus.Example], list[corpus.Example]]) -> Path:
+def small_model_dir(
+    tmp_path_factory: pytest.TempPathFactory, corpus_split: tuple[list[corpus.Example], list[corpus.Example]]
+) -> Path:
     """A fast model trained on a small slice of the corpus, saved to disk (quick to build)."""
     train, _ = corpus_split
     out = tmp_path_factory.mktemp("small-model")

@@ -38,14 +38,18 @@ def test_classify_file_round_trip(app: typer.Typer, small_model_dir: Path, tmp_p
     src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     rows = [{"id": "a", "text": "收到"}, {"id": "b", "text": "小区门口窨井盖没了"}, {"id": 3, "text": ""}]
     src.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
-    code, _, _ = run(app, "classify", "--input", str(src), "--output", str(dst), "--model", str(small_model_dir))
+    code, _, _ = run(
+        app, "classify", "--input", str(src), "--output", str(dst), "--model", str(small_model_dir)
+    )
     assert code == 0
     out = [json.loads(line) for line in dst.read_text(encoding="utf-8").splitlines()]
     assert [r["id"] for r in out] == ["a", "b", 3]
     assert all({"kind", "category", "priority", "confidence", "needs_review"} <= set(r) for r in out)
 
 
-def test_bad_json_line_exits_2_with_line_number(app: typer.Typer, small_model_dir: Path, tmp_path: Path) -> None:
+def test_bad_json_line_exits_2_with_line_number(
+    app: typer.Typer, small_model_dir: Path, tmp_path: Path
+) -> None:
     src = tmp_path / "in.jsonl"
     src.write_text('{"id": 1, "text": "好的"}\n{oops\n', encoding="utf-8")
     code, _, err = run(app, "classify", "--input", str(src), "--model", str(small_model_dir))
@@ -71,11 +75,22 @@ def test_user_errors_exit_2(app: typer.Typer, args: list[str], message: str) -> 
 
 def test_train_then_eval_flat_labels(app: typer.Typer, tmp_path: Path) -> None:
     data = tmp_path / "mine.jsonl"
-    rows = [(f"{w}坏了第{i}次", "维修") for i, w in enumerate(["水管", "电灯", "门锁", "窗户", "电梯", "水龙头"] * 3)]
-    rows += [(f"请问{w}怎么办理{i}", "咨询") for i, w in enumerate(["户口", "社保", "医保", "证明", "护照", "驾照"] * 3)]
-    data.write_text("\n".join(json.dumps({"text": t, "label": lab}, ensure_ascii=False) for t, lab in rows), encoding="utf-8")
+    rows = [
+        (f"{w}坏了第{i}次", "维修")
+        for i, w in enumerate(["水管", "电灯", "门锁", "窗户", "电梯", "水龙头"] * 3)
+    ]
+    rows += [
+        (f"请问{w}怎么办理{i}", "咨询")
+        for i, w in enumerate(["户口", "社保", "医保", "证明", "护照", "驾照"] * 3)
+    ]
+    data.write_text(
+        "\n".join(json.dumps({"text": t, "label": lab}, ensure_ascii=False) for t, lab in rows),
+        encoding="utf-8",
+    )
     out = tmp_path / "model"
-    code, stdout, err = run(app, "train", "--data", str(data), "--label-field", "label", "--out", str(out), "--json")
+    code, stdout, err = run(
+        app, "train", "--data", str(data), "--label-field", "label", "--out", str(out), "--json"
+    )
     assert code == 0, err
     report = json.loads(stdout)
     assert report["label"]["n"] == 8 and "macro_f1" in report["label"]

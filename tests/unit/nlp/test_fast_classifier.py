@@ -10,7 +10,16 @@ from nlp import corpus, fast
 from nlp.classifier import Classification, Classifier, ModelError, load_classifier
 from nlp.taxonomy import load_taxonomy
 
-ODD_INPUTS = ["", "   ", "😀🙏👍🏻", "[图片]", "楼道灯坏了" * 1000, "电梯\x00坏了\x07\x1b[0m", "\ud800孤立代理", "a" * 5000]
+ODD_INPUTS = [
+    "",
+    "   ",
+    "😀🙏👍🏻",
+    "[图片]",
+    "楼道灯坏了" * 1000,
+    "电梯\x00坏了\x07\x1b[0m",
+    "\ud800孤立代理",
+    "a" * 5000,
+]
 
 
 def test_protocol_and_result_shape(small_model_dir: Path) -> None:
@@ -57,7 +66,11 @@ def test_model_directory_is_plain_data(small_model_dir: Path) -> None:
     assert manifest["taxonomy"]["categories"]["property"]["label"] == "物业服务"
     assert len(manifest["training"]["data_sha256"]) == 64
     assert "scikit-learn" in manifest["versions"]
-    assert sorted(p.name for p in small_model_dir.iterdir()) == ["arrays.npz", "manifest.json", "vocabulary.json"]
+    assert sorted(p.name for p in small_model_dir.iterdir()) == [
+        "arrays.npz",
+        "manifest.json",
+        "vocabulary.json",
+    ]
     with zipfile.ZipFile(small_model_dir / "arrays.npz") as z:
         assert all(name.endswith(".npy") for name in z.namelist())
         for name in z.namelist():  # no pickled object arrays: dtype descr is a plain number type
@@ -65,7 +78,9 @@ def test_model_directory_is_plain_data(small_model_dir: Path) -> None:
             assert b"'descr': '|O'" not in header
 
 
-def test_deterministic_training(tmp_path: Path, corpus_split: tuple[list[corpus.Example], list[corpus.Example]]) -> None:
+def test_deterministic_training(
+    tmp_path: Path, corpus_split: tuple[list[corpus.Example], list[corpus.Example]]
+) -> None:
     train = corpus_split[0][::8]
     fast.train(train, tmp_path / "a", load_taxonomy())
     fast.train(train, tmp_path / "b", load_taxonomy())
@@ -79,8 +94,18 @@ def test_not_a_model_directory(tmp_path: Path) -> None:
 
 
 def test_flat_label_set_trains(tmp_path: Path) -> None:
-    rows = [("我想办理营业执照", "商事"), ("公司注册需要什么材料", "商事"), ("个体户执照年检", "商事"), ("执照地址变更", "商事")]
-    rows += [("路口红绿灯坏了", "交通"), ("公交车站台被占了", "交通"), ("这条路天天堵车", "交通"), ("地铁口有人拉客", "交通")]
+    rows = [
+        ("我想办理营业执照", "商事"),
+        ("公司注册需要什么材料", "商事"),
+        ("个体户执照年检", "商事"),
+        ("执照地址变更", "商事"),
+    ]
+    rows += [
+        ("路口红绿灯坏了", "交通"),
+        ("公交车站台被占了", "交通"),
+        ("这条路天天堵车", "交通"),
+        ("地铁口有人拉客", "交通"),
+    ]
     examples = [corpus.Example(t, label=label) for t, label in rows * 2]
     fast.train(corpus.dedupe(examples), tmp_path, None)
     clf = load_classifier(tmp_path)

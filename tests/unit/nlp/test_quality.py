@@ -16,11 +16,15 @@ from .conftest import SHARED_DATA
 
 
 @pytest.fixture(scope="session")
-def test_report(default_classifier: Classifier, corpus_split: tuple[list[corpus.Example], list[corpus.Example]]) -> dict[str, Any]:
+def test_report(
+    default_classifier: Classifier, corpus_split: tuple[list[corpus.Example], list[corpus.Example]]
+) -> dict[str, Any]:
     return evaluate(default_classifier, corpus_split[1])
 
 
-def test_split_is_disjoint_and_stable(corpus_split: tuple[list[corpus.Example], list[corpus.Example]]) -> None:
+def test_split_is_disjoint_and_stable(
+    corpus_split: tuple[list[corpus.Example], list[corpus.Example]],
+) -> None:
     train, test = corpus_split
     assert not {corpus.text_key(e.text) for e in train} & {corpus.text_key(e.text) for e in test}
     assert 0.15 < len(test) / (len(train) + len(test)) < 0.25
@@ -58,7 +62,9 @@ def test_level_report_counts() -> None:
 TIPDM = SHARED_DATA / "tipdm2020c_fj2_sample.jsonl"
 
 
-@pytest.mark.skipif(not TIPDM.is_file(), reason=f"{TIPDM} is absent (only the development machine has ../shared)")
+@pytest.mark.skipif(
+    not TIPDM.is_file(), reason=f"{TIPDM} is absent (only the development machine has ../shared)"
+)
 def test_own_taxonomy_on_real_letters(tmp_path: Path) -> None:
     result = train_model(tmp_path / "tipdm", data=TIPDM, label_field="label")
     assert result.report is not None

@@ -16,7 +16,16 @@ def test_default_taxonomy() -> None:
     assert tax.non_actionable_kind == "chatter"
 
 
-@pytest.mark.parametrize(("given", "expected"), [("物业服务", "property"), ("【治安消防】", "safety"), ("noise", "noise"), ("不存在", None), ("chatter", None)])
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("物业服务", "property"),
+        ("【治安消防】", "safety"),
+        ("noise", "noise"),
+        ("不存在", None),
+        ("chatter", None),
+    ],
+)
 def test_reverse_lookup(given: str, expected: str | None) -> None:
     assert load_taxonomy().category_id(given) == expected
 

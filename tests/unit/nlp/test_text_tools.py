@@ -72,7 +72,14 @@ def test_negated_or_hypothetical_cues_are_not_urgent(text: str) -> None:
 
 
 def test_chinese_numbers() -> None:
-    assert [chinese_number(x) for x in ("12", "十二", "二十三", "一百零五", "两", "abc")] == [12, 12, 23, 105, 2, None]
+    assert [chinese_number(x) for x in ("12", "十二", "二十三", "一百零五", "两", "abc")] == [
+        12,
+        12,
+        23,
+        105,
+        2,
+        None,
+    ]
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,9 @@ pytestmark = [
 
 
 def test_tiny_bert_trains_saves_and_reloads_offline(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, corpus_split: tuple[list[corpus.Example], list[corpus.Example]]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    corpus_split: tuple[list[corpus.Example], list[corpus.Example]],
 ) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     from nlp import transformers_backend
@@ -46,8 +48,13 @@ def test_char_vocabulary_fallback(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     from nlp import transformers_backend
 
     monkeypatch.setattr(transformers_backend, "cn_clip_vocab", lambda: None)
-    examples = [corpus.Example("楼道灯坏了", "incident", "property", "normal"), corpus.Example("收到谢谢", "chatter", None, "normal")] * 4
+    examples = [
+        corpus.Example("楼道灯坏了", "incident", "property", "normal"),
+        corpus.Example("收到谢谢", "chatter", None, "normal"),
+    ] * 4
     said: list[str] = []
-    transformers_backend.train(examples, tmp_path, load_taxonomy(), epochs=1, hidden_size=32, layers=1, progress=said.append)
+    transformers_backend.train(
+        examples, tmp_path, load_taxonomy(), epochs=1, hidden_size=32, layers=1, progress=said.append
+    )
     assert any("cn-clip is not installed" in s for s in said)
     assert load_classifier(tmp_path).classify("楼道灯").kind in ("incident", "chatter")
