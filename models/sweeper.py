@@ -243,7 +243,8 @@ def _sweep_batch(session: Session, state: _SweepState, batch_size: int, result: 
             kind=d.kind,
             level=level,
             left=d.due_at - state.now,  # wall-clock time: what a reader can act on
-            room=_room(session, state, t.grid_id),
+            # community and street 督办 go to the admins directly, not into the residents' group
+            room=_room(session, state, t.grid_id) if level < 3 else None,
         )
         for who in _recipients(session, state, level, t.grid_id, t.assignee_id):
             new_items.setdefault(who[0], []).append(item)

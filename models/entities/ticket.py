@@ -106,7 +106,7 @@ class TicketDeadline(Base):
     __tablename__ = "ticket_deadlines"
     __table_args__ = (
         UniqueConstraint("ticket_id", "kind", "cycle"),
-        Index("ix_ticket_deadlines_next_fire", "next_fire_at"),
+        Index("ix_ticket_deadlines_next_fire", "next_fire_at", "id"),
         Index("ix_ticket_deadlines_kind_due", "kind", "due_at"),
     )
 

@@ -461,7 +461,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("ticket_deadlines", schema=None) as batch_op:
         batch_op.create_index("ix_ticket_deadlines_kind_due", ["kind", "due_at"], unique=False)
-        batch_op.create_index("ix_ticket_deadlines_next_fire", ["next_fire_at"], unique=False)
+        batch_op.create_index("ix_ticket_deadlines_next_fire", ["next_fire_at", "id"], unique=False)
 
     op.create_table(
         "ticket_events",
