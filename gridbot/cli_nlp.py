@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -195,8 +196,31 @@ def evaluate(
     typer.echo(json.dumps(report, ensure_ascii=False) if as_json else format_report(report))
 
 
+def export_corrections(
+    output: Annotated[Path, typer.Option("--output", "-o", help="JSONL file to write (train with --data).")],
+    since: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Only corrections from this local date on.")
+    ] = None,
+) -> None:
+    """Write gridworkers' reclassifications (改类) as training data for `gridbot train --data`."""
+    from gridbot.runtime import open_engine
+    from models.corrections import corrections
+    from models.db import make_session_factory
+    from models.metrics import LOCAL_TZ
+
+    engine = open_engine()
+    start = since.replace(tzinfo=LOCAL_TZ) if since else None
+    count = 0
+    with make_session_factory(engine)() as session, output.open("w", encoding="utf-8") as fh:
+        for c in corrections(session, start):
+            fh.write(json.dumps(c.as_training_row(), ensure_ascii=False) + "\n")
+            count += 1
+    typer.echo(f"wrote {count} corrections to {output}")
+
+
 def register(app: typer.Typer) -> None:
     """Attach the NLP commands to the main app."""
     app.command("classify")(classify)
     app.command("train")(train)
     app.command("eval")(evaluate)
+    app.command("export-corrections")(export_corrections)

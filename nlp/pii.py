@@ -5,8 +5,9 @@ Decisions:
   Any other run of 15-19 digits (a mistyped ID, a card failing Luhn, an old 15-digit ID) is still
   masked, as kind ``digits``: a long number in a resident's message is far more often personal than not.
 - A bank card is 16-19 digits (optionally grouped by 4) that pass the Luhn check.
-- A room-level address is a building number followed by a unit and/or a room (3栋2单元301室, 12幢502,
-  5号楼1单元, 3-2-301) or a bare room (301室). A building alone (3栋) is kept: it locates a problem, not a person.
+- A room-level address is a building number with a room, with or without the unit (3栋2单元301室,
+  12幢502, 3-2-301), a unit with a room (2单元502), or a bare room (301室). A building or a stairwell
+  alone (3栋, 5号楼1单元) is kept: it locates a problem shared by many households, not a person.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ _BUILDING = rf"{_NUM}{{1,4}}\s?(?:号楼|栋|幢|座|号院|号?楼)"
 _UNIT = rf"{_NUM}{{1,3}}\s?(?:单元|门|号门)"
 _ROOM = r"\d{3,4}\s?(?:室|号|房|户)?"
 _ADDRESS_RE = re.compile(
-    rf"{_BUILDING}[-—\s]?(?:{_UNIT}[-—\s]?(?:{_ROOM})?|{_ROOM})(?!\d)"
+    rf"{_BUILDING}[-—\s]?(?:{_UNIT}[-—\s]?)?{_ROOM}(?!\d)"
     rf"|(?<![\d-])\d{{1,3}}-\d{{1,2}}-\d{{3,4}}(?![\d-])"
     rf"|{_UNIT}[-—\s]?\d{{3,4}}\s?(?:室|号|房|户)?(?!\d)"
     r"|(?<!\d)\d{3,4}\s?(?:室|房间)"
