@@ -14,21 +14,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, insert, select, text
+from bench_db import pg_schema_engine, sqlite_engine  # a sibling module: run as python benchmarks/bench_*.py
+from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import directory as d
 from models.coordination import LocalCoordinator
-from models.db import make_engine, make_session_factory
+from models.db import make_session_factory
 from models.entities import Ticket, TicketDeadline
 from models.enums import Priority, Role, TicketKind, TicketStatus
 from models.migrate import upgrade
-from models.settings import DBSettings
 from models.sla import SLAPolicy, load_policy
 from models.sweeper import sweep
 from models.tickets import open_ticket
@@ -161,23 +159,11 @@ def main() -> None:
     ap.add_argument("--no-sqlite", action="store_true")
     args = ap.parse_args()
     if not args.no_sqlite:
-        with tempfile.TemporaryDirectory() as tmp:
-            engine = make_engine(DBSettings(url=f"sqlite:///{Path(tmp) / 'bench.db'}"))
+        with sqlite_engine() as engine:
             run("sqlite", engine, args.tickets, args.create, args.batch_size)
-            engine.dispose()
     if args.pg_url:
-        schema = f"gridbot_bench_{os.getpid()}"
-        admin = create_engine(args.pg_url)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        engine = create_engine(args.pg_url, connect_args={"options": f"-csearch_path={schema}"})
-        try:
+        with pg_schema_engine(args.pg_url) as engine:
             run("postgresql", engine, args.tickets, args.create, args.batch_size)
-        finally:
-            engine.dispose()
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
 
 
 if __name__ == "__main__":

@@ -19,23 +19,21 @@ import json
 import os
 import random
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import anyio
-from sqlalchemy import Engine, create_engine, func, select, text
+from bench_db import pg_schema_engine, sqlite_engine  # a sibling module: run as python benchmarks/bench_*.py
+from sqlalchemy import Engine, func, select
 
 from bot.app import build_runtime
 from bot.demo import setup_world
 from bot.replay import Line, Replay, ReplayTransport, SimClock
 from models.coordination import LocalCoordinator
-from models.db import make_engine
 from models.entities import Message, Outbox, Ticket
 from models.enums import MessageDirection, MessageStatus, OutboxStatus
 from models.migrate import upgrade
-from models.settings import DBSettings, Settings
+from models.settings import Settings
 from nlp.classifier import load_classifier
 from nlp.corpus import CORPUS_DIR, is_test
 
@@ -140,23 +138,11 @@ def main() -> None:
     ap.add_argument("--skip-sqlite", action="store_true")
     args = ap.parse_args()
     if not args.skip_sqlite:
-        with tempfile.TemporaryDirectory() as tmp:
-            engine = make_engine(DBSettings(url=f"sqlite:///{Path(tmp) / 'bench.db'}"))
+        with sqlite_engine() as engine:
             run("SQLite", engine, args.messages)
-            engine.dispose()
     if args.pg_url:
-        schema = f"gridbot_bench_{os.getpid()}"
-        admin = create_engine(args.pg_url)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        engine = create_engine(args.pg_url, connect_args={"options": f"-csearch_path={schema}"})
-        try:
+        with pg_schema_engine(args.pg_url) as engine:
             run("PostgreSQL", engine, args.messages)
-        finally:
-            engine.dispose()
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
 
 
 if __name__ == "__main__":
