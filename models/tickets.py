@@ -306,10 +306,25 @@ def reclassify(
 
 
 def reopen(
-    session: Session, number: int, actor: Actor, now: datetime, policy: SLAPolicy, reason: str | None = None
+    session: Session,
+    number: int,
+    actor: Actor,
+    now: datetime,
+    policy: SLAPolicy,
+    reason: str | None = None,
+    expected_version: int | None = None,
 ) -> Ticket:
     """重办: back to in_progress with fresh resolution clocks (a new cycle)."""
-    ticket, event = _move(session, number, Action.REOPEN, actor, now, note=reason, announce_it=False)
+    ticket, event = _move(
+        session,
+        number,
+        Action.REOPEN,
+        actor,
+        now,
+        note=reason,
+        announce_it=False,
+        expected_version=expected_version,
+    )
     ticket.cycle += 1
     ticket.reopened_at = now
     ticket.resolved_at = None

@@ -23,7 +23,6 @@ from models import queries
 from models import tickets as service
 from models.entities import utcnow
 from models.enums import TicketKind, TicketStatus
-from models.errors import ConcurrentUpdate
 from models.tokens import TokenPrincipal
 
 router = APIRouter(prefix="/tickets", tags=["tickets"], responses=ERROR_RESPONSES)
@@ -126,13 +125,20 @@ def resolve(number: Number, body: ResolveIn, principal: PrincipalDep, services: 
 def reopen(number: Number, body: ReasonIn, principal: PrincipalDep, services: ServicesDep) -> TicketDetail:
     """重办: back to in progress with fresh resolution clocks."""
 
-    def do(s: Session, now: datetime) -> object:
-        ticket = service.get_ticket(s, number)
-        if body.expected_version is not None and ticket.version != body.expected_version:
-            raise ConcurrentUpdate(f"工单 #{number} 已被他人更新，请刷新后重试")
-        return service.reopen(s, number, principal.actor, now, services.policy, reason=body.reason)
-
-    return _act(services, principal, number, do)
+    return _act(
+        services,
+        principal,
+        number,
+        lambda s, now: service.reopen(
+            s,
+            number,
+            principal.actor,
+            now,
+            services.policy,
+            reason=body.reason,
+            expected_version=body.expected_version,
+        ),
+    )
 
 
 @router.post("/{number}/reject", responses=ACTION_RESPONSES)
