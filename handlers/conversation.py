@@ -196,7 +196,7 @@ class Conversation:
         if intake.try_rating(ctx):
             return Outcome("rating")
         classification = self.classifier().classify(ctx.msg.text)
-        inbox.finish(ctx.message, MessageStatus.PROCESSED, classification=classification.to_dict())
+        inbox.classified(ctx.message, classification.to_dict())
         if not classification.actionable:
             return Outcome("chatter", kind=classification.kind)
         number = intake.file_report(ctx, classification, self.nlp)

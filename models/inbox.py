@@ -63,23 +63,25 @@ def record_inbound(
     return message
 
 
+def classified(message: Message, classification: dict[str, Any]) -> None:
+    """Keep the classifier's verdict on the message (the engagement log and training data use it)."""
+    message.classification = classification
+    message.kind = classification.get("kind")
+    message.category = classification.get("category")
+    message.priority = classification.get("priority")
+    message.confidence = classification.get("confidence")
+
+
 def finish(
     message: Message,
     status: MessageStatus,
     *,
-    classification: dict[str, Any] | None = None,
     ticket_id: int | None = None,
     error: str | None = None,
 ) -> None:
     """Record how an inbound message was handled."""
     message.status = status
     message.attempts += 1
-    if classification is not None:
-        message.classification = classification
-        message.kind = classification.get("kind")
-        message.category = classification.get("category")
-        message.priority = classification.get("priority")
-        message.confidence = classification.get("confidence")
     if ticket_id is not None:
         message.ticket_id = ticket_id
     message.error = error[:200] if error else None
