@@ -85,6 +85,10 @@ def build_runtime(settings: Settings, engine: Engine, coordinator: Coordinator |
 
 async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> None:
     """Run a live transport: handle messages, deliver the outbox, sweep deadlines, until `stop`."""
+    if runtime.settings.bot_metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(runtime.settings.bot_metrics_port, addr="127.0.0.1")
     conversation = runtime.conversation()
     sender = OutboxSender(runtime.sessions, transport, runtime.coordinator, runtime.settings.outbox, utcnow)
     await anyio.to_thread.run_sync(runtime.classifier)  # load (or build) the model before listening

@@ -22,7 +22,7 @@ from handlers import admin as _admin  # noqa: F401  (registers the admin command
 from handlers import commands, intake, replies
 from handlers.context import Context
 from handlers.types import IncomingMessage, MemberChange
-from models import directory, engagement, inbox
+from models import directory, engagement, inbox, telemetry
 from models.coordination import Coordinator
 from models.entities import ChatGroup, Grid, Message, Person
 from models.enums import ADMIN_ROLES, MessageStatus, MessageType, OutboxKind, Role
@@ -95,12 +95,13 @@ class Conversation:
     def process(self, msg: IncomingMessage) -> Outcome:
         """Persist, then route inside the error boundary (synchronous; runs in a worker thread)."""
         if self.coordinator.seen_message(msg.platform_id):
-            return Outcome("duplicate")
-        msg = storable(msg)
-        message_id = self._persist(msg)
-        if message_id is None:
-            return Outcome("ignored")
-        return self._route(msg, message_id)
+            outcome = Outcome("duplicate")
+        else:
+            msg = storable(msg)
+            message_id = self._persist(msg)
+            outcome = Outcome("ignored") if message_id is None else self._route(msg, message_id)
+        telemetry.MESSAGES_PROCESSED.labels(outcome.status).inc()
+        return outcome
 
     def _persist(self, msg: IncomingMessage) -> int | None:
         now = self.clock()
@@ -195,7 +196,8 @@ class Conversation:
             return Outcome("worker", ticket=number)
         if intake.try_rating(ctx):
             return Outcome("rating")
-        classification = self.classifier().classify(ctx.msg.text)
+        with telemetry.CLASSIFICATION_SECONDS.time():
+            classification = self.classifier().classify(ctx.msg.text)
         inbox.classified(ctx.message, classification.to_dict())
         if not classification.actionable:
             return Outcome("chatter", kind=classification.kind)

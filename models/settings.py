@@ -95,6 +95,7 @@ class Settings(BaseSettings):
     sla: SLASettings = Field(default_factory=SLASettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     log_level: str = "INFO"
+    bot_metrics_port: int | None = None  # the bot's own Prometheus endpoint on 127.0.0.1
 
 
 @lru_cache

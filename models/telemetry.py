@@ -1,9 +1,9 @@
 """Prometheus metrics of the running system, defined once; the bot and the API update them.
 
-The API process serves /metrics. Bot-side figures (messages processed, classification latency,
-bot connection state) are updated in the bot process and need that process to expose them too
-(`prometheus_client.start_http_server`); outbox lag is read from the database at scrape time, so
-the API reports it whichever process sends.
+Figures the database knows (outbox backlog and lag, SLA breaches, each bot account's connection
+state from the watchdog's `bot_status`) are read at scrape time by the API's /metrics, whichever
+process did the work. In-process figures of the bot (messages processed by outcome, classification
+latency) are served by the bot itself on `GRIDBOT_BOT_METRICS_PORT` when that is set.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.entities import Outbox
-from models.enums import OutboxStatus
+from models.entities import BotStatus, Outbox, TicketDeadline
+from models.entities.bot_status import BotState
+from models.enums import DeadlineKind, OutboxStatus
 
 MESSAGES_PROCESSED = Counter(
     "gridbot_messages_processed_total", "Group messages processed by the bot", ["outcome"]
@@ -27,8 +28,24 @@ CLASSIFICATION_SECONDS = Histogram(
 )
 OUTBOX_PENDING = Gauge("gridbot_outbox_pending", "Outbox rows not yet sent")
 OUTBOX_LAG_SECONDS = Gauge("gridbot_outbox_lag_seconds", "Age of the oldest unsent outbox row")
-SLA_BREACHES = Counter("gridbot_sla_breaches_total", "SLA deadlines breached", ["kind"])
-BOT_CONNECTED = Gauge("gridbot_bot_connected", "1 while the bot is logged in to WeChat, else 0")
+SLA_BREACHES = Gauge("gridbot_sla_breaches_total", "SLA deadlines breached so far", ["kind"])
+BOT_CONNECTED = Gauge(
+    "gridbot_bot_connected", "1 while the bot account is logged in to WeChat, else 0", ["account"]
+)
+
+
+def refresh_from_database(session: Session, now: datetime) -> None:
+    """Set the database-derived gauges: outbox, SLA breaches, bot connection state."""
+    refresh_outbox(session, now)
+    breaches = session.execute(
+        select(TicketDeadline.kind, func.count())
+        .where(TicketDeadline.breached_at.is_not(None))
+        .group_by(TicketDeadline.kind)
+    ).all()
+    for kind in DeadlineKind:
+        SLA_BREACHES.labels(kind.value).set(dict(breaches).get(kind, 0))
+    for account, state in session.execute(select(BotStatus.account, BotStatus.state)):
+        BOT_CONNECTED.labels(account).set(1 if state is BotState.ONLINE or state is BotState.SILENT else 0)
 
 
 def refresh_outbox(session: Session, now: datetime) -> None:

@@ -12,7 +12,7 @@ from api.schemas import Health
 from models.db import DatabaseUnavailable, check_connection
 from models.entities import utcnow
 from models.migrate import current_revision, head_revision
-from models.telemetry import refresh_outbox
+from models.telemetry import refresh_from_database
 
 router = APIRouter(tags=["operations"])
 
@@ -45,7 +45,7 @@ def metrics(services: ServicesDep) -> Response:
     """Prometheus text format: API requests and latency, outbox lag, and the bot's figures."""
     try:
         with services.sessions() as session:
-            refresh_outbox(session, utcnow())
+            refresh_from_database(session, utcnow())
     except SQLAlchemyError:
         pass  # metrics must still be served when the database is down; readyz reports that
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
