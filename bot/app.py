@@ -21,6 +21,7 @@ from models.coordination import Coordinator, make_coordinator
 from models.db import make_session_factory
 from models.directory import SYSTEM_ACTOR
 from models.entities import utcnow
+from models.rollups import refresh_changed
 from models.settings import Settings
 from models.sla import SLAPolicy, load_policy_for
 from models.tickets import close_unrated
@@ -63,6 +64,15 @@ class Runtime:
             close_unrated(session, now, SYSTEM_ACTOR)
         return result
 
+    def refresh_rollups(self, since: datetime, now: datetime) -> bool:
+        """Bring the metric rollups up to date with what changed since `since` (one instance at a time)."""
+        with self.coordinator.lock("rollups", ttl_s=600) as held:
+            if not held.acquired:
+                return False
+            with self.sessions.begin() as session:
+                refresh_changed(session, since, now)
+        return True
+
 
 def build_runtime(settings: Settings, engine: Engine, coordinator: Coordinator | None = None) -> Runtime:
     """Load the policy and taxonomy now; the classifier on first use (it may train the default model)."""
@@ -104,9 +114,20 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
 
     # before the task group, so a failed login is a plain TransportError for the caller
     await transport.start(conversation.handle, conversation.on_member_change)
+
+    async def rollups() -> None:
+        since = utcnow() - timedelta(seconds=2 * runtime.settings.rollup_interval_s)
+        while not stop.is_set():
+            with anyio.move_on_after(runtime.settings.rollup_interval_s):
+                await stop.wait()
+            now = utcnow()
+            if await anyio.to_thread.run_sync(runtime.refresh_rollups, since, now):
+                since = now
+
     async with anyio.create_task_group() as tg:
         tg.start_soon(sender.run, stop)
         tg.start_soon(sweeps)
+        tg.start_soon(rollups)
         silence = timedelta(minutes=runtime.settings.wechaty.silence_alert_minutes)
         watchdog = Watchdog(
             transport.status, runtime.policy.calendar, silence, database_sink(runtime.sessions)

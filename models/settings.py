@@ -95,6 +95,7 @@ class Settings(BaseSettings):
     sla: SLASettings = Field(default_factory=SLASettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     log_level: str = "INFO"
+    rollup_interval_s: float = 600.0  # how often the bot brings the metric rollups up to date
     bot_metrics_port: int | None = None  # the bot's own Prometheus endpoint on 127.0.0.1
 
 
