@@ -107,10 +107,12 @@ class Conversation:
         now = self.clock()
         with self.sessions.begin() as session:
             group = inbox.group_for_room(session, msg.room_id)
-            found = commands.find(msg.text)
-            is_bind = found is not None and found[0].name == "绑定"
-            if (group is None or group.grid_id is None) and not is_bind:
-                return None  # unbound rooms are ignored
+            if group is None or group.grid_id is None:
+                # unbound rooms are ignored, except an admin binding them (the command is matched
+                # here only for unbound rooms: routing matches commands for bound ones)
+                found = commands.find(msg.text)
+                if found is None or found[0].name != "绑定":
+                    return None
             if group is None:
                 group = ChatGroup(room_id=msg.room_id, topic=msg.room_topic, created_at=now)
                 session.add(group)
