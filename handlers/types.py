@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from models.enums import MemberEventKind, MessageType
 
@@ -48,12 +48,22 @@ class OutgoingMessage:
     room_id: str | None = None
     mention_ids: tuple[str, ...] = field(default_factory=tuple)
     to_contact_id: str | None = None
+    outbox_ids: tuple[int, ...] = ()  # the outbox rows this message delivers (merged replies: several)
 
 
 class Sender(Protocol):
     """Delivers one outgoing message; returns the platform's message id when it tells one."""
 
     async def send(self, message: OutgoingMessage) -> str | None: ...
+
+
+@runtime_checkable
+class ConfirmingSender(Sender, Protocol):
+    """A sender that can tell, after a crash, which outbox rows the platform already accepted."""
+
+    async def confirm_delivered(self, outbox_ids: Sequence[int]) -> set[int] | None:
+        """The subset of `outbox_ids` already delivered; None when the platform cannot tell."""
+        ...
 
 
 def mention_ids(ids: Sequence[str]) -> tuple[str, ...]:

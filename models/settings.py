@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from functools import lru_cache
 from pathlib import Path
 
@@ -76,6 +77,13 @@ class OutboxSettings(BaseModel):
     backoff_base_s: float = 5.0
 
 
+class RetentionSettings(BaseModel):
+    """How long residents' raw message text is kept (PIPL: no longer than needed); metrics stay."""
+
+    message_text_days: int | None = None  # None keeps text forever; N purges text older than N days
+    purge_interval_s: float = 3600.0
+
+
 class Settings(BaseSettings):
     """All settings; nested groups map to GRIDBOT_<GROUP>__<FIELD> variables."""
 
@@ -94,6 +102,11 @@ class Settings(BaseSettings):
     api: APISettings = Field(default_factory=APISettings)
     sla: SLASettings = Field(default_factory=SLASettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    # one name per running bot process: at start it takes back the sends its dead predecessor claimed
+    instance_id: str = Field(default_factory=socket.gethostname)
+    # inbound messages that arrive while the database is down wait here and are replayed in order
+    spool_dir: Path = Path("gridbot-spool")
     log_level: str = "INFO"
     rollup_interval_s: float = 600.0  # how often the bot brings the metric rollups up to date
     bot_metrics_port: int | None = None  # the bot's own Prometheus endpoint on 127.0.0.1
