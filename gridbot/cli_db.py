@@ -1,6 +1,8 @@
-"""Database commands: `gridbot db upgrade`, `gridbot db current`."""
+"""Database commands: `gridbot db upgrade`, `gridbot db current`, `gridbot db purge-text`."""
 
 from __future__ import annotations
+
+from typing import Annotated
 
 import typer
 
@@ -32,6 +34,38 @@ def current() -> None:
 
     engine = open_engine()
     typer.echo(f"current: {current_revision(engine) or '(none)'}  head: {head_revision(engine)}")
+
+
+@db_app.command("purge-text")
+def purge_text(
+    days: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Purge text older than N days (default GRIDBOT_RETENTION__MESSAGE_TEXT_DAYS)."
+        ),
+    ] = None,
+) -> None:
+    """Blank message text older than the retention period; rows and metrics stay."""
+    from models.db import make_session_factory, transaction
+    from models.entities import utcnow
+    from models.retention import purge_message_text
+    from models.settings import get_settings
+
+    days = days if days is not None else get_settings().retention.message_text_days
+    if days is None:
+        fail("no retention period: pass --days N or set GRIDBOT_RETENTION__MESSAGE_TEXT_DAYS", code=2)
+    if days < 1:
+        fail(
+            f"the retention period must be at least 1 day (GRIDBOT_RETENTION__MESSAGE_TEXT_DAYS={days})",
+            code=2,
+        )
+    engine = open_engine()
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            purged = purge_message_text(session, utcnow(), days)
+    finally:
+        engine.dispose()
+    typer.echo(f"purged the text of {purged} rows older than {days} days")
 
 
 def register(app: typer.Typer) -> None:

@@ -45,6 +45,7 @@ class Message(Base):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(String(200))
+    text_purged_at: Mapped[datetime | None]  # when models.retention blanked the text (metrics kept)
 
 
 class Outbox(Base):
