@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
 import anyio
 from sqlalchemy import Engine
@@ -15,10 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.sender import OutboxSender
 from bot.transport import Transport
 from bot.watchdog import Watchdog, database_sink
-from handlers.conversation import Conversation
+from handlers.conversation import RECOVERY_GRACE_S, Conversation
+from handlers.spool import Spool
+from handlers.types import Sender
 from models import sweeper
 from models.coordination import Coordinator, make_coordinator
-from models.db import make_session_factory
+from models.db import database_down, make_session_factory
 from models.directory import SYSTEM_ACTOR
 from models.entities import utcnow
 from models.rollups import refresh_changed
@@ -29,6 +32,7 @@ from nlp.classifier import Classifier, load_classifier
 from nlp.taxonomy import Taxonomy, load_taxonomy
 
 logger = logging.getLogger(__name__)
+RECOVER_INTERVAL_S = 5.0  # how often the spool and interrupted messages are retried
 
 
 @dataclass
@@ -43,7 +47,9 @@ class Runtime:
     coordinator: Coordinator
     classifier: Callable[[], Classifier] = field(repr=False)
 
-    def conversation(self, clock: Callable[[], datetime] = utcnow) -> Conversation:
+    def conversation(
+        self, clock: Callable[[], datetime] = utcnow, spool: Spool | None = None
+    ) -> Conversation:
         """The conversation handler over this runtime."""
         return Conversation(
             self.sessions,
@@ -53,6 +59,19 @@ class Runtime:
             self.coordinator,
             self.settings.nlp,
             clock,
+            spool,
+        )
+
+    def sender(self, transport: Sender, clock: Callable[[], datetime] = utcnow, **kw: Any) -> OutboxSender:
+        """The outbox sender of this instance over `transport`."""
+        return OutboxSender(
+            self.sessions,
+            transport,
+            self.coordinator,
+            self.settings.outbox,
+            clock,
+            instance_id=self.settings.instance_id,
+            **kw,
         )
 
     def sweep(self, now: datetime) -> sweeper.SweepResult:
@@ -93,47 +112,89 @@ def build_runtime(settings: Settings, engine: Engine, coordinator: Coordinator |
     )
 
 
+async def _every(
+    name: str, interval_s: float, stop: anyio.Event, work: Callable[[], Awaitable[object]]
+) -> None:
+    """Run `work` every `interval_s` until `stop`; a database outage skips a round, never ends the loop."""
+    while not stop.is_set():
+        try:
+            await work()
+        except Exception as exc:
+            if not database_down(exc):
+                raise
+            logger.warning("%s skipped: database unreachable (%s)", name, type(exc).__name__)
+        with anyio.move_on_after(interval_s):
+            await stop.wait()
+
+
 async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> None:
     """Run a live transport: handle messages, deliver the outbox, sweep deadlines, until `stop`."""
-    if runtime.settings.bot_metrics_port:
+    settings = runtime.settings
+    if settings.bot_metrics_port:
         from prometheus_client import start_http_server
 
-        start_http_server(runtime.settings.bot_metrics_port, addr="127.0.0.1")
-    conversation = runtime.conversation()
-    sender = OutboxSender(runtime.sessions, transport, runtime.coordinator, runtime.settings.outbox, utcnow)
+        start_http_server(settings.bot_metrics_port, addr="127.0.0.1")
+    spool = Spool(settings.spool_dir / f"{settings.instance_id}.jsonl")
+    conversation = runtime.conversation(spool=spool)
+    sender = runtime.sender(transport)
     await anyio.to_thread.run_sync(runtime.classifier)  # load (or build) the model before listening
+    await sender.recover_claims()
     recovered = await conversation.recover_pending()
+    recovered += await anyio.to_thread.run_sync(conversation.drain_spool)
     if recovered:
-        logger.info("finished %d messages left pending by the previous run", recovered)
+        logger.info("finished %d messages left pending or spooled by the previous run", recovered)
 
-    async def sweeps() -> None:
-        while not stop.is_set():
-            await anyio.to_thread.run_sync(runtime.sweep, utcnow())
-            with anyio.move_on_after(runtime.settings.sla.sweep_interval_s):
-                await stop.wait()
+    async def sweep() -> None:
+        await anyio.to_thread.run_sync(runtime.sweep, utcnow())
+
+    async def recover() -> None:
+        # after an outage: the spool first (arrival order), then messages interrupted mid-route
+        if await anyio.to_thread.run_sync(conversation.drain_spool):
+            logger.info("spooled messages replayed; %d still waiting", len(spool))
+        await conversation.recover_pending(grace_s=RECOVERY_GRACE_S)
+
+    rollup_since = [utcnow() - timedelta(seconds=2 * settings.rollup_interval_s)]
+
+    async def rollups() -> None:
+        now = utcnow()
+        if await anyio.to_thread.run_sync(runtime.refresh_rollups, rollup_since[0], now):
+            rollup_since[0] = now
 
     # before the task group, so a failed login is a plain TransportError for the caller
     await transport.start(conversation.handle, conversation.on_member_change)
 
-    async def rollups() -> None:
-        since = utcnow() - timedelta(seconds=2 * runtime.settings.rollup_interval_s)
-        while not stop.is_set():
-            with anyio.move_on_after(runtime.settings.rollup_interval_s):
-                await stop.wait()
-            now = utcnow()
-            if await anyio.to_thread.run_sync(runtime.refresh_rollups, since, now):
-                since = now
-
     async with anyio.create_task_group() as tg:
         tg.start_soon(sender.run, stop)
-        tg.start_soon(sweeps)
-        tg.start_soon(rollups)
-        silence = timedelta(minutes=runtime.settings.wechaty.silence_alert_minutes)
+        tg.start_soon(_every, "deadline sweep", settings.sla.sweep_interval_s, stop, sweep)
+        tg.start_soon(_every, "recovery", RECOVER_INTERVAL_S, stop, recover)
+        tg.start_soon(
+            _later,
+            settings.rollup_interval_s,
+            stop,
+            _every,
+            "rollups",
+            settings.rollup_interval_s,
+            stop,
+            rollups,
+        )
+        silence = timedelta(minutes=settings.wechaty.silence_alert_minutes)
         watchdog = Watchdog(
             transport.status, runtime.policy.calendar, silence, database_sink(runtime.sessions)
         )
         tg.start_soon(watchdog.run, stop)
         await stop.wait()
-        await sender.drain_once()  # what the last messages caused still goes out
+        try:
+            await sender.drain_once()  # what the last messages caused still goes out
+        except Exception as exc:
+            if not database_down(exc):
+                raise
         await transport.stop()
         tg.cancel_scope.cancel()
+
+
+async def _later(delay_s: float, stop: anyio.Event, fn: Callable[..., Awaitable[None]], *args: Any) -> None:
+    """Start `fn(*args)` after `delay_s` (unless stopped first)."""
+    with anyio.move_on_after(delay_s):
+        await stop.wait()
+    if not stop.is_set():
+        await fn(*args)

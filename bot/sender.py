@@ -17,9 +17,10 @@ import anyio
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from handlers.types import OutgoingMessage, Sender
-from models import inbox, outbox
+from handlers.types import ConfirmingSender, OutgoingMessage, Sender
+from models import failpoints, inbox, outbox
 from models.coordination import Coordinator
+from models.db import database_down
 from models.entities import Outbox
 from models.enums import OutboxStatus
 from models.metrics import LOCAL_TZ
@@ -42,6 +43,7 @@ class OutboxSender:
         clock: Callable[[], datetime],
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         account: str = "default",
+        instance_id: str = "local",
     ) -> None:
         self.sessions = session_factory
         self.transport = transport
@@ -50,7 +52,9 @@ class OutboxSender:
         self.clock = clock
         self.sleep = sleep
         self.account = account
-        self.worker_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        # "<instance>/<incarnation>": a restarted instance knows its predecessor's claims are orphaned
+        self.instance_id = instance_id[:40]  # claimed_by holds 64 characters
+        self.worker_id = f"{self.instance_id}/{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.sent = 0
 
     def _claim(self, limit: int) -> list[tuple[str | None, list[Outbox]]]:
@@ -62,6 +66,7 @@ class OutboxSender:
             # a row waits out the merge window, so replies to one room in a burst leave as one message
             window = timedelta(seconds=self.settings.merge_window_s)
             rows = outbox.claim_due(session, now - window, limit, self.worker_id)
+        failpoints.hit("outbox.claimed")
         groups: dict[tuple[str | None, str | None], list[Outbox]] = {}
         for row in rows:
             key = (row.room_id, None if row.room_id else row.recipient_platform_id)
@@ -96,6 +101,7 @@ class OutboxSender:
                 )
                 await anyio.to_thread.run_sync(self._failed, [r.id for r in rows], type(exc).__name__)
                 continue
+            failpoints.hit("outbox.sent")
             await anyio.to_thread.run_sync(self._sent, [r.id for r in rows], platform_id, message)
             delivered += len(rows)
         self.sent += delivered
@@ -124,11 +130,55 @@ class OutboxSender:
                     session, row_id, now, error, self.settings.backoff_base_s, self.settings.max_attempts
                 )
 
+    async def recover_claims(self) -> int:
+        """Take back rows an earlier process of this instance claimed and never finished.
+
+        A ConfirmingSender says which of them the platform already accepted: those are marked SENT,
+        the rest go back to PENDING. Other senders cannot tell, so all go back (at-least-once).
+        """
+        orphaned = await anyio.to_thread.run_sync(self._orphaned)
+        if not orphaned:
+            return 0
+        delivered: set[int] = set()
+        if isinstance(self.transport, ConfirmingSender):
+            delivered = await self.transport.confirm_delivered(orphaned) or set()
+        await anyio.to_thread.run_sync(self._settle, orphaned, delivered)
+        logger.info(
+            "took back %d outbox rows of a previous run: %d had been delivered, %d go out again",
+            len(orphaned),
+            len(delivered),
+            len(orphaned) - len(delivered),
+        )
+        return len(orphaned)
+
+    def _orphaned(self) -> list[int]:
+        with self.sessions() as session:
+            return outbox.orphaned_claims(session, f"{self.instance_id}/", self.worker_id)
+
+    def _settle(self, ids: list[int], delivered: set[int]) -> None:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            for row_id in ids:
+                if row_id in delivered:
+                    outbox.mark_sent(session, row_id, now, None)
+                else:
+                    outbox.release(session, row_id, now)
+
     async def run(self, stop: anyio.Event, poll_s: float = 0.5) -> None:
-        """Drain the outbox until `stop` is set."""
+        """Drain the outbox until `stop` is set; a database outage pauses it, never ends it."""
         while not stop.is_set():
-            if await self.drain_once() == 0:
-                with anyio.move_on_after(poll_s):
+            try:
+                delivered = await self.drain_once()
+            except Exception as exc:
+                if not database_down(exc):
+                    raise
+                logger.warning("outbox paused: database unreachable (%s)", type(exc).__name__)
+                delivered = 0
+                poll_s_now = max(poll_s, 2.0)
+            else:
+                poll_s_now = poll_s
+            if delivered == 0:
+                with anyio.move_on_after(poll_s_now):
                     await stop.wait()
 
 
@@ -142,4 +192,5 @@ def _merge(rows: list[Outbox]) -> OutgoingMessage:
         room_id=first.room_id,
         mention_ids=mentions,
         to_contact_id=None if first.room_id else first.recipient_platform_id,
+        outbox_ids=tuple(r.id for r in rows),
     )

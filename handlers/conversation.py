@@ -4,7 +4,9 @@ Per message: (1) one transaction stores it (UNIQUE platform id: redelivery is a 
 routes it — commands, ratings, classification, tickets — and queues every reply in the outbox in
 the same transaction; (3) if that fails, the error boundary records the failure and queues a reply
 (the user error's Chinese message, or a generic apology). A crash between (1) and (2) leaves the
-message PENDING, and `recover_pending` finishes it after a restart.
+message PENDING: its redelivery or `recover_pending` routes it then. A message that keeps killing
+the process is given up after `MAX_RECOVERIES` and answered with the apology. When the database is
+unreachable at (1) the message waits in the local spool; at (2), it stays PENDING for recovery.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import anyio
 from sqlalchemy import select
@@ -21,9 +23,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from handlers import admin as _admin  # noqa: F401  (registers the admin commands in the table)
 from handlers import commands, intake, replies
 from handlers.context import Context
+from handlers.spool import Spool
 from handlers.types import IncomingMessage, MemberChange
-from models import directory, engagement, inbox, telemetry
+from models import directory, engagement, failpoints, inbox, telemetry
 from models.coordination import Coordinator
+from models.db import database_down
 from models.entities import ChatGroup, Grid, Message, Person
 from models.enums import ADMIN_ROLES, MessageStatus, MessageType, OutboxKind, Role
 from models.errors import TicketError
@@ -36,6 +40,8 @@ from nlp.pii import mask
 from nlp.taxonomy import Taxonomy
 
 logger = logging.getLogger(__name__)
+MAX_RECOVERIES = 3  # a message that killed the process this often is answered with the apology
+RECOVERY_GRACE_S = 10.0  # periodic recovery leaves younger PENDING messages to the instance routing them
 
 
 @dataclass
@@ -76,8 +82,10 @@ class Conversation:
         coordinator: Coordinator,
         nlp_settings: NLPSettings,
         clock: Callable[[], datetime],
+        spool: Spool | None = None,
     ) -> None:
         self.sessions = session_factory
+        self.spool = spool
         self.classifier = classifier
         self.taxonomy = taxonomy
         self.policy = policy
@@ -88,24 +96,68 @@ class Conversation:
 
     async def handle(self, msg: IncomingMessage) -> Outcome:
         """Process one message; messages of one room are handled in arrival order."""
-        lock = self._room_locks.setdefault(msg.room_id, anyio.Lock())
-        async with lock:
+        async with self._room_lock(msg.room_id):
             return await anyio.to_thread.run_sync(self.process, msg)
+
+    def _room_lock(self, room_id: str) -> anyio.Lock:
+        return self._room_locks.setdefault(room_id, anyio.Lock())
 
     def process(self, msg: IncomingMessage) -> Outcome:
         """Persist, then route inside the error boundary (synchronous; runs in a worker thread)."""
-        if self.coordinator.seen_message(msg.platform_id):
-            outcome = Outcome("duplicate")
+        if self.spool is not None and len(self.spool):
+            # the database was down a moment ago: keep arrival order behind what waits in the spool
+            self.spool.append(storable(msg))
+            outcome = Outcome("spooled")
         else:
-            msg = storable(msg)
-            message_id = self._persist(msg)
-            outcome = Outcome("ignored") if message_id is None else self._route(msg, message_id)
+            outcome = self._process(msg)
         telemetry.MESSAGES_PROCESSED.labels(outcome.status).inc()
         return outcome
 
-    def _persist(self, msg: IncomingMessage) -> int | None:
+    def _process(self, msg: IncomingMessage, *, spool_if_down: bool = True) -> Outcome:
+        if self.coordinator.seen_message(msg.platform_id):
+            return Outcome("duplicate")
+        msg = storable(msg)
+        try:
+            stored = self._persist(msg)
+        except Exception as exc:
+            if self.spool is None or not spool_if_down or not database_down(exc):
+                raise
+            logger.warning("database unreachable (%s): message spooled locally", type(exc).__name__)
+            self.spool.append(msg)
+            return Outcome("spooled")
+        if stored is None:
+            return Outcome("ignored")
+        message_id, fresh = stored
+        failpoints.hit("inbound.persisted")
+        if not fresh:
+            # delivered again: finished before, or stored by a process that died before routing it
+            outcome = self._recover(msg, message_id)
+            return Outcome("duplicate") if outcome is None else outcome
+        return self._route(msg, message_id)
+
+    def drain_spool(self) -> int:
+        """Process what waits in the spool, in order, until the database fails again; how many."""
+        if self.spool is None:
+            return 0
+
+        def one(msg: IncomingMessage) -> bool:
+            try:
+                self._process(msg, spool_if_down=False)
+            except Exception as exc:
+                if database_down(exc):
+                    return False
+                raise
+            return True
+
+        return self.spool.drain(one)
+
+    def _persist(self, msg: IncomingMessage) -> tuple[int, bool] | None:
+        """(message id, stored just now) or None for a room the bot does not serve."""
         now = self.clock()
         with self.sessions.begin() as session:
+            known = inbox.stored(session, msg.platform_id)
+            if known is not None:
+                return known[0], False
             group = inbox.group_for_room(session, msg.room_id)
             if group is None or group.grid_id is None:
                 # unbound rooms are ignored, except an admin binding them (the command is matched
@@ -120,7 +172,7 @@ class Conversation:
             person = directory.ensure_person(session, msg.sender_id, msg.sender_name)
             role = self._role(session, person, group)
             text = msg.text if msg.msg_type is MessageType.TEXT else (msg.text or f"[{msg.msg_type.value}]")
-            stored = inbox.record_inbound(
+            record = inbox.record_inbound(
                 session,
                 platform_id=msg.platform_id,
                 group=group,
@@ -134,7 +186,10 @@ class Conversation:
                 mentions=msg.mentions,
                 quoted_platform_id=msg.quoted_platform_id,
             )
-            return stored.id if stored else None
+            if record is None:  # another instance stored it a moment ago
+                again = inbox.stored(session, msg.platform_id)
+                return None if again is None else (again[0], False)
+            return record.id, True
 
     def _role(self, session: Session, person: Person, group: ChatGroup) -> Role | None:
         """The sender's role in this grid; unknown members of a bound group become residents."""
@@ -153,21 +208,42 @@ class Conversation:
     def _route(self, msg: IncomingMessage, message_id: int) -> Outcome:
         try:
             with self.sessions.begin() as session:
-                ctx = self._context(session, msg, message_id)
+                message = inbox.claim_pending(session, message_id)
+                if message is None:  # another instance (or an earlier delivery) routed it
+                    return Outcome("duplicate")
+                ctx = self._context(session, msg, message)
                 outcome = self._dispatch(ctx)
                 inbox.finish(ctx.message, MessageStatus.PROCESSED, ticket_id=outcome.ticket)
-                return outcome
+                failpoints.hit("route.dispatched")
         except TicketError as exc:
             self._fail(msg, message_id, exc.user_message, MessageStatus.PROCESSED, type(exc).__name__)
-            return Outcome("refused")
-        except Exception:
+            outcome = Outcome("refused")
+        except Exception as exc:
+            if database_down(exc):
+                # not the message's fault: it stays PENDING and is routed once the database is back
+                logger.warning("database unreachable (%s) routing message %s", type(exc).__name__, message_id)
+                return Outcome("deferred")
             logger.exception("message %s failed in its handler", message_id)
             self._fail(msg, message_id, replies.APOLOGY, MessageStatus.FAILED, "handler error")
-            return Outcome("failed")
+            outcome = Outcome("failed")
+        self.coordinator.remember_message(msg.platform_id)
+        return outcome
 
-    def _context(self, session: Session, msg: IncomingMessage, message_id: int) -> Context:
-        message = session.get(Message, message_id)
-        assert message is not None and message.group_id is not None
+    def _recover(self, msg: IncomingMessage, message_id: int) -> Outcome | None:
+        """Route a PENDING message again, unless it already failed too often; None if not pending."""
+        with self.sessions.begin() as session:
+            attempts = inbox.count_attempt(session, message_id)
+        if attempts is None:
+            self.coordinator.remember_message(msg.platform_id)
+            return None
+        if attempts > MAX_RECOVERIES:
+            logger.error("message %s given up after %d interrupted attempts", message_id, attempts - 1)
+            self._fail(msg, message_id, replies.APOLOGY, MessageStatus.FAILED, "interrupted too often")
+            return Outcome("failed")
+        return self._route(msg, message_id)
+
+    def _context(self, session: Session, msg: IncomingMessage, message: Message) -> Context:
+        assert message.group_id is not None
         group = session.get(ChatGroup, message.group_id)
         person = session.scalar(select(Person).where(Person.platform_id == msg.sender_id))
         assert group is not None and person is not None
@@ -212,8 +288,8 @@ class Conversation:
         """The error boundary's second transaction: record the failure and answer the sender."""
         try:
             with self.sessions.begin() as session:
-                message = session.get(Message, message_id)
-                if message is None:
+                message = inbox.claim_pending(session, message_id)
+                if message is None:  # finished meanwhile (another instance): nothing to answer
                     return
                 inbox.finish(message, status, error=error)
                 enqueue(
@@ -228,14 +304,22 @@ class Conversation:
         except Exception:
             logger.exception("could not record the failure of message %s", message_id)
 
-    async def recover_pending(self) -> int:
-        """Finish messages stored before a crash but never routed; returns how many."""
+    async def recover_pending(self, grace_s: float = 0.0) -> int:
+        """Route messages stored but never routed (a crash, an outage); returns how many were taken.
+
+        `grace_s` leaves messages younger than that to whichever instance is routing them now.
+        """
+        cutoff = self.clock() - timedelta(seconds=grace_s) if grace_s else None
         with self.sessions() as session:
-            rows = [(m.id, self._rebuild(session, m)) for m in inbox.pending(session)]
+            rows = [(m.id, self._rebuild(session, m)) for m in inbox.pending(session, received_before=cutoff)]
+        taken = 0
         for message_id, msg in rows:
-            if msg is not None:
-                await anyio.to_thread.run_sync(self._route, msg, message_id)
-        return len(rows)
+            if msg is None:
+                continue
+            async with self._room_lock(msg.room_id):
+                outcome = await anyio.to_thread.run_sync(self._recover, msg, message_id)
+            taken += outcome is not None
+        return taken
 
     def _rebuild(self, session: Session, m: Message) -> IncomingMessage | None:
         group = session.get(ChatGroup, m.group_id) if m.group_id else None

@@ -61,8 +61,11 @@ class Coordinator(Protocol):
     def lock(self, name: str, ttl_s: float) -> AbstractContextManager[LockHandle]:
         """A context manager yielding a LockHandle; acquiring never blocks."""
 
-    def seen_message(self, platform_id: str, ttl_s: float = 86400.0) -> bool:
-        """True if this inbound message id was seen within the TTL (a fast path only)."""
+    def seen_message(self, platform_id: str) -> bool:
+        """True if this inbound message id was remembered as finished (a fast path only)."""
+
+    def remember_message(self, platform_id: str, ttl_s: float = 86400.0) -> None:
+        """Remember a message id once its handling is committed (never before: a crash would lose it)."""
 
     def acquire_send_slot(self, account: str, room: str | None, min_interval_s: float) -> float:
         """Reserve the next send slot for this account and room; seconds to wait first (0: now)."""
@@ -115,15 +118,19 @@ class LocalCoordinator:
             self._locks[name] = (token, self._clock() + ttl_s)
             return True
 
-    def seen_message(self, platform_id: str, ttl_s: float = 86400.0) -> bool:
-        """True if seen within the TTL; remembers it otherwise."""
+    def seen_message(self, platform_id: str) -> bool:
+        """True if remembered and not expired."""
+        with self._mutex:
+            expiry = self._seen.get(platform_id)
+            return expiry is not None and expiry > self._clock()
+
+    def remember_message(self, platform_id: str, ttl_s: float = 86400.0) -> None:
+        """Remember the id for `ttl_s` seconds."""
         with self._mutex:
             now = self._clock()
             if len(self._seen) > 100_000:  # bounded memory: drop expired ids
                 self._seen = {k: v for k, v in self._seen.items() if v > now}
-            expiry = self._seen.get(platform_id)
             self._seen[platform_id] = now + ttl_s
-            return expiry is not None and expiry > now
 
     def acquire_send_slot(self, account: str, room: str | None, min_interval_s: float) -> float:
         """Reserve the next slot shared by the account and the room; seconds to wait."""
@@ -204,13 +211,16 @@ class RedisCoordinator:
             if acquired:
                 self._call(lambda r: r.eval(_RELEASE, 1, key, token), lambda: 0)
 
-    def seen_message(self, platform_id: str, ttl_s: float = 86400.0) -> bool:
-        """SET NX EX: True if the key already existed."""
+    def seen_message(self, platform_id: str) -> bool:
+        """EXISTS on the message's key."""
         key = f"{self._prefix}seen:{platform_id}"
-        return self._call(
-            lambda r: r.set(key, "1", nx=True, ex=max(1, int(ttl_s))) is None,
-            lambda: self._local.seen_message(platform_id, ttl_s),
-        )
+        return self._call(lambda r: bool(r.exists(key)), lambda: self._local.seen_message(platform_id))
+
+    def remember_message(self, platform_id: str, ttl_s: float = 86400.0) -> None:
+        """SET EX on the message's key (and in-process, so a Redis outage keeps the fast path)."""
+        key = f"{self._prefix}seen:{platform_id}"
+        self._local.remember_message(platform_id, ttl_s)
+        self._call(lambda r: r.set(key, "1", ex=max(1, int(ttl_s))), lambda: None)
 
     def acquire_send_slot(self, account: str, room: str | None, min_interval_s: float) -> float:
         """A Lua script reserves the slot atomically on the account and room keys."""

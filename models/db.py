@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.settings import DBSettings
@@ -51,6 +51,13 @@ def check_connection(engine: Engine) -> None:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         where = engine.url.render_as_string(hide_password=True)
         raise DatabaseUnavailable(f"cannot reach the database {where}: {reason}") from None
+
+
+def database_down(exc: BaseException) -> bool:
+    """Whether an error means the database is unreachable (wait and retry) rather than a bug."""
+    if isinstance(exc, OperationalError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

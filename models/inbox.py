@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from models.db import is_postgres
 from models.entities import ChatGroup, Message
 from models.enums import MessageDirection, MessageStatus, MessageType, Role
 
@@ -87,20 +88,40 @@ def finish(
     message.error = error[:200] if error else None
 
 
-def pending(session: Session, limit: int = 500, max_attempts: int = 3) -> list[Message]:
-    """Inbound messages persisted but not yet handled (after a crash), oldest first."""
-    return list(
-        session.scalars(
-            select(Message)
-            .where(
-                Message.direction == MessageDirection.INBOUND,
-                Message.status == MessageStatus.PENDING,
-                Message.attempts < max_attempts,
-            )
-            .order_by(Message.id)
-            .limit(limit)
-        )
+def pending(session: Session, *, received_before: datetime | None = None, limit: int = 500) -> list[Message]:
+    """Inbound messages persisted but not yet handled (after a crash or an outage), oldest first."""
+    stmt = select(Message).where(
+        Message.direction == MessageDirection.INBOUND, Message.status == MessageStatus.PENDING
     )
+    if received_before is not None:
+        stmt = stmt.where(Message.received_at < received_before)
+    return list(session.scalars(stmt.order_by(Message.id).limit(limit)))
+
+
+def stored(session: Session, platform_id: str) -> tuple[int, MessageStatus] | None:
+    """(id, status) of the message stored under this platform id, if any."""
+    row = session.execute(
+        select(Message.id, Message.status).where(Message.platform_id == platform_id)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def claim_pending(session: Session, message_id: int) -> Message | None:
+    """The message if it still awaits routing, row-locked on PostgreSQL so one instance routes it."""
+    stmt = select(Message).where(Message.id == message_id, Message.status == MessageStatus.PENDING)
+    if is_postgres(session):
+        stmt = stmt.with_for_update()
+    return session.scalar(stmt)
+
+
+def count_attempt(session: Session, message_id: int) -> int | None:
+    """Count one more routing attempt of a PENDING message (before it starts); the new count."""
+    message = claim_pending(session, message_id)
+    if message is None:
+        return None
+    message.attempts += 1
+    session.flush()
+    return message.attempts
 
 
 def record_outbound(

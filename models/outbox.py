@@ -52,9 +52,11 @@ def enqueue(
 
 # ---- delivery: the sender loop claims rows, sends them paced, and marks the outcome ------------
 #
-# Delivery is at-least-once at exactly one point: a row claimed (SENDING) by a process that dies
-# after the platform accepted the message but before mark_sent committed. release_stale() puts such
-# rows back to PENDING and another sender sends them again. Everywhere else a row is sent once.
+# The one window that is not exactly-once: a row claimed (SENDING) by a process that dies after the
+# platform accepted the message but before mark_sent committed. A sender restarted under the same
+# instance id takes such rows back at once (orphaned_claims); a platform that can say what it
+# received settles them exactly (delivered → SENT), otherwise they go out again (at-least-once).
+# Rows of an instance that never comes back are released after a timeout (release_stale).
 # A SENDING row's next_attempt_at holds its claim time (the entity has no claimed_at column).
 
 
@@ -129,6 +131,26 @@ def release_stale(session: Session, now: datetime, older_than_s: float) -> int:
         .execution_options(synchronize_session="fetch")
     )
     return _rowcount(result)
+
+
+def orphaned_claims(session: Session, instance_prefix: str, current_worker: str) -> list[int]:
+    """Ids of SENDING rows claimed by earlier processes of this instance (claims start with the prefix)."""
+    stmt = select(Outbox.id).where(
+        Outbox.status == OutboxStatus.SENDING,
+        Outbox.claimed_by.startswith(instance_prefix, autoescape=True),
+        Outbox.claimed_by != current_worker,
+    )
+    return list(session.scalars(stmt.order_by(Outbox.id)))
+
+
+def release(session: Session, row_id: int, now: datetime) -> None:
+    """Put one SENDING row back to PENDING, due now (its attempt did not happen)."""
+    session.execute(
+        update(Outbox)
+        .where(Outbox.id == row_id, Outbox.status == OutboxStatus.SENDING)
+        .values(status=OutboxStatus.PENDING, claimed_by=None, next_attempt_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def pending_count(session: Session) -> int:

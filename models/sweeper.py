@@ -21,7 +21,7 @@ from sqlalchemy import Table, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import deadlines
+from models import deadlines, failpoints
 from models.coordination import Coordinator
 from models.db import is_postgres
 from models.directory import grid_workers, region_admins
@@ -159,6 +159,8 @@ def sweep(
         while True:
             with session_factory() as session, session.begin():
                 n = _sweep_batch(session, state, batch_size, result)
+            if n:
+                failpoints.hit("sweep.enqueued")
             if n == 0:
                 break
             result.batches += 1

@@ -35,8 +35,12 @@ def test_lock_is_exclusive_and_released(coord: Coordinator) -> None:
         assert d.acquired
 
 
-def test_seen_message_is_a_fast_path(coord: Coordinator) -> None:
+def test_seen_message_is_a_fast_path_remembered_only_when_told(coord: Coordinator) -> None:
+    # checking does not remember: a process killed between the check and the database commit
+    # must find the message unseen when it is delivered again
     assert coord.seen_message("msg-1") is False
+    assert coord.seen_message("msg-1") is False
+    coord.remember_message("msg-1")
     assert coord.seen_message("msg-1") is True
     assert coord.seen_message("msg-2") is False
 
@@ -80,7 +84,9 @@ def test_redis_down_degrades_to_local_with_a_warning(caplog: pytest.LogCaptureFi
             assert a.acquired
             with coord.lock("sweep", 30) as b:
                 assert not b.acquired
-        assert coord.seen_message("m") is False and coord.seen_message("m") is True
+        assert coord.seen_message("m") is False
+        coord.remember_message("m")
+        assert coord.seen_message("m") is True
         assert coord.acquire_send_slot("bot", "room", 1.0) == 0
     assert [r.getMessage() for r in caplog.records].count(
         "Redis unavailable (ConnectionError): coordinating in-process only"

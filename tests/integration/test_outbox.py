@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.sender import OutboxSender
+from handlers.types import OutgoingMessage
 from models import outbox as ob
-from models.coordination import RedisCoordinator
+from models.coordination import LocalCoordinator, RedisCoordinator
 from models.entities import Outbox
 from models.enums import OutboxKind, OutboxStatus
+from models.settings import OutboxSettings
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)
@@ -109,3 +113,55 @@ def test_sender_loop_survives_a_redis_flush(
     with pg_session_factory() as s:
         assert ob.pending_count(s) == 0
     client.close()
+
+
+class _Platform:
+    """A platform that remembers what it accepted and, if `confirms`, can be asked about it."""
+
+    def __init__(self) -> None:
+        self.received: list[OutgoingMessage] = []
+
+    async def send(self, message: OutgoingMessage) -> str | None:
+        self.received.append(message)
+        return f"wx-{len(self.received)}"
+
+
+class _ConfirmingPlatform(_Platform):
+    async def confirm_delivered(self, outbox_ids: Sequence[int]) -> set[int] | None:
+        accepted = {i for m in self.received for i in m.outbox_ids}
+        return accepted & set(outbox_ids)
+
+
+@pytest.mark.parametrize("confirms", [True, False], ids=["confirming", "plain"])
+@pytest.mark.anyio
+async def test_a_restarted_sender_takes_back_its_predecessors_claims(
+    session_factory: sessionmaker[Session], confirms: bool
+) -> None:
+    """The window between the platform accepting and mark_sent: settled exactly when the platform can say."""
+    ids = queue(session_factory, 4)
+    platform = _ConfirmingPlatform() if confirms else _Platform()
+    clock = lambda: T0 + 10 * S  # noqa: E731
+    settings = OutboxSettings(min_interval_s=0, merge_window_s=0)
+    dead = OutboxSender(session_factory, platform, LocalCoordinator(), settings, clock, instance_id="bot-a")
+    with session_factory.begin() as s:  # the dead process claimed three rows and sent one of them
+        ob.claim_due(s, T0 + 2 * S, 10, dead.worker_id)
+        ob.claim_due(s, T0 + 10 * S, 1, "bot-b/77-other")  # another instance's claim: not ours to take
+    await platform.send(OutgoingMessage("好的", room_id="r", outbox_ids=(ids[0],)))
+
+    restarted = OutboxSender(
+        session_factory, platform, LocalCoordinator(), settings, clock, instance_id="bot-a"
+    )
+    assert await restarted.recover_claims() == 3
+    with session_factory() as s:
+        status = {i: s.get_one(Outbox, i).status for i in ids}
+    delivered_before = OutboxStatus.SENT if confirms else OutboxStatus.PENDING
+    assert status == {
+        ids[0]: delivered_before,
+        ids[1]: OutboxStatus.PENDING,
+        ids[2]: OutboxStatus.PENDING,
+        ids[3]: OutboxStatus.SENDING,
+    }
+    while await restarted.drain_once():
+        pass
+    sends = [i for m in platform.received for i in m.outbox_ids]
+    assert sorted(sends) == ([ids[0], ids[1], ids[2]] if confirms else [ids[0], ids[0], ids[1], ids[2]])

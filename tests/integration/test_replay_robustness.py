@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from bot.app import Runtime
 from bot.replay import Replay, ReplayTransport, SimClock
 from handlers import commands, intake, replies
+from handlers.conversation import MAX_RECOVERIES, Conversation
 from handlers.types import IncomingMessage
 from models.coordination import LocalCoordinator
 from models.entities import Message, Ticket
@@ -67,7 +68,7 @@ async def test_a_redelivered_message_is_processed_once(group: Group, runtime: Ru
     assert (await conversation.handle(msg)).status == "duplicate"
     # after a restart the in-memory fast path is empty: the UNIQUE platform id still holds
     restarted = replace(runtime, coordinator=LocalCoordinator(clock=group.clock.seconds))
-    assert (await restarted.conversation(group.clock).handle(msg)).status == "ignored"
+    assert (await restarted.conversation(group.clock).handle(msg)).status == "duplicate"
     await group.replay.drain()
     with runtime.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Ticket)) == 1
@@ -123,3 +124,52 @@ async def test_recover_pending_finishes_a_message_stored_but_never_routed(
         stored = inbound(s, LAMP)
         assert stored.status is MessageStatus.PROCESSED and stored.ticket_id is not None
     assert ["已收到您反映的【物业服务】问题" in m.text for _, m in replay.transport.sent] == [True]
+
+
+def _crash_after_persist(conversation: Conversation, monkeypatch: pytest.MonkeyPatch) -> None:
+    def die(msg: IncomingMessage, message_id: int) -> None:
+        raise SystemExit("process killed")  # not caught by the error boundary: a real crash
+
+    monkeypatch.setattr(conversation, "_route", die)
+
+
+async def test_a_redelivered_message_that_was_never_routed_is_routed_on_redelivery(
+    group: Group, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dying = runtime.conversation(group.clock)
+    _crash_after_persist(dying, monkeypatch)
+    msg = IncomingMessage("wx-msg-3", ROOM, "wx-zhang", "张阿姨", LAMP, group.clock.now)
+    with pytest.raises(SystemExit):
+        dying.process(msg)
+    # the platform delivers it again to the restarted process
+    assert (await group.replay.conversation.handle(msg)).status == "ticket"
+    assert (await group.replay.conversation.handle(msg)).status == "duplicate"
+    await group.replay.drain()
+    with runtime.sessions() as s:
+        assert inbound(s, LAMP).status is MessageStatus.PROCESSED
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 1
+    assert sum("已收到您反映的" in m.text for _, m in group.replay.transport.sent) == 1
+
+
+async def test_a_message_that_keeps_killing_the_process_is_given_up_with_an_apology(
+    group: Group, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    msg = IncomingMessage("wx-msg-4", ROOM, "wx-zhang", "张阿姨", LAMP, group.clock.now)
+    first = runtime.conversation(group.clock)
+    _crash_after_persist(first, monkeypatch)
+    with pytest.raises(SystemExit):
+        first.process(msg)
+    for _ in range(MAX_RECOVERIES):  # each restart tries it again and dies again
+        restarted = runtime.conversation(group.clock)
+        _crash_after_persist(restarted, monkeypatch)
+        with pytest.raises(SystemExit):
+            await restarted.recover_pending()
+    survivor = group.replay.conversation
+    assert await survivor.recover_pending() == 1
+    await group.replay.drain()
+    assert await survivor.recover_pending() == 0
+    with runtime.sessions() as s:
+        stored = inbound(s, LAMP)
+        assert stored.status is MessageStatus.FAILED and stored.error == "interrupted too often"
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 0
+    assert [m.text for _, m in group.replay.transport.sent] == [replies.APOLOGY]
