@@ -24,6 +24,7 @@ from models.coordination import Coordinator, make_coordinator
 from models.db import database_down, make_session_factory
 from models.directory import SYSTEM_ACTOR
 from models.entities import utcnow
+from models.retention import purge_message_text
 from models.rollups import refresh_changed
 from models.settings import Settings
 from models.sla import SLAPolicy, load_policy_for
@@ -92,6 +93,20 @@ class Runtime:
                 refresh_changed(session, since, now)
         return True
 
+    def purge_text(self, now: datetime) -> int:
+        """Blank message text past the retention period (one instance at a time); rows purged."""
+        days = self.settings.retention.message_text_days
+        if not days:
+            return 0
+        with self.coordinator.lock("retention", ttl_s=600) as held:
+            if not held.acquired:
+                return 0
+            with self.sessions.begin() as session:
+                purged = purge_message_text(session, now, days)
+        if purged:
+            logger.info("retention: text of %d messages older than %d days purged", purged, days)
+        return purged
+
 
 def build_runtime(settings: Settings, engine: Engine, coordinator: Coordinator | None = None) -> Runtime:
     """Load the policy and taxonomy now; the classifier on first use (it may train the default model)."""
@@ -147,6 +162,9 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
     async def sweep() -> None:
         await anyio.to_thread.run_sync(runtime.sweep, utcnow())
 
+    async def purge() -> None:
+        await anyio.to_thread.run_sync(runtime.purge_text, utcnow())
+
     async def recover() -> None:
         # after an outage: the spool first (arrival order), then messages interrupted mid-route
         if await anyio.to_thread.run_sync(conversation.drain_spool):
@@ -167,6 +185,8 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
         tg.start_soon(sender.run, stop)
         tg.start_soon(_every, "deadline sweep", settings.sla.sweep_interval_s, stop, sweep)
         tg.start_soon(_every, "recovery", RECOVER_INTERVAL_S, stop, recover)
+        if settings.retention.message_text_days:
+            tg.start_soon(_every, "retention purge", settings.retention.purge_interval_s, stop, purge)
         tg.start_soon(
             _later,
             settings.rollup_interval_s,

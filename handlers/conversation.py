@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import anyio
@@ -24,6 +24,7 @@ from handlers import admin as _admin  # noqa: F401  (registers the admin command
 from handlers import commands, intake, replies
 from handlers.context import Context
 from handlers.spool import Spool
+from handlers.storable import rebuild, storable
 from handlers.types import IncomingMessage, MemberChange
 from models import directory, engagement, failpoints, inbox, telemetry
 from models.coordination import Coordinator
@@ -51,23 +52,6 @@ class Outcome:
     status: str
     ticket: int | None = None
     kind: str | None = None
-
-
-def _storable_text(text: str) -> str:
-    """Lone UTF-16 surrogates (an emoji cut in half) as U+FFFD, NUL dropped: the databases refuse both."""
-    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").replace("\x00", "")
-
-
-def storable(msg: IncomingMessage) -> IncomingMessage:
-    """The message with every free text made storable, so one malformed message cannot fail its insert."""
-    quoted = msg.quoted_text
-    return replace(
-        msg,
-        text=_storable_text(msg.text),
-        sender_name=_storable_text(msg.sender_name),
-        room_topic=_storable_text(msg.room_topic),
-        quoted_text=None if quoted is None else _storable_text(quoted),
-    )
 
 
 class Conversation:
@@ -311,7 +295,7 @@ class Conversation:
         """
         cutoff = self.clock() - timedelta(seconds=grace_s) if grace_s else None
         with self.sessions() as session:
-            rows = [(m.id, self._rebuild(session, m)) for m in inbox.pending(session, received_before=cutoff)]
+            rows = [(m.id, rebuild(session, m)) for m in inbox.pending(session, received_before=cutoff)]
         taken = 0
         for message_id, msg in rows:
             if msg is None:
@@ -320,23 +304,6 @@ class Conversation:
                 outcome = await anyio.to_thread.run_sync(self._recover, msg, message_id)
             taken += outcome is not None
         return taken
-
-    def _rebuild(self, session: Session, m: Message) -> IncomingMessage | None:
-        group = session.get(ChatGroup, m.group_id) if m.group_id else None
-        person = session.get(Person, m.sender_id) if m.sender_id else None
-        if group is None or person is None or person.platform_id is None:
-            return None
-        return IncomingMessage(
-            platform_id=m.platform_id,
-            room_id=group.room_id,
-            sender_id=person.platform_id,
-            sender_name=person.name,
-            text=m.text or "",
-            sent_at=m.sent_at,
-            msg_type=m.msg_type,
-            mentions=tuple(m.mentions or ()),
-            quoted_platform_id=m.quoted_platform_id,
-        )
 
     async def on_member_change(self, change: MemberChange) -> None:
         """Log joins and leaves and the new member count (for 入群率)."""

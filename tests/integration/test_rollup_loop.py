@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from bot.app import Runtime
-from models.entities import Grid, RollupDay
+from models.entities import Grid, Message, RollupDay
+from models.enums import MessageDirection
 from models.rollups import local_today
+from models.settings import RetentionSettings
 from tests.integration.conftest import Group
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -33,3 +36,25 @@ async def test_refresh_rollups_picks_up_todays_messages(group: Group, runtime: R
     # a second instance holding the lock makes this one skip, not double the work
     with runtime.coordinator.lock("rollups", ttl_s=60):
         assert not runtime.refresh_rollups(since, group.clock.now + timedelta(minutes=1))
+
+
+async def test_the_retention_purge_blanks_old_text_once_and_one_instance_at_a_time(
+    group: Group, runtime: Runtime
+) -> None:
+    await group.report("3栋2单元楼道灯又坏了，我电话13812345678")
+    later = group.clock.now + timedelta(days=31)
+    assert runtime.purge_text(later) == 0  # retention off by default: nothing is purged
+    kept = replace(
+        runtime,
+        settings=runtime.settings.model_copy(update={"retention": RetentionSettings(message_text_days=30)}),
+    )
+    with kept.coordinator.lock("retention", ttl_s=60):  # another instance is purging
+        assert kept.purge_text(later) == 0
+    assert kept.purge_text(group.clock.now + timedelta(days=29)) == 0  # not old enough yet
+    assert kept.purge_text(later) >= 1
+    assert kept.purge_text(later) == 0
+    with runtime.sessions() as session:
+        texts = session.scalars(
+            select(Message.text).where(Message.direction == MessageDirection.INBOUND)
+        ).all()
+    assert texts and all("13812345678" not in (t or "") and "楼道灯" not in (t or "") for t in texts)

@@ -1,0 +1,51 @@
+"""Make an inbound message storable whatever the platform sent: one bad field must not lose it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy.orm import Session
+
+from handlers.types import IncomingMessage
+from models.entities import ChatGroup, Message, Person
+
+NAME_MAX = 100  # persons.name
+TOPIC_MAX = 200  # chat_groups.topic
+ID_MAX = 128  # platform ids
+
+
+def _storable_text(text: str) -> str:
+    """Lone UTF-16 surrogates (an emoji cut in half) as U+FFFD, NUL dropped: the databases refuse both."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").replace("\x00", "")
+
+
+def storable(msg: IncomingMessage) -> IncomingMessage:
+    """The message with every free text made storable and cut to its column's length."""
+    quoted = msg.quoted_text
+    return replace(
+        msg,
+        text=_storable_text(msg.text),
+        sender_name=_storable_text(msg.sender_name)[:NAME_MAX],
+        room_topic=_storable_text(msg.room_topic)[:TOPIC_MAX],
+        quoted_text=None if quoted is None else _storable_text(quoted),
+        quoted_platform_id=None if msg.quoted_platform_id is None else msg.quoted_platform_id[:ID_MAX],
+    )
+
+
+def rebuild(session: Session, m: Message) -> IncomingMessage | None:
+    """The inbound message as the transport delivered it, from its stored row (for recovery)."""
+    group = session.get(ChatGroup, m.group_id) if m.group_id else None
+    person = session.get(Person, m.sender_id) if m.sender_id else None
+    if group is None or person is None or person.platform_id is None:
+        return None
+    return IncomingMessage(
+        platform_id=m.platform_id,
+        room_id=group.room_id,
+        sender_id=person.platform_id,
+        sender_name=person.name,
+        text=m.text or "",
+        sent_at=m.sent_at,
+        msg_type=m.msg_type,
+        mentions=tuple(m.mentions or ()),
+        quoted_platform_id=m.quoted_platform_id,
+    )
