@@ -13,8 +13,8 @@ from handlers import replies
 from handlers.context import CommandError, Context
 from handlers.parsing import Args, parse_args, split_command, ticket_in
 from models import tickets
-from models.entities import Person, RoleAssignment, Ticket
-from models.enums import OPEN_STATUSES
+from models.entities import Grid, Person, RoleAssignment, Ticket
+from models.enums import ADMIN_ROLES, OPEN_STATUSES
 from models.metrics import LOCAL_TZ, Period, grid_metrics
 
 
@@ -99,11 +99,19 @@ def ticket_arg(ctx: Context, cmd: Command, args: Args, index: int = 0) -> int:
 
 
 def in_grid(ctx: Context, number: int) -> Ticket:
-    """A ticket of this group's grid (another grid's ticket is reported as not found)."""
+    """A ticket of this group's grid, or for an admin of any grid in their region (else: not found)."""
     ticket = ctx.session.get(Ticket, number)
-    if ticket is None or (ctx.grid is not None and ticket.grid_id != ctx.grid.id and not ctx.is_admin):
+    if ticket is None or (
+        ctx.grid is not None and ticket.grid_id != ctx.grid.id and not _admin_over(ctx, ticket)
+    ):
         raise CommandError(f"没有找到工单 #{number}，请核对编号")
     return ticket
+
+
+def _admin_over(ctx: Context, ticket: Ticket) -> bool:
+    # the ticket's own grid decides: ruling over this group's grid says nothing about another region
+    grid = ctx.session.get(Grid, ticket.grid_id)
+    return grid is not None and bool(ctx.actor.roles_for(grid) & ADMIN_ROLES)
 
 
 def mentioned_person(ctx: Context, cmd: Command, args: Args) -> Person:

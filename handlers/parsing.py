@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-TICKET_REF = re.compile(r"#\s*(\d{1,9})")
+# (?!\d): a longer (forged) number is no ticket at all, never its first nine digits
+TICKET_REF = re.compile(r"#\s*(\d{1,9})(?!\d)")
 BARE_NUMBER = re.compile(r"^(\d{1,9})(?:\s|$)")
 AT_NAME = re.compile(r"@([^\s@\u2005]+)")
 MAX_COMMAND_LEN = 2000
