@@ -104,7 +104,7 @@ class Runtime:
             with self.sessions.begin() as session:
                 purged = purge_message_text(session, now, days)
         if purged:
-            logger.info("retention: text of %d messages older than %d days purged", purged, days)
+            logger.info("retention: text older than %d days purged from %d rows", days, purged)
         return purged
 
 

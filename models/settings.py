@@ -80,7 +80,7 @@ class OutboxSettings(BaseModel):
 class RetentionSettings(BaseModel):
     """How long residents' raw message text is kept (PIPL: no longer than needed); metrics stay."""
 
-    message_text_days: int | None = None  # None keeps text forever; N purges text older than N days
+    message_text_days: int | None = Field(default=None, ge=1)  # None keeps text; N purges after N days
     purge_interval_s: float = 3600.0
 
 
