@@ -8,10 +8,10 @@ from datetime import timedelta
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.entities import ApiToken
+from models.entities import ApiToken, Ticket, TicketEvent
 from models.enums import Role
 from models.tokens import revoke_token
 from tests.api.conftest import Seeded, Tokens, bearer, new_token, open_client
@@ -137,3 +137,62 @@ async def test_cors_from_settings(client: httpx.AsyncClient, tokens: Tokens) -> 
     assert r.headers["access-control-allow-origin"] == "https://dashboard.example"
     r = await client.get("/regions", headers={**tokens.city, "Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in r.headers
+
+
+ACTIONS = [
+    ("transfer", {"person_id": 1}),
+    ("assign", {"person_id": 1}),
+    ("resolve", {"note": "已修好"}),
+    ("reopen", {"reason": "居民说没修好"}),
+    ("reject", {"reason": "不归本网格"}),
+]
+
+
+def ticket_state(factory: sessionmaker[Session], number: int) -> tuple[object, ...]:
+    """What an action would change on a ticket, and its event count."""
+    with factory() as session:
+        t = session.get(Ticket, number)
+        assert t is not None
+        events = session.scalar(select(func.count()).where(TicketEvent.ticket_id == number))
+        return (t.status, t.version, t.assignee_id, t.resolution_note, events)
+
+
+async def test_actions_refuse_a_revoked_an_expired_and_a_malformed_token(
+    client: httpx.AsyncClient, world: World, seeded: Seeded, session_factory: sessionmaker[Session]
+) -> None:
+    revoked_id, revoked = new_token(session_factory, Role.COMMUNITY_ADMIN, world.community, "已撤销")
+    with session_factory.begin() as session:
+        revoke_token(session, revoked_id)
+    _, expired = new_token(
+        session_factory, Role.COMMUNITY_ADMIN, world.community, "过期", expires_in=timedelta(seconds=-1)
+    )
+    _, valid = new_token(session_factory, Role.COMMUNITY_ADMIN, world.community, "有效")
+    headers = [
+        bearer(revoked),
+        bearer(expired),
+        {"Authorization": valid},  # no scheme
+        {"Authorization": f"Token {valid}"},
+        {"Authorization": f"Bearer {valid} {valid}"},
+        {"Authorization": f"Bearer {valid}x"},
+    ]
+    before = ticket_state(session_factory, seeded.mine)
+    for action, body in ACTIONS:
+        for header in headers:
+            r = await client.post(f"/tickets/{seeded.mine}/{action}", json=body, headers=header)
+            assert r.status_code == 401, (action, header)
+            assert r.json() == {"detail": "令牌无效或已过期", "code": "unauthorized"}
+    assert ticket_state(session_factory, seeded.mine) == before
+    # the same ticket and bodies with the valid token do reach the lifecycle
+    r = await client.post(f"/tickets/{seeded.mine}/resolve", json={}, headers=bearer(valid))
+    assert r.status_code == 200
+
+
+async def test_actions_on_a_ticket_outside_the_tokens_region_are_403_and_change_nothing(
+    client: httpx.AsyncClient, tokens: Tokens, seeded: Seeded, session_factory: sessionmaker[Session]
+) -> None:
+    before = ticket_state(session_factory, seeded.mine)
+    for action, body in ACTIONS:
+        r = await client.post(f"/tickets/{seeded.mine}/{action}", json=body, headers=tokens.other_community)
+        assert r.status_code == 403, action
+        assert r.json()["code"] == "forbidden"
+    assert ticket_state(session_factory, seeded.mine) == before
