@@ -302,3 +302,14 @@ def test_an_overlong_display_name_or_topic_is_stored(
         platform_id, status = feeder.send(ADMIN, "绑定 WTS-02", room="room-long-topic", room_topic="群" * 201)
         assert status == "command"
     feeder.check_finished(platform_id, said="")
+
+
+def test_an_admin_reads_tickets_of_their_region_only(feeder: Feeder, foreign_tickets: dict[str, int]) -> None:
+    """The forged-number property's first find, spelled out: 查 by the community admin of 五台山."""
+    for key, shown in (("WTS-02", True), ("LCX-01", False)):
+        platform_id, status = feeder.send(ADMIN, f"查 #{foreign_tickets[key]}", name="孙主任")
+        with feeder.group.runtime.sessions() as s:
+            (reply,) = s.scalars(select(Outbox.text).where(Outbox.dedupe_key.like(f"reply:{platform_id}:%")))
+        assert (FOREIGN[key][:10] in reply) is shown, reply
+        if not shown:
+            assert status == "refused" and reply == f"没有找到工单 #{foreign_tickets[key]}，请核对编号"
