@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
@@ -19,7 +18,8 @@ from pathlib import Path
 from typing import TypeVar
 
 import anyio
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
 
 from bot.app import Runtime, build_runtime, serve
 from bot.demo import setup_world
@@ -28,7 +28,7 @@ from bot.transport import OnMemberChange, OnMessage, TransportStatus
 from handlers.types import IncomingMessage, OutgoingMessage
 from models.coordination import Coordinator
 from models.db import make_session_factory
-from models.entities import TicketDeadline, utcnow
+from models.entities import Message, TicketDeadline, utcnow
 from models.enums import DeadlineKind
 from models.settings import DBSettings, OutboxSettings, RedisSettings, Settings, SLASettings
 from models.sweeper import SweepResult
@@ -38,7 +38,6 @@ T = TypeVar("T")
 ROOM_A, ROOM_B = "fault-room-a@chatroom", "fault-room-b@chatroom"
 WORKER, LEADER = ("wx-wang", "小王"), ("wx-chen", "陈网格长")
 WAIT_S = 20.0  # for what a serving bot does on its own
-TICKET_NO = re.compile(r"工单 ?#(\d+)")
 _ids = itertools.count(1)
 
 
@@ -96,6 +95,8 @@ class QueueTransport:
         self.handled_log: list[tuple[str, object]] = []
         self._pushed: dict[str, int] = {}
         self.sweeps = 0  # sweeps that completed (counted by `live_bot`)
+        # awaited inside `send` before it returns (a fault injected while a message is in flight)
+        self.before_send: Callable[[OutgoingMessage], Awaitable[None]] | None = None
         self._inbox_in, self._inbox_out = anyio.create_memory_object_stream[IncomingMessage](math.inf)
         self._on_message: OnMessage | None = None
         self._started = anyio.Event()
@@ -109,6 +110,8 @@ class QueueTransport:
 
     async def send(self, message: OutgoingMessage) -> str | None:
         """Record one outgoing message and wake the waiters."""
+        if self.before_send is not None:
+            await self.before_send(message)
         self.sent.append(message)
         self.changed()
         return f"{self.status.name}-out-{len(self.sent)}"
@@ -148,16 +151,22 @@ class QueueTransport:
         self._changed.set()
         self._changed = anyio.Event()
 
-    async def wait_for(self, check: Callable[[], T | None], what: str, timeout_s: float = WAIT_S) -> T:
-        """Await until `check()` returns something truthy (re-checked whenever this transport changes)."""
+    async def wait_for(
+        self, check: Callable[[], T | None], what: str | Callable[[], str], timeout_s: float = WAIT_S
+    ) -> T:
+        """Await until `check()` returns something truthy (re-checked whenever this transport changes).
+
+        `what` names the condition in the failure message; a callable is asked at the timeout.
+        """
         try:
             with anyio.fail_after(timeout_s):
                 while not (value := check()):
                     await self._changed.wait()
                 return value
         except TimeoutError:
+            said = what() if callable(what) else what
             raise AssertionError(
-                f"timed out after {timeout_s:g} s waiting for {what}; {self.summary()}"
+                f"timed out after {timeout_s:g} s waiting for {said}; {self.summary()}"
             ) from None
 
     async def handled(self, message: IncomingMessage, timeout_s: float = WAIT_S) -> object:
@@ -193,11 +202,22 @@ class QueueTransport:
         return f"sent {texts}, handled {self.handled_log}, sweeps {self.sweeps}"
 
 
-def ticket_number(message: OutgoingMessage) -> int:
-    """The ticket number an acknowledgement names."""
-    found = TICKET_NO.search(message.text)
-    assert found is not None, message.text
-    return int(found.group(1))
+def ticket_of(engine: Engine, message: IncomingMessage) -> int:
+    """The ticket the stored message filed (fails the test when it filed none)."""
+    with Session(engine) as session:
+        found = session.scalar(select(Message.ticket_id).where(Message.platform_id == message.platform_id))
+    assert found is not None, f"{message.platform_id} ({message.text!r}) filed no ticket"
+    return found
+
+
+def acks(sent: Sequence[OutgoingMessage], ticket: int) -> int:
+    """How often the filing of ticket #N was acknowledged (a merged message counts each part)."""
+    return sum(m.text.count(f"工单 #{ticket} 已转") for m in sent)
+
+
+def accepts(sent: Sequence[OutgoingMessage], ticket: int) -> int:
+    """How often the reporter heard that ticket #N was accepted (接单)."""
+    return sum(m.text.count(f"（工单 #{ticket}）已由") for m in sent)
 
 
 @dataclass
