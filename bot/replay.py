@@ -14,15 +14,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from bot.app import Runtime
-from bot.sender import OutboxSender
 from handlers.conversation import Outcome
-from handlers.types import IncomingMessage, OutgoingMessage
+from handlers.types import IncomingMessage, OutgoingMessage, Sender
 from models.enums import MessageType
 
 TICKET_PLACEHOLDER = re.compile(r"[#＃]\{(\w+)\}")
+T = TypeVar("T", bound=Sender)
 
 
 class TranscriptError(ValueError):
@@ -108,40 +108,33 @@ class ReplayTransport:
 
 
 @dataclass
-class Replay:
-    """Drives a runtime through a transcript."""
+class Replay(Generic[T]):
+    """Drives a runtime through a transcript, delivering through `transport` (a ReplayTransport, a JournalSink)."""
 
     runtime: Runtime
     clock: SimClock
-    transport: ReplayTransport
+    transport: T
     sweep_every: timedelta = timedelta(minutes=5)
     on_line: Callable[[Line, str, Outcome], None] = lambda line, text, outcome: None
     tickets: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.conversation = self.runtime.conversation(self.clock)
-        self.sender = OutboxSender(
-            self.runtime.sessions,
-            self.transport,
-            self.runtime.coordinator,
-            self.runtime.settings.outbox,
-            self.clock,
-            sleep=self.clock.sleep,
-        )
-        self._next_sweep: datetime | None = None
+        self.sender = self.runtime.sender(self.transport, self.clock, sleep=self.clock.sleep)
+        self.next_sweep: datetime | None = None  # simulated time of the next deadline sweep
 
     def _text(self, line: Line) -> str:
         return TICKET_PLACEHOLDER.sub(lambda m: f"#{self.tickets.get(m.group(1), m.group(1))}", line.text)
 
     async def advance(self, until: datetime) -> None:
         """Let simulated time pass to `until`, sweeping and delivering on the way."""
-        if self._next_sweep is None:
-            self._next_sweep = until
-        while self._next_sweep <= until:
-            self.clock.now = max(self.clock.now, self._next_sweep)
+        if self.next_sweep is None:
+            self.next_sweep = until
+        while self.next_sweep <= until:
+            self.clock.now = max(self.clock.now, self.next_sweep)
             self.runtime.sweep(self.clock.now)
             await self.drain()
-            self._next_sweep += self.sweep_every
+            self.next_sweep += self.sweep_every
         self.clock.now = max(self.clock.now, until)
 
     async def drain(self) -> None:
@@ -149,6 +142,11 @@ class Replay:
         await self.clock.sleep(self.runtime.settings.outbox.merge_window_s)
         while await self.sender.drain_once():
             pass
+
+    @staticmethod
+    def platform_id(line: Line, n: int) -> str:
+        """The platform message id line `n` is delivered under (the same on every delivery)."""
+        return f"replay-{line.room}-{line.id}-{n}"
 
     async def feed(self, line: Line, n: int) -> Outcome:
         """Deliver one transcript line as an inbound message and route it."""
@@ -159,7 +157,7 @@ class Replay:
             or None
         )
         msg = IncomingMessage(
-            platform_id=f"replay-{line.room}-{line.id}-{n}",
+            platform_id=self.platform_id(line, n),
             room_id=line.room,
             sender_id=line.sender,
             sender_name=line.name,

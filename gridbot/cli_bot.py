@@ -1,17 +1,24 @@
-"""Bot commands: `gridbot demo` (simulated grid group on SQLite) and `gridbot run` (a real transport)."""
+"""Bot commands: `gridbot demo` (simulated grid group on SQLite), `gridbot replay` (a resumable replay
+against the configured database) and `gridbot run` (a real transport)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sys
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import anyio
 import typer
 
 from gridbot.runtime import configure_logging, fail, open_engine
+
+if TYPE_CHECKING:
+    from bot.replay import Line
+    from handlers.conversation import Outcome
 
 
 class TransportName(StrEnum):
@@ -19,6 +26,7 @@ class TransportName(StrEnum):
 
     WECHATY = "wechaty"
     CONSOLE = "console"
+    JOURNAL = "journal"
 
 
 def demo(
@@ -60,10 +68,56 @@ def demo(
     typer.echo(summary)
 
 
+def replay(
+    transcript: Annotated[Path, typer.Argument(help="JSONL transcript (the format of `gridbot demo`).")],
+    journal_dir: Annotated[
+        Path, typer.Option(help="Where the bot's messages (sent.jsonl) and the resume cursor are kept.")
+    ],
+    tail_hours: Annotated[
+        float, typer.Option(help="Simulated hours to run on after the last message.")
+    ] = 3.0,
+    progress: Annotated[bool, typer.Option(help="Print one line per handled transcript line.")] = False,
+) -> None:
+    """Replay a transcript against the configured database on a simulated clock; a rerun resumes it."""
+    from bot.app import build_runtime
+    from bot.replay import SimClock, TranscriptError, read_transcript
+    from bot.replay_resume import ResumableReplay
+    from models.coordination import LocalCoordinator
+    from models.settings import get_settings
+
+    settings = get_settings()
+    configure_logging(settings)
+    try:
+        lines = read_transcript(transcript)
+    except (OSError, TranscriptError) as exc:
+        fail(str(exc), code=2)
+    if not lines:
+        fail("the transcript is empty", code=2)
+    engine = open_engine(settings)
+    clock = SimClock(lines[0].at)
+    # the in-process coordinator on the simulated clock: pacing and locks follow simulated time
+    runtime = build_runtime(settings, engine, coordinator=LocalCoordinator(clock=clock.seconds))
+    resumable = ResumableReplay(runtime, clock, journal_dir)
+
+    def on_line(n: int, line: Line, outcome: Outcome) -> None:
+        if progress:
+            typer.echo(f"handled {n + 1} {line.id} {outcome.status}")
+            sys.stdout.flush()
+
+    result = anyio.run(resumable.run, lines, timedelta(hours=tail_hours), on_line)
+    typer.echo(
+        f"replay finished: {len(lines)} lines (this run {result.lines} from line {result.started_at + 1}), "
+        f"{result.reclaimed} outbox claims taken back, {result.recovered} pending messages routed"
+    )
+
+
 def run(
     transport: Annotated[TransportName, typer.Option(help="Where the group lives.")] = TransportName.WECHATY,
+    journal_dir: Annotated[
+        Path | None, typer.Option(help="The journal transport's directory (inbound.jsonl, sent.jsonl).")
+    ] = None,
 ) -> None:
-    """Run the bot on a real WeChat group (wechaty) or an interactive console group."""
+    """Run the bot on a real WeChat group (wechaty), an interactive console group or a journal directory."""
     from bot.app import build_runtime, serve
     from models.settings import get_settings
 
@@ -76,6 +130,19 @@ def run(
         from bot.console import run_console
 
         anyio.run(run_console, runtime)
+        return
+    if transport is TransportName.JOURNAL:
+        from bot.journal import JournalTransport
+
+        if journal_dir is None:
+            fail("--transport journal needs --journal-dir DIR", code=2)
+        journal = JournalTransport(journal_dir)
+
+        async def follow() -> None:
+            await serve(runtime, journal, anyio.Event())
+
+        with contextlib.suppress(KeyboardInterrupt):
+            anyio.run(follow)
         return
     from bot.transport import TransportError
     from bot.wechaty_transport import WechatyTransport
@@ -106,4 +173,5 @@ def run(
 def register(app: typer.Typer) -> None:
     """Attach the bot commands."""
     app.command("demo")(demo)
+    app.command("replay")(replay)
     app.command("run")(run)
