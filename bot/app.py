@@ -21,7 +21,7 @@ from handlers.spool import Spool
 from handlers.types import Sender
 from models import sweeper
 from models.coordination import Coordinator, make_coordinator
-from models.db import database_down, make_session_factory
+from models.db import database_down, make_session_factory, try_xact_lock
 from models.directory import SYSTEM_ACTOR
 from models.entities import utcnow
 from models.retention import purge_message_text
@@ -90,6 +90,8 @@ class Runtime:
             if not held.acquired:
                 return False
             with self.sessions.begin() as session:
+                if not try_xact_lock(session, "gridbot:rollups"):  # Redis lost, another instance at it
+                    return False
                 refresh_changed(session, since, now)
         return True
 
@@ -102,6 +104,8 @@ class Runtime:
             if not held.acquired:
                 return 0
             with self.sessions.begin() as session:
+                if not try_xact_lock(session, "gridbot:retention"):
+                    return 0
                 purged = purge_message_text(session, now, days)
         if purged:
             logger.info("retention: text older than %d days purged from %d rows", days, purged)

@@ -56,10 +56,14 @@ class OutboxSender:
         self.instance_id = instance_id[:40]  # claimed_by holds 64 characters
         self.worker_id = f"{self.instance_id}/{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.sent = 0
+        # delivered by the transport but not yet recorded (the database failed): recorded first next round
+        self._unrecorded: list[tuple[list[int], str | None, OutgoingMessage]] = []
+        self._round = anyio.Lock()  # one round at a time: a round settles the claims of the last
 
     def _claim(self, limit: int) -> list[tuple[str | None, list[Outbox]]]:
         now = self.clock()
         with self.sessions.begin() as session:
+            self._settle_own_claims(session, now)
             outbox.release_stale(session, now, STALE_CLAIM_S)
             if self._over_budget(session, now):
                 return []
@@ -72,6 +76,16 @@ class OutboxSender:
             key = (row.room_id, None if row.room_id else row.recipient_platform_id)
             groups.setdefault(key, []).append(row)
         return [(room, batch) for (room, _), batch in groups.items()]
+
+    def _settle_own_claims(self, session: Session, now: datetime) -> None:
+        """Rows this sender claimed in a round the database cut short: record what went out, release the rest."""
+        for ids, platform_id, message in self._unrecorded:
+            self._record_sent(session, ids, platform_id, message, now)
+        delivered = {i for ids, _, _ in self._unrecorded for i in ids}
+        for row_id in outbox.claims_of(session, self.worker_id):
+            if row_id not in delivered:
+                outbox.release(session, row_id, now)
+        self._unrecorded = []
 
     def _over_budget(self, session: Session, now: datetime) -> bool:
         local = now.astimezone(LOCAL_TZ)
@@ -86,11 +100,18 @@ class OutboxSender:
 
     async def drain_once(self, limit: int = 50) -> int:
         """Send what is due now; returns the number of outbox rows delivered."""
+        async with self._round:
+            return await self._drain(limit)
+
+    async def _drain(self, limit: int) -> int:
         batches = await anyio.to_thread.run_sync(self._claim, limit)
         delivered = 0
         for room, rows in batches:
             message = _merge(rows)
-            wait = self.coordinator.acquire_send_slot(self.account, room, self.settings.min_interval_s)
+            # in a thread: a hung Redis must not stall the event loop (and every other task with it)
+            wait = await anyio.to_thread.run_sync(
+                self.coordinator.acquire_send_slot, self.account, room, self.settings.min_interval_s
+            )
             if wait > 0:
                 await self.sleep(wait)
             try:
@@ -102,25 +123,33 @@ class OutboxSender:
                 await anyio.to_thread.run_sync(self._failed, [r.id for r in rows], type(exc).__name__)
                 continue
             failpoints.hit("outbox.sent")
-            await anyio.to_thread.run_sync(self._sent, [r.id for r in rows], platform_id, message)
+            ids = [r.id for r in rows]
+            self._unrecorded.append((ids, platform_id, message))
+            await anyio.to_thread.run_sync(self._sent, ids, platform_id, message)
+            self._unrecorded.pop()
             delivered += len(rows)
         self.sent += delivered
         return delivered
 
     def _sent(self, ids: list[int], platform_id: str | None, message: OutgoingMessage) -> None:
-        now = self.clock()
         with self.sessions.begin() as session:
-            for row_id in ids:
-                outbox.mark_sent(session, row_id, now, platform_id)
-            group = inbox.group_for_room(session, message.room_id) if message.room_id else None
-            inbox.record_outbound(
-                session,
-                platform_id=platform_id or f"out:{ids[0]}",
-                group=group,
-                text=message.text,
-                text_masked=mask(message.text),
-                now=now,
-            )
+            self._record_sent(session, ids, platform_id, message, self.clock())
+
+    @staticmethod
+    def _record_sent(
+        session: Session, ids: list[int], platform_id: str | None, message: OutgoingMessage, now: datetime
+    ) -> None:
+        for row_id in ids:
+            outbox.mark_sent(session, row_id, now, platform_id)
+        group = inbox.group_for_room(session, message.room_id) if message.room_id else None
+        inbox.record_outbound(
+            session,
+            platform_id=platform_id or f"out:{ids[0]}",
+            group=group,
+            text=message.text,
+            text_masked=mask(message.text),
+            now=now,
+        )
 
     def _failed(self, ids: list[int], error: str) -> None:
         now = self.clock()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -70,6 +71,18 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+def try_xact_lock(session: Session, name: str) -> bool:
+    """A PostgreSQL advisory lock held until the transaction ends; False if another holds it.
+
+    The database-side guard behind a coordinator lock, for work that must not run twice at once
+    even when Redis is down or flushed. SQLite has one writer at a time anyway: always True.
+    """
+    if not is_postgres(session):
+        return True
+    key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}))
 
 
 def is_postgres(session_or_engine: Session | Engine) -> bool:

@@ -143,6 +143,12 @@ def orphaned_claims(session: Session, instance_prefix: str, current_worker: str)
     return list(session.scalars(stmt.order_by(Outbox.id)))
 
 
+def claims_of(session: Session, worker_id: str) -> list[int]:
+    """Ids of the SENDING rows claimed by this worker."""
+    stmt = select(Outbox.id).where(Outbox.status == OutboxStatus.SENDING, Outbox.claimed_by == worker_id)
+    return list(session.scalars(stmt.order_by(Outbox.id)))
+
+
 def release(session: Session, row_id: int, now: datetime) -> None:
     """Put one SENDING row back to PENDING, due now (its attempt did not happen)."""
     session.execute(

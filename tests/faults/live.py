@@ -101,6 +101,13 @@ class QueueTransport:
         self._on_message: OnMessage | None = None
         self._started = anyio.Event()
         self._changed = anyio.Event()
+        self.peers: list[QueueTransport] = []  # instances logged in to the same account
+
+    def share_account_with(self, other: QueueTransport) -> None:
+        """Both instances are logged in to one WeChat account: one record of what it sent, seen by both."""
+        other.sent = self.sent
+        self.peers.append(other)
+        other.peers.append(self)
 
     async def start(self, on_message: OnMessage, on_member_change: OnMemberChange) -> None:
         """'Log in': from now on pushed messages reach `on_message`."""
@@ -114,6 +121,8 @@ class QueueTransport:
             await self.before_send(message)
         self.sent.append(message)
         self.changed()
+        for peer in self.peers:
+            peer.changed()
         return f"{self.status.name}-out-{len(self.sent)}"
 
     async def stop(self) -> None:
