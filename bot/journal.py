@@ -147,6 +147,7 @@ class JournalTransport:
         self.sink = JournalSink(self.dir, clock)
         self.status = TransportStatus(name="journal")
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     @property
     def cursor_path(self) -> Path:
@@ -165,6 +166,7 @@ class JournalTransport:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.status.connected = self.status.logged_in = True
         self.status.bot_id = self.status.bot_name = "journal"
+        self._stopping = asyncio.Event()
         self._task = asyncio.create_task(self._follow(on_message))
 
     async def send(self, message: OutgoingMessage) -> str | None:
@@ -175,22 +177,23 @@ class JournalTransport:
         """Which of these outbox rows `sent.jsonl` holds."""
         return await self.sink.confirm_delivered(outbox_ids)
 
-    async def stop(self) -> None:
-        """Stop following (a message being handled is cancelled; its redelivery is de-duplicated)."""
+    async def stop(self, grace_s: float = 10.0) -> None:
+        """Stop following after the message being handled (cancelled past `grace_s`: it is redelivered)."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping.set()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._task, grace_s)
             self._task = None
         self.status.connected = self.status.logged_in = False
 
     async def _follow(self, on_message: OnMessage) -> None:
         offset = await anyio.to_thread.run_sync(self.offset)
         inbound = self.dir / INBOUND
-        while True:
+        while not self._stopping.is_set():
             raw = await anyio.to_thread.run_sync(_read_line, inbound, offset)
             if raw is None:  # nothing new, or a line still being written
-                await asyncio.sleep(self.poll_s)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self.poll_s)
                 continue
             try:
                 await self._handle(raw.decode("utf-8", errors="replace"), on_message)

@@ -125,8 +125,12 @@ class ResumableReplay:
         lines: Sequence[Line],
         tail: timedelta,
         on_line: Callable[[int, Line, Outcome], None] = lambda n, line, outcome: None,
+        on_resume: Callable[[int, int, int], None] = lambda start, reclaimed, recovered: None,
     ) -> ResumeResult:
-        """Replay from the checkpoint to the end, then `tail` more simulated time; drains everything."""
+        """Replay from the checkpoint to the end, then `tail` more simulated time; drains everything.
+
+        `on_resume(first line, claims taken back, pending messages routed)` is called once at start.
+        """
         replay, start = self.replay, self.checkpoint.next_line
         reclaimed = await replay.sender.recover_claims()
         recovered = 0
@@ -134,6 +138,7 @@ class ResumableReplay:
             # as the first time: the sweeps due before the interrupted line, then the line
             await replay.advance(lines[start].at)
             recovered = await replay.conversation.recover_pending()
+        on_resume(start, reclaimed, recovered)
         for n in range(start, len(lines)):
             line = lines[n]
             outcome = await replay.feed(line, n)

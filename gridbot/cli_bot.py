@@ -104,7 +104,12 @@ def replay(
             typer.echo(f"handled {n + 1} {line.id} {outcome.status}")
             sys.stdout.flush()
 
-    result = anyio.run(resumable.run, lines, timedelta(hours=tail_hours), on_line)
+    def on_resume(start: int, reclaimed: int, recovered: int) -> None:
+        if progress:
+            typer.echo(f"resumed at line {start + 1}: {reclaimed} claims taken back, {recovered} routed")
+            sys.stdout.flush()
+
+    result = anyio.run(resumable.run, lines, timedelta(hours=tail_hours), on_line, on_resume)
     typer.echo(
         f"replay finished: {len(lines)} lines (this run {result.lines} from line {result.started_at + 1}), "
         f"{result.reclaimed} outbox claims taken back, {result.recovered} pending messages routed"
