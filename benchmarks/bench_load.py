@@ -30,6 +30,7 @@ import contextlib
 import json
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -202,10 +203,12 @@ def one_run(args: argparse.Namespace, interval: float, model_dir: Path) -> dict[
         journals = (tmp / "journal-1", tmp / "journal-2")
         bots = [mk.start_bot(f"bot-{n}", j, env, tmp, f"load-{n}") for n, j in enumerate(journals, 1)]
         try:
-            return measure(args, interval, schema, world, journals, bots)
+            figures = measure(args, interval, schema, world, journals, bots)
         finally:
             for b in bots:
                 b.stop()
+    shutil.rmtree(tmp)  # kept, with the bots' logs, when the run failed
+    return figures
 
 
 def measure(

@@ -41,14 +41,19 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 PG_ENV, REDIS_ENV = "GRIDBOT_TEST_DATABASE_URL", "GRIDBOT_TEST_REDIS_URL"
 INTERVAL_S = 0.5  # outbox.min_interval_s of both bots (the shipped 1 s would only make the test longer)
-# Pacing is measured on sent.jsonl's `at`, stamped in a worker thread after the sender slept out its
-# Redis-reserved slot. Slots are exactly INTERVAL_S apart in Redis server time (TIME truncated to the
-# millisecond), but a stamp lags its slot by the thread hand-off and GIL waits — a few ms, more when
-# the two cores are busy — so the gap after a late-stamped message can look that much shorter. A
-# pacer that was not shared would show gaps near zero.
-PACING_TOLERANCE_S = 0.03
+# Pacing is measured on sent.jsonl's `at`, stamped in a worker thread after the sender slept out the
+# slot it reserved in Redis. Slots are INTERVAL_S apart in Redis server time (TIME truncated to the
+# millisecond: ≤ 1 ms), and asyncio may wake a timer up to its clock resolution early (≤ 1 ms); but
+# the stamp also lags its slot by the thread hand-off and GIL waits, so the gap after a late-stamped
+# message looks that much shorter: 9 ms was seen on an idle machine, more when other test runs
+# share the two cores. Hence 50 ms (10 % of the interval). A pacer that is not shared across the
+# processes gives gaps far below that (0.09 s seen with separate key prefixes).
+PACING_TOLERANCE_S = 0.05
 RATE_LIMIT = 30  # requests per token per minute, on both API processes
 PHASE_TIMEOUT_S = 90.0
+# models/bot_status.record reads then inserts: two instances of one account starting together may
+# both insert and one logs a UniqueViolation (reported; the next watchdog check records the state)
+KNOWN_ERRORS = ("could not record the bot status",)
 
 # one report per category, all confidently actionable and far apart, so none is merged or held back
 REPORTS = [
@@ -100,6 +105,15 @@ class Cluster:
     def session(self) -> Session:
         """A session on the test schema."""
         return Session(self.schema.engine)
+
+    def logged_errors(self) -> list[str]:
+        """ERROR/CRITICAL lines in the four logs, but for the known bot_status race (see KNOWN_ERRORS)."""
+        return [
+            f"{p.name}: {row}"
+            for p in (*self.bots, *self.apis)
+            for row in p.tail(1_000_000).splitlines()
+            if (" ERROR " in row or " CRITICAL " in row) and not any(k in row for k in KNOWN_ERRORS)
+        ]
 
     def check_alive(self) -> None:
         """Fail with the log of a process that died."""
@@ -426,6 +440,7 @@ def test_two_bots_and_two_apis_share_the_work_without_doubles(cluster: Cluster) 
     assert max(delivered.values()) == 1
     assert all(any(n == b for n, _ in records) for b in range(2)), "both senders should have delivered"
     assert_paced([r for _, r in records])
+    assert not cluster.logged_errors()
 
 
 SLA_LINE = re.compile(r"#(\d+) \S+ (首次响应|反馈|办结)")
