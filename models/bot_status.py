@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from models.db import is_postgres
 from models.entities import BotState, BotStatus
 
 _ERROR_LEN = 500
@@ -22,17 +25,22 @@ def record(
     last_error: str | None,
     now: datetime,
 ) -> BotStatus:
-    """Store what the watchdog saw for `account` now (one row per account, overwritten)."""
-    row = session.get(BotStatus, account)
-    if row is None:
-        row = BotStatus(account=account)
-        session.add(row)
-    row.state = state
-    row.logged_in = logged_in
-    row.last_message_at = last_message_at
-    row.last_error = last_error[:_ERROR_LEN] if last_error else None
-    row.updated_at = now
-    session.flush()
+    """Store what the watchdog saw for `account` now (one row per account, overwritten).
+
+    An upsert: two instances of one account starting together must not collide on the first insert.
+    """
+    values = {
+        "state": state,
+        "logged_in": logged_in,
+        "last_message_at": last_message_at,
+        "last_error": last_error[:_ERROR_LEN] if last_error else None,
+        "updated_at": now,
+    }
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    stmt = insert(BotStatus).values(account=account, **values)
+    session.execute(stmt.on_conflict_do_update(index_elements=[BotStatus.account], set_=values))
+    row = session.get(BotStatus, account, populate_existing=True)
+    assert row is not None
     return row
 
 
