@@ -114,6 +114,14 @@ class OutboxSender:
             )
             if wait > 0:
                 await self.sleep(wait)
+            # a long round (many rooms at the shared pace) must not outlive its claims: renew them,
+            # and skip rows another sender took back meanwhile (else both would send them)
+            held = await anyio.to_thread.run_sync(self._renew, [r.id for r in rows])
+            if len(held) < len(rows):
+                rows = [r for r in rows if r.id in held]
+                if not rows:
+                    continue
+                message = _merge(rows)
             try:
                 platform_id = await self.transport.send(message)
             except Exception as exc:  # a failed send is retried later, never lost
@@ -130,6 +138,10 @@ class OutboxSender:
             delivered += len(rows)
         self.sent += delivered
         return delivered
+
+    def _renew(self, ids: list[int]) -> set[int]:
+        with self.sessions.begin() as session:
+            return set(outbox.renew_claims(session, ids, self.worker_id, self.clock()))
 
     def _sent(self, ids: list[int], platform_id: str | None, message: OutgoingMessage) -> None:
         with self.sessions.begin() as session:

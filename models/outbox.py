@@ -143,6 +143,25 @@ def orphaned_claims(session: Session, instance_prefix: str, current_worker: str)
     return list(session.scalars(stmt.order_by(Outbox.id)))
 
 
+def renew_claims(session: Session, ids: Sequence[int], worker_id: str, now: datetime) -> list[int]:
+    """Of `ids`, those this worker still holds, their claim time renewed (so none is released as stale)."""
+    held = list(
+        session.scalars(
+            select(Outbox.id).where(
+                Outbox.id.in_(ids), Outbox.status == OutboxStatus.SENDING, Outbox.claimed_by == worker_id
+            )
+        )
+    )
+    if held:
+        session.execute(
+            update(Outbox)
+            .where(Outbox.id.in_(held), Outbox.claimed_by == worker_id)
+            .values(next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return sorted(held)
+
+
 def claims_of(session: Session, worker_id: str) -> list[int]:
     """Ids of the SENDING rows claimed by this worker."""
     stmt = select(Outbox.id).where(Outbox.status == OutboxStatus.SENDING, Outbox.claimed_by == worker_id)

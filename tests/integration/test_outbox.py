@@ -165,3 +165,41 @@ async def test_a_restarted_sender_takes_back_its_predecessors_claims(
         pass
     sends = [i for m in platform.received for i in m.outbox_ids]
     assert sorted(sends) == ([ids[0], ids[1], ids[2]] if confirms else [ids[0], ids[0], ids[1], ids[2]])
+
+
+@pytest.mark.anyio
+async def test_a_sender_does_not_send_rows_taken_over_while_it_waited_its_turn(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """A round longer than the stale timeout: the rows released and re-claimed elsewhere are skipped."""
+    ids = queue(session_factory, 2)
+    with session_factory.begin() as s:  # a second room, so the round has two sends
+        ids.append(
+            ob.enqueue(s, dedupe_key="k-other", kind=OutboxKind.REPLY, text="好", now=T0, room_id="r2").id
+        )
+    platform = _Platform()
+    now = [T0 + 10 * S]
+
+    async def slow_turn(seconds: float) -> None:  # while waiting, the claims go stale and are taken over
+        now[0] += timedelta(seconds=400)
+        with session_factory.begin() as s:
+            ob.release_stale(s, now[0], older_than_s=300)
+            ob.claim_due(s, now[0], 10, "bot-b/99-other")
+
+    class Slow(LocalCoordinator):
+        def acquire_send_slot(self, account: str, room: str | None, min_interval_s: float) -> float:
+            return 1.0
+
+    sender = OutboxSender(
+        session_factory,
+        platform,
+        Slow(),
+        OutboxSettings(merge_window_s=0),
+        lambda: now[0],
+        sleep=slow_turn,
+        instance_id="bot-a",
+    )
+    assert await sender.drain_once() == 0
+    assert platform.received == []
+    with session_factory() as s:
+        assert {s.get_one(Outbox, i).claimed_by for i in ids} == {"bot-b/99-other"}
