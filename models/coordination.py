@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol, TypeVar
@@ -20,6 +21,9 @@ from models.settings import Settings
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+# The in-process de-dup fast path is bounded: it only saves a database lookup, the UNIQUE key decides.
+SEEN_MAX = 20_000
+LOCAL_SEEN_TTL_S = 600.0  # next to Redis, the local copy only bridges a short Redis outage
 
 _RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end"
 _EXTEND = (
@@ -90,7 +94,7 @@ class LocalCoordinator:
         self._clock = clock
         self._mutex = threading.Lock()
         self._locks: dict[str, tuple[str, float]] = {}
-        self._seen: dict[str, float] = {}
+        self._seen: OrderedDict[str, float] = OrderedDict()  # oldest first, at most SEEN_MAX ids
         self._slots: dict[str, float] = {}
 
     @contextmanager
@@ -125,12 +129,12 @@ class LocalCoordinator:
             return expiry is not None and expiry > self._clock()
 
     def remember_message(self, platform_id: str, ttl_s: float = 86400.0) -> None:
-        """Remember the id for `ttl_s` seconds."""
+        """Remember the id for `ttl_s` seconds, forgetting the oldest beyond SEEN_MAX (bounded memory)."""
         with self._mutex:
-            now = self._clock()
-            if len(self._seen) > 100_000:  # bounded memory: drop expired ids
-                self._seen = {k: v for k, v in self._seen.items() if v > now}
-            self._seen[platform_id] = now + ttl_s
+            self._seen[platform_id] = self._clock() + ttl_s
+            self._seen.move_to_end(platform_id)
+            while len(self._seen) > SEEN_MAX:
+                self._seen.popitem(last=False)
 
     def acquire_send_slot(self, account: str, room: str | None, min_interval_s: float) -> float:
         """Reserve the next slot shared by the account and the room; seconds to wait."""
@@ -219,7 +223,7 @@ class RedisCoordinator:
     def remember_message(self, platform_id: str, ttl_s: float = 86400.0) -> None:
         """SET EX on the message's key (and in-process, so a Redis outage keeps the fast path)."""
         key = f"{self._prefix}seen:{platform_id}"
-        self._local.remember_message(platform_id, ttl_s)
+        self._local.remember_message(platform_id, min(ttl_s, LOCAL_SEEN_TTL_S))
         self._call(lambda r: r.set(key, "1", ex=max(1, int(ttl_s))), lambda: None)
 
     def acquire_send_slot(self, account: str, room: str | None, min_interval_s: float) -> float:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from models.coordination import Coordinator, LocalCoordinator, RedisCoordinator, make_coordinator
+from models.coordination import SEEN_MAX, Coordinator, LocalCoordinator, RedisCoordinator, make_coordinator
 from models.settings import RedisSettings, Settings
 
 pytestmark = pytest.mark.integration
@@ -98,3 +98,11 @@ def test_make_coordinator_follows_settings(redis_url: str) -> None:
     coord = make_coordinator(Settings(redis=RedisSettings(url=redis_url)))
     assert isinstance(coord, RedisCoordinator)
     coord.close()
+
+
+def test_the_in_process_fast_path_is_bounded_and_forgets_the_oldest() -> None:
+    coord = LocalCoordinator(clock=lambda: 0.0)
+    for n in range(SEEN_MAX + 100):
+        coord.remember_message(f"m{n}")
+    assert not coord.seen_message("m0") and not coord.seen_message("m99")
+    assert coord.seen_message("m100") and coord.seen_message(f"m{SEEN_MAX + 99}")
