@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -214,6 +215,34 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
                 raise
         await transport.stop()
         tg.cancel_scope.cancel()
+
+
+async def serve_until_signalled(runtime: Runtime, transport: Transport) -> None:
+    """`serve` until SIGTERM or SIGINT, then stop cleanly: last outbox round, transport stop, STOPPED recorded."""
+    failure: list[Exception] = []
+
+    async with anyio.create_task_group() as tg:
+        stop = anyio.Event()
+
+        async def watch() -> None:
+            with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+                async for signum in signals:
+                    logger.info("%s received: stopping", signal.Signals(signum).name)
+                    stop.set()
+                    return
+
+        async def run() -> None:
+            try:
+                await serve(runtime, transport, stop)
+            except Exception as exc:  # re-raised below, not wrapped in an exception group
+                failure.append(exc)
+            finally:
+                tg.cancel_scope.cancel()
+
+        tg.start_soon(watch)
+        tg.start_soon(run)
+    if failure:
+        raise failure[0]
 
 
 async def _later(delay_s: float, stop: anyio.Event, fn: Callable[..., Awaitable[None]], *args: Any) -> None:

@@ -3,8 +3,6 @@ against the configured database) and `gridbot run` (a real transport)."""
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import sys
 from datetime import timedelta
 from enum import StrEnum
@@ -123,7 +121,7 @@ def run(
     ] = None,
 ) -> None:
     """Run the bot on a real WeChat group (wechaty), an interactive console group or a journal directory."""
-    from bot.app import build_runtime, serve
+    from bot.app import build_runtime, serve_until_signalled
     from models.settings import get_settings
 
     settings = get_settings()
@@ -141,13 +139,7 @@ def run(
 
         if journal_dir is None:
             fail("--transport journal needs --journal-dir DIR", code=2)
-        journal = JournalTransport(journal_dir)
-
-        async def follow() -> None:
-            await serve(runtime, journal, anyio.Event())
-
-        with contextlib.suppress(KeyboardInterrupt):
-            anyio.run(follow)
+        anyio.run(serve_until_signalled, runtime, JournalTransport(journal_dir))
         return
     from bot.transport import TransportError
     from bot.wechaty_transport import WechatyTransport
@@ -163,16 +155,10 @@ def run(
         login_timeout_s=w.login_timeout_s,
     )
 
-    async def main() -> None:
-        stop = anyio.Event()
-        await serve(runtime, wechaty, stop)
-
     try:
-        anyio.run(main)
+        anyio.run(serve_until_signalled, runtime, wechaty)
     except TransportError as exc:
         fail(str(exc))
-    except KeyboardInterrupt:
-        logging.getLogger(__name__).info("stopped")
 
 
 def register(app: typer.Typer) -> None:
