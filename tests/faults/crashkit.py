@@ -20,22 +20,18 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from bot.demo import DEMO_TRANSCRIPT
 from models import directory
 from models.enums import Role
 from models.failpoints import POINTS
-from models.migrate import upgrade
 
 GRIDBOT = Path(sys.executable).with_name("gridbot")
 PLACEHOLDER = re.compile(r"([#＃])\{(\w+)\}")
@@ -106,36 +102,6 @@ def setup_world(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 
 
 # ---- a private schema ---------------------------------------------------------------------------
-
-
-@dataclass
-class Schema:
-    """A PostgreSQL schema of this test: `url` reaches it (search_path in the URL's options)."""
-
-    name: str
-    url: str
-    engine: Engine
-
-
-@contextmanager
-def pg_schema(base_url: str, name: str) -> Iterator[Schema]:
-    """Create and migrate a schema, yield it, drop it."""
-    admin = create_engine(base_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
-        conn.execute(text(f'CREATE SCHEMA "{name}"'))
-    # psycopg passes the URL's `options` to libpq: every connection of every process uses the schema
-    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={name}"})
-    rendered = url.render_as_string(hide_password=False)
-    engine = create_engine(rendered)
-    try:
-        upgrade(engine)
-        yield Schema(name, rendered, engine)
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
-        admin.dispose()
 
 
 # ---- the kill plan ------------------------------------------------------------------------------

@@ -22,14 +22,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from bot.journal import HANDLED, INBOUND, SENT, read_records
 from models import directory
 from models.enums import Role
-from models.migrate import upgrade
 
 GRIDBOT = Path(sys.executable).with_name("gridbot")
 READY_TIMEOUT_S = 60.0
@@ -45,37 +42,6 @@ def wait_until(ready: Callable[[], bool], what: str, timeout_s: float, poll_s: f
 
 
 # ---- private PostgreSQL schema and Redis key space ---------------------------------------------
-
-
-@dataclass
-class Schema:
-    """A migrated PostgreSQL schema; `url` carries `options=-csearch_path=<name>` for subprocesses."""
-
-    name: str
-    url: str
-    engine: Engine
-
-
-@contextmanager
-def pg_schema(base_url: str, name: str) -> Iterator[Schema]:
-    """Create and migrate a schema, yield it, drop it (the shared server's other schemas untouched)."""
-    admin = create_engine(base_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
-        conn.execute(text(f'CREATE SCHEMA "{name}"'))
-    # psycopg hands the URL's `options` to libpq (rendered as options=-csearch_path%3D<name>), so every
-    # connection of every subprocess given this URL works in the schema
-    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={name}"})
-    rendered = url.render_as_string(hide_password=False)
-    engine = create_engine(rendered, pool_size=5)
-    try:
-        upgrade(engine)
-        yield Schema(name, rendered, engine)
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
-        admin.dispose()
 
 
 @contextmanager

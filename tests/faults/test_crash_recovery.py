@@ -44,13 +44,12 @@ from nlp.fast import default_model_dir
 from tests.faults.crashkit import (
     Attempt,
     Replayer,
-    Schema,
     build_transcript,
-    pg_schema,
     plan_kills,
     setup_world,
     write_transcript,
 )
+from tests.pg import Schema, pg_schema
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -36,6 +36,7 @@ from nlp.classifier import default_cache_dir
 from nlp.fast import default_model_dir
 from tests.faults import multikit as mk
 from tests.faults.servers import free_port
+from tests.pg import Schema, pg_schema
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -95,7 +96,7 @@ def model_dir() -> Path:
 class Cluster:
     """The running setup: world, journals, processes, API ports."""
 
-    schema: mk.Schema
+    schema: Schema
     world: mk.World
     journals: tuple[Path, Path]
     bots: tuple[mk.Proc, mk.Proc]
@@ -159,7 +160,7 @@ def cluster(tmp_path: Path, model_dir: Path) -> Iterator[Cluster]:
     redis_url = base_redis.rsplit("/", 1)[0] + "/0"
     tag = os.getpid()
     with (
-        mk.pg_schema(base_pg, f"gridbot_multi_{tag}") as schema,
+        pg_schema(base_pg, f"gridbot_multi_{tag}") as schema,
         mk.redis_namespace(redis_url, f"gridbot-multi-{tag}:") as prefix,
     ):
         with Session(schema.engine) as session, session.begin():

@@ -21,7 +21,6 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from bot.app import build_runtime
@@ -34,6 +33,7 @@ from models.settings import DBSettings, Settings, get_settings
 from models.tokens import create_token, find_region
 from nlp.classifier import Classifier
 from nlp.pii import id_checksum_ok
+from tests.pg import url_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio, pytest.mark.slow]
 
@@ -85,20 +85,10 @@ def logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Captured]:
     get_settings.cache_clear()
 
 
-def _production_url(engine: Engine) -> str:
-    """The test database's URL (with the private PostgreSQL schema as search path)."""
-    url = make_url(engine.url.render_as_string(hide_password=False))
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            schema = conn.execute(text("SHOW search_path")).scalar_one()
-        url = url.update_query_dict({"options": f"-csearch_path={schema}"})
-    return url.render_as_string(hide_password=False)
-
-
 @pytest.fixture
 def engine(any_engine: Engine) -> Iterator[Engine]:
     """An engine on the test database built by `make_engine`, as every entry point builds it."""
-    built = make_engine(DBSettings(url=_production_url(any_engine)))
+    built = make_engine(DBSettings(url=url_of(any_engine)))
     yield built
     built.dispose()
 
@@ -122,7 +112,7 @@ def _leaks(logs: Captured) -> list[str]:
 async def test_a_replayed_day_and_api_calls_log_no_secret_and_no_personal_number(
     engine: Engine, logs: Captured, shared_classifier: Classifier, tmp_path: Path
 ) -> None:
-    settings = Settings(_env_file=None, db=DBSettings(url=_production_url(engine)))  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, db=DBSettings(url=url_of(engine)))  # type: ignore[call-arg]
     assert settings.wechaty.token and settings.wechaty.token.get_secret_value() == WECHATY_TOKEN
     assert settings.api.jwt_secret and settings.api.jwt_secret.get_secret_value() == JWT_SECRET
     lines = _transcript()

@@ -12,8 +12,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -29,6 +28,7 @@ from models.settings import get_settings
 from nlp.pii import mask
 from tests.conftest import World
 from tests.integration.test_metrics import MARCH, Ids, build_metrics_world
+from tests.pg import url_of
 
 pytestmark = pytest.mark.integration
 T0, END = MARCH.start, MARCH.end
@@ -191,20 +191,10 @@ def test_a_retention_below_one_day_is_refused(session_factory: sessionmaker[Sess
 # ---- the command ------------------------------------------------------------------------------
 
 
-def _cli_url(engine: Engine) -> str:
-    """The engine's URL for `gridbot`, with the test's private PostgreSQL schema as its search path."""
-    url = make_url(engine.url.render_as_string(hide_password=False))
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            schema = conn.execute(text("SHOW search_path")).scalar_one()
-        url = url.update_query_dict({"options": f"-csearch_path={schema}"})
-    return url.render_as_string(hide_password=False)
-
-
 @pytest.fixture
 def cli(any_engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[CliRunner]:
     """`gridbot` on the test database, no .env file, retention unset."""
-    monkeypatch.setenv("GRIDBOT_DB__URL", _cli_url(any_engine))
+    monkeypatch.setenv("GRIDBOT_DB__URL", url_of(any_engine))
     monkeypatch.delenv("GRIDBOT_RETENTION__MESSAGE_TEXT_DAYS", raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env from the working directory
     get_settings.cache_clear()
