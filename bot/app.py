@@ -185,6 +185,8 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
 
     # before the task group, so a failed login is a plain TransportError for the caller
     await transport.start(conversation.handle, conversation.on_member_change)
+    # logged in: the account this instance speaks as (rooms it serves are answered through it)
+    conversation.account = sender.account = transport.status.bot_id
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(sender.run, stop)

@@ -42,7 +42,7 @@ class OutboxSender:
         settings: OutboxSettings,
         clock: Callable[[], datetime],
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
-        account: str = "default",
+        account: str | None = None,
         instance_id: str = "local",
     ) -> None:
         self.sessions = session_factory
@@ -51,6 +51,8 @@ class OutboxSender:
         self.settings = settings
         self.clock = clock
         self.sleep = sleep
+        # the bot account this sender speaks as: it paces per account and claims only rooms the
+        # account serves (None: any room; set once the transport has logged in)
         self.account = account
         # "<instance>/<incarnation>": a restarted instance knows its predecessor's claims are orphaned
         self.instance_id = instance_id[:40]  # claimed_by holds 64 characters
@@ -69,7 +71,7 @@ class OutboxSender:
                 return []
             # a row waits out the merge window, so replies to one room in a burst leave as one message
             window = timedelta(seconds=self.settings.merge_window_s)
-            rows = outbox.claim_due(session, now - window, limit, self.worker_id)
+            rows = outbox.claim_due(session, now - window, limit, self.worker_id, self.account)
         failpoints.hit("outbox.claimed")
         groups: dict[tuple[str | None, str | None], list[Outbox]] = {}
         for row in rows:
@@ -110,7 +112,10 @@ class OutboxSender:
             message = _merge(rows)
             # in a thread: a hung Redis must not stall the event loop (and every other task with it)
             wait = await anyio.to_thread.run_sync(
-                self.coordinator.acquire_send_slot, self.account, room, self.settings.min_interval_s
+                self.coordinator.acquire_send_slot,
+                self.account or "default",
+                room,
+                self.settings.min_interval_s,
             )
             if wait > 0:
                 await self.sleep(wait)

@@ -70,6 +70,7 @@ class Conversation:
     ) -> None:
         self.sessions = session_factory
         self.spool = spool
+        self.account: str | None = None  # the bot account messages arrive through (once logged in)
         self.classifier = classifier
         self.taxonomy = taxonomy
         self.policy = policy
@@ -153,6 +154,8 @@ class Conversation:
                 group = ChatGroup(room_id=msg.room_id, topic=msg.room_topic, created_at=now)
                 session.add(group)
                 session.flush()
+            if self.account and group.bot_account != self.account:
+                group.bot_account = self.account  # replies to this room go out through this account
             person = directory.ensure_person(session, msg.sender_id, msg.sender_name)
             role = self._role(session, person, group)
             text = msg.text if msg.msg_type is MessageType.TEXT else (msg.text or f"[{msg.msg_type.value}]")

@@ -6,11 +6,11 @@ import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.db import is_postgres
-from models.entities import Outbox
+from models.entities import ChatGroup, Outbox
 from models.enums import OutboxKind, OutboxStatus
 
 _MAX_BACKOFF = timedelta(hours=1)
@@ -29,10 +29,16 @@ def enqueue(
     ticket_id: int | None = None,
     bot_account: str | None = None,
 ) -> Outbox:
-    """Queue one outbound message; a second call with the same `dedupe_key` returns the first row."""
+    """Queue one outbound message; a second call with the same `dedupe_key` returns the first row.
+
+    A room message goes out through the bot account that serves the room (the group's
+    `bot_account`, recorded as messages arrive); a row without an account may go through any.
+    """
     existing = session.scalar(select(Outbox).where(Outbox.dedupe_key == dedupe_key))
     if existing is not None:
         return existing
+    if bot_account is None and room_id is not None:
+        bot_account = session.scalar(select(ChatGroup.bot_account).where(ChatGroup.room_id == room_id))
     row = Outbox(
         dedupe_key=dedupe_key,
         kind=kind,
@@ -60,14 +66,18 @@ def enqueue(
 # A SENDING row's next_attempt_at holds its claim time (the entity has no claimed_at column).
 
 
-def claim_due(session: Session, now: datetime, limit: int, worker_id: str) -> list[Outbox]:
-    """Claim up to `limit` due PENDING rows, oldest first, as SENDING by `worker_id`."""
-    stmt = (
-        select(Outbox)
-        .where(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now)
-        .order_by(Outbox.next_attempt_at, Outbox.id)
-        .limit(limit)
-    )
+def claim_due(
+    session: Session, now: datetime, limit: int, worker_id: str, account: str | None = None
+) -> list[Outbox]:
+    """Claim up to `limit` due PENDING rows, oldest first, as SENDING by `worker_id`.
+
+    With `account`, only rows for that bot account or for any account (rooms another account
+    serves are left to its sender).
+    """
+    stmt = select(Outbox).where(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now)
+    if account is not None:
+        stmt = stmt.where(or_(Outbox.bot_account.is_(None), Outbox.bot_account == account))
+    stmt = stmt.order_by(Outbox.next_attempt_at, Outbox.id).limit(limit)
     if is_postgres(session):
         # concurrent senders take disjoint rows instead of queueing on each other's locks
         stmt = stmt.with_for_update(skip_locked=True)
