@@ -53,9 +53,6 @@ INTERVAL_S = 0.5  # outbox.min_interval_s of both bots (the shipped 1 s would on
 PACING_TOLERANCE_S = 0.15
 RATE_LIMIT = 30  # requests per token per minute, on both API processes
 PHASE_TIMEOUT_S = 90.0
-# models/bot_status.record reads then inserts: two instances of one account starting together may
-# both insert and one logs a UniqueViolation (reported; the next watchdog check records the state)
-KNOWN_ERRORS = ("could not record the bot status",)
 
 # one report per category, all confidently actionable and far apart, so none is merged or held back
 REPORTS = [
@@ -109,12 +106,12 @@ class Cluster:
         return Session(self.schema.engine)
 
     def logged_errors(self) -> list[str]:
-        """ERROR/CRITICAL lines in the four logs, but for the known bot_status race (see KNOWN_ERRORS)."""
+        """ERROR/CRITICAL lines in the four logs."""
         return [
             f"{p.name}: {row}"
             for p in (*self.bots, *self.apis)
             for row in p.tail(1_000_000).splitlines()
-            if (" ERROR " in row or " CRITICAL " in row) and not any(k in row for k in KNOWN_ERRORS)
+            if " ERROR " in row or " CRITICAL " in row
         ]
 
     def check_alive(self) -> None:
