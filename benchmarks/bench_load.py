@@ -53,6 +53,7 @@ from nlp.classifier import default_cache_dir  # noqa: E402
 from nlp.corpus import CORPUS_DIR  # noqa: E402
 from nlp.fast import default_model_dir  # noqa: E402
 from tests.faults import multikit as mk  # noqa: E402
+from tests.pg import Schema, pg_schema  # noqa: E402
 
 RSS_EVERY_S, LAG_EVERY_S, DRAIN_S = 5.0, 10.0, 30.0
 VERBS = {TicketStatus.NEW: "接单", TicketStatus.IN_PROGRESS: "办结"}
@@ -186,7 +187,7 @@ def one_run(args: argparse.Namespace, interval: float, model_dir: Path) -> dict[
     tag = f"{os.getpid()}_{str(interval).replace('.', '_')}"
     tmp = Path(tempfile.mkdtemp(prefix="gridbot-load-"))
     with (
-        mk.pg_schema(args.pg_url, f"gridbot_load_{tag}") as schema,
+        pg_schema(args.pg_url, f"gridbot_load_{tag}") as schema,
         mk.redis_namespace(args.redis_url, f"gridbot-load-{tag}:") as prefix,
     ):
         with Session(schema.engine) as s, s.begin():
@@ -214,7 +215,7 @@ def one_run(args: argparse.Namespace, interval: float, model_dir: Path) -> dict[
 def measure(
     args: argparse.Namespace,
     interval: float,
-    schema: mk.Schema,
+    schema: Schema,
     world: mk.World,
     journals: tuple[Path, Path],
     bots: list[mk.Proc],
