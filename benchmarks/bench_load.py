@@ -182,6 +182,20 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))] if ordered else float("nan")
 
 
+def memtrace_env(directory: Path | None, frames: int, tag: str) -> dict[str, str]:
+    """The bots' environment for the memory probe (benchmarks/memtrace), or nothing."""
+    if directory is None:
+        return {}
+    probe = Path(__file__).resolve().parent / "memtrace"
+    path = os.pathsep.join(p for p in (str(probe), os.environ.get("PYTHONPATH", "")) if p)
+    return {
+        "PYTHONPATH": path,
+        "GRIDBOT_MEMTRACE_DIR": str(directory.resolve() / tag),
+        "GRIDBOT_MEMTRACE_EVERY_S": "60",
+        "GRIDBOT_MEMTRACE_FRAMES": str(frames),
+    }
+
+
 def one_run(args: argparse.Namespace, interval: float, model_dir: Path) -> dict[str, str]:
     """Start the two bots, feed them, sample, and return the figures."""
     tag = f"{os.getpid()}_{str(interval).replace('.', '_')}"
@@ -200,6 +214,9 @@ def one_run(args: argparse.Namespace, interval: float, model_dir: Path) -> dict[
             tmp,
             GRIDBOT_OUTBOX__MIN_INTERVAL_S=str(interval),
             GRIDBOT_SLA__SWEEP_INTERVAL_S="30",
+            GRIDBOT_OUTBOX__DAILY_BUDGET=str(args.daily_budget),
+            **dict(kv.split("=", 1) for kv in args.bot_env),
+            **memtrace_env(args.trace_memory, args.trace_frames, tag),
         )
         journals = (tmp / "journal-1", tmp / "journal-2")
         bots = [mk.start_bot(f"bot-{n}", j, env, tmp, f"load-{n}") for n, j in enumerate(journals, 1)]
@@ -321,6 +338,27 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=8.0, help="lines per second, both bots together")
     ap.add_argument("--rooms", type=int, default=20)
     ap.add_argument("--min-interval", type=float, action="append", help="outbox.min_interval_s (repeatable)")
+    ap.add_argument(
+        "--daily-budget",
+        type=int,
+        default=1_000_000,
+        help="outbox.daily_budget (the shipped 3,000 stops the outbox within minutes at synthetic rates)",
+    )
+    ap.add_argument(
+        "--bot-env", action="append", default=[], metavar="KEY=VALUE", help="extra environment of the bots"
+    )
+    ap.add_argument(
+        "--trace-memory",
+        type=Path,
+        metavar="DIR",
+        help="dump the bots' memory figures a minute into DIR (benchmarks/memtrace_report.py reads them)",
+    )
+    ap.add_argument(
+        "--trace-frames",
+        type=int,
+        default=0,
+        help="with --trace-memory: tracemalloc frames per allocation (0: no tracing, full speed)",
+    )
     args = ap.parse_args()
     if not args.pg_url or not args.redis_url:
         ap.error(

@@ -23,7 +23,9 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 # The in-process de-dup fast path is bounded: it only saves a database lookup, the UNIQUE key decides.
 SEEN_MAX = 20_000
-LOCAL_SEEN_TTL_S = 600.0  # next to Redis, the local copy only bridges a short Redis outage
+# Next to Redis the local copy only bridges a Redis outage for redeliveries of the last minute (a
+# reconnecting puppet redelivers within seconds); it plateaus at a minute of traffic, not SEEN_MAX.
+LOCAL_SEEN_TTL_S = 60.0
 
 _RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end"
 _EXTEND = (
@@ -129,12 +131,21 @@ class LocalCoordinator:
             return expiry is not None and expiry > self._clock()
 
     def remember_message(self, platform_id: str, ttl_s: float = 86400.0) -> None:
-        """Remember the id for `ttl_s` seconds, forgetting the oldest beyond SEEN_MAX (bounded memory)."""
+        """Remember the id for `ttl_s` seconds; expired ids and the oldest beyond SEEN_MAX are dropped."""
         with self._mutex:
-            self._seen[platform_id] = self._clock() + ttl_s
+            now = self._clock()
+            self._seen[platform_id] = now + ttl_s
             self._seen.move_to_end(platform_id)
-            while len(self._seen) > SEEN_MAX:
-                self._seen.popitem(last=False)
+            seen = self._seen
+            # oldest first: with one TTL in use the front expires first, so this drops every expired id
+            while seen and (len(seen) > SEEN_MAX or next(iter(seen.values())) <= now):
+                seen.popitem(last=False)
+
+    @property
+    def remembered(self) -> int:
+        """How many message ids the fast path holds now (its memory)."""
+        with self._mutex:
+            return len(self._seen)
 
     def acquire_send_slot(self, account: str, room: str | None, min_interval_s: float) -> float:
         """Reserve the next slot shared by the account and the room; seconds to wait."""

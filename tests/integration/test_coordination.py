@@ -106,3 +106,16 @@ def test_the_in_process_fast_path_is_bounded_and_forgets_the_oldest() -> None:
         coord.remember_message(f"m{n}")
     assert not coord.seen_message("m0") and not coord.seen_message("m99")
     assert coord.seen_message("m100") and coord.seen_message(f"m{SEEN_MAX + 99}")
+    assert coord.remembered == SEEN_MAX
+
+
+def test_the_in_process_fast_path_drops_expired_ids() -> None:
+    now = [0.0]
+    coord = LocalCoordinator(clock=lambda: now[0])
+    for n in range(1000):
+        coord.remember_message(f"old{n}", ttl_s=60)
+    now[0] = 61.0
+    coord.remember_message("new", ttl_s=60)
+    # memory follows the last minute of traffic, not SEEN_MAX
+    assert coord.remembered == 1
+    assert coord.seen_message("new") and not coord.seen_message("old999")
