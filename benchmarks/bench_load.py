@@ -313,8 +313,15 @@ def measure(
         "RSS bot1 / bot2 start→end MB": " / ".join(
             f"{r[0][1]:.0f}→{r[-1][1]:.0f}" if r else "-" for r in rss
         ),
+        **{
+            f"RSS bot{n + 1} each minute MB": " ".join(f"{mb:.1f}" for t, mb in r if t % 60 < RSS_EVERY_S)
+            for n, r in enumerate(rss)
+        },
         "RSS slope after 1 min MB/min": " / ".join(
             f"{slope_mb_per_min([x for x in r if x[0] >= 60]):+.2f}" for r in rss
+        ),
+        "RSS slope, second half MB/min": " / ".join(
+            f"{slope_mb_per_min([x for x in r if x[0] >= feed_s / 2]):+.2f}" for r in rss
         ),
         "bot CPU % (of one core)": " / ".join(f"{100 * c / feed_s:.0f}" for c in cpu),
     }
