@@ -15,8 +15,14 @@ written. Reported per run (each `--min-interval` value is a run on a fresh schem
   `handled_at` minus the write time);
 - outbox lag (models.outbox.lag, the oldest undelivered row) and backlog sampled every 10 s;
   outbound messages/s and outbox rows/s delivered;
-- each bot's RSS sampled every 5 s (/proc/<pid>/status VmRSS) with a least-squares slope in MB/min
-  after the first minute, and its CPU use.
+- each bot's RSS sampled every 5 s (/proc/<pid>/status VmRSS): one sample a minute, and the
+  least-squares slope in MB/min after the first minute and over the second half of the run (a
+  warm-up shows in the first, a trend in both); and its CPU use.
+
+The shipped daily send budget (3,000 messages) would stop the outbox within minutes at these
+rates, so the bots run with `--daily-budget` (default 1,000,000). `--trace-memory DIR` runs them
+with the memory probe of benchmarks/memtrace (a dump a minute; `benchmarks/memtrace_report.py`
+compares them), `--trace-frames 1` adds tracemalloc.
 
 Outbound pacing is one message per `min_interval_s` per bot account (1 s in production): that, not
 the pipeline, bounds what the bots can say. A run with a small interval shows the pipeline's own
