@@ -133,10 +133,9 @@ class LocalCoordinator:
     def remember_message(self, platform_id: str, ttl_s: float = 86400.0) -> None:
         """Remember the id for `ttl_s` seconds; expired ids and the oldest beyond SEEN_MAX are dropped."""
         with self._mutex:
-            now = self._clock()
-            self._seen[platform_id] = now + ttl_s
-            self._seen.move_to_end(platform_id)
-            seen = self._seen
+            seen, now = self._seen, self._clock()
+            seen[platform_id] = now + ttl_s
+            seen.move_to_end(platform_id)
             # oldest first: with one TTL in use the front expires first, so this drops every expired id
             while seen and (len(seen) > SEEN_MAX or next(iter(seen.values())) <= now):
                 seen.popitem(last=False)
