@@ -221,7 +221,6 @@ def one_run(args: argparse.Namespace, interval: float, model_dir: Path) -> dict[
             GRIDBOT_OUTBOX__MIN_INTERVAL_S=str(interval),
             GRIDBOT_SLA__SWEEP_INTERVAL_S="30",
             GRIDBOT_OUTBOX__DAILY_BUDGET=str(args.daily_budget),
-            **dict(kv.split("=", 1) for kv in args.bot_env),
             **memtrace_env(args.trace_memory, args.trace_frames, tag),
         )
         journals = (tmp / "journal-1", tmp / "journal-2")
@@ -356,9 +355,6 @@ def main() -> None:
         type=int,
         default=1_000_000,
         help="outbox.daily_budget (the shipped 3,000 stops the outbox within minutes at synthetic rates)",
-    )
-    ap.add_argument(
-        "--bot-env", action="append", default=[], metavar="KEY=VALUE", help="extra environment of the bots"
     )
     ap.add_argument(
         "--trace-memory",

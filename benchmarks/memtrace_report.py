@@ -2,8 +2,9 @@
 
     python benchmarks/memtrace_report.py DIR [--pid PID] [--from N] [--to M] [--top 25]
 
-Prints RSS, traced Python memory and allocated blocks at both points, the allocation sites
-(file:line) that grew most between them, and the object types whose live count grew most.
+Prints each dump's RSS, traced Python memory, pymalloc blocks and arenas, C heap and thread count;
+then, between the two chosen dumps, the allocation sites (file:line) that grew most (when traced)
+and the object types whose live count grew most.
 """
 
 from __future__ import annotations
