@@ -14,24 +14,24 @@ import anyio
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.sender import OutboxSender
-from bot.transport import Transport
-from bot.watchdog import Watchdog, database_sink
-from handlers.conversation import RECOVERY_GRACE_S, Conversation
-from handlers.spool import Spool
-from handlers.types import Sender
-from models import sweeper
-from models.coordination import Coordinator, make_coordinator
-from models.db import database_down, make_session_factory, try_xact_lock
-from models.directory import SYSTEM_ACTOR
-from models.entities import utcnow
-from models.retention import purge_message_text
-from models.rollups import refresh_changed
-from models.settings import Settings
-from models.sla import SLAPolicy, load_policy_for
-from models.tickets import close_unrated
-from nlp.classifier import Classifier, load_classifier
-from nlp.taxonomy import Taxonomy, load_taxonomy
+from gridbot.bot.sender import OutboxSender
+from gridbot.bot.transport import Transport
+from gridbot.bot.watchdog import Watchdog, database_sink
+from gridbot.handlers.conversation import RECOVERY_GRACE_S, Conversation
+from gridbot.handlers.spool import Spool
+from gridbot.handlers.types import Sender
+from gridbot.models.db import database_down, make_session_factory, try_xact_lock
+from gridbot.models.entities import utcnow
+from gridbot.models.messaging.coordination import Coordinator, make_coordinator
+from gridbot.models.messaging.retention import purge_message_text
+from gridbot.models.metrics.rollups import refresh_changed
+from gridbot.models.org.directory import SYSTEM_ACTOR
+from gridbot.models.settings import Settings
+from gridbot.models.tickets import sweeper
+from gridbot.models.tickets.service import close_unrated
+from gridbot.models.tickets.sla import SLAPolicy, load_policy_for
+from gridbot.nlp.classifier import Classifier, load_classifier
+from gridbot.nlp.taxonomy import Taxonomy, load_taxonomy
 
 logger = logging.getLogger(__name__)
 RECOVER_INTERVAL_S = 5.0  # how often the spool and interrupted messages are retried

@@ -14,8 +14,8 @@ db_app = typer.Typer(help="Database schema management (Alembic migrations).", no
 @db_app.command("upgrade")
 def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Apply migrations (SQLite file by default; GRIDBOT_DB__URL selects PostgreSQL)."""
-    from models.migrate import current_revision
-    from models.migrate import upgrade as do_upgrade
+    from gridbot.models.migrate import current_revision
+    from gridbot.models.migrate import upgrade as do_upgrade
 
     engine = open_engine()
     try:
@@ -30,7 +30,7 @@ def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> 
 @db_app.command("current")
 def current() -> None:
     """Show the database's revision and the newest one shipped."""
-    from models.migrate import current_revision, head_revision
+    from gridbot.models.migrate import current_revision, head_revision
 
     engine = open_engine()
     typer.echo(f"current: {current_revision(engine) or '(none)'}  head: {head_revision(engine)}")
@@ -46,10 +46,10 @@ def purge_text(
     ] = None,
 ) -> None:
     """Blank message text older than the retention period; rows and metrics stay."""
-    from models.db import make_session_factory, transaction
-    from models.entities import utcnow
-    from models.retention import purge_message_text
-    from models.settings import get_settings
+    from gridbot.models.db import make_session_factory, transaction
+    from gridbot.models.entities import utcnow
+    from gridbot.models.messaging.retention import purge_message_text
+    from gridbot.models.settings import get_settings
 
     days = days if days is not None else get_settings().retention.message_text_days
     if days is None:

@@ -22,10 +22,10 @@ def seed_demo(
     """Seed an empty database with a synthetic city, then build its rollups."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from models.db import make_session_factory
-    from models.rollups import local_today, refresh_rollups
-    from models.seed import SeedError, SeedShape
-    from models.seed import seed_demo as do_seed
+    from gridbot.models.db import make_session_factory
+    from gridbot.models.metrics.rollups import local_today, refresh_rollups
+    from gridbot.seed import SeedError, SeedShape
+    from gridbot.seed import seed_demo as do_seed
 
     engine = open_engine()
     sessions = make_session_factory(engine)
@@ -65,8 +65,8 @@ def refresh(
     last: str = typer.Option(None, "--to", help="Last local day (default: today)."),
 ) -> None:
     """Recompute the rollups of a range of local days (backfill, or after a bulk import)."""
-    from models.db import make_session_factory
-    from models.rollups import local_today, refresh_rollups
+    from gridbot.models.db import make_session_factory
+    from gridbot.models.metrics.rollups import local_today, refresh_rollups
 
     try:
         a, b = date.fromisoformat(first), date.fromisoformat(last) if last else local_today()
@@ -85,9 +85,9 @@ def changed(
     minutes: int = typer.Option(10, help="Catch up on changes recorded in the last N minutes."),
 ) -> None:
     """Refresh today and whatever changed recently (run every few minutes from cron or the bot)."""
-    from models.db import make_session_factory
-    from models.entities import utcnow
-    from models.rollups import refresh_changed
+    from gridbot.models.db import make_session_factory
+    from gridbot.models.entities import utcnow
+    from gridbot.models.metrics.rollups import refresh_changed
 
     now = utcnow()
     with make_session_factory(open_engine()).begin() as session:

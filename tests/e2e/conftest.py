@@ -208,7 +208,7 @@ class BotSide:
 
 def make_transport(endpoint: str, token: str, tmp_path: Path, **options: Any) -> Any:
     """A WechatyTransport with test-friendly timeouts and a private cache dir."""
-    from bot.wechaty_transport import WechatyTransport
+    from gridbot.bot.wechaty_transport import WechatyTransport
 
     options.setdefault("login_timeout_s", 10.0)
     options.setdefault("backoff_s", (0.2, 1.0))
