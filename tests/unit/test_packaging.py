@@ -17,7 +17,18 @@ LAYERS = ("models", "nlp", "handlers", "bot", "api")
 @pytest.mark.slow
 def test_the_wheel_installs_only_gridbot(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
         check=True,
         cwd=tmp_path,
         capture_output=True,
@@ -30,7 +41,11 @@ def test_the_wheel_installs_only_gridbot(tmp_path: Path) -> None:
     roots = {n.split("/", 1)[0] for n in names if not n.split("/", 1)[0].endswith(".dist-info")}
     assert roots == {"gridbot"}
     # the domain's data files travel with it
-    for needed in ("gridbot/models/tickets/sla_default.yaml", "gridbot/models/migrations/env.py", "gridbot/nlp/taxonomy.yaml"):
+    for needed in (
+        "gridbot/models/tickets/sla_default.yaml",
+        "gridbot/models/migrations/env.py",
+        "gridbot/nlp/taxonomy.yaml",
+    ):
         assert needed in names
 
 
