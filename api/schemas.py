@@ -240,3 +240,24 @@ class Health(BaseModel):
 
     status: str
     checks: dict[str, str] = Field(default_factory=dict)
+
+
+class DeadLetterOut(BaseModel):
+    """A message the bot gave up delivering: to whom, about which ticket, and why."""
+
+    id: int
+    kind: str
+    room_id: str | None
+    recipient: str | None
+    ticket: int | None
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    text: str
+
+
+class DeadLetterPage(BaseModel):
+    """A page of dead letters."""
+
+    items: list[DeadLetterOut]
+    next_cursor: str | None

@@ -12,12 +12,11 @@ from collections.abc import Callable
 from datetime import datetime
 
 import anyio
-from sqlalchemy import select
 
 from gridbot.bot.app import Runtime, serve
 from gridbot.bot.transport import OnMemberChange, OnMessage, TransportStatus
 from gridbot.handlers.types import IncomingMessage, OutgoingMessage
-from gridbot.models.entities import Grid, Person, utcnow
+from gridbot.models.entities import utcnow
 
 ROOM = "console-group@chatroom"
 
@@ -95,7 +94,7 @@ def _members(runtime: Runtime) -> dict[str, str]:
     from gridbot.models.org import directory
 
     with runtime.sessions.begin() as session:
-        grid = session.scalars(select(Grid).order_by(Grid.id)).first()
+        grid = directory.first_grid(session)
         if grid is None:
             now = utcnow()
             staff = [
@@ -104,10 +103,7 @@ def _members(runtime: Runtime) -> dict[str, str]:
             ]
             grid = setup_world(session, staff)
         directory.bind_group(session, ROOM, grid, topic="控制台网格群")
-        people = session.scalars(
-            select(Person).where(Person.platform_id.is_not(None)).order_by(Person.id)
-        ).all()
-        names = {p.name: p.platform_id for p in people if p.platform_id}
+        names = {name: pid for pid, name in directory.platform_names(session).items()}
     names.setdefault("张阿姨", "console:张阿姨")
     return dict(sorted(names.items(), key=lambda kv: kv[0] != "张阿姨"))
 

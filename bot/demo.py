@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gridbot.bot.app import Runtime
 from gridbot.bot.replay import Line, Replay, ReplayTransport, SimClock, iter_roles
 from gridbot.handlers.conversation import Outcome
-from gridbot.handlers.replies import weekly_stats
 from gridbot.handlers.types import OutgoingMessage
-from gridbot.models.entities import Grid, Person, ReminderLog, Ticket, TicketDeadline
+from gridbot.models.entities import Grid
 from gridbot.models.enums import STATUS_LABELS, DeadlineKind, GridType, Role
 from gridbot.models.metrics import LOCAL_TZ, Period, grid_metrics
 from gridbot.models.org import directory
+from gridbot.models.tickets import overview
+from gridbot.models.wording.staff import weekly_stats
 
 DEMO_TRANSCRIPT = Path(__file__).parent / "data" / "demo_day.jsonl"
 DEMO_GRID = "WTS-01"
@@ -83,23 +82,16 @@ def printer(
 
 def summary(session: Session, grid_id: int, now: datetime, day: date) -> str:
     """Tickets by state, SLA hits and misses, and the grid's metrics for the day."""
-    states = Counter(session.scalars(select(Ticket.status).where(Ticket.grid_id == grid_id)))
+    states = overview.status_counts(session, grid_id)
     lines = [
         "",
         "===== 今日小结 =====",
         "工单状态：" + "，".join(f"{STATUS_LABELS[s]} {n}" for s, n in states.items()),
     ]
-    deadlines = session.scalars(
-        select(TicketDeadline)
-        .join(Ticket, Ticket.id == TicketDeadline.ticket_id)
-        .where(Ticket.grid_id == grid_id)
-    ).all()
     for kind, label in ((DeadlineKind.FIRST_RESPONSE, "首次响应"), (DeadlineKind.RESOLUTION, "办结")):
-        of_kind = [d for d in deadlines if d.kind is kind]
-        hit = sum(1 for d in of_kind if d.met_at is not None and d.met_at <= d.due_at)
-        missed = sum(1 for d in of_kind if (d.met_at or now) > d.due_at)
-        lines.append(f"{label}时限：按时 {hit}，超时 {missed}，进行中 {len(of_kind) - hit - missed}")
-    reminders = session.scalar(select(func.count()).select_from(ReminderLog)) or 0
+        o = overview.deadline_outcomes(session, grid_id, kind, now)
+        lines.append(f"{label}时限：按时 {o.hit}，超时 {o.missed}，进行中 {o.running}")
+    reminders = overview.reminders_fired(session)
     lines.append(f"提醒与督办：共触发 {reminders} 次")
     lines.append(
         weekly_stats(grid_metrics(session, grid_id, Period.local_days(day, day))).replace("本周", "今日")
@@ -109,7 +101,7 @@ def summary(session: Session, grid_id: int, now: datetime, day: date) -> str:
 
 def names_of(session: Session) -> dict[str, str]:
     """Platform id → display name, for printing mentions."""
-    return {p.platform_id: p.name for p in session.scalars(select(Person)) if p.platform_id}
+    return directory.platform_names(session)
 
 
 async def run_demo(

@@ -42,6 +42,7 @@ class Line:
     text: str
     mentions: tuple[str, ...] = ()
     quote: str | None = None
+    mentions_bot: bool = False  # the line @-mentions the bot ("room": "" is a private message)
 
 
 def read_transcript(path: Path) -> list[Line]:
@@ -67,6 +68,7 @@ def read_transcript(path: Path) -> list[Line]:
                         text=row.get("text", ""),
                         mentions=tuple(row.get("mentions", ())),
                         quote=row.get("quote"),
+                        mentions_bot=bool(row.get("mentions_bot", False)),
                     )
                 )
             except (ValueError, KeyError, TypeError) as exc:
@@ -165,6 +167,7 @@ class Replay(Generic[T]):
             sent_at=self.clock.now,
             msg_type=MessageType.IMAGE if text.strip() == "[图片]" else MessageType.TEXT,
             mentions=line.mentions,
+            mentions_bot=line.mentions_bot,
             quoted_text=quote,
         )
         outcome = await self.conversation.handle(msg)

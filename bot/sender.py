@@ -132,7 +132,10 @@ class OutboxSender:
                 platform_id = await self.transport.send(message)
             except Exception as exc:  # a failed send is retried later, never lost
                 logger.warning(
-                    "send to %s failed (%s); %d rows back off", room, type(exc).__name__, len(rows)
+                    "send to %s failed (%s); %d rows back off",
+                    room or f"contact {rows[0].recipient_platform_id}",
+                    type(exc).__name__,
+                    len(rows),
                 )
                 await anyio.to_thread.run_sync(self._failed, [r.id for r in rows], type(exc).__name__)
                 continue

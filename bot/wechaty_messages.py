@@ -112,13 +112,17 @@ def _write_box(box: Any, path: str) -> None:
 async def to_incoming(
     msg: Any, bot_id: str, bot_names: tuple[str, ...], attachments: Path, attachment_timeout_s: float
 ) -> IncomingMessage | None:
-    """Build an IncomingMessage from a ready wechaty Message; None for the bot's own and non-room ones."""
+    """Build an IncomingMessage from a ready wechaty Message; None for the bot's own.
+
+    A private message (no room) comes with an empty `room_id`: the conversation answers it.
+    """
     payload = msg.payload
-    if not payload.room_id or payload.from_id == bot_id:
+    if payload.from_id == bot_id or not payload.from_id:
         return None
-    room = msg.room()
+    room = msg.room() if payload.room_id else None
     talker = msg.talker()
-    await room.ready()
+    if room is not None:
+        await room.ready()
     await talker.ready()
     msg_type, placeholder, has_file = message_kind(msg.type().name)
     text = str(payload.text or "")
@@ -130,13 +134,13 @@ async def to_incoming(
     attachment = await save_attachment(msg, attachments, attachment_timeout_s) if has_file else None
     return IncomingMessage(
         platform_id=str(msg.message_id),
-        room_id=str(payload.room_id),
+        room_id=str(payload.room_id or ""),
         sender_id=str(payload.from_id),
         sender_name=str(talker.name or ""),
         text=text or placeholder,
         sent_at=to_utc(float(payload.timestamp or 0)),
         msg_type=msg_type,
-        room_topic=str(room.payload.topic or ""),
+        room_topic=str(room.payload.topic or "") if room is not None else "",
         mentions=mentioned,
         mentions_bot=named or bot_id in mentioned,
         quoted_text=quote.quoted_text if quote else None,

@@ -5,21 +5,27 @@ its plugin manager cannot log in twice in one instance. So this adapter drives t
 itself: one `Wechaty` instance a connection (for its Room/Contact/Message classes), our own
 listeners on the puppet's events, and `PuppetService.start()` (which streams events until the
 connection ends) in a task we own. Every wait is bounded; a dropped connection after login is
-retried with exponential backoff on a new instance.
+retried within seconds (capped exponential backoff with jitter) on a new instance. Rooms are
+handled concurrently, each room in arrival order (`bot.dispatch`). Messages sent while the bot
+is away reach it afterwards through the gateway, which keeps undelivered events until the bot
+has fetched them (gateway/README.md).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import os
+import random
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gridbot.bot.dispatch import RoomDispatcher
 from gridbot.bot.transport import OnMemberChange, OnMessage, TransportError, TransportStatus
 from gridbot.bot.wechaty_compat import describe, load_wechaty, new_puppet_options
 from gridbot.bot.wechaty_messages import to_incoming, to_member_change
@@ -52,7 +58,8 @@ class WechatyTransport:
         send_timeout_s: float = 15.0,
         attachment_timeout_s: float = 20.0,
         reconnect: bool = True,
-        backoff_s: tuple[float, float] = (0.5, 30.0),
+        backoff_s: tuple[float, float] = (0.5, 5.0),
+        max_rooms: int = 8,
     ) -> None:
         host, sep, port = endpoint.rpartition(":")
         if not sep or not host or not port.isdigit():
@@ -67,6 +74,10 @@ class WechatyTransport:
         self._attachment_timeout_s = attachment_timeout_s
         self._reconnect = reconnect
         self._backoff_s = backoff_s
+        self._max_rooms = max_rooms
+        # (bot, message id) per room: the full conversion runs in the room's turn, so a burst in one
+        # room does not hold up reading another room's messages
+        self._dispatch: RoomDispatcher[tuple[Any, str]] | None = None
         self.status = TransportStatus(name="wechaty")
         # Set on each drop / each re-login after a drop (each clears the other): for watchers and tests.
         self.disconnected = asyncio.Event()
@@ -74,7 +85,7 @@ class WechatyTransport:
         self._conn: _Connection | None = None
         self._on_message: OnMessage | None = None
         self._on_member_change: OnMemberChange | None = None
-        self._inbox: asyncio.Queue[asyncio.Task[Any]] = asyncio.Queue()
+        self._inbox: asyncio.Queue[asyncio.Task[tuple[Any, str, str] | None]] = asyncio.Queue()
         self._slots = asyncio.Semaphore(_INFLIGHT)
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -82,6 +93,7 @@ class WechatyTransport:
     async def start(self, on_message: OnMessage, on_member_change: OnMemberChange) -> None:
         """Connect and log in; raise TransportError within the login timeout otherwise."""
         self._on_message, self._on_member_change = on_message, on_member_change
+        self._dispatch = RoomDispatcher(self._handle, self._max_rooms)
         self._stopping = False
         self._conn = await self._connect()
         self._tasks = [asyncio.create_task(self._deliver()), asyncio.create_task(self._supervise())]
@@ -97,6 +109,8 @@ class WechatyTransport:
         self._tasks = []
         while not self._inbox.empty():
             self._inbox.get_nowait().cancel()
+        if self._dispatch is not None:
+            await self._dispatch.close()
         if self._conn is not None:
             await self._close(self._conn)
             self._conn = None
@@ -219,14 +233,13 @@ class WechatyTransport:
     async def _reconnect_with_backoff(self) -> _Connection:
         delay, ceiling = self._backoff_s
         while True:
-            await asyncio.sleep(delay)  # the backoff itself: nothing to await instead
+            # "equal jitter": instances dropped together do not reconnect in lockstep
+            await asyncio.sleep(delay / 2 + random.random() * delay / 2)  # the backoff itself
             try:
                 conn = await self._connect()
             except TransportError as exc:
-                logger.warning(
-                    "wechaty: reconnect failed (next try in %.1f s): %s", min(delay * 2, ceiling), exc
-                )
                 delay = min(delay * 2, ceiling)
+                logger.warning("wechaty: reconnect failed (next try within %.1f s): %s", delay, exc)
                 continue
             logger.info("wechaty: reconnected to %s", self.endpoint)
             self.disconnected.clear()
@@ -252,8 +265,8 @@ class WechatyTransport:
             logger.warning("wechaty: logged out (%s)", getattr(payload, "contact_id", "?"))
 
         def on_message(payload: Any) -> None:
-            # Called in arrival order: queue the conversion now, deliver in that order later.
-            self._inbox.put_nowait(asyncio.create_task(self._convert(bot, payload.message_id)))
+            # Called in arrival order: look up the room now (one payload fetch), queue in that order.
+            self._inbox.put_nowait(asyncio.create_task(self._room_of(bot, payload.message_id)))
 
         def on_room_topic(payload: Any) -> None:
             bot.Room.load(payload.room_id).payload = None  # next ready() fetches the new topic
@@ -268,6 +281,41 @@ class WechatyTransport:
         puppet.on("error", on_error)
         puppet.on("room-join", lambda p: self._member_event(bot, MemberEventKind.JOIN, p, p.invited_ids))
         puppet.on("room-leave", lambda p: self._member_event(bot, MemberEventKind.LEAVE, p, p.removed_ids))
+
+    async def _room_of(self, bot: Any, message_id: str) -> tuple[Any, str, str] | None:
+        """(bot, message id, room key) once the message's payload is known; None if unreadable."""
+        async with self._slots:
+            try:
+                msg = bot.Message.load(message_id)
+                await msg.ready()
+                payload = msg.payload
+                return bot, message_id, str(payload.room_id or f"private:{payload.from_id}")
+            except Exception:
+                logger.exception("wechaty: message %s could not be read", message_id)
+                return None
+
+    async def _handle(self, item: tuple[Any, str]) -> None:
+        """In the room's turn: build the IncomingMessage and hand it to the conversation."""
+        bot, message_id = item
+        incoming = await self._convert(bot, message_id)
+        if incoming is None or self._on_message is None:
+            return
+        self.status.last_message_at = datetime.now(UTC)
+        await self._on_message(incoming)  # stored (or spooled) once this returns
+        await self._acknowledge(bot, message_id)
+
+    async def _acknowledge(self, bot: Any, message_id: str) -> None:
+        """Tell the gateway the message is ours now, so it is not delivered again after a restart.
+
+        The gateway (gateway/durable.js) reads the puppet-service `DirtyPayload` call on a message it
+        holds as this acknowledgement; other puppet services just drop their cached payload.
+        """
+        try:
+            types = importlib.import_module("wechaty_puppet.schemas.types")  # loaded with wechaty
+            ack = bot.puppet.dirty_payload(types.PayloadType.PAYLOAD_TYPE_MESSAGE, message_id)
+            await asyncio.wait_for(ack, self._send_timeout_s)
+        except Exception as exc:  # the next login replays it; the UNIQUE platform id makes that a no-op
+            logger.info("wechaty: message %s not acknowledged (%s)", message_id, type(exc).__name__)
 
     async def _convert(self, bot: Any, message_id: str) -> Any:
         async with self._slots:
@@ -287,17 +335,14 @@ class WechatyTransport:
                 return None
 
     async def _deliver(self) -> None:
-        """Hand converted messages to the handler one at a time, in arrival order."""
+        """Hand messages, in arrival order, to their room's queue (rooms run concurrently)."""
         while True:
             task = await self._inbox.get()
-            incoming = await task
-            if incoming is None or self._on_message is None:
+            found = await task
+            if found is None or self._dispatch is None:
                 continue
-            self.status.last_message_at = datetime.now(UTC)
-            try:
-                await self._on_message(incoming)
-            except Exception:
-                logger.exception("wechaty: handler failed on message %s", incoming.platform_id)
+            bot, message_id, key = found
+            self._dispatch.submit(key, (bot, message_id))
 
     async def _member_event(self, bot: Any, kind: MemberEventKind, payload: Any, ids: list[str]) -> None:
         try:

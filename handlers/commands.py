@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
-
-from gridbot.handlers import replies
+from gridbot.handlers import intake, replies
 from gridbot.handlers.context import CommandError, Context
-from gridbot.handlers.parsing import Args, parse_args, split_command, ticket_in
-from gridbot.models.entities import Grid, Person, RoleAssignment, Ticket
-from gridbot.models.enums import ADMIN_ROLES, OPEN_STATUSES
+from gridbot.handlers.parsing import TICKET_REF, Args, parse_args, split_command, ticket_in
+from gridbot.models.entities import Person, Ticket
+from gridbot.models.enums import ADMIN_ROLES, Priority, TicketSource
+from gridbot.models.errors import TicketError
 from gridbot.models.metrics import LOCAL_TZ, Period, grid_metrics
+from gridbot.models.org import directory
 from gridbot.models.tickets import service as tickets
+from gridbot.models.tickets.service import ticket_grid
+from gridbot.models.wording import staff
 
 
 class Audience(StrEnum):
@@ -39,18 +41,36 @@ class Command:
 
 
 COMMANDS: dict[str, Command] = {}
+Run = Callable[[Context, Args], None]
 
 
 def command(
-    name: str, *aliases: str, usage: str, audience: Audience = Audience.WORKER
-) -> Callable[[Callable[[Context, Args], None]], Callable[[Context, Args], None]]:
-    """Register a command; the function's one-line docstring is its help text."""
+    name: str,
+    *aliases: str,
+    usage: str,
+    audience: Audience = Audience.WORKER,
+    into: list[Command] | None = None,
+) -> Callable[[Run], Run]:
+    """Declare a command; the function's one-line docstring is its help text.
 
-    def register(fn: Callable[[Context, Args], None]) -> Callable[[Context, Args], None]:
-        COMMANDS[name] = Command(name, aliases, usage, (fn.__doc__ or "").strip(), audience, fn)
+    Without `into`, it joins this module's table; with it, the list a caller `install`s explicitly.
+    """
+
+    def register(fn: Run) -> Run:
+        cmd = Command(name, aliases, usage, (fn.__doc__ or "").strip(), audience, fn)
+        if into is None:
+            COMMANDS[name] = cmd
+        else:
+            into.append(cmd)
         return fn
 
     return register
+
+
+def install(extra: list[Command]) -> None:
+    """Add another module's commands (the administrators') to the table; installing twice is a no-op."""
+    for cmd in extra:
+        COMMANDS.setdefault(cmd.name, cmd)
 
 
 def words() -> dict[str, str]:
@@ -100,7 +120,10 @@ def ticket_arg(ctx: Context, cmd: Command, args: Args, index: int = 0) -> int:
 
 def in_grid(ctx: Context, number: int) -> Ticket:
     """A ticket of this group's grid, or for an admin of any grid in their region (else: not found)."""
-    ticket = ctx.session.get(Ticket, number)
+    try:
+        ticket = tickets.get_ticket(ctx.session, number)
+    except TicketError:
+        ticket = None
     if ticket is None or (
         ctx.grid is not None and ticket.grid_id != ctx.grid.id and not _admin_over(ctx, ticket)
     ):
@@ -110,26 +133,21 @@ def in_grid(ctx: Context, number: int) -> Ticket:
 
 def _admin_over(ctx: Context, ticket: Ticket) -> bool:
     # the ticket's own grid decides: ruling over this group's grid says nothing about another region
-    grid = ctx.session.get(Grid, ticket.grid_id)
+    grid = ticket_grid(ctx.session, ticket)
     return grid is not None and bool(ctx.actor.roles_for(grid) & ADMIN_ROLES)
 
 
 def mentioned_person(ctx: Context, cmd: Command, args: Args) -> Person:
     """The person a command @-mentions: by platform id from the mention list, else by name in the grid."""
     for platform_id in ctx.msg.mentions:
-        person = ctx.session.scalar(select(Person).where(Person.platform_id == platform_id))
+        person = directory.person_by_platform_id(ctx.session, platform_id)
         if person is not None:
             return person
     if not args.at_names:
         raise usage_error(cmd)
     name = args.at_names[0]
     grid = ctx.require_grid()
-    matches = ctx.session.scalars(
-        select(Person)
-        .join(RoleAssignment, RoleAssignment.person_id == Person.id)
-        .where(RoleAssignment.grid_id == grid.id, RoleAssignment.active, Person.name == name)
-        .distinct()
-    ).all()
+    matches = directory.grid_members_named(ctx.session, grid.id, name)
     if len(matches) != 1:
         raise CommandError(f"找不到唯一的群成员「{name}」，请直接@对方")
     return matches[0]
@@ -145,21 +163,19 @@ def help_(ctx: Context, args: Args) -> None:
     ctx.reply("\n".join(lines))
 
 
-@command("工单", "我的工单", usage="工单")
+@command("工单", "我的工单", usage="工单 [页码]")
 def my_tickets(ctx: Context, args: Args) -> None:
-    """我的待办工单和待确认工单"""
+    """我的待办工单和待确认工单（私信发送，分页）"""
     grid = ctx.require_grid()
-    rows = ctx.session.scalars(
-        select(Ticket)
-        .where(Ticket.grid_id == grid.id, Ticket.status.in_(OPEN_STATUSES))
-        .where((Ticket.assignee_id == ctx.person.id) | Ticket.needs_review | (Ticket.assignee_id.is_(None)))
-        .order_by(Ticket.needs_review.desc(), Ticket.priority.desc(), Ticket.id)
-        .limit(20)
-    ).all()
-    if not rows:
-        ctx.reply("您目前没有待办工单 👍")
-        return
-    ctx.reply("您的待办工单：\n" + "\n".join(replies.ticket_line(t, ctx.now) for t in rows))
+    page = max(1, args.tickets[0] if args.tickets else 1)
+    rows, total = tickets.work_list(ctx.session, grid.id, ctx.person.id, page, staff.PAGE_SIZE)
+    text = staff.work_list([replies.ticket_line(t, ctx.now) for t in rows], total, page)
+    if ctx.msg.sender_id and total:
+        # the work list is the staff member's business, not the residents': it goes privately
+        ctx.tell(ctx.msg.sender_id, text)
+        ctx.reply(staff.sent_privately("待办工单清单"))
+    else:
+        ctx.reply(text)
 
 
 @command("查", "查询", "查看", usage="查 #工单号", audience=Audience.ANYONE)
@@ -240,20 +256,71 @@ def reclassify(ctx: Context, args: Args) -> None:
         raise usage_error(cmd)
     kind, category, label = ctx.category_of(args.text)
     ticket = tickets.reclassify(
-        ctx.session, in_grid(ctx, number).id, ctx.actor, ctx.now, kind, category, label
+        ctx.session, in_grid(ctx, number).id, ctx.actor, ctx.now, kind, category, label, policy=ctx.policy
     )
-    ctx.reply(f"已将工单 {ticket.number} 改为【{label}】，谢谢纠正")
+    ctx.reply(staff.reclassified(ticket.number, label))
+
+
+LEVELS = {"普通": Priority.NORMAL, "一般": Priority.NORMAL, "紧急": Priority.URGENT, "急": Priority.URGENT}
+
+
+@command("改级", usage="改级 #工单号 普通|紧急")
+def reprioritize(ctx: Context, args: Args) -> None:
+    """改紧急程度（时限随之重算）"""
+    cmd = COMMANDS["改级"]
+    number = ticket_arg(ctx, cmd, args)
+    priority = LEVELS.get(args.text.strip())
+    if priority is None:
+        raise usage_error(cmd)
+    before = in_grid(ctx, number)
+    was_waiting = before.needs_review
+    ticket = tickets.reprioritize(ctx.session, before.id, ctx.actor, ctx.now, priority, ctx.policy)
+    ctx.reply(staff.reprioritized(ticket.number, priority is Priority.URGENT, replies.promise(ticket)))
+    if was_waiting and priority is Priority.URGENT:
+        intake.announce_confirmed_urgent(ctx, ticket)
+
+
+def _describe(ticket: Ticket) -> str:
+    return ticket.category_label + ("·紧急" if ticket.priority is Priority.URGENT else "")
 
 
 @command("合并", "并", usage="合并 #重复工单 #主工单")
 def merge(ctx: Context, args: Args) -> None:
-    """把重复工单合并到主工单"""
+    """把重复工单合并到主工单（保留紧急程度和最严时限）"""
     cmd = COMMANDS["合并"]
     if len(args.tickets) != 2:
         raise usage_error(cmd)
-    source, target = (in_grid(ctx, n).id for n in args.tickets)
-    tickets.merge(ctx.session, source, target, ctx.actor, ctx.now)
-    ctx.reply(f"已将工单 #{source} 合并到 #{target}")
+    source, target = (in_grid(ctx, n) for n in args.tickets)
+    differ = source.category != target.category or source.priority is not target.priority
+    if differ and "确认" not in args.text:
+        ctx.reply(staff.merge_confirm(source.number, _describe(source), target.number, _describe(target)))
+        return
+    tickets.merge(ctx.session, source.id, target.id, ctx.actor, ctx.now)
+    ctx.reply(staff.merged(source.number, target.number))
+
+
+@command("撤销合并", usage="撤销合并 #工单号")
+def unmerge(ctx: Context, args: Args) -> None:
+    """撤销误合并，工单恢复单独办理"""
+    number = ticket_arg(ctx, COMMANDS["撤销合并"], args)
+    ticket, into = tickets.unmerge(ctx.session, in_grid(ctx, number).id, ctx.actor, ctx.now)
+    ctx.reply(staff.unmerged(ticket.number, f"#{into}"))
+
+
+@command("上报", usage="上报 内容（巡查发现的问题）")
+def patrol_report(ctx: Context, args: Args) -> None:
+    """登记巡查中发现的问题（计入主动发现）"""
+    cmd = COMMANDS["上报"]
+    text = TICKET_REF.sub(" ", args.text).strip()
+    if not text or ctx.classify is None or ctx.nlp is None:
+        raise usage_error(cmd)
+    c = ctx.classify(text)
+    if not c.actionable:
+        # staff say it is a problem: file it as 其他 rather than drop it, kind and priority kept
+        kind = "request" if c.kind == "request" else "incident"
+        category = "other_request" if kind == "request" else "other_incident"
+        c = replace(c, kind=kind, category=category, needs_review=False)
+    intake.file_report(ctx, c, ctx.nlp, source=TicketSource.PATROL)
 
 
 @command("统计", usage="统计")
@@ -262,11 +329,14 @@ def stats(ctx: Context, args: Args) -> None:
     grid = ctx.require_grid()
     today = ctx.now.astimezone(LOCAL_TZ).date()
     monday = today - timedelta(days=today.weekday())
-    ctx.reply(replies.weekly_stats(grid_metrics(ctx.session, grid.id, Period.local_days(monday, today))))
+    # evaluated now: a deadline that has not passed yet is not counted as missed
+    period = Period(Period.local_days(monday, today).start, ctx.now)
+    patrol = tickets.count_by_source(ctx.session, grid.id, TicketSource.PATROL, period.start, ctx.now)
+    ctx.reply(staff.weekly_stats(grid_metrics(ctx.session, grid.id, period), patrol))
 
 
 def run(ctx: Context, cmd: Command, rest: str) -> None:
     """Check the sender's right to the command, then run it."""
     if not allowed(cmd, ctx):
-        raise CommandError(replies.NO_PERMISSION)
+        raise CommandError(staff.NO_PERMISSION)
     cmd.run(ctx, parse_args(rest))

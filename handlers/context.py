@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -13,7 +14,10 @@ from gridbot.models.enums import ADMIN_ROLES, WORKER_ROLES, OutboxKind, Role, Ti
 from gridbot.models.errors import TicketError
 from gridbot.models.messaging.outbox import enqueue
 from gridbot.models.org.directory import Actor
+from gridbot.models.settings import NLPSettings
 from gridbot.models.tickets.sla import SLAPolicy
+from gridbot.models.wording.residents import UNBOUND
+from gridbot.nlp.classifier import Classification
 from gridbot.nlp.taxonomy import Taxonomy
 
 
@@ -35,6 +39,8 @@ class Context:
     now: datetime
     policy: SLAPolicy
     taxonomy: Taxonomy
+    classify: Callable[[str], Classification] | None = None
+    nlp: NLPSettings | None = None
     replies: int = field(default=0)
 
     @property
@@ -57,7 +63,7 @@ class Context:
     def require_grid(self) -> Grid:
         """The bound grid, or a user error."""
         if self.grid is None:
-            raise CommandError("本群尚未绑定网格，请管理员发送「绑定 网格编号」")
+            raise CommandError(UNBOUND)
         return self.grid
 
     def reply(
@@ -73,6 +79,19 @@ class Context:
             now=self.now,
             room_id=self.group.room_id,
             mention_ids=(self.msg.sender_id,) if mention_ids is None else mention_ids,
+            bot_account=self.group.bot_account,
+        )
+
+    def tell(self, platform_id: str, text: str, kind: OutboxKind = OutboxKind.REPLY) -> None:
+        """Queue a private message to one person (staff lists and alarms residents need not see)."""
+        self.replies += 1
+        enqueue(
+            self.session,
+            dedupe_key=f"reply:{self.msg.platform_id}:{self.replies}",
+            kind=kind,
+            text=text,
+            now=self.now,
+            recipient_platform_id=platform_id,
             bot_account=self.group.bot_account,
         )
 

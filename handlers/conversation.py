@@ -17,19 +17,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import anyio
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from gridbot.handlers import admin as _admin  # noqa: F401  (registers the admin commands in the table)
-from gridbot.handlers import commands, intake, replies
+from gridbot.handlers import commands, intake
+from gridbot.handlers.admin import ADMIN_COMMANDS
 from gridbot.handlers.context import Context
 from gridbot.handlers.spool import Spool
 from gridbot.handlers.storable import rebuild, storable
 from gridbot.handlers.types import IncomingMessage, MemberChange
 from gridbot.models import failpoints, telemetry
 from gridbot.models.db import database_down
-from gridbot.models.entities import ChatGroup, Grid, Message, Person
-from gridbot.models.enums import ADMIN_ROLES, MessageStatus, MessageType, OutboxKind, Role
+from gridbot.models.entities import ChatGroup, Message, Person
+from gridbot.models.enums import ADMIN_ROLES, MessageStatus, MessageType, OutboxKind, Role, TicketSource
 from gridbot.models.errors import TicketError
 from gridbot.models.messaging import engagement, inbox
 from gridbot.models.messaging.coordination import Coordinator
@@ -37,7 +36,8 @@ from gridbot.models.messaging.outbox import enqueue
 from gridbot.models.org import directory
 from gridbot.models.settings import NLPSettings
 from gridbot.models.tickets.sla import SLAPolicy
-from gridbot.nlp.classifier import Classifier
+from gridbot.models.wording import residents
+from gridbot.nlp.classifier import Classification, Classifier
 from gridbot.nlp.normalize import normalize
 from gridbot.nlp.pii import mask
 from gridbot.nlp.taxonomy import Taxonomy
@@ -80,6 +80,7 @@ class Conversation:
         self.nlp = nlp_settings
         self.clock = clock
         self._room_locks: dict[str, anyio.Lock] = {}
+        commands.install(ADMIN_COMMANDS)  # the administrators' commands, installed explicitly
 
     async def handle(self, msg: IncomingMessage) -> Outcome:
         """Process one message; messages of one room are handled in arrival order."""
@@ -91,7 +92,9 @@ class Conversation:
 
     def process(self, msg: IncomingMessage) -> Outcome:
         """Persist, then route inside the error boundary (synchronous; runs in a worker thread)."""
-        if self.spool is not None and len(self.spool):
+        if msg.is_private:
+            outcome = self._private(msg)
+        elif self.spool is not None and len(self.spool):
             # the database was down a moment ago: keep arrival order behind what waits in the spool
             self.spool.append(storable(msg))
             outcome = Outcome("spooled")
@@ -121,6 +124,24 @@ class Conversation:
             outcome = self._recover(msg, message_id)
             return Outcome("duplicate") if outcome is None else outcome
         return self._route(msg, message_id)
+
+    def _private(self, msg: IncomingMessage) -> Outcome:
+        """A private message to the bot: answered with where to report (once, even if redelivered)."""
+        if msg.msg_type is not MessageType.TEXT or not msg.sender_id:
+            return Outcome("ignored")  # system notices, stickers: nothing a person asked
+        if self.coordinator.seen_message(msg.platform_id):
+            return Outcome("duplicate")
+        with self.sessions.begin() as session:
+            enqueue(
+                session,
+                dedupe_key=f"reply:{msg.platform_id}:private",
+                kind=OutboxKind.REPLY,
+                text=residents.PRIVATE_REPLY,
+                now=self.clock(),
+                recipient_platform_id=msg.sender_id,
+            )
+        self.coordinator.remember_message(msg.platform_id)
+        return Outcome("private")
 
     def drain_spool(self) -> int:
         """Process what waits in the spool, in order, until the database fails again; how many."""
@@ -184,7 +205,7 @@ class Conversation:
         """The sender's role in this grid; unknown members of a bound group become residents."""
         if group.grid_id is None:
             return None
-        grid = session.get(Grid, group.grid_id)
+        grid = directory.grid_by_id(session, group.grid_id)
         assert grid is not None
         held = directory.actor_for(session, person).roles_for(grid)
         for role in (Role.GRID_LEADER, Role.GRIDWORKER, Role.PARTTIME_GRIDWORKER, *sorted(ADMIN_ROLES)):
@@ -213,7 +234,7 @@ class Conversation:
                 logger.warning("database unreachable (%s) routing message %s", type(exc).__name__, message_id)
                 return Outcome("deferred")
             logger.exception("message %s failed in its handler", message_id)
-            self._fail(msg, message_id, replies.APOLOGY, MessageStatus.FAILED, "handler error")
+            self._fail(msg, message_id, residents.APOLOGY, MessageStatus.FAILED, "handler error")
             outcome = Outcome("failed")
         self.coordinator.remember_message(msg.platform_id)
         return outcome
@@ -227,16 +248,16 @@ class Conversation:
             return None
         if attempts > MAX_RECOVERIES:
             logger.error("message %s given up after %d interrupted attempts", message_id, attempts - 1)
-            self._fail(msg, message_id, replies.APOLOGY, MessageStatus.FAILED, "interrupted too often")
+            self._fail(msg, message_id, residents.APOLOGY, MessageStatus.FAILED, "interrupted too often")
             return Outcome("failed")
         return self._route(msg, message_id)
 
     def _context(self, session: Session, msg: IncomingMessage, message: Message) -> Context:
         assert message.group_id is not None
-        group = session.get(ChatGroup, message.group_id)
-        person = session.scalar(select(Person).where(Person.platform_id == msg.sender_id))
+        group = inbox.group_by_id(session, message.group_id)
+        person = directory.person_by_platform_id(session, msg.sender_id)
         assert group is not None and person is not None
-        grid = session.get(Grid, group.grid_id) if group.grid_id else None
+        grid = directory.grid_by_id(session, group.grid_id)
         return Context(
             session=session,
             msg=msg,
@@ -248,7 +269,13 @@ class Conversation:
             now=self.clock(),
             policy=self.policy,
             taxonomy=self.taxonomy,
+            classify=self._classify,
+            nlp=self.nlp,
         )
+
+    def _classify(self, text: str) -> Classification:
+        with telemetry.CLASSIFICATION_SECONDS.time():
+            return self.classifier().classify(text)
 
     def _dispatch(self, ctx: Context) -> Outcome:
         found = commands.find(ctx.msg.text) if ctx.msg.msg_type is MessageType.TEXT else None
@@ -259,17 +286,40 @@ class Conversation:
         if ctx.msg.msg_type is not MessageType.TEXT or ctx.grid is None:
             return Outcome("logged")
         if staff:
-            number = intake.worker_mentions_reporter(ctx)
-            return Outcome("worker", ticket=number)
-        if intake.try_rating(ctx):
+            return self._staff_message(ctx)
+        rating = intake.try_rating(ctx, self._classify)
+        if rating.outcome is intake.Rated.DONE:
             return Outcome("rating")
-        with telemetry.CLASSIFICATION_SECONDS.time():
-            classification = self.classifier().classify(ctx.msg.text)
+        if rating.outcome is intake.Rated.NOT_A_RATING and (number := intake.try_follow_up(ctx)):
+            return Outcome("follow-up", ticket=number)
+        classification = self._classify(ctx.msg.text)
         inbox.classified(ctx.message, classification.to_dict())
         if not classification.actionable:
+            if ctx.msg.mentions_bot:  # addressed to the bot: never silence
+                ctx.reply(residents.GREETING)
             return Outcome("chatter", kind=classification.kind)
         number = intake.file_report(ctx, classification, self.nlp)
+        if rating.waiting is not None:
+            ctx.reply(residents.rating_separately(f"#{rating.waiting}"))
         return Outcome("ticket", ticket=number, kind=classification.kind)
+
+    def _staff_message(self, ctx: Context) -> Outcome:
+        """A staff member's ordinary message: an @-reply to residents, or a patrol finding."""
+        if ctx.msg.mentions:
+            category = self._classify(ctx.msg.text).category
+            return Outcome("worker", ticket=intake.worker_mentions_reporter(ctx, category))
+        if not ctx.is_worker or not intake.looks_like_patrol_finding(ctx.msg.text):
+            if ctx.msg.mentions_bot:
+                ctx.reply(residents.GREETING)
+            return Outcome("worker")
+        c = self._classify(ctx.msg.text)
+        if not c.actionable or c.needs_review:
+            if ctx.msg.mentions_bot:
+                ctx.reply(residents.GREETING)
+            return Outcome("worker")
+        inbox.classified(ctx.message, c.to_dict())
+        number = intake.file_report(ctx, c, self.nlp, source=TicketSource.PATROL)
+        return Outcome("ticket", ticket=number, kind=c.kind)
 
     def _fail(
         self, msg: IncomingMessage, message_id: int, text: str, status: MessageStatus, error: str

@@ -1,26 +1,36 @@
-"""Residents' messages: rating replies, then classify → file a ticket, merge a duplicate, or ignore."""
+"""Residents' messages: ratings, follow-ups (催办), then classify → file a ticket, merge a duplicate, or ignore.
+
+Staff messages: an @-reply to a resident counts as a first response only when it clearly refers to
+one ticket; a report a gridworker addresses to no one is filed as found on patrol (主动发现).
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
-
-from sqlalchemy import select
+from enum import Enum
 
 from gridbot.handlers import replies
 from gridbot.handlers.context import Context
-from gridbot.handlers.parsing import canonical, ticket_in
-from gridbot.models.entities import Person, Ticket, TicketReporter
-from gridbot.models.enums import OPEN_STATUSES, Priority, RatingScore, Role, TicketKind, TicketStatus
-from gridbot.models.org.directory import grid_workers
+from gridbot.handlers.parsing import TICKET_REF, canonical, ticket_in
+from gridbot.models.entities import Ticket
+from gridbot.models.enums import STATUS_LABELS, Priority, RatingScore, TicketKind, TicketSource
+from gridbot.models.org import directory
 from gridbot.models.settings import NLPSettings
 from gridbot.models.tickets import service as tickets
+from gridbot.models.wording import residents, staff
+from gridbot.nlp import cues
 from gridbot.nlp.classifier import Classification
-from gridbot.nlp.duplicates import MERGE, SUGGEST, OpenTicket, Thresholds, find_duplicate
+from gridbot.nlp.duplicates import MERGE, SUGGEST, OpenTicket, Thresholds, find_duplicate, text_similarity
+from gridbot.nlp.normalize import normalize
 
-# "3 灯还是不亮" is a rating; "3栋2单元…" is not: a digit counts only when followed by a break.
+Classify = Callable[[str], Classification]
+
+# "3 灯还是不亮" starts with a score; "3栋2单元…" does not: a digit counts only when followed by a break.
 RATING = re.compile(
-    r"^\s*(?:([123])(?=$|[\s，,。.:：!！])|(基本满意|不满意|满意))[\s，,。.:：!！]*(.*)$", re.S
+    r"^\s*(?:([123])(?=$|[\s，,。.:：!！#])|(基本满意|不满意|满意))[\s，,。.:：!！]*(.*)$", re.S
 )
 SCORES = {
     "1": RatingScore.SATISFIED,
@@ -30,49 +40,120 @@ SCORES = {
     "3": RatingScore.UNSATISFIED,
     "不满意": RatingScore.UNSATISFIED,
 }
+# a resident chasing an earlier report (催办)
+FOLLOW_UP = re.compile(
+    r"催|还没(?:有)?(?:修|处理|解决|人|回|弄|来|好)|怎么还|咋还|什么时候(?:能|来|修|处理)|进展|进度|多久|处理得怎么样|有人管吗"
+)
+COMMENT_MAX = 200
+# a staff member telling how work goes, not reporting something new
+PROGRESS = re.compile(r"到现场|到了|已经|已|正在|在处理|处理中|联系|修好|搞定|收到|马上|稍等|跟进|回复|通知")
 
 
-def try_rating(ctx: Context) -> bool:
-    """A reporter's 1/2/3 (or 满意…) reply to a rating prompt; False if this is not one."""
+def looks_like_patrol_finding(text: str) -> bool:
+    """A gridworker's unaddressed report of what they found: it names a place and is no progress note."""
+    normal = normalize(text)
+    return bool(cues.place(normal)) and PROGRESS.search(normal) is None
+
+
+class Rated(Enum):
+    """What a message starting with a score turned out to be."""
+
+    NOT_A_RATING = "no"
+    DONE = "done"  # rated, or asked which ticket
+    REPORT = "report"  # a score followed by a new report: file the report
+
+
+@dataclass(frozen=True)
+class RatingResult:
+    """The outcome and the ticket awaiting a rating (to remind after filing a report)."""
+
+    outcome: Rated
+    waiting: int | None = None
+
+
+def try_rating(ctx: Context, classify: Classify) -> RatingResult:
+    """A reporter's bare score (1/2/3, 满意…, optional short comment) for a ticket of this grid."""
     m = RATING.match(canonical(ctx.msg.text))
-    if m is None:
-        return False
-    number = ticket_in(ctx.msg.quoted_text)
-    query = (
-        select(Ticket.id)
-        .join(TicketReporter, TicketReporter.ticket_id == Ticket.id)
-        .where(
-            TicketReporter.person_id == ctx.person.id,
-            Ticket.status == TicketStatus.RESOLVED,
-            Ticket.resolved_at >= ctx.now - tickets.RATING_WINDOW,
-        )
-        .order_by(Ticket.resolved_at.desc())
-    )
-    if number is not None:
-        query = query.where(Ticket.id == number)
-    target = ctx.session.scalars(query.limit(1)).first()
-    if target is None:
-        return False
+    grid = ctx.grid
+    if m is None or grid is None:
+        return RatingResult(Rated.NOT_A_RATING)
+    waiting = tickets.awaiting_rating(ctx.session, ctx.person.id, grid.id, ctx.now)
+    if not waiting:
+        return RatingResult(Rated.NOT_A_RATING)
+    rest = m.group(3) or ""
+    named = ticket_in(ctx.msg.quoted_text) or ticket_in(rest)
+    comment = TICKET_REF.sub(" ", rest).strip(" ，,。.")
+    if comment and _is_new_report(ctx, comment, waiting, classify):
+        return RatingResult(Rated.REPORT, waiting[0])
+    if named is not None and named not in waiting:
+        ctx.reply(residents.rating_which([f"#{n}" for n in waiting]))
+        return RatingResult(Rated.DONE)
+    if named is None and len(waiting) > 1:
+        ctx.reply(residents.rating_which([f"#{n}" for n in waiting]))
+        return RatingResult(Rated.DONE)
+    target = named if named is not None else waiting[0]
     score = SCORES[m.group(1) or m.group(2)]
-    tickets.rate(ctx.session, target, ctx.actor, ctx.now, score, ctx.policy, comment=(m.group(3) or None))
+    tickets.rate(
+        ctx.session, target, ctx.actor, ctx.now, score, ctx.policy, comment=comment[:COMMENT_MAX] or None
+    )
     if score is not RatingScore.UNSATISFIED:  # 不满意 is answered by the reopen announcement
-        ctx.reply(f"感谢您的评价！工单 #{target} 已完结")
+        ctx.reply(residents.rating_thanks(f"#{target}"))
+    return RatingResult(Rated.DONE)
+
+
+def _is_new_report(ctx: Context, comment: str, waiting: list[int], classify: Classify) -> bool:
+    """Whether what follows the score reads as a new problem rather than a remark on the rated one."""
+    c = classify(comment)
+    if not c.actionable:
+        return False
+    here = cues.location(normalize(comment))
+    for number in waiting:
+        t = ctx.session.get(Ticket, number)
+        if t is None:
+            continue
+        there = cues.location(normalize(t.text))
+        elsewhere = bool(here) and bool(there) and not cues.same_place(here, there)
+        if t.category == c.category and not elsewhere:
+            return False  # 「3 灯还是不亮」: about the ticket being rated
     return True
 
 
-def _candidates(ctx: Context, window: timedelta) -> list[OpenTicket]:
-    grid = ctx.require_grid()
-    rows = ctx.session.execute(
-        select(Ticket.id, Ticket.text, Ticket.category, Ticket.created_at).where(
-            Ticket.grid_id == grid.id,
-            Ticket.status.in_(OPEN_STATUSES),
-            Ticket.created_at >= ctx.now - window,
-        )
-    ).all()
-    return [OpenTicket(id=r[0], text=r[1], category=r[2], created_at=r[3]) for r in rows]
+def try_follow_up(ctx: Context) -> int | None:
+    """A reporter chasing their own open ticket (催办): linked, answered with its status, never filed."""
+    grid = ctx.grid
+    if grid is None or not FOLLOW_UP.search(ctx.msg.text):
+        return None
+    mine = tickets.open_of_reporters(ctx.session, [ctx.person.id], grid.id)
+    if not mine:
+        return None
+    named = ticket_in(ctx.msg.quoted_text) or ticket_in(ctx.msg.text)
+    chosen = next((t for t in mine if t.id == named), None)
+    if chosen is None:
+        scored = [(text_similarity(ctx.msg.text, t.text), -t.id, t) for t in mine]
+        best = max(scored, key=lambda s: (s[0], s[1]))
+        if len(mine) > 1 and best[0] < 0.1:
+            return None  # which one is meant is unclear: treat it as an ordinary message
+        chosen = best[2]
+    tickets.urge(ctx.session, chosen, ctx.person.id, ctx.now, ctx.message.id)
+    worker = directory.person_name(ctx.session, chosen.assignee_id)
+    ctx.reply(
+        residents.followed_up(chosen.number, chosen.category_label, STATUS_LABELS[chosen.status], worker)
+    )
+    return chosen.id
 
 
-def file_report(ctx: Context, c: Classification, settings: NLPSettings) -> int | None:
+def _candidates(
+    ctx: Context, window: timedelta, grid_id: int
+) -> tuple[list[OpenTicket], dict[int, Priority]]:
+    rows = tickets.duplicate_candidates(ctx.session, grid_id, ctx.now - window)
+    return [OpenTicket(id=r[0], text=r[1], category=r[2], created_at=r[3]) for r in rows], {
+        r[0]: r[4] for r in rows
+    }
+
+
+def file_report(
+    ctx: Context, c: Classification, settings: NLPSettings, source: TicketSource = TicketSource.RESIDENT
+) -> int | None:
     """Turn an actionable message into a ticket (or a merge); returns the ticket number."""
     assert c.category is not None
     grid = ctx.require_grid()
@@ -81,16 +162,22 @@ def file_report(ctx: Context, c: Classification, settings: NLPSettings) -> int |
     thresholds = Thresholds(
         merge=settings.duplicate_merge_threshold, suggest=settings.duplicate_suggest_threshold, window=window
     )
+    urgent = c.priority == Priority.URGENT.value
     # compared on the raw text in memory: masking would erase the building/unit cues
-    match = find_duplicate(ctx.message.text or "", c.category, _candidates(ctx, window), ctx.now, thresholds)
-    if match.decision == MERGE and match.ticket_id is not None:
-        target = ctx.session.get(Ticket, int(match.ticket_id))
-        assert target is not None
+    candidates, priorities = _candidates(ctx, window, grid.id)
+    match = find_duplicate(ctx.message.text or "", c.category, candidates, ctx.now, thresholds)
+    target_id = int(match.ticket_id) if match.ticket_id is not None else None
+    # an urgent report never disappears into an ordinary ticket: a person merges it (keeping urgency)
+    auto_merge = match.decision == MERGE and target_id is not None
+    if auto_merge and urgent and priorities.get(target_id or 0) is not Priority.URGENT:
+        auto_merge = False
+    if auto_merge and source is TicketSource.RESIDENT:
+        target = tickets.get_ticket(ctx.session, target_id or 0)
         tickets.add_reporter(ctx.session, target, ctx.person.id, ctx.message.id, ctx.now)
         ctx.reply(replies.merged_into(target))
         return target.id
-    urgent = c.priority == Priority.URGENT.value
-    review = c.needs_review and not urgent
+    patrol = source is TicketSource.PATROL
+    review = c.needs_review and not patrol
     ticket = tickets.open_ticket(
         ctx.session,
         grid_id=grid.id,
@@ -106,40 +193,64 @@ def file_report(ctx: Context, c: Classification, settings: NLPSettings) -> int |
         source_message_id=ctx.message.id,
         confidence=c.confidence,
         needs_review=review,
+        source=source,
+        assignee_id=ctx.person.id if patrol and ctx.is_worker else None,
     )
-    if match.decision == SUGGEST and match.ticket_id is not None:
-        tickets.note_similar(ctx.session, ticket, int(match.ticket_id), match.score, ctx.now)
-    if review:
-        return ticket.id  # no public reply: it waits in the gridworkers' 待确认 list
-    assignee = ctx.session.get(Person, ticket.assignee_id) if ticket.assignee_id else None
-    ctx.reply(replies.filed(ctx.msg.sender_name, ticket, assignee.name if assignee else None))
+    if match.decision in (SUGGEST, MERGE) and target_id is not None:
+        tickets.note_similar(ctx.session, ticket, target_id, match.score, ctx.now)
+    staff_ids = [p.platform_id for p in directory.grid_workers(ctx.session, grid.id) if p.platform_id]
+    if patrol:
+        ctx.reply(residents.filed_on_patrol(ticket.number, ticket.category_label))
+    elif review:
+        # a neutral receipt: no number, no promise, while a person checks it (待确认)
+        ctx.reply(residents.RECEIPT)
+        if urgent:  # a possible emergency: the staff hear privately at once, the group nothing yet
+            text = staff.urgent_to_check(ticket.number, ticket.category_label, c.confidence, masked)
+            for platform_id in staff_ids:
+                ctx.tell(platform_id, text)
+        return ticket.id
+    else:
+        worker = directory.person_name(ctx.session, ticket.assignee_id)
+        ctx.reply(replies.filed(ticket, worker))
     if urgent:
-        alarm = [p.platform_id for p in grid_workers(ctx.session, grid.id) if p.platform_id]
-        ctx.reply(replies.urgent(ticket), mention_ids=tuple(alarm))
+        ctx.reply(
+            staff.urgent_alarm(ticket.number, ticket.category_label, masked), mention_ids=tuple(staff_ids)
+        )
     return ticket.id
 
 
-def worker_mentions_reporter(ctx: Context) -> int | None:
-    """A gridworker's ordinary reply @-mentioning a resident: first response on their newest open ticket."""
+def announce_confirmed_urgent(ctx: Context, ticket: Ticket) -> None:
+    """改级 紧急 of a ticket still waiting in 待确认: now the group hears it, with the alarm."""
+    grid = ctx.require_grid()
+    reporter = directory.platform_id_of(ctx.session, ticket.reporter_id)
+    worker = directory.person_name(ctx.session, ticket.assignee_id)
+    ctx.reply(replies.filed(ticket, worker), mention_ids=(reporter,) if reporter else ())
+    staff_ids = [p.platform_id for p in directory.grid_workers(ctx.session, grid.id) if p.platform_id]
+    ctx.reply(
+        staff.urgent_alarm(ticket.number, ticket.category_label, ticket.text_masked),
+        mention_ids=tuple(staff_ids),
+    )
+
+
+def worker_mentions_reporter(ctx: Context, category: str | None) -> int | None:
+    """A gridworker's @-reply to residents: a first response only when it clearly means one ticket.
+
+    One open unanswered ticket of the residents, or the quoted ticket, or the one whose category
+    matches what the reply is about; otherwise nothing is booked.
+    """
     grid = ctx.grid
-    if grid is None or not ctx.msg.mentions:
+    if grid is None or not ctx.msg.mentions or not (ctx.is_worker or ctx.is_admin):
         return None
-    residents = ctx.session.scalars(select(Person.id).where(Person.platform_id.in_(ctx.msg.mentions))).all()
-    if not residents:
+    people = directory.person_ids(ctx.session, ctx.msg.mentions)
+    if not people:
         return None
-    number = ctx.session.scalars(
-        select(Ticket.id)
-        .join(TicketReporter, TicketReporter.ticket_id == Ticket.id)
-        .where(
-            TicketReporter.person_id.in_(residents),
-            Ticket.grid_id == grid.id,
-            Ticket.status.in_((TicketStatus.NEW, TicketStatus.ACCEPTED)),
-            Ticket.first_response_at.is_(None),
-        )
-        .order_by(Ticket.created_at.desc())
-        .limit(1)
-    ).first()
-    if number is None or Role.RESIDENT in ctx.roles and not ctx.is_worker:
+    open_ = tickets.open_of_reporters(ctx.session, people, grid.id, unanswered=True)
+    quoted = ticket_in(ctx.msg.quoted_text)
+    chosen = [t for t in open_ if t.id == quoted] if quoted is not None else open_
+    if len(chosen) > 1 and category is not None:
+        chosen = [t for t in chosen if t.category == category]
+    if len(chosen) != 1:
         return None
+    number = chosen[0].id
     tickets.respond(ctx.session, number, ctx.actor, ctx.now, ctx.msg.text, announce_it=False)
     return number

@@ -12,7 +12,7 @@ from gridbot.models.enums import MemberEventKind, MessageType
 
 @dataclass(frozen=True)
 class IncomingMessage:
-    """One room message as the adapter saw it; `text` has the bot's @-mention stripped."""
+    """One message as the adapter saw it (`room_id` empty: a private chat); `text` has the bot's @-mention stripped."""
 
     platform_id: str
     room_id: str
@@ -27,6 +27,11 @@ class IncomingMessage:
     quoted_platform_id: str | None = None
     quoted_text: str | None = None
     attachment_path: str | None = None
+
+    @property
+    def is_private(self) -> bool:
+        """A private (one-to-one) message to the bot rather than a room message."""
+        return not self.room_id
 
 
 @dataclass(frozen=True)

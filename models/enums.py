@@ -59,6 +59,13 @@ class Priority(StrEnum):
     NORMAL = "normal"
 
 
+class TicketSource(StrEnum):
+    """Where a ticket came from: a resident's report, or staff who found it on patrol (主动发现)."""
+
+    RESIDENT = "resident"
+    PATROL = "patrol"
+
+
 class TicketStatus(StrEnum):
     """Lifecycle states (transitions live in models.tickets)."""
 

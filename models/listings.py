@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from gridbot.models.entities import (
@@ -23,6 +23,7 @@ from gridbot.models.entities import (
     Grid,
     MemberSnapshot,
     Message,
+    Outbox,
     Person,
     Rating,
     Region,
@@ -30,7 +31,7 @@ from gridbot.models.entities import (
     Ticket,
     TicketEvent,
 )
-from gridbot.models.enums import Role, TicketKind, TicketStatus
+from gridbot.models.enums import OutboxStatus, Role, TicketKind, TicketStatus
 from gridbot.models.messaging import bot_status
 from gridbot.models.metrics.period import Period
 from gridbot.models.metrics.rules import AnySelect, overdue_at
@@ -308,3 +309,23 @@ def ratings_in_scope(
     if grid_id is not None:
         stmt = stmt.where(Ticket.grid_id == grid_id)
     return _paged(session, stmt, Rating.created_at, Rating.id, limit, cursor)
+
+
+def dead_letters_in_scope(session: Session, scope_path: str, limit: int, cursor: str | None) -> Page[Outbox]:
+    """Messages the bot gave up delivering (reminders, escalations, replies) in the scope's grids.
+
+    The grid is the ticket's, else the room's; a row with neither (a multi-ticket digest sent
+    privately) is listed for whoever's scope is the whole city tree (no region filter narrows it).
+    """
+    grid_id = func.coalesce(Ticket.grid_id, ChatGroup.grid_id)
+    visible: ColumnElement[bool] = Grid.region_path.startswith(scope_path)
+    if scope_path.strip("/").count("/") == 0:  # a top-level (city) scope also sees the gridless rows
+        visible = or_(visible, Grid.id.is_(None))
+    stmt = (
+        select(Outbox)
+        .outerjoin(Ticket, Ticket.id == Outbox.ticket_id)
+        .outerjoin(ChatGroup, ChatGroup.room_id == Outbox.room_id)
+        .outerjoin(Grid, Grid.id == grid_id)
+        .where(Outbox.status == OutboxStatus.DEAD, visible)
+    )
+    return _paged(session, stmt, Outbox.created_at, Outbox.id, limit, cursor)

@@ -43,8 +43,8 @@ class NLPSettings(BaseModel):
     model_dir: Path | None = None
     taxonomy_file: Path | None = None
     review_threshold: float = 0.6
-    duplicate_merge_threshold: float = 0.75
-    duplicate_suggest_threshold: float = 0.45
+    duplicate_merge_threshold: float = 0.5  # tuned on benchmarks/data/duplicate_pairs.jsonl
+    duplicate_suggest_threshold: float = 0.35
     duplicate_window_hours: int = 72
 
 

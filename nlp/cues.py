@@ -82,3 +82,75 @@ def same_place(a: Location, b: Location) -> bool:
     if a.unit is not None and b.unit is not None and a.unit != b.unit:
         return False
     return not (a.room is not None and b.room is not None and a.room != b.room)
+
+
+# Shared places residents name instead of a building: gates, yards, facilities (synonyms folded).
+_LANDMARKS = {
+    "东门": "东门",
+    "西门": "西门",
+    "南门": "南门",
+    "北门": "北门",
+    "正门": "大门",
+    "大门": "大门",
+    "侧门": "侧门",
+    "地下车库": "车库",
+    "车库": "车库",
+    "停车场": "停车场",
+    "广场": "广场",
+    "花园": "花园",
+    "水池": "水池",
+    "垃圾站": "垃圾站",
+    "垃圾房": "垃圾站",
+    "幼儿园": "幼儿园",
+    "活动中心": "活动中心",
+    "服务站": "服务站",
+    "篮球场": "篮球场",
+    "门卫": "门卫",
+    "绿化带": "绿化带",
+    "菜市场": "菜市场",
+    "公交站": "公交站",
+}
+_LANDMARK_RE = re.compile("|".join(sorted(map(re.escape, _LANDMARKS), key=len, reverse=True)))
+_ROAD_RE = re.compile(r"([\u4e00-\u9fa5]{2,4}?(?:路|街|巷|大道))(?![灯口面边])")
+_NOT_ROADS = ("马路", "道路", "小路", "走路", "上路", "过路", "大街", "这条路", "那条路", "路上")
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a report is: building/unit/room, and the shared landmarks and roads it names."""
+
+    location: Location
+    landmarks: frozenset[str]
+    roads: frozenset[str]
+
+    def __bool__(self) -> bool:
+        return bool(self.location) or bool(self.landmarks) or bool(self.roads)
+
+
+def place(text: str) -> Place:
+    """Every place cue of a message."""
+    landmarks = frozenset(_LANDMARKS[m] for m in _LANDMARK_RE.findall(text))
+    roads = frozenset(r for r in _ROAD_RE.findall(text) if not any(n in r for n in _NOT_ROADS))
+    return Place(location(text), landmarks, roads)
+
+
+def strip_places(text: str) -> str:
+    """The text without its place phrases, leaving what the problem is."""
+    for pattern in (_TRIPLE_RE, _BUILDING_RE, _UNIT_RE, _ROOM_RE, _LANDMARK_RE, _ROAD_RE):
+        text = pattern.sub(" ", text)
+    return text
+
+
+def places_agree(a: Place, b: Place) -> bool | None:
+    """True: the same place; False: different places; None: nothing to compare (one or both vague)."""
+    la, lb = a.location, b.location
+    if la.building is not None and lb.building is not None:
+        return same_place(la, lb)
+    if a.landmarks and b.landmarks:
+        return bool(a.landmarks & b.landmarks)
+    if a.roads and b.roads:
+        return bool(a.roads & b.roads)
+    if (la.building is None) != (lb.building is None) and (la or lb):
+        # one names a building, the other only a landmark or road: not the same spot
+        return False if (a.landmarks or a.roads or b.landmarks or b.roads) else None
+    return None

@@ -19,14 +19,21 @@ NEW = "new"
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Score at or above `merge` merges automatically; at or above `suggest` asks the gridworker."""
+    """Score at or above `merge` merges automatically; at or above `suggest` asks the gridworker.
 
-    merge: float = 0.75
+    A merge also needs the places to agree (same building and unit, or the same landmark or
+    road): reports that name different places, or only one of them a place, are never merged.
+    The weights and the threshold were tuned on benchmarks/data/duplicate_pairs.jsonl
+    (benchmarks/bench_duplicates.py prints precision and recall).
+    """
+
+    merge: float = 0.5
     suggest: float = 0.35
     window: timedelta = timedelta(hours=72)
-    category_boost: float = 0.1
-    place_boost: float = 0.15
+    category_boost: float = 0.2
+    place_boost: float = 0.3
     place_penalty: float = 0.25
+    min_problem_similarity: float = 0.12  # same place, same category, but another problem: no merge
 
 
 @dataclass(frozen=True)
@@ -70,21 +77,30 @@ def text_similarity(a: str, b: str) -> float:
 def score(
     text: str, category: str | None, ticket: OpenTicket, thresholds: Thresholds = Thresholds()
 ) -> Match:
-    """Similarity of a new message to one open ticket, boosted by same category and same building/unit."""
-    sim = text_similarity(text, ticket.text)
+    """Similarity of the problems (place phrases left out), boosted by same category and same place.
+
+    Different places are never merged (at most suggested); a report naming a place is not merged
+    into one naming none, or the other way round.
+    """
+    a, b = normalize(text), normalize(ticket.text)
+    sim = text_similarity(cues.strip_places(a), cues.strip_places(b))
     same_cat = category is not None and category == ticket.category
-    here, there = cues.location(normalize(text)), cues.location(normalize(ticket.text))
-    same_place = cues.same_place(here, there)
-    different_place = here.building is not None and there.building is not None and not same_place
-    value = (
-        sim
-        + (thresholds.category_boost if same_cat else 0.0)
-        + (thresholds.place_boost if same_place else 0.0)
-    )
-    value -= thresholds.place_penalty if different_place else 0.0
+    here, there = cues.place(a), cues.place(b)
+    agree = cues.places_agree(here, there)
+    vague = not here and not there  # "小区路灯坏了" and "小区路灯不亮": nothing to tell them apart
+    value = sim + (thresholds.category_boost if same_cat else 0.0)
+    value += thresholds.place_boost if agree else 0.0
+    value -= thresholds.place_penalty if agree is False else 0.0
     value = max(0.0, min(1.0, value))
-    decision = MERGE if value >= thresholds.merge else SUGGEST if value >= thresholds.suggest else NEW
-    return Match(ticket.id, value, decision, sim, same_cat, same_place)
+    mergeable = (agree is True or (vague and same_cat)) and sim >= thresholds.min_problem_similarity
+    decision = (
+        MERGE
+        if value >= thresholds.merge and mergeable
+        else SUGGEST
+        if value >= thresholds.suggest
+        else NEW
+    )
+    return Match(ticket.id, value, decision, sim, same_cat, bool(agree))
 
 
 def find_duplicate(

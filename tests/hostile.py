@@ -12,8 +12,10 @@ import re
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from gridbot.handlers import admin as _admin  # noqa: F401  (registers the admin commands in the table)
-from gridbot.handlers.commands import words
+from gridbot.handlers.admin import ADMIN_COMMANDS
+from gridbot.handlers.commands import install, words
+
+install(ADMIN_COMMANDS)  # the parser fuzz tests see the same table as the conversation
 
 # One profile for every fuzz test: reproducible in CI (no example database, a fixed seed sequence).
 FUZZ = settings(derandomize=True, database=None, deadline=None, max_examples=300)

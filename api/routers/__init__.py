@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from gridbot.api.routers import (
     bulletin,
     dashboard,
+    dead_letters,
     grids,
     messages,
     metrics,
@@ -25,5 +26,6 @@ ROUTERS: list[APIRouter] = [
     ratings.router,
     metrics.router,
     bulletin.router,
+    dead_letters.router,
     dashboard.router,
 ]

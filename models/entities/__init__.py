@@ -17,6 +17,7 @@ from gridbot.models.entities.rollup import RollupCohort, RollupDay
 from gridbot.models.entities.ticket import (
     Rating,
     ReminderLog,
+    ReminderQuiet,
     Ticket,
     TicketDeadline,
     TicketEvent,
@@ -38,6 +39,7 @@ __all__ = [
     "Rating",
     "Region",
     "ReminderLog",
+    "ReminderQuiet",
     "RollupCohort",
     "RollupDay",
     "RoleAssignment",

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gridbot.models.entities.base import Base, str_enum, utcnow
-from gridbot.models.enums import DeadlineKind, Priority, RatingScore, TicketKind, TicketStatus
+from gridbot.models.enums import DeadlineKind, Priority, RatingScore, TicketKind, TicketSource, TicketStatus
 
 
 class Ticket(Base):
@@ -36,6 +36,9 @@ class Ticket(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     text_masked: Mapped[str] = mapped_column(Text, default="")
     needs_review: Mapped[bool] = mapped_column(default=False)
+    source: Mapped[TicketSource] = mapped_column(
+        str_enum(TicketSource), default=TicketSource.RESIDENT, server_default=TicketSource.RESIDENT.value
+    )
     confidence: Mapped[float | None]
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     cycle: Mapped[int] = mapped_column(default=0)  # bumped by each 重办 (reopen)
@@ -141,6 +144,15 @@ class ReminderLog(Base):
     level: Mapped[int]
     recipient_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
     fired_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReminderQuiet(Base):
+    """When a person last got a reminder digest: later non-urgent ones wait out the quiet period."""
+
+    __tablename__ = "reminder_quiet"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), primary_key=True)
+    last_at: Mapped[datetime]
 
 
 class Rating(Base):

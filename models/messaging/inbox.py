@@ -22,6 +22,11 @@ def group_for_room(session: Session, room_id: str) -> ChatGroup | None:
     return session.scalar(select(ChatGroup).where(ChatGroup.room_id == room_id))
 
 
+def group_by_id(session: Session, group_id: int) -> ChatGroup | None:
+    """A chat group by its id."""
+    return session.get(ChatGroup, group_id)
+
+
 def record_inbound(
     session: Session,
     *,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -12,6 +13,8 @@ from sqlalchemy.orm import Session
 from gridbot.models.db import is_postgres
 from gridbot.models.entities import ChatGroup, Outbox
 from gridbot.models.enums import OutboxKind, OutboxStatus
+
+logger = logging.getLogger(__name__)
 
 _MAX_BACKOFF = timedelta(hours=1)
 
@@ -120,6 +123,16 @@ def mark_failed(
     row.claimed_by = None
     if row.attempts >= max_attempts:
         row.status = OutboxStatus.DEAD
+        # a dead letter says whom it failed to reach and why (GET /outbox/dead lists them too)
+        logger.error(
+            "outbox %d dead after %d attempts: %s to %s (ticket %s): %s",
+            row.id,
+            row.attempts,
+            row.kind.value,
+            f"room {row.room_id}" if row.room_id else f"contact {row.recipient_platform_id}",
+            row.ticket_id if row.ticket_id is not None else "-",
+            row.last_error,
+        )
     else:
         # "equal jitter": at least half the exponential delay, so retries from many rows spread out
         delay = min(timedelta(seconds=backoff_base_s * 2 ** max(row.attempts - 1, 0)), _MAX_BACKOFF)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -208,3 +209,80 @@ def actor_for(session: Session, person: Person) -> Actor:
         .where(RoleAssignment.person_id == person.id, RoleAssignment.active)
     ).all()
     return Actor(person_id=person.id, name=person.name, roles=frozenset((r, g, p) for r, g, p in rows))
+
+
+# ---- lookups the conversation needs (kept here so handlers/ and bot/ hold no ORM queries) -------
+
+
+def person_by_platform_id(session: Session, platform_id: str) -> Person | None:
+    """The person with this platform (WeChat) id."""
+    return session.scalar(select(Person).where(Person.platform_id == platform_id))
+
+
+def person_ids(session: Session, platform_ids: Sequence[str]) -> list[int]:
+    """Ids of the known people among these platform ids."""
+    if not platform_ids:
+        return []
+    return list(session.scalars(select(Person.id).where(Person.platform_id.in_(platform_ids))))
+
+
+def person_name(session: Session, person_id: int | None) -> str | None:
+    """A person's display name (None for nobody)."""
+    person = session.get(Person, person_id) if person_id is not None else None
+    return person.name if person else None
+
+
+def platform_id_of(session: Session, person_id: int | None) -> str | None:
+    """A person's platform id (None for nobody, or a person known only by name)."""
+    person = session.get(Person, person_id) if person_id is not None else None
+    return person.platform_id if person else None
+
+
+def grid_by_code(session: Session, code: str) -> Grid | None:
+    """The grid with this code (网格编号)."""
+    return session.scalar(select(Grid).where(Grid.code == code))
+
+
+def grid_members_named(session: Session, grid_id: int, name: str) -> list[Person]:
+    """People holding an active role in the grid under this display name."""
+    return list(
+        session.scalars(
+            select(Person)
+            .join(RoleAssignment, RoleAssignment.person_id == Person.id)
+            .where(RoleAssignment.grid_id == grid_id, RoleAssignment.active, Person.name == name)
+            .distinct()
+        )
+    )
+
+
+def grids_of_resident(session: Session, person: Person) -> list[Grid]:
+    """The grids where this person holds an active role (for a private message: which grid?)."""
+    return list(
+        session.scalars(
+            select(Grid)
+            .join(RoleAssignment, RoleAssignment.grid_id == Grid.id)
+            .where(RoleAssignment.person_id == person.id, RoleAssignment.active)
+            .distinct()
+        )
+    )
+
+
+def grid_by_id(session: Session, grid_id: int | None) -> Grid | None:
+    """A grid by its id (None for None)."""
+    return session.get(Grid, grid_id) if grid_id is not None else None
+
+
+def person_by_id(session: Session, person_id: int | None) -> Person | None:
+    """A person by their id (None for None)."""
+    return session.get(Person, person_id) if person_id is not None else None
+
+
+def first_grid(session: Session) -> Grid | None:
+    """The grid created first (the console's default grid)."""
+    return session.scalars(select(Grid).order_by(Grid.id)).first()
+
+
+def platform_names(session: Session) -> dict[str, str]:
+    """Platform id → display name of everyone with a platform id, in creation order."""
+    people = session.scalars(select(Person).where(Person.platform_id.is_not(None)).order_by(Person.id))
+    return {p.platform_id: p.name for p in people if p.platform_id}

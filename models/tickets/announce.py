@@ -1,6 +1,7 @@
 """Group announcements of ticket changes, queued in the outbox with the change itself.
 
-Whether a change came from a bot command or the API, the group hears about it the same way.
+Whether a change came from a bot command or the API, the group hears about it the same way, in
+the room where the ticket was reported (a grid may have several groups).
 """
 
 from __future__ import annotations
@@ -10,18 +11,58 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gridbot.models.entities import ChatGroup, Person, Ticket, TicketEvent
+from gridbot.models.entities import ChatGroup, Message, Person, Ticket, TicketEvent
 from gridbot.models.enums import OutboxKind
 from gridbot.models.messaging.outbox import enqueue
+from gridbot.models.wording import residents
 
-RATING_PROMPT = "请对本次处理评价：回复 1 满意 / 2 基本满意 / 3 不满意"
+RATING_PROMPT = residents.RATING_PROMPT
 
 
 def grid_room(session: Session, grid_id: int) -> str | None:
     """The room id of the grid's first bound group (None when the grid has no group)."""
     return session.scalar(
-        select(ChatGroup.room_id).where(ChatGroup.grid_id == grid_id).order_by(ChatGroup.id).limit(1)
+        select(ChatGroup.room_id)
+        .where(ChatGroup.grid_id == grid_id)
+        .order_by(ChatGroup.bound_at.asc().nulls_last(), ChatGroup.id)
+        .limit(1)
     )
+
+
+def ticket_room(session: Session, ticket: Ticket) -> str | None:
+    """The room the ticket was reported in while it is still bound to the grid, else the grid's first."""
+    if ticket.source_message_id is not None:
+        room = session.scalar(
+            select(ChatGroup.room_id)
+            .join(Message, Message.group_id == ChatGroup.id)
+            .where(Message.id == ticket.source_message_id, ChatGroup.grid_id == ticket.grid_id)
+        )
+        if room is not None:
+            return room
+    return grid_room(session, ticket.grid_id)
+
+
+def ticket_rooms(session: Session, tickets: list[Ticket]) -> dict[int, str | None]:
+    """`ticket_room` for many tickets in two queries or so (the sweeper's batches)."""
+    by_message = {t.source_message_id: t for t in tickets if t.source_message_id is not None}
+    found: dict[int, str | None] = {}
+    if by_message:
+        rows = session.execute(
+            select(Message.id, ChatGroup.room_id, ChatGroup.grid_id)
+            .join(ChatGroup, ChatGroup.id == Message.group_id)
+            .where(Message.id.in_(by_message))
+        ).all()
+        for message_id, room, grid_id in rows:
+            t = by_message[message_id]
+            if grid_id == t.grid_id:
+                found[t.id] = room
+    first: dict[int, str | None] = {}
+    for t in tickets:
+        if t.id not in found:
+            if t.grid_id not in first:
+                first[t.grid_id] = grid_room(session, t.grid_id)
+            found[t.id] = first[t.grid_id]
+    return found
 
 
 def _reporter_ids(session: Session, ticket: Ticket) -> list[str]:
@@ -32,34 +73,28 @@ def _reporter_ids(session: Session, ticket: Ticket) -> list[str]:
     return [p for p in rows if p]
 
 
-def _text(event: TicketEvent, ticket: Ticket, actor_name: str, assignee: str | None) -> str | None:
-    no, cat = ticket.number, ticket.category_label or ticket.category
-    what = "问题" if ticket.kind.value == "incident" else "诉求"
-    note = f"：{event.note}" if event.note else ""
-    texts = {
-        "accept": f"您反映的【{cat}】{what}（工单 {no}）已由网格员{actor_name}受理，正在处理。",
-        "respond": f"网格员{actor_name}回复工单 {no}{note}",
-        "resolve": f"您反映的【{cat}】{what}（工单 {no}）已办结{note}。{RATING_PROMPT}",
-        "suspend": f"工单 {no} 暂时挂起{note}",
-        "resume": f"工单 {no} 已恢复处理。",
-        "transfer": f"工单 {no} 已转派给{assignee or '其他网格员'}处理。",
-        "merge": f"您反映的{what}与工单 #{event.data.get('into')} 相同，已合并处理。",
-        "reject": f"工单 {no} 已退回{note}",
-        "reopen": f"工单 {no} 已重新办理（重办），网格员会尽快跟进。",
-    }
-    return texts.get(event.action)
-
-
 def announce(session: Session, ticket: Ticket, event: TicketEvent, now: datetime) -> None:
     """Queue the group announcement of one ticket event, @-mentioning the reporters."""
-    room = grid_room(session, ticket.grid_id)
+    room = ticket_room(session, ticket)
     if room is None:
         return
     actor = session.get(Person, event.actor_id) if event.actor_id else None
     assignee = session.get(Person, ticket.assignee_id) if ticket.assignee_id else None
-    text = _text(event, ticket, actor.name if actor else "", assignee.name if assignee else None)
+    text = residents.announcement(
+        event.action,
+        number=ticket.number,
+        category=ticket.category_label or ticket.category,
+        kind=ticket.kind.value,
+        actor=actor.name if actor else "",
+        assignee=assignee.name if assignee else None,
+        note=event.note,
+        into=event.data.get("into"),
+    )
     if text is None:
         return
+    mentions = _reporter_ids(session, ticket)
+    if event.action == "transfer" and assignee is not None and assignee.platform_id:
+        mentions.append(assignee.platform_id)  # the new assignee hears of the hand-over by name
     enqueue(
         session,
         dedupe_key=f"event:{event.id}",
@@ -67,6 +102,6 @@ def announce(session: Session, ticket: Ticket, event: TicketEvent, now: datetime
         text=text,
         now=now,
         room_id=room,
-        mention_ids=_reporter_ids(session, ticket),
+        mention_ids=mentions,
         ticket_id=ticket.id,
     )

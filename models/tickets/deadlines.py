@@ -129,3 +129,76 @@ def _current(session: Session, ticket: Ticket) -> list[TicketDeadline]:
             .order_by(TicketDeadline.id)
         )
     )
+
+
+def reschedule(
+    session: Session, ticket: Ticket, now: datetime, policy: SLAPolicy, start: datetime
+) -> list[TicketDeadline]:
+    """改级 / 改类: recompute the open clocks of the current cycle under the ticket's rule now.
+
+    Unmet clocks get the new rule's instants counted from `start`; a clock the rule no longer has
+    stops; one it newly has starts. Levels already fired stay fired (never sent twice).
+    """
+    rule = policy.rule_for(ticket.kind, ticket.category, ticket.priority)
+    current = {d.kind: d for d in _current(session, ticket)}
+    for kind, d in current.items():
+        if d.met_at is not None:
+            continue
+        spec = rule.deadlines.get(kind)
+        if spec is None:
+            d.next_fire_at = None
+            continue
+        s = policy.schedule(spec, start)
+        d.started_at, d.warn_at, d.due_at = start, s.warn_at, s.due_at
+        d.escalate1_at, d.escalate2_at = s.escalate1_at, s.escalate2_at
+        if d.due_at > now:
+            d.breached_at = None
+        d.next_fire_at = next_fire(d) if d.paused_at is None else None
+    missing = {k: s for k, s in rule.deadlines.items() if k not in current}
+    return _create(session, ticket, start, policy, missing) if missing else []
+
+
+Snapshot = dict[str, list[str | int | None]]
+
+
+def snapshot(session: Session, ticket: Ticket) -> Snapshot:
+    """The current cycle's clocks as JSON (kept in a merge event, so 撤销合并 can restore them)."""
+    out: Snapshot = {}
+    for d in _current(session, ticket):
+        times = (d.started_at, d.warn_at, d.due_at, d.escalate1_at, d.escalate2_at, d.next_fire_at)
+        out[d.kind.value] = [t.isoformat() if t else None for t in times]
+    return out
+
+
+def restore(session: Session, ticket: Ticket, saved: Snapshot) -> None:
+    """Put back the instants `snapshot` recorded (clocks met meanwhile stay met)."""
+    for d in _current(session, ticket):
+        row = saved.get(d.kind.value)
+        if row is None or d.met_at is not None:
+            continue
+        started, warn, due, e1, e2, _ = (datetime.fromisoformat(str(v)) if v else None for v in row)
+        assert started and warn and due and e1 and e2
+        d.started_at, d.warn_at, d.due_at, d.escalate1_at, d.escalate2_at = started, warn, due, e1, e2
+        d.next_fire_at = next_fire(d) if d.paused_at is None else None
+
+
+def take_strictest(session: Session, target: Ticket, source: Ticket) -> bool:
+    """合并: each open clock of `target` takes `source`'s instants when those are earlier."""
+    theirs = {d.kind: d for d in _current(session, source) if d.met_at is None}
+    changed = False
+    for d in _current(session, target):
+        other = theirs.get(d.kind)
+        if d.met_at is not None or other is None or other.due_at >= d.due_at:
+            continue
+        d.started_at, d.warn_at, d.due_at = other.started_at, other.warn_at, other.due_at
+        d.escalate1_at, d.escalate2_at = other.escalate1_at, other.escalate2_at
+        d.next_fire_at = next_fire(d) if d.paused_at is None else None
+        changed = True
+    return changed
+
+
+def reopen_clocks(session: Session, ticket: Ticket) -> None:
+    """撤销合并: the un-merged ticket's unmet clocks of the current cycle run again."""
+    for d in _current(session, ticket):
+        if d.met_at is None and d.paused_at is None:
+            d.next_fire_at = next_fire(d)

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from gridbot.models.entities import Grid, Ticket
-from gridbot.models.enums import ADMIN_ROLES, STATUS_LABELS, WORKER_ROLES, Role, TicketStatus
+from gridbot.models.enums import ADMIN_ROLES, WORKER_ROLES, Role, TicketStatus
 from gridbot.models.errors import PermissionDenied, TransitionNotAllowed
 from gridbot.models.org.directory import Actor
+from gridbot.models.wording import staff
 
 S = TicketStatus
 
@@ -31,6 +32,8 @@ class Action(StrEnum):
     RECLASSIFY = "reclassify"  # 改类
     CLOSE = "close"  # 已评价 (satisfied rating, or auto-close after the rating window)
     REOPEN = "reopen"  # 重办 (不满意, or an admin)
+    REPRIORITIZE = "reprioritize"  # 改级 (普通 / 紧急, with the clocks)
+    UNMERGE = "unmerge"  # 撤销合并 (back to the status it had when merged)
 
 
 ACTION_LABELS = {
@@ -46,6 +49,8 @@ ACTION_LABELS = {
     Action.RECLASSIFY: "改类",
     Action.CLOSE: "关闭",
     Action.REOPEN: "重办",
+    Action.REPRIORITIZE: "改级",
+    Action.UNMERGE: "撤销合并",
 }
 
 WORKERS = frozenset(WORKER_ROLES | ADMIN_ROLES | {Role.SYSTEM})
@@ -82,6 +87,9 @@ RULES: dict[Action, Rule] = {
     Action.RECLASSIFY: Rule(_same(*OPEN, S.RESOLVED), WORKERS),
     Action.CLOSE: Rule({S.RESOLVED: S.CLOSED}, LEADERS, reporter_may=True),
     Action.REOPEN: Rule({S.RESOLVED: S.IN_PROGRESS, S.CLOSED: S.IN_PROGRESS}, LEADERS, reporter_may=True),
+    Action.REPRIORITIZE: Rule(_same(*OPEN), WORKERS),
+    # the status it returns to is the one recorded when it was merged (the service restores it)
+    Action.UNMERGE: Rule(_same(S.MERGED), WORKERS),
 }
 
 
@@ -94,9 +102,7 @@ def check(action: Action, ticket: Ticket, grid: Grid, actor: Actor, is_reporter:
             raise PermissionDenied(f"您没有权限对工单 {ticket.number} 执行「{label}」")
         raise PermissionDenied(f"工单 {ticket.number} 不在您负责的网格，无法执行「{label}」")
     if ticket.status not in rule.moves:
-        raise TransitionNotAllowed(
-            f"工单 {ticket.number} 当前状态为「{STATUS_LABELS[ticket.status]}」，不能执行「{label}」"
-        )
+        raise TransitionNotAllowed(staff.not_allowed(ticket.number, ticket.status, label))
     target = rule.moves[ticket.status]
     return ticket.status if target is None else target
 

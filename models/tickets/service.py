@@ -9,12 +9,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from gridbot.models.entities import Grid, Person, Rating, Ticket, TicketEvent, TicketReporter
-from gridbot.models.enums import DeadlineKind, Priority, RatingScore, Role, TicketKind, TicketStatus
+from gridbot.models.enums import (
+    OPEN_STATUSES,
+    DeadlineKind,
+    Priority,
+    RatingScore,
+    Role,
+    TicketKind,
+    TicketSource,
+    TicketStatus,
+)
 from gridbot.models.errors import (
     ConcurrentUpdate,
     PermissionDenied,
@@ -64,9 +73,13 @@ def open_ticket(
     source_message_id: int | None = None,
     confidence: float | None = None,
     needs_review: bool = False,
+    source: TicketSource = TicketSource.RESIDENT,
+    assignee_id: int | None = None,
 ) -> Ticket:
-    """File a new ticket, assign the grid's gridworker and start its SLA clocks."""
+    """File a new ticket, assign the grid's gridworker (or `assignee_id`) and start its SLA clocks."""
     workers = grid_workers(session, grid_id, frozenset({Role.GRIDWORKER, Role.PARTTIME_GRIDWORKER}))
+    if assignee_id is None and workers:
+        assignee_id = workers[0].id
     ticket = Ticket(
         kind=kind,
         category=category,
@@ -75,8 +88,9 @@ def open_ticket(
         status=TicketStatus.NEW,
         grid_id=grid_id,
         reporter_id=reporter_id,
-        assignee_id=workers[0].id if workers else None,
+        assignee_id=assignee_id,
         source_message_id=source_message_id,
+        source=source,
         text=text,
         text_masked=text_masked,
         confidence=confidence,
@@ -91,7 +105,8 @@ def open_ticket(
             TicketReporter(person_id=reporter_id, message_id=source_message_id, created_at=now)
         )
     deadlines.start_clocks(session, ticket, now, policy)
-    _event(session, ticket, None, "create", None, TicketStatus.NEW, now, data={"needs_review": needs_review})
+    data = {"needs_review": needs_review, "source": source.value}
+    _event(session, ticket, None, "create", None, TicketStatus.NEW, now, data=data)
     session.flush()
     return ticket
 
@@ -265,13 +280,77 @@ def merge(session: Session, number: int, into: int, actor: Actor, now: datetime,
         TicketStatus.SUSPENDED,
     ):
         raise TransitionNotAllowed(f"工单 {target.number} 已不在办理中，不能合并进去")
-    source, _ = _move(session, number, Action.MERGE, actor, now, data={"into": into}, **kw)
+    before = {"priority": target.priority.value, "clocks": deadlines.snapshot(session, target)}
+    data: dict[str, Any] = {"into": into, "target_before": before, "added": []}
+    source, event = _move(session, number, Action.MERGE, actor, now, data=data, **kw)
     source.merged_into_id = into
+    # the main ticket never loses urgency or a stricter deadline by taking a duplicate in
+    if source.priority is Priority.URGENT and target.priority is not Priority.URGENT:
+        target.priority = Priority.URGENT
+    deadlines.take_strictest(session, target, source)
     deadlines.stop_all(session, source, now)
-    for person_id in {r.person_id for r in source.reporters} | ({source.reporter_id} - {None}):
-        if person_id is not None:
-            add_reporter(session, target, person_id, source.source_message_id, now)
+    added = []
+    people = {r.person_id for r in source.reporters}
+    if source.reporter_id is not None:
+        people.add(source.reporter_id)
+    for person_id in sorted(people):
+        if add_reporter(session, target, person_id, source.source_message_id, now):
+            added.append(person_id)
+    event.data = {**data, "added": added}
     return source
+
+
+def unmerge(session: Session, number: int, actor: Actor, now: datetime) -> tuple[Ticket, int]:
+    """撤销合并: the ticket leaves the one it was merged into, in the status and clocks it had."""
+    ticket = get_ticket(session, number)
+    merged = session.scalars(
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket.id, TicketEvent.action == Action.MERGE.value)
+        .order_by(TicketEvent.id.desc())
+        .limit(1)
+    ).first()
+    ticket, event = _move(session, number, Action.UNMERGE, actor, now, announce_it=False)
+    if merged is None or merged.from_status is None:
+        raise TicketError(f"找不到工单 {ticket.number} 的合并记录，无法撤销")
+    into = int(merged.data.get("into") or 0)
+    ticket.status = merged.from_status
+    ticket.merged_into_id = None
+    event.to_status = ticket.status
+    event.data = {"from": into}
+    deadlines.reopen_clocks(session, ticket)
+    target = session.get(Ticket, into)
+    if target is not None:
+        added = set(merged.data.get("added") or ())
+        for r in list(target.reporters):
+            if r.person_id in added:
+                target.reporters.remove(r)
+        before = merged.data.get("target_before") or {}
+        if before.get("priority"):
+            target.priority = Priority(before["priority"])
+        deadlines.restore(session, target, before.get("clocks") or {})
+        target.updated_at = now
+    session.flush()
+    announce(session, ticket, event, now)
+    return ticket, into
+
+
+def reprioritize(
+    session: Session, number: int, actor: Actor, now: datetime, priority: Priority, policy: SLAPolicy
+) -> Ticket:
+    """改级: urgent or normal, with the clocks; a person's decision also confirms the ticket.
+
+    Raised to urgent, the clocks count from now; lowered, from the start of the current cycle.
+    """
+    ticket = get_ticket(session, number)
+    data = {"from": ticket.priority.value, "to": priority.value}
+    ticket, _ = _move(session, number, Action.REPRIORITIZE, actor, now, data=data, announce_it=False)
+    raised = priority is Priority.URGENT and ticket.priority is not Priority.URGENT
+    ticket.priority = priority
+    ticket.needs_review = False
+    start = now if raised else (ticket.reopened_at or ticket.created_at)
+    deadlines.reschedule(session, ticket, now, policy, start)
+    session.flush()
+    return ticket
 
 
 def reject(session: Session, number: int, actor: Actor, now: datetime, reason: str, **kw: Any) -> Ticket:
@@ -291,6 +370,7 @@ def reclassify(
     kind: TicketKind,
     category: str,
     category_label: str,
+    policy: SLAPolicy | None = None,
 ) -> Ticket:
     """改类: correct the classifier; the event keeps the text and both labels as training data."""
     ticket = get_ticket(session, number)
@@ -301,7 +381,10 @@ def reclassify(
         "message_id": ticket.source_message_id,
     }
     ticket, _ = _move(session, number, Action.RECLASSIFY, actor, now, data=data, announce_it=False)
+    changed_kind = ticket.kind is not kind
     ticket.kind, ticket.category, ticket.category_label = kind, category, category_label
+    if policy is not None and changed_kind:
+        deadlines.reschedule(session, ticket, now, policy, ticket.reopened_at or ticket.created_at)
     return ticket
 
 
@@ -381,6 +464,11 @@ def _grid(session: Session, ticket: Ticket) -> Grid:
     return grid
 
 
+def ticket_grid(session: Session, ticket: Ticket) -> Grid | None:
+    """The grid a ticket belongs to."""
+    return session.get(Grid, ticket.grid_id)
+
+
 def close_unrated(session: Session, now: datetime, actor: Actor, limit: int = 500) -> list[int]:
     """Close resolved tickets whose 48 h rating window passed unrated; returns their numbers."""
     numbers = list(
@@ -400,4 +488,95 @@ def note_similar(session: Session, ticket: Ticket, other: int, score: float, now
     """Record that a new ticket looks like an open one (below the auto-merge threshold)."""
     _event(
         session, ticket, None, "similar", None, None, now, data={"ticket": other, "score": round(score, 3)}
+    )
+
+
+def awaiting_rating(session: Session, person_id: int, grid_id: int, now: datetime) -> list[int]:
+    """The person's tickets in this grid resolved within the rating window and not rated yet."""
+    return list(
+        session.scalars(
+            select(Ticket.id)
+            .join(TicketReporter, TicketReporter.ticket_id == Ticket.id)
+            .where(
+                TicketReporter.person_id == person_id,
+                Ticket.grid_id == grid_id,
+                Ticket.status == TicketStatus.RESOLVED,
+                Ticket.resolved_at >= now - RATING_WINDOW,
+            )
+            .order_by(Ticket.resolved_at.desc())
+        )
+    )
+
+
+def open_of_reporters(
+    session: Session, person_ids: list[int], grid_id: int, *, unanswered: bool = False
+) -> list[Ticket]:
+    """Open tickets of this grid that these people reported (unanswered: no first response yet)."""
+    query = (
+        select(Ticket)
+        .join(TicketReporter, TicketReporter.ticket_id == Ticket.id)
+        .where(
+            TicketReporter.person_id.in_(person_ids),
+            Ticket.grid_id == grid_id,
+            Ticket.status.in_(OPEN_STATUSES),
+        )
+        .order_by(Ticket.created_at.desc())
+        .distinct()
+    )
+    if unanswered:
+        query = query.where(Ticket.first_response_at.is_(None))
+    return list(session.scalars(query))
+
+
+def duplicate_candidates(
+    session: Session, grid_id: int, since: datetime
+) -> list[tuple[int, str, str, datetime, Priority]]:
+    """Open tickets of the grid created since `since`: (number, text, category, created, priority)."""
+    rows = session.execute(
+        select(Ticket.id, Ticket.text, Ticket.category, Ticket.created_at, Ticket.priority).where(
+            Ticket.grid_id == grid_id, Ticket.status.in_(OPEN_STATUSES), Ticket.created_at >= since
+        )
+    ).all()
+    return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+
+def work_list(
+    session: Session, grid_id: int, person_id: int, page: int, page_size: int
+) -> tuple[list[Ticket], int]:
+    """A staff member's open tickets and the grid's 待确认 / unassigned ones: one page and the total."""
+    mine = (Ticket.assignee_id == person_id) | Ticket.needs_review | Ticket.assignee_id.is_(None)
+    where = (Ticket.grid_id == grid_id, Ticket.status.in_(OPEN_STATUSES), mine)
+    total = session.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0
+    rows = session.scalars(
+        select(Ticket)
+        .where(*where)
+        .order_by(Ticket.needs_review.desc(), Ticket.priority.desc(), Ticket.id)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    return list(rows), total
+
+
+def urge(session: Session, ticket: Ticket, person_id: int, now: datetime, message_id: int | None) -> None:
+    """催办: a reporter chased this open ticket; recorded as an event (counted, never a new ticket)."""
+    _event(session, ticket, person_id, "urge", None, None, now, data={"message_id": message_id})
+    session.flush()
+
+
+def count_by_source(
+    session: Session, grid_id: int, source: TicketSource, since: datetime, until: datetime
+) -> int:
+    """Tickets of the grid from `source` created in [since, until) (主动发现 for patrol)."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Ticket)
+            .where(
+                Ticket.grid_id == grid_id,
+                Ticket.source == source,
+                Ticket.created_at >= since,
+                Ticket.created_at < until,
+            )
+        )
+        or 0
     )

@@ -106,6 +106,11 @@ class SLAPolicy:
     escalate2_ratio: float
     recipients: Mapping[int, tuple[Recipient, ...]]
     category_labels: Mapping[str, str]
+    # working-time floors past the due instant for levels 3 and 4 (zero: none); they keep a
+    # one-hour first-response miss from reaching the street within the hour
+    escalate1_floor: timedelta = timedelta()
+    escalate2_floor: timedelta = timedelta()
+    quiet: timedelta = timedelta()  # a person's non-urgent digests at most once per this period
 
     def rule_for(self, kind: TicketKind, category: str, priority: Priority) -> SLARule:
         """The most specific matching rule (loading guarantees one matches every kind × priority)."""
@@ -130,11 +135,14 @@ class SLAPolicy:
         """The ladder instants of a deadline started at `start`."""
         a, b = spec.allowance, spec.basis
         due = self.advance(start, a, b)
+        e1, e2 = a * self.escalate1_ratio, a * self.escalate2_ratio
+        if b is Basis.WORKING:  # calendar-time (urgent) deadlines escalate at their own pace
+            e1, e2 = max(e1, self.escalate1_floor), max(e2, self.escalate2_floor)
         return Schedule(
             warn_at=self.advance(start, a * self.warn_ratio, b),
             due_at=due,
-            escalate1_at=self.advance(due, a * self.escalate1_ratio, b),
-            escalate2_at=self.advance(due, a * self.escalate2_ratio, b),
+            escalate1_at=self.advance(due, e1, b),
+            escalate2_at=self.advance(due, e2, b),
         )
 
     def category_label(self, code: str) -> str:
@@ -200,7 +208,18 @@ class _Escalation(_Strict):
     warn_ratio: float = Field(0.8, gt=0, lt=1)
     escalate1_ratio: float = Field(0.5, gt=0)
     escalate2_ratio: float = Field(1.0, gt=0)
+    escalate1_floor: str | None = None
+    escalate2_floor: str | None = None
+    quiet_minutes: int = Field(0, ge=0)
     recipients: dict[Literal[1, 2, 3, 4], list[Recipient]]
+
+    @field_validator("escalate1_floor", "escalate2_floor")
+    @classmethod
+    def _working_duration(cls, v: str | None) -> str | None:
+        m = _DURATION.match(str(v)) if v is not None else None
+        if v is not None and (m is None or not m[2].startswith("w")):
+            raise ValueError(f"bad floor {v!r}: a working-time duration such as 2wh or 1wd")
+        return v
 
 
 class _PolicyFile(_Strict):
@@ -331,7 +350,14 @@ def _build(f: _PolicyFile, source: str, root: yaml.Node | None, default_tz: str)
         escalate2_ratio=f.escalation.escalate2_ratio,
         recipients={lvl: tuple(who) for lvl, who in f.escalation.recipients.items()},
         category_labels=dict(f.categories),
+        escalate1_floor=_floor(f.escalation.escalate1_floor, cal.day_length),
+        escalate2_floor=_floor(f.escalation.escalate2_floor, cal.day_length),
+        quiet=timedelta(minutes=f.escalation.quiet_minutes),
     )
+
+
+def _floor(text: str | None, day_length: timedelta) -> timedelta:
+    return _spec(text, day_length).allowance if text else timedelta()
 
 
 def _spec(text: str, day_length: timedelta) -> DeadlineSpec:

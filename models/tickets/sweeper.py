@@ -23,13 +23,31 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gridbot.models import failpoints
 from gridbot.models.db import is_postgres
-from gridbot.models.entities import ChatGroup, Grid, Outbox, Person, ReminderLog, Ticket, TicketDeadline
-from gridbot.models.enums import OPEN_STATUSES, DeadlineKind, OutboxKind, OutboxStatus, Role, TicketStatus
+from gridbot.models.entities import (
+    Grid,
+    Outbox,
+    Person,
+    ReminderLog,
+    ReminderQuiet,
+    Ticket,
+    TicketDeadline,
+)
+from gridbot.models.enums import (
+    OPEN_STATUSES,
+    DeadlineKind,
+    OutboxKind,
+    OutboxStatus,
+    Priority,
+    Role,
+    TicketStatus,
+)
 from gridbot.models.messaging.coordination import Coordinator
 from gridbot.models.messaging.outbox import enqueue
 from gridbot.models.org.directory import grid_workers, region_admins
 from gridbot.models.tickets import deadlines
+from gridbot.models.tickets.announce import ticket_room, ticket_rooms
 from gridbot.models.tickets.sla import Schedule, SLAPolicy
+from gridbot.models.wording import staff as wording
 
 logger = logging.getLogger(__name__)
 LOCK_NAME = "sla-sweeper"
@@ -41,12 +59,6 @@ _ROLE_OF = {
 }
 _WORKERS = frozenset({Role.GRIDWORKER, Role.PARTTIME_GRIDWORKER})
 Who = tuple[int, str | None]  # person id, platform id
-_KIND_LABEL = {
-    DeadlineKind.FIRST_RESPONSE: "首次响应",
-    DeadlineKind.FEEDBACK: "反馈",
-    DeadlineKind.RESOLUTION: "办结",
-}
-_LEVEL_TAG = {3: "（社区督办）", 4: "（街道督办）"}
 _MAX_LINES = 20  # a digest lists this many items, then "等共N项"
 
 
@@ -60,6 +72,7 @@ class DigestItem:
     level: int
     left: timedelta  # time to the due instant; negative once overdue
     room: str | None
+    urgent: bool = False
 
 
 @dataclass
@@ -76,11 +89,7 @@ class SweepResult:
 class Digest:
     """One person's digest for one sweep, built batch by batch; its text stays bounded at any volume."""
 
-    _HEADS = {
-        "soon": "【工单提醒】您有{n}张工单即将超时：",
-        "own_late": "【工单提醒】您有{n}张工单已超时，请尽快办理：",
-        "late": "【超时督办】{n}张工单已超时，请督促办理：",
-    }
+    _HEADS = wording.DIGEST_HEADS
 
     def __init__(self) -> None:
         self.tickets: dict[str, set[int]] = {k: set() for k in self._HEADS}
@@ -102,8 +111,9 @@ class Digest:
             self.counts[sec] += 1
             if len(self.lines[sec]) < _MAX_LINES:
                 when = f"剩余{_fmt(it.left)}" if it.left > timedelta() else f"超时{_fmt(-it.left)}"
-                tag = _LEVEL_TAG.get(it.level, "")
-                self.lines[sec].append(f"#{it.ticket_id} {it.category} {_KIND_LABEL[it.kind]} {when}{tag}")
+                self.lines[sec].append(
+                    wording.digest_line(it.ticket_id, it.category, it.kind, it.level, when)
+                )
             self.rooms.add(it.room)
             if len(self.ticket_ids) < 2:
                 self.ticket_ids.add(it.ticket_id)
@@ -135,7 +145,7 @@ class _SweepState:
     policy: SLAPolicy
     digests: dict[int, _Recipient] = field(default_factory=dict)
     people: dict[tuple[int, str], list[Who]] = field(default_factory=dict)
-    rooms: dict[int, str | None] = field(default_factory=dict)
+    rooms: dict[int, str | None] = field(default_factory=dict)  # by ticket
     after: tuple[datetime, int] | None = None  # keyset position: the last (next_fire_at, id) read
 
 
@@ -213,6 +223,7 @@ def _sweep_batch(session: Session, state: _SweepState, batch_size: int, result: 
         state.after = (last.next_fire_at, last.id) if last.next_fire_at else state.after
     logs: list[dict[str, Any]] = []
     due: dict[tuple[int, str, int], tuple[TicketDeadline, Ticket]] = {}
+    due_by_ticket: dict[int, tuple[TicketDeadline, Ticket]] = {}
     for d, t in rows:
         if t.status is TicketStatus.SUSPENDED:  # the lifecycle should have paused it; pause it now
             d.paused_at, d.next_fire_at = state.now, None
@@ -228,12 +239,15 @@ def _sweep_batch(session: Session, state: _SweepState, batch_size: int, result: 
                 dict(ticket_id=t.id, deadline_kind=d.kind, cycle=d.cycle, level=lvl, recipient_id=recipient)
             )
         due[(t.id, d.kind.value, d.cycle)] = (d, t)
+        due_by_ticket[t.id] = (d, t)
         if levels:
             d.fired_level = levels[-1]
             if d.fired_level >= 2 and d.breached_at is None:
                 d.breached_at = d.due_at
         d.next_fire_at = deadlines.next_fire(d)
     inserted = _insert_logs(session, logs, state.now) if logs else []
+    fired_tickets = {t.id: t for ticket_id, *_ in inserted for _, t in [due_by_ticket[ticket_id]]}
+    state.rooms.update(ticket_rooms(session, [t for t in fired_tickets.values() if t.id not in state.rooms]))
     result.fired += len(inserted)
     top: dict[int, int] = {}
     new_items: dict[int, list[DigestItem]] = {}
@@ -246,8 +260,10 @@ def _sweep_batch(session: Session, state: _SweepState, batch_size: int, result: 
             kind=d.kind,
             level=level,
             left=d.due_at - state.now,  # wall-clock time: what a reader can act on
-            # community and street 督办 go to the admins directly, not into the residents' group
-            room=_room(session, state, t.grid_id) if level < 3 else None,
+            # community and street 督办 go to the admins directly, not into the residents' group;
+            # so does anything about a ticket still waiting for a person to confirm it (待确认)
+            room=_room(session, state, t) if level < 3 and not t.needs_review else None,
+            urgent=t.priority is Priority.URGENT,
         )
         for who in _recipients(session, state, level, t.grid_id, t.assignee_id):
             new_items.setdefault(who[0], []).append(item)
@@ -283,16 +299,11 @@ def _insert_logs(
     return [(r[0], str(r[1]), r[2], r[3]) for r in rows]
 
 
-def _room(session: Session, state: _SweepState, grid_id: int) -> str | None:
-    """The grid's first bound group room, cached for the sweep."""
-    if grid_id not in state.rooms:
-        state.rooms[grid_id] = session.scalar(
-            select(ChatGroup.room_id)
-            .where(ChatGroup.grid_id == grid_id)
-            .order_by(ChatGroup.bound_at.asc().nulls_last(), ChatGroup.id)
-            .limit(1)
-        )
-    return state.rooms[grid_id]
+def _room(session: Session, state: _SweepState, ticket: Ticket) -> str | None:
+    """The room the ticket was reported in (else the grid's first), fetched per batch."""
+    if ticket.id not in state.rooms:
+        state.rooms[ticket.id] = ticket_room(session, ticket)
+    return state.rooms[ticket.id]
 
 
 def _recipients(
@@ -340,6 +351,7 @@ def _write_digests(session: Session, state: _SweepState, new_items: dict[int, li
     extendable = set(session.scalars(stmt.with_for_update())) if open_ids else set()
     updates: list[dict[str, Any]] = []
     created = 0
+    quiet = _quiet_rows(session, state, list(new_items))
     for person_id, items in new_items.items():
         rc = state.digests[person_id]
         if rc.platform_id is None:
@@ -365,9 +377,42 @@ def _write_digests(session: Session, state: _SweepState, new_items: dict[int, li
         )
         rc.outbox_id = row.id
         created += 1
+        _pace(session, state, quiet, person_id, row, any(it.urgent for it in items))
     if updates:
         session.execute(update(Outbox), updates)  # bulk UPDATE by primary key
     return created
+
+
+def _quiet_rows(session: Session, state: _SweepState, people: list[int]) -> dict[int, ReminderQuiet]:
+    if not state.policy.quiet or not people:
+        return {}
+    rows = session.scalars(select(ReminderQuiet).where(ReminderQuiet.person_id.in_(people)))
+    return {r.person_id: r for r in rows}
+
+
+def _pace(
+    session: Session,
+    state: _SweepState,
+    quiet: dict[int, ReminderQuiet],
+    person_id: int,
+    row: Outbox,
+    urgent: bool,
+) -> None:
+    """Hold a new digest until the person's quiet period ends (urgent ones go at once)."""
+    period = state.policy.quiet
+    if not period:
+        return
+    last = quiet.get(person_id)
+    if last is not None and not urgent and last.last_at + period > state.now:
+        # held: every digest of the period goes out at the same instant (the sender merges them)
+        row.next_attempt_at = last.last_at + period
+        return
+    if last is None:
+        last = ReminderQuiet(person_id=person_id, last_at=state.now)
+        session.add(last)
+        quiet[person_id] = last
+    else:
+        last.last_at = state.now
 
 
 def _address(room: str | None, platform_id: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ import pytest
 
 PUPPET_DIR = Path(__file__).resolve().parent / "puppet"
 REQUIRED = os.environ.get("GRIDBOT_E2E_REQUIRED") == "1"
-EVENT_TIMEOUT_S = 10.0
+EVENT_TIMEOUT_S = 30.0  # a loaded CI machine needs Node more than 10 s to load its modules
 
 
 def unavailable(reason: str) -> None:
@@ -49,8 +49,9 @@ def anyio_backend() -> str:
 class PuppetProcess:
     """The Node puppet service as a subprocess: JSON commands on stdin, JSON events on stdout."""
 
-    def __init__(self, port: int, token: str, log_path: Path) -> None:
+    def __init__(self, port: int, token: str, log_path: Path, journal: Path | None = None) -> None:
         self.port, self.token, self.log_path = port, token, log_path
+        self.journal = journal  # the gateway's durable delivery (gateway/durable.js) when set
         self.endpoint = f"127.0.0.1:{port}"
         self.ready: dict[str, Any] = {}
         self.bot_said: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -76,6 +77,7 @@ class PuppetProcess:
                 str(self.port),
                 "--token",
                 self.token,
+                *(["--journal", str(self.journal)] if self.journal else []),
                 cwd=PUPPET_DIR,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
@@ -148,7 +150,7 @@ class PuppetProcess:
                 await self._reader
 
 
-async def start_puppet(log_dir: Path) -> PuppetProcess:
+async def start_puppet(log_dir: Path, journal: Path | None = None) -> PuppetProcess:
     """Start a puppet server (or skip/fail when the e2e environment is missing)."""
     if shutil.which("node") is None:
         unavailable("node is not on PATH")
@@ -156,7 +158,7 @@ async def start_puppet(log_dir: Path) -> PuppetProcess:
         unavailable("tests/e2e/puppet/node_modules is missing: run scripts/e2e-setup")
     if importlib.util.find_spec("wechaty") is None:
         unavailable("python-wechaty is not installed: run scripts/e2e-setup")
-    server = PuppetProcess(free_port(), f"e2e-{secrets.token_hex(8)}", log_dir / "puppet.log")
+    server = PuppetProcess(free_port(), f"e2e-{secrets.token_hex(8)}", log_dir / "puppet.log", journal)
     await server.start()
     return server
 

@@ -88,12 +88,17 @@ async def test_direct_message_to_a_contact(puppet: PuppetProcess, bot_side: BotS
     assert (said["to"], said["room"], said["text"]) == (XIAOWANG, None, "您有2条待确认工单")
 
 
-async def test_own_and_direct_messages_are_not_delivered(puppet: PuppetProcess, bot_side: BotSide) -> None:
+async def test_own_messages_are_not_delivered_and_private_ones_are(
+    puppet: PuppetProcess, bot_side: BotSide
+) -> None:
     await bot_side.transport.send(OutgoingMessage(text="大家好", room_id=puppet.room_id))
     await puppet.next_bot_said()
-    await puppet.say(LIU, "私聊一下", room="")  # to the bot directly, not in the room
+    private = await puppet.say(LIU, "私聊一下", room="")  # to the bot directly, not in the room
     marker = await puppet.say(LIU, "群里说一句")
-    assert (await bot_side.next_message()).platform_id == marker  # delivery keeps arrival order
+    got = [await bot_side.next_message(), await bot_side.next_message()]
+    assert {m.platform_id for m in got} == {private, marker}  # the bot's own "大家好" is not among them
+    direct = next(m for m in got if m.platform_id == private)
+    assert (direct.room_id, direct.is_private, direct.sender_id) == ("", True, LIU)
 
 
 async def test_image_arrives_as_attachment(puppet: PuppetProcess, bot_side: BotSide) -> None:

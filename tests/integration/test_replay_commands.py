@@ -98,8 +98,11 @@ async def test_resolve_asks_for_a_rating(group: Group) -> None:
 async def test_transfer_to_another_gridworker(group: Group, how: str) -> None:
     number = await group.report(LAMP)
     extra = {"mentions": ["wx-li"]} if how == "mention list" else {}
-    text = await group.say("小王", f"转派 #{number} @李四", **extra)
-    assert text == f"工单 #{number} 已转派给李四处理。"
+    sent, _ = await group.play([{"name": "小王", "text": f"转派 #{number} @李四", **extra}])
+    # the new assignee is @-mentioned with the reporter, and the title is not doubled
+    assert [(m.text, set(m.mention_ids)) for m in sent] == [
+        (f"工单 #{number} 已转派给网格员李四处理。", {"wx-zhang", "wx-li"})
+    ]
     with group.runtime.sessions() as s:
         assert name_of(s, ticket(s, number).assignee_id) == "李四"
     assert "转派对象不是本网格的网格员" in await group.say("李四", f"转派 #{number} @张阿姨")
@@ -139,6 +142,9 @@ async def test_reclassify_keeps_the_correction_as_training_data(group: Group) ->
 async def test_merge_moves_the_reporters_to_the_main_ticket(group: Group) -> None:
     main, dup = await group.report(LAMP), await group.report(TRASH, "刘师傅")
     text = await group.say("小王", f"合并 #{dup} #{main}")
+    assert f"确认合并请发送「合并 #{dup} #{main} 确认」" in text  # different categories: asked first
+    assert load(group, dup).status is TicketStatus.NEW
+    text = await group.say("小王", f"合并 #{dup} #{main} 确认")
     assert f"已将工单 #{dup} 合并到 #{main}" in text
     assert load(group, dup).status is TicketStatus.MERGED
     with group.runtime.sessions() as s:
@@ -170,10 +176,21 @@ async def test_quote_reply_names_the_ticket(group: Group) -> None:
 
 
 async def test_a_gridworkers_at_reply_is_the_first_response(group: Group) -> None:
-    older, newer = await group.report(TRASH), await group.report(LAMP)
+    number = await group.report(LAMP)
     said_at = group.clock.now + timedelta(minutes=1)  # a line's default time
     sent, _ = await group.play([{"name": "小王", "text": "@张阿姨 我下午过去看看", "mentions": ["wx-zhang"]}])
     assert sent == []  # an ordinary reply, not announced again
+    assert load(group, number).first_response_at == said_at
+
+
+async def test_an_at_reply_that_could_mean_two_tickets_books_nothing(group: Group) -> None:
+    older, newer = await group.report(TRASH), await group.report(LAMP)
+    await group.play([{"name": "小王", "text": "@张阿姨 居住证的事明天来社区办", "mentions": ["wx-zhang"]}])
+    assert load(group, newer).first_response_at is None
+    assert load(group, older).first_response_at is None
+    # naming the ticket's matter picks it out
+    said_at = group.clock.now + timedelta(minutes=1)
+    await group.play([{"name": "小王", "text": "@张阿姨 楼道灯下午就来修", "mentions": ["wx-zhang"]}])
     assert load(group, newer).first_response_at == said_at
     assert load(group, older).first_response_at is None
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridbot.models.entities import Outbox, Person, Rating, Ticket, TicketEvent
-from gridbot.models.enums import Priority, RatingScore, TicketKind, TicketStatus
+from gridbot.models.enums import DeadlineKind, Priority, RatingScore, TicketKind, TicketStatus
 from gridbot.models.errors import (
     ConcurrentUpdate,
     PermissionDenied,
@@ -22,7 +22,7 @@ from gridbot.models.errors import (
 from gridbot.models.org.directory import SYSTEM_ACTOR, Actor, actor_for
 from gridbot.models.tickets import service as svc
 from gridbot.models.tickets.lifecycle import RULES, Action
-from gridbot.models.tickets.sla import SLAPolicy, load_policy
+from gridbot.models.tickets.sla import Basis, SLAPolicy, load_policy
 from tests.conftest import World
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Asia/Shanghai
@@ -87,10 +87,15 @@ def _do(
             return svc.close(session, number, actor, now)
         case Action.REOPEN:
             return svc.reopen(session, number, actor, now, policy)
+        case Action.REPRIORITIZE:
+            return svc.reprioritize(session, number, actor, now, Priority.URGENT, policy)
+        case Action.UNMERGE:
+            return svc.unmerge(session, number, actor, now)[0]
     raise AssertionError(action)
 
 
-ALLOWED = [(a, s) for a, rule in RULES.items() for s in rule.moves]
+# 撤销合并 returns to the status recorded at the merge: tested on its own below
+ALLOWED = [(a, s) for a, rule in RULES.items() for s in rule.moves if a is not Action.UNMERGE]
 FORBIDDEN = [(a, s) for a, rule in RULES.items() for s in TicketStatus if s not in rule.moves]
 
 
@@ -286,3 +291,52 @@ def test_concurrent_resolve_one_wins(pg_session_factory: sessionmaker[Session], 
     with pg_session_factory() as session:
         events = session.scalars(select(TicketEvent.action).where(TicketEvent.ticket_id == number)).all()
         assert events.count("resolve") == 1
+
+
+def test_merge_keeps_urgency_and_the_strictest_deadlines_and_unmerge_restores(
+    sqlite_session_factory: sessionmaker[Session], policy: SLAPolicy
+) -> None:
+    from tests.conftest import build_world
+
+    with sqlite_session_factory.begin() as session:
+        world = build_world(session)
+        leader = _actor(session, world.leader)
+        ordinary = _open(session, world, policy)
+        fire = _open(session, world, policy, category="safety", priority=Priority.URGENT, text="5栋着火了")
+        svc.accept(session, fire.id, leader, NOW + timedelta(minutes=1))
+        due_before = {d.kind: d.due_at for d in ordinary.deadlines}
+        svc.merge(session, fire.id, ordinary.id, leader, NOW + timedelta(minutes=2))
+        session.refresh(ordinary)
+        assert ordinary.priority is Priority.URGENT
+        urgent_resolution = next(d.due_at for d in fire.deadlines if d.kind.value == "resolution")
+        merged_resolution = next(d.due_at for d in ordinary.deadlines if d.kind.value == "resolution")
+        assert merged_resolution == urgent_resolution < due_before[DeadlineKind.RESOLUTION]
+        ticket, into = svc.unmerge(session, fire.id, leader, NOW + timedelta(minutes=3))
+        assert (ticket.status, into, ticket.merged_into_id) == (TicketStatus.ACCEPTED, ordinary.id, None)
+        session.refresh(ordinary)
+        assert ordinary.priority is Priority.NORMAL
+        assert {d.kind: d.due_at for d in ordinary.deadlines} == due_before
+        assert [r.person_id for r in ordinary.reporters] == [world.resident]
+        assert all(d.next_fire_at is not None for d in ticket.deadlines if d.met_at is None)
+
+
+def test_reprioritize_recomputes_the_clocks(
+    sqlite_session_factory: sessionmaker[Session], policy: SLAPolicy
+) -> None:
+    from tests.conftest import build_world
+
+    with sqlite_session_factory.begin() as session:
+        world = build_world(session)
+        leader = _actor(session, world.leader)
+        t = _open(session, world, policy, priority=Priority.URGENT, needs_review=True)
+        first = {d.kind: d.due_at for d in t.deadlines}
+        assert first[DeadlineKind.FIRST_RESPONSE] == NOW + timedelta(minutes=10)
+        svc.reprioritize(session, t.id, leader, NOW + timedelta(minutes=3), Priority.NORMAL, policy)
+        session.refresh(t)
+        after = {d.kind: d for d in t.deadlines}
+        assert not t.needs_review and t.priority is Priority.NORMAL
+        # normal incident: 1 working hour from the report, and a feedback clock it did not have
+        assert after[DeadlineKind.FIRST_RESPONSE].due_at == policy.advance(
+            NOW, timedelta(hours=1), Basis.WORKING
+        )
+        assert DeadlineKind.FEEDBACK in after

@@ -16,8 +16,10 @@ import * as PUPPET from 'wechaty-puppet'
 import { PuppetMock, mock } from 'wechaty-puppet-mock'
 import { PuppetServer } from 'wechaty-puppet-service'
 
+import { durable } from '../../../gateway/durable.js'
+
 const { values: args } = parseArgs({
-  options: { port: { type: 'string' }, token: { type: 'string' } },
+  options: { port: { type: 'string' }, token: { type: 'string' }, journal: { type: 'string' } },
 })
 const port = Number(args.port ?? process.env.PUPPET_PORT)
 const token = args.token ?? process.env.PUPPET_TOKEN
@@ -31,6 +33,7 @@ const emit = (event) => process.stdout.write(JSON.stringify(event) + '\n')
 
 const BOT = { id: 'wxid_bot', name: '网格助手' }
 const ROOM = { id: '20001@chatroom', topic: '幸福里3号网格群' }
+const ROOM2 = { id: '20002@chatroom', topic: '幸福里3号网格二群' } // a second group of the same grid
 const PEOPLE = [
   { id: 'wxid_zhang', name: '张阿姨', inRoom: true },
   { id: 'wxid_liu', name: '刘师傅', inRoom: true },
@@ -81,15 +84,17 @@ class GridPuppetMock extends PuppetMock {
 
 const bot = mocker.createContact({ ...BOT, friend: false })
 const people = Object.fromEntries(PEOPLE.map(p => [p.id, mocker.createContact({ id: p.id, name: p.name })]))
-const room = mocker.createRoom({
-  id: ROOM.id,
-  topic: ROOM.topic,
-  memberIdList: [BOT.id, ...PEOPLE.filter(p => p.inRoom).map(p => p.id)],
-})
+const members = [BOT.id, ...PEOPLE.filter(p => p.inRoom).map(p => p.id)]
+const room = mocker.createRoom({ id: ROOM.id, topic: ROOM.topic, memberIdList: members })
+const room2 = mocker.createRoom({ id: ROOM2.id, topic: ROOM2.topic, memberIdList: members })
 // Every time a client (re)starts the puppet, the bot is logged in again.
 mocker.use(m => { m.login(bot); return () => {} })
 
 const puppet = new GridPuppetMock({ mocker })
+// The gateway's durable delivery (gateway/durable.js) when a journal is given: messages said while
+// the bot is away reach it when it logs in again.
+const journal = args.journal ?? process.env.PUPPET_JOURNAL
+if (journal) durable(puppet, { journal, replayDelayMs: 500, ackGraceMs: 0 }) // gridbot acknowledges
 const server = new PuppetServer({ endpoint: `127.0.0.1:${port}`, puppet, token, tls: { disable: true } })
 
 const contact = id => {
@@ -99,8 +104,9 @@ const contact = id => {
   return c
 }
 const roomOf = id => {
-  if (id !== ROOM.id) throw new Error(`unknown room ${id}`)
-  return room
+  if (id === ROOM.id) return room
+  if (id === ROOM2.id) return room2
+  throw new Error(`unknown room ${id}`)
 }
 
 const handlers = {
@@ -126,7 +132,7 @@ async function main () {
     }
   })
   lines.on('close', () => shutdown(0))
-  emit({ event: 'ready', port, bot: BOT, room: ROOM, contacts: Object.fromEntries(PEOPLE.map(p => [p.id, p.name])) })
+  emit({ event: 'ready', port, bot: BOT, room: ROOM, room2: ROOM2, contacts: Object.fromEntries(PEOPLE.map(p => [p.id, p.name])) })
 }
 
 async function shutdown (code) {

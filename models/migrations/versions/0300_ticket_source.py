@@ -1,0 +1,40 @@
+"""tickets.source (resident report, or found on patrol); reminder_quiet (per-person digest pacing)
+
+Revision ID: 0300
+Revises: 0005
+Create Date: 2026-12-02 06:40:00.000000
+
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision: str = "0300"
+down_revision: str | Sequence[str] | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Upgrade schema: every existing ticket was reported by a resident."""
+    with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("source", sa.String(length=32), nullable=False, server_default="resident")
+        )
+    op.create_table(
+        "reminder_quiet",
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["person_id"], ["persons.id"]),
+        sa.PrimaryKeyConstraint("person_id"),
+    )
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    op.drop_table("reminder_quiet")
+    with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.drop_column("source")

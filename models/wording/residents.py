@@ -1,0 +1,92 @@
+"""What residents read: replies to their reports, receipts, announcements of their tickets, ratings.
+
+Every sentence here is seen in front of the whole group (or in a private chat with the bot).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from gridbot.models.wording import by_time, kind_word, titled
+
+APOLOGY = "处理失败，请稍后再试"
+UNBOUND = "本群尚未绑定网格，请管理员发送「绑定 网格编号」"
+RATING_PROMPT = "请对本次处理评价：回复 1 满意 / 2 基本满意 / 3 不满意"
+HOW_TO_REPORT = "有问题直接在群里说明情况和位置（如「3栋2单元楼道灯坏了」），我会登记并转给网格员"
+GREETING = f"您好！我是本网格的社区助手。{HOW_TO_REPORT}；工单办结后回复 1/2/3 评价；发送「帮助」查看更多"
+PRIVATE_REPLY = "您好，我只在网格群里登记问题。请到您所在的网格群里直接说明情况和位置，网格员会尽快处理"
+RECEIPT = "收到，已转网格员核实，请稍候"
+
+
+def response_promise(first_response_due: datetime | None, started_at: datetime | None) -> str:
+    """「预计1小时内响应」 from the first-response deadline (「我们会尽快处理」 without one)."""
+    if first_response_due is None or started_at is None:
+        return "我们会尽快处理"
+    return f"预计{by_time(first_response_due, started_at)}响应"
+
+
+def filed(number: str, category: str, kind: str, worker: str | None, promise: str) -> str:
+    """The reply to a resident whose report became a ticket."""
+    to = f"已转{titled('网格员', worker)}" if worker else "已转社区"
+    return f"已收到您反映的【{category}】{kind_word(kind)}，工单 {number} {to}，{promise}"
+
+
+def filed_on_patrol(number: str, category: str) -> str:
+    """The reply to a gridworker who reported what they found on patrol (上报)."""
+    return f"已登记巡查发现：工单 {number}【{category}】"
+
+
+def merged_into(number: str, category: str) -> str:
+    """The reply to a resident whose report joined an open ticket."""
+    return f"您反映的问题与工单 {number}（{category}）相同，已合并处理，处理进展会一并通知您"
+
+
+def followed_up(number: str, category: str, status: str, worker: str | None) -> str:
+    """The answer to a resident chasing their own open ticket (催办)."""
+    who = f"（{titled('网格员', worker)}负责）" if worker else ""
+    return f"您反映的【{category}】（工单 {number}）当前状态：{status}{who}。已为您催办，有进展会通知您"
+
+
+def rating_thanks(number: str) -> str:
+    """After a satisfied or basically satisfied rating."""
+    return f"感谢您的评价！工单 {number} 已完结"
+
+
+def rating_which(numbers: list[str]) -> str:
+    """A bare score while several tickets await the sender's rating."""
+    listed = "、".join(numbers)
+    return f"您有 {len(numbers)} 张工单待评价（{listed}），请回复「1 {numbers[0]}」这样的评价，带上工单号"
+
+
+def rating_separately(number: str) -> str:
+    """A score followed by a new report: the report is filed, the rating is asked for again."""
+    return f"如需评价工单 {number}，请单独回复 1 满意 / 2 基本满意 / 3 不满意"
+
+
+def announcement(
+    action: str,
+    *,
+    number: str,
+    category: str,
+    kind: str,
+    actor: str,
+    assignee: str | None,
+    note: str | None,
+    into: object = None,
+) -> str | None:
+    """The group announcement of a ticket event, or None for events residents do not hear about."""
+    what = kind_word(kind)
+    n = f"：{note}" if note else ""
+    texts = {
+        "accept": f"您反映的【{category}】{what}（工单 {number}）已由{titled('网格员', actor)}受理，正在处理。",
+        "respond": f"{titled('网格员', actor)}回复工单 {number}{n}",
+        "resolve": f"您反映的【{category}】{what}（工单 {number}）已办结{n}。{RATING_PROMPT}",
+        "suspend": f"工单 {number} 暂时挂起{n}",
+        "resume": f"工单 {number} 已恢复处理。",
+        "transfer": f"工单 {number} 已转派给{titled('网格员', assignee) if assignee else '其他网格员'}处理。",
+        "merge": f"您反映的{what}与工单 #{into} 相同，已合并处理。",
+        "unmerge": f"工单 {number} 已撤销合并，单独办理。",
+        "reject": f"工单 {number} 已退回{n}",
+        "reopen": f"工单 {number} 已重新办理（重办），网格员会尽快跟进。",
+    }
+    return texts.get(action)
