@@ -46,12 +46,14 @@ def purge_text(
     ] = None,
 ) -> None:
     """Blank message text older than the retention period; rows and metrics stay."""
-    from gridbot.models.db import make_session_factory, transaction
+    from gridbot.models import jobs
+    from gridbot.models.db import make_session_factory
     from gridbot.models.entities import utcnow
-    from gridbot.models.messaging.retention import purge_message_text
+    from gridbot.models.messaging.coordination import make_coordinator
     from gridbot.models.settings import get_settings
 
-    days = days if days is not None else get_settings().retention.message_text_days
+    settings = get_settings()
+    days = days if days is not None else settings.retention.message_text_days
     if days is None:
         fail("no retention period: pass --days N or set GRIDBOT_RETENTION__MESSAGE_TEXT_DAYS", code=2)
     if days < 1:
@@ -59,12 +61,13 @@ def purge_text(
             f"the retention period must be at least 1 day (GRIDBOT_RETENTION__MESSAGE_TEXT_DAYS={days})",
             code=2,
         )
-    engine = open_engine()
+    engine = open_engine(settings)
     try:
-        with transaction(make_session_factory(engine)) as session:
-            purged = purge_message_text(session, utcnow(), days)
+        purged = jobs.purge_text(make_session_factory(engine), make_coordinator(settings), utcnow(), days)
     finally:
         engine.dispose()
+    if purged is None:
+        fail("another instance (a running bot or another cron job) is purging now; try again later", code=3)
     typer.echo(f"purged the text of {purged} rows older than {days} days")
 
 
