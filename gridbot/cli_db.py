@@ -1,4 +1,4 @@
-"""Database commands: `gridbot db upgrade`, `gridbot db current`, `gridbot db purge-text`."""
+"""Database commands: `gridbot db upgrade|current|revision|purge-text`."""
 
 from __future__ import annotations
 
@@ -25,6 +25,20 @@ def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> 
     typer.echo(
         f"database at revision {current_revision(engine)} ({engine.url.render_as_string(hide_password=True)})"
     )
+
+
+@db_app.command("revision")
+def revision(message: str = typer.Option(..., "-m", "--message", help="What the migration does.")) -> None:
+    """Autogenerate a migration from the entities (developers; run it against PostgreSQL at head)."""
+    from gridbot.models.migrate import autogenerate, current_revision, head_revision
+
+    engine = open_engine()
+    try:
+        if current_revision(engine) != head_revision(engine):
+            fail("the database is not at the newest revision: run `gridbot db upgrade` on it first", code=2)
+        typer.echo(f"wrote {autogenerate(engine, message)}; read it before committing")
+    finally:
+        engine.dispose()
 
 
 @db_app.command("current")
