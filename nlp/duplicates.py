@@ -94,11 +94,7 @@ def score(
     value = max(0.0, min(1.0, value))
     mergeable = (agree is True or (vague and same_cat)) and sim >= thresholds.min_problem_similarity
     decision = (
-        MERGE
-        if value >= thresholds.merge and mergeable
-        else SUGGEST
-        if value >= thresholds.suggest
-        else NEW
+        MERGE if value >= thresholds.merge and mergeable else SUGGEST if value >= thresholds.suggest else NEW
     )
     return Match(ticket.id, value, decision, sim, same_cat, bool(agree))
 

@@ -95,9 +95,7 @@ async def test_the_next_building_is_not_the_same_problem(group: Group) -> None:
 
 async def test_the_same_building_minutes_later_is_merged(group: Group) -> None:
     a = await group.report("2栋楼顶漏水，顶楼家里墙都湿了")
-    sent, replay = await group.play(
-        [{"id": "dup", "name": "刘师傅", "text": "2栋顶楼天花板漏水了"}]
-    )
+    sent, replay = await group.play([{"id": "dup", "name": "刘师傅", "text": "2栋顶楼天花板漏水了"}])
     assert replay.tickets["dup"] == a  # joined, not filed
     assert f"与工单 #{a}" in sent[-1].text
 
