@@ -65,6 +65,16 @@ def test_ladder_instants_follow_the_ratios() -> None:
     )
 
 
+def test_working_time_escalation_has_floors_so_a_one_hour_miss_does_not_reach_the_street_at_once() -> None:
+    start = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)  # Tuesday 09:00 in Shanghai
+    s = POLICY.schedule(DeadlineSpec(timedelta(hours=1), Basis.WORKING), start)
+    assert s.due_at == start + timedelta(hours=1)
+    # community 2 working hours after due (10:00 → 12:00), street a working day after due
+    assert s.escalate1_at == datetime(2026, 3, 10, 4, 0, tzinfo=UTC)  # 12:00 local, not 10:30
+    assert s.escalate2_at == datetime(2026, 3, 11, 2, 0, tzinfo=UTC)  # Wednesday 10:00 local
+    assert POLICY.quiet == timedelta(minutes=30)
+
+
 def test_settings_select_the_policy_file(tmp_path: Path) -> None:
     path = tmp_path / "mine.yaml"
     path.write_text(DEFAULT_POLICY_FILE.read_text(encoding="utf-8"), encoding="utf-8")
