@@ -147,6 +147,7 @@ class _SweepState:
     people: dict[tuple[int, str], list[Who]] = field(default_factory=dict)
     rooms: dict[int, str | None] = field(default_factory=dict)  # by ticket
     after: tuple[datetime, int] | None = None  # keyset position: the last (next_fire_at, id) read
+    released: set[int] = field(default_factory=set)  # people whose digest this sweep sent at once
 
 
 def sweep(
@@ -383,17 +384,20 @@ def _write_digests(session: Session, state: _SweepState, new_items: dict[int, li
     return created
 
 
-def _quiet_rows(session: Session, state: _SweepState, people: list[int]) -> dict[int, ReminderQuiet]:
+def _quiet_rows(session: Session, state: _SweepState, people: list[int]) -> dict[int, datetime]:
+    """When each of these people last got a digest released at once (the quiet period's start)."""
     if not state.policy.quiet or not people:
         return {}
-    rows = session.scalars(select(ReminderQuiet).where(ReminderQuiet.person_id.in_(people)))
-    return {r.person_id: r for r in rows}
+    rows = session.execute(
+        select(ReminderQuiet.person_id, ReminderQuiet.last_at).where(ReminderQuiet.person_id.in_(people))
+    )
+    return {person: at for person, at in rows}
 
 
 def _pace(
     session: Session,
     state: _SweepState,
-    quiet: dict[int, ReminderQuiet],
+    quiet: dict[int, datetime],
     person_id: int,
     row: Outbox,
     urgent: bool,
@@ -403,16 +407,21 @@ def _pace(
     if not period:
         return
     last = quiet.get(person_id)
-    if last is not None and not urgent and last.last_at + period > state.now:
+    this_sweep = person_id in state.released  # later parts of a digest released in this sweep
+    if last is not None and not urgent and not this_sweep and last + period > state.now:
         # held: every digest of the period goes out at the same instant (the sender merges them)
-        row.next_attempt_at = last.last_at + period
+        row.next_attempt_at = last + period
         return
-    if last is None:
-        last = ReminderQuiet(person_id=person_id, last_at=state.now)
-        session.add(last)
-        quiet[person_id] = last
-    else:
-        last.last_at = state.now
+    state.released.add(person_id)
+    quiet[person_id] = state.now
+    ins = postgresql.insert if is_postgres(session) else sqlite.insert
+    table = cast(Table, ReminderQuiet.__table__)
+    # an upsert: two sweepers (a lost lock) may pace the same person at once
+    session.execute(
+        ins(table)
+        .values(person_id=person_id, last_at=state.now)
+        .on_conflict_do_update(index_elements=["person_id"], set_={"last_at": state.now})
+    )
 
 
 def _address(room: str | None, platform_id: str) -> dict[str, Any]:

@@ -211,7 +211,7 @@ async def test_transfer_assign_reopen_and_reject(
         texts = session.scalars(
             select(Outbox.text).where(Outbox.ticket_id == seeded.mine).order_by(Outbox.id)
         ).all()
-    assert texts[0] == f"工单 #{seeded.mine} 已转派给李四处理。"
+    assert texts[0] == f"工单 #{seeded.mine} 已转派给网格员李四处理。"
     assert any("重新办理" in t for t in texts)
 
 

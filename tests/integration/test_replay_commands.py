@@ -188,9 +188,12 @@ async def test_an_at_reply_that_could_mean_two_tickets_books_nothing(group: Grou
     await group.play([{"name": "小王", "text": "@张阿姨 居住证的事明天来社区办", "mentions": ["wx-zhang"]}])
     assert load(group, newer).first_response_at is None
     assert load(group, older).first_response_at is None
-    # naming the ticket's matter picks it out
+    # quoting the bot's message about the ticket picks it out
     said_at = group.clock.now + timedelta(minutes=1)
-    await group.play([{"name": "小王", "text": "@张阿姨 楼道灯下午就来修", "mentions": ["wx-zhang"]}])
+    quote = f"工单 #{newer} 已转网格员小王"
+    await group.play(
+        [{"name": "小王", "text": "@张阿姨 下午就来修", "mentions": ["wx-zhang"], "quote": quote}]
+    )
     assert load(group, newer).first_response_at == said_at
     assert load(group, older).first_response_at is None
 

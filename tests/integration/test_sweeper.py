@@ -289,3 +289,20 @@ def test_redis_flushed_mid_run_loses_nothing_and_fires_nothing_twice(
     assert sweeper.sweep(pg_session_factory, POLICY, ALL_DUE, RedisCoordinator(redis_url)).fired == 0
     assert len(outbox(pg_session_factory)) == rows
     client.close()
+
+
+def test_a_persons_digests_are_held_for_the_quiet_period_but_urgent_ones_are_not(
+    session_factory: sessionmaker[Session], world: World
+) -> None:
+    # normal incidents: 1 working hour to first response, warned at 48 min
+    open_tickets(session_factory, world.grid, assignee=world.worker, priority=Priority.NORMAL)
+    open_tickets(session_factory, world.grid, assignee=world.worker, priority=Priority.NORMAL, at=T0 + 10 * M)
+    run(session_factory, T0 + 48 * M)
+    run(session_factory, T0 + 58 * M)  # the second warning, 10 minutes after the first digest
+    first, second = outbox(session_factory)
+    assert first.next_attempt_at == T0 + 48 * M  # sent at once
+    assert second.next_attempt_at == T0 + 78 * M  # held until 30 minutes after the first
+    open_tickets(session_factory, world.grid, assignee=world.worker, at=T0 + 58 * M)  # urgent: 10 min
+    run(session_factory, T0 + 66 * M)  # its warning at 8 minutes
+    urgent = outbox(session_factory)[-1]
+    assert urgent.next_attempt_at == T0 + 66 * M  # never held
