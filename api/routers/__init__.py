@@ -2,13 +2,26 @@
 
 from fastapi import APIRouter
 
-from api.routers import bulletin, dashboard, grids, messages, metrics, ops, people, ratings, regions, tickets
+from api.routers import (
+    bulletin,
+    dashboard,
+    grids,
+    messages,
+    metrics,
+    ops,
+    org,
+    people,
+    ratings,
+    regions,
+    tickets,
+)
 
 ROUTERS: list[APIRouter] = [
     ops.router,
     regions.router,
     grids.router,
     people.router,
+    org.router,
     tickets.router,
     messages.router,
     ratings.router,

@@ -5,6 +5,7 @@ from models.entities.base import Base, UTCDateTime, utcnow
 from models.entities.bot_status import BotState, BotStatus
 from models.entities.message import Message, Outbox
 from models.entities.region import (
+    BindCode,
     ChatGroup,
     Grid,
     MemberEvent,
@@ -19,6 +20,7 @@ from models.entities.ticket import Rating, ReminderLog, Ticket, TicketDeadline, 
 __all__ = [
     "ApiToken",
     "Base",
+    "BindCode",
     "BotState",
     "BotStatus",
     "ChatGroup",
