@@ -16,6 +16,8 @@ from api.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from api.routers import ROUTERS
 from models.coordination import Coordinator, RedisCoordinator, make_coordinator
 from models.db import make_engine, make_session_factory
+from models.entities import utcnow
+from models.holidays import coverage_warning
 from models.settings import Settings, get_settings
 from models.sla import load_policy_for
 
@@ -50,6 +52,9 @@ def create_app(
             policy=load_policy_for(settings.sla),
         )
         logger.info("API ready on %s", db.url.render_as_string(hide_password=True))
+        calendar = app.state.services.policy.calendar
+        if warning := coverage_warning(calendar, utcnow().astimezone(calendar.tz).date()):
+            logger.warning("%s", warning)
         try:
             yield
         finally:

@@ -20,11 +20,12 @@ from bot.watchdog import Watchdog, database_sink
 from handlers.conversation import RECOVERY_GRACE_S, Conversation
 from handlers.spool import Spool
 from handlers.types import Sender
-from models import sweeper
+from models import bot_status, sweeper
 from models.coordination import Coordinator, make_coordinator
 from models.db import database_down, make_session_factory, try_xact_lock
 from models.directory import SYSTEM_ACTOR
 from models.entities import utcnow
+from models.holidays import coverage_warning
 from models.retention import purge_message_text
 from models.rollups import refresh_changed
 from models.settings import Settings
@@ -183,10 +184,21 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
         if await anyio.to_thread.run_sync(runtime.refresh_rollups, rollup_since[0], now):
             rollup_since[0] = now
 
+    silence = timedelta(minutes=settings.wechaty.silence_alert_minutes)
+    watchdog = Watchdog(transport.status, runtime.policy.calendar, silence, database_sink(runtime.sessions))
+    if hasattr(transport, "on_status"):  # a QR code to scan is recorded at once (gridbot status, /readyz)
+        transport.on_status = watchdog.check
+    pre_login = watchdog.account
+    calendar = runtime.policy.calendar
+    if warning := coverage_warning(calendar, utcnow().astimezone(calendar.tz).date()):
+        logger.warning("%s", warning)
     # before the task group, so a failed login is a plain TransportError for the caller
     await transport.start(conversation.handle, conversation.on_member_change)
     # logged in: the account this instance speaks as (rooms it serves are answered through it)
     conversation.account = sender.account = transport.status.bot_id
+    if watchdog.account != pre_login:
+        with runtime.sessions.begin() as session:
+            bot_status.forget(session, pre_login)  # the placeholder row that showed the QR code
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(sender.run, stop)
@@ -203,10 +215,6 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
             settings.rollup_interval_s,
             stop,
             rollups,
-        )
-        silence = timedelta(minutes=settings.wechaty.silence_alert_minutes)
-        watchdog = Watchdog(
-            transport.status, runtime.policy.calendar, silence, database_sink(runtime.sessions)
         )
         tg.start_soon(watchdog.run, stop)
         await stop.wait()

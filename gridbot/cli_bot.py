@@ -55,7 +55,7 @@ def demo(
         fail("the transcript is empty", code=2)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    engine = open_engine(settings)
+    engine = open_engine(settings, migrated=False)
     upgrade(engine)
     clock = SimClock(lines[0].at)
     runtime = build_runtime(settings, engine, coordinator=LocalCoordinator(clock=clock.seconds))

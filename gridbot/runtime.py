@@ -26,12 +26,29 @@ def configure_logging(settings: Settings) -> None:
     )
 
 
-def open_engine(settings: Settings | None = None) -> Engine:
-    """An engine for the configured database, verified reachable (or a clear error and exit)."""
+def open_engine(settings: Settings | None = None, *, migrated: bool = True) -> Engine:
+    """An engine for the configured database, verified reachable and (unless `migrated=False`)
+    migrated to this version's head, or a clear error and exit."""
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    from gridbot.setup_errors import DB_URL_HELP
+    from models.migrate import current_revision, head_revision
+
     settings = settings or get_settings()
-    engine = make_engine(settings.db)
+    try:
+        engine = make_engine(settings.db)
+    except (ArgumentError, NoSuchModuleError, ValueError):
+        fail(f"GRIDBOT_DB__URL is not a usable database URL: {DB_URL_HELP}.", code=2)
     try:
         check_connection(engine)
     except DatabaseUnavailable as exc:
         fail(f"{exc}. Is the database running, and is GRIDBOT_DB__URL right?")
+    if migrated:
+        current, head = current_revision(engine), head_revision(engine)
+        if current is None:
+            fail("the database has no gridbot tables yet: run `gridbot db upgrade` first.")
+        if current != head:
+            fail(
+                f"the database is at revision {current}, this gridbot needs {head}: run `gridbot db upgrade`."
+            )
     return engine

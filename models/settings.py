@@ -62,6 +62,8 @@ class SLASettings(BaseModel):
     """SLA policy file and sweeper cadence."""
 
     policy_file: Path | None = None
+    # next years' holidays (`gridbot calendar import`), merged over the policy's calendar
+    holidays_file: Path | None = Path("gridbot-holidays.yaml")
     timezone: str = "Asia/Shanghai"
     sweep_interval_s: float = 30.0
     sweep_batch_size: int = 500
