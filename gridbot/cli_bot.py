@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import anyio
 import typer
 
-from gridbot.runtime import configure_logging, fail, open_engine
+from gridbot.runtime import check_redis, configure_logging, fail, open_engine
 
 if TYPE_CHECKING:
     from bot.replay import Line
@@ -128,6 +128,7 @@ def run(
     quiet = transport is TransportName.CONSOLE and "log_level" not in settings.model_fields_set
     configure_logging(settings.model_copy(update={"log_level": "WARNING"}) if quiet else settings)
     engine = open_engine(settings)
+    check_redis(settings)
     runtime = build_runtime(settings, engine)
     if transport is TransportName.CONSOLE:
         from bot.console import run_console

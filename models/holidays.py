@@ -75,6 +75,8 @@ def read_holiday_file(path: Path) -> dict[int, YearList]:
         raise HolidayFileError(f"{path}: cannot read ({exc.strerror})") from None
     except yaml.YAMLError as exc:
         raise HolidayFileError(f"{path}: not valid YAML ({exc})") from None
+    except ValueError as exc:  # YAML itself reads 2027-13-01 as a date and refuses it
+        raise HolidayFileError(f"{path}: a date is not a date (YYYY-MM-DD): {exc}") from None
     if not isinstance(data, dict):
         raise HolidayFileError(f"{path}: expected years as keys (2027: {{holidays: [...], workdays: [...]}})")
     out: dict[int, YearList] = {}
