@@ -13,6 +13,22 @@ from models.org_import import LEVEL_NAMES, ROLE_NAMES, ROLES
 _ENGLISH = {r.value.replace("_", "-"): r for r in ROLES.values()}
 
 
+def region_id_by_ref(session: Session, ref: str) -> int | None:
+    """The id of the region with this code, else with this numeric id; None when there is none."""
+    found = session.scalar(select(Region.id).where(Region.code == ref))
+    if found is None and ref.isdigit() and int(ref) < 2**31:
+        found = session.scalar(select(Region.id).where(Region.id == int(ref)))
+    return found
+
+
+def grid_id_by_ref(session: Session, ref: str) -> int | None:
+    """The id of the grid with this code, else with this numeric id; None when there is none."""
+    found = session.scalar(select(Grid.id).where(Grid.code == ref))
+    if found is None and ref.isdigit() and int(ref) < 2**31:
+        found = session.scalar(select(Grid.id).where(Grid.id == int(ref)))
+    return found
+
+
 def find_person(session: Session, ref: str) -> Person:
     """A person by id, platform id, WeChat id, phone or unique name; DirectoryError otherwise."""
     phone = normalize_phone(ref)
