@@ -25,10 +25,10 @@ def import_(
     ] = False,
 ) -> None:
     """Import the organisation sheet (idempotent; one bad row and nothing is written)."""
-    from models.db import make_session_factory
-    from models.directory import DirectoryError
-    from models.org_import import import_org
-    from models.org_sheet import read_path
+    from gridbot.models.db import make_session_factory
+    from gridbot.models.org.directory import DirectoryError
+    from gridbot.models.org.org_import import import_org
+    from gridbot.models.org.org_sheet import read_path
 
     try:
         tables = read_path(file)
@@ -58,7 +58,7 @@ def template(
     ),
 ) -> None:
     """Write an empty organisation workbook with the Chinese headers and an example row."""
-    from models.org_sheet import write_template
+    from gridbot.models.org.org_sheet import write_template
 
     if output.exists():
         fail(f"{output} already exists; pass another --output", code=2)
@@ -71,10 +71,10 @@ def list_(
     region: Annotated[str | None, typer.Option(help="Only this region's subtree (code or id).")] = None,
 ) -> None:
     """Print the region tree with grids, their gridworkers and bound groups."""
-    from models.db import make_session_factory
-    from models.directory import DirectoryError
-    from models.org_view import org_lines
-    from models.tokens import find_region
+    from gridbot.models.db import make_session_factory
+    from gridbot.models.org.directory import DirectoryError
+    from gridbot.models.org.org_view import org_lines
+    from gridbot.models.org.tokens import find_region
 
     with make_session_factory(open_engine())() as session:
         try:
@@ -91,9 +91,9 @@ def list_(
 
 
 def _role_change(person: str, role: str, scope: str, grant: bool) -> None:
-    from models.db import make_session_factory, transaction
-    from models.directory import DirectoryError
-    from models.org_view import change_role
+    from gridbot.models.db import make_session_factory, transaction
+    from gridbot.models.org.directory import DirectoryError
+    from gridbot.models.org.org_view import change_role
 
     try:
         with transaction(make_session_factory(open_engine())) as session:
@@ -139,11 +139,11 @@ def bind_code(
     """Issue a one-time code; `绑定 <code>` posted in the group binds it to the grid."""
     from sqlalchemy import select
 
-    from models import bind_codes
-    from models.db import make_session_factory, transaction
-    from models.directory import DirectoryError
-    from models.entities import Grid
-    from models.org_view import find_person
+    from gridbot.models.db import make_session_factory, transaction
+    from gridbot.models.entities import Grid
+    from gridbot.models.org import bind_codes
+    from gridbot.models.org.directory import DirectoryError
+    from gridbot.models.org.org_view import find_person
 
     try:
         with transaction(make_session_factory(open_engine())) as session:

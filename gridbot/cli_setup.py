@@ -17,8 +17,8 @@ calendar_app = typer.Typer(help="The holiday calendar the SLA deadlines count wo
 def doctor() -> None:
     """Check the database, Redis, holiday calendar, classifier, WeChat channel and time zone."""
     from gridbot.doctor import Level, run_all
-    from models.entities import utcnow
-    from models.settings import get_settings
+    from gridbot.models.entities import utcnow
+    from gridbot.models.settings import get_settings
 
     results = run_all(get_settings(), utcnow())
     for check in results:
@@ -33,12 +33,12 @@ def doctor() -> None:
 
 def status() -> None:
     """The bot accounts' state (waiting_scan shows the login QR link), and the calendar warning."""
-    from models import bot_status
-    from models.db import make_session_factory
-    from models.entities import utcnow
-    from models.holidays import coverage_warning
-    from models.settings import get_settings
-    from models.sla import load_policy_for
+    from gridbot.models.db import make_session_factory
+    from gridbot.models.entities import utcnow
+    from gridbot.models.messaging import bot_status
+    from gridbot.models.settings import get_settings
+    from gridbot.models.tickets.holidays import coverage_warning
+    from gridbot.models.tickets.sla import load_policy_for
 
     settings = get_settings()
     with make_session_factory(open_engine(settings))() as session:
@@ -66,8 +66,8 @@ def calendar_import(
     file: Annotated[Path, typer.Argument(help="YAML: 2027: {source: ..., holidays: [...], workdays: [...]}")],
 ) -> None:
     """Add or replace years of holidays and 调休 days (restart the bot and API to use them)."""
-    from models.holidays import HolidayFileError, import_holidays
-    from models.settings import get_settings
+    from gridbot.models.settings import get_settings
+    from gridbot.models.tickets.holidays import HolidayFileError, import_holidays
 
     store = get_settings().sla.holidays_file
     if store is None:
@@ -82,10 +82,10 @@ def calendar_import(
 @calendar_app.command("show")
 def calendar_show() -> None:
     """Which years have a holiday list, and the warning when this or next year has none."""
-    from models.entities import utcnow
-    from models.holidays import coverage_warning, covered_years
-    from models.settings import get_settings
-    from models.sla import load_policy_for
+    from gridbot.models.entities import utcnow
+    from gridbot.models.settings import get_settings
+    from gridbot.models.tickets.holidays import coverage_warning, covered_years
+    from gridbot.models.tickets.sla import load_policy_for
 
     cal = load_policy_for(get_settings().sla).calendar
     typer.echo(f"years with holidays: {', '.join(str(y) for y in sorted(covered_years(cal))) or 'none'}")
@@ -117,7 +117,7 @@ def init(
     ] = False,
 ) -> None:
     """Write .env, migrate the database, import the organisation, print the first city-admin token."""
-    from models.settings import get_settings
+    from gridbot.models.settings import get_settings
 
     if env_file.exists() and not force:
         fail(f"{env_file} already exists: pass --force to overwrite it, or --env-file another path", code=2)
@@ -155,7 +155,7 @@ def init(
 
 
 def _init_database() -> None:
-    from models.migrate import current_revision, upgrade
+    from gridbot.models.migrate import current_revision, upgrade
 
     engine = open_engine(migrated=False)
     try:
@@ -167,10 +167,10 @@ def _init_database() -> None:
 
 
 def _init_org(org: Path) -> None:
-    from models.db import make_session_factory, transaction
-    from models.directory import DirectoryError
-    from models.org_import import import_org
-    from models.org_sheet import read_path
+    from gridbot.models.db import make_session_factory, transaction
+    from gridbot.models.org.directory import DirectoryError
+    from gridbot.models.org.org_import import import_org
+    from gridbot.models.org.org_sheet import read_path
 
     try:
         tables = read_path(org)
@@ -184,10 +184,10 @@ def _init_org(org: Path) -> None:
 def _init_token(city_code: str | None) -> None:
     from sqlalchemy import select
 
-    from models.db import make_session_factory, transaction
-    from models.entities import Region
-    from models.enums import RegionLevel, Role
-    from models.tokens import create_token
+    from gridbot.models.db import make_session_factory, transaction
+    from gridbot.models.entities import Region
+    from gridbot.models.enums import RegionLevel, Role
+    from gridbot.models.org.tokens import create_token
 
     with transaction(make_session_factory(open_engine())) as session:
         query = select(Region).where(Region.level == RegionLevel.CITY)

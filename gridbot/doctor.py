@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from models.settings import Settings
+from gridbot.models.settings import Settings
 
 
 class Level(StrEnum):
@@ -42,9 +42,9 @@ def check_database(settings: Settings) -> Check:
     """Reachable and migrated to this version's head."""
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+    from gridbot.models.db import DatabaseUnavailable, check_connection, make_engine
+    from gridbot.models.migrate import current_revision, head_revision
     from gridbot.setup_errors import DB_URL_HELP
-    from models.db import DatabaseUnavailable, check_connection, make_engine
-    from models.migrate import current_revision, head_revision
 
     try:
         engine = make_engine(settings.db)
@@ -96,8 +96,8 @@ def check_redis(settings: Settings) -> Check:
 
 def check_calendar(settings: Settings, today: datetime) -> Check:
     """The SLA policy loads and its holiday list covers this year and the next."""
-    from models.holidays import covered_years, missing_years
-    from models.sla import SLAPolicyError, load_policy_for
+    from gridbot.models.tickets.holidays import covered_years, missing_years
+    from gridbot.models.tickets.sla import SLAPolicyError, load_policy_for
 
     try:
         policy = load_policy_for(settings.sla)
@@ -116,7 +116,7 @@ def check_calendar(settings: Settings, today: datetime) -> Check:
 
 def check_classifier(settings: Settings) -> Check:
     """The configured model loads."""
-    from nlp.classifier import load_classifier
+    from gridbot.nlp.classifier import load_classifier
 
     try:
         load_classifier(settings.nlp.model_dir, backend=settings.nlp.backend)
@@ -179,8 +179,8 @@ def check_timezone(settings: Settings) -> Check:
 
 def check_bot(settings: Settings) -> Check:
     """The bot accounts' last recorded state (a QR code waiting to be scanned shows here)."""
-    from models import bot_status
-    from models.db import make_engine, make_session_factory
+    from gridbot.models.db import make_engine, make_session_factory
+    from gridbot.models.messaging import bot_status
 
     try:
         engine = make_engine(settings.db)

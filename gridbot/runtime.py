@@ -8,8 +8,8 @@ from typing import NoReturn
 import typer
 from sqlalchemy import Engine
 
-from models.db import DatabaseUnavailable, check_connection, make_engine
-from models.settings import Settings, get_settings
+from gridbot.models.db import DatabaseUnavailable, check_connection, make_engine
+from gridbot.models.settings import Settings, get_settings
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -31,8 +31,8 @@ def open_engine(settings: Settings | None = None, *, migrated: bool = True) -> E
     migrated to this version's head, or a clear error and exit."""
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+    from gridbot.models.migrate import current_revision, head_revision
     from gridbot.setup_errors import DB_URL_HELP
-    from models.migrate import current_revision, head_revision
 
     settings = settings or get_settings()
     try:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers.commands import COMMANDS, Audience, command, mentioned_person, usage_error
-from handlers.context import CommandError, Context
-from handlers.parsing import Args
-from models import bind_codes, directory
-from models.directory import DirectoryError
-from models.entities import Grid, Person
-from models.enums import ADMIN_ROLES, WORKER_ROLES, Role
+from gridbot.handlers.commands import COMMANDS, Audience, command, mentioned_person, usage_error
+from gridbot.handlers.context import CommandError, Context
+from gridbot.handlers.parsing import Args
+from gridbot.models.entities import Grid, Person
+from gridbot.models.enums import ADMIN_ROLES, WORKER_ROLES, Role
+from gridbot.models.org import bind_codes, directory
+from gridbot.models.org.directory import DirectoryError
 
 ROLE_LABELS = {Role.GRIDWORKER: "网格员", Role.PARTTIME_GRIDWORKER: "兼职网格员", Role.GRID_LEADER: "网格长"}
 

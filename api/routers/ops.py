@@ -7,14 +7,14 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.deps import Services, ServicesDep
-from api.schemas import Health
-from models import bot_status
-from models.db import DatabaseUnavailable, check_connection
-from models.entities import BotState, utcnow
-from models.holidays import coverage_warning
-from models.migrate import current_revision, head_revision
-from models.telemetry import refresh_from_database
+from gridbot.api.deps import Services, ServicesDep
+from gridbot.api.schemas import Health
+from gridbot.models.db import DatabaseUnavailable, check_connection
+from gridbot.models.entities import BotState, utcnow
+from gridbot.models.messaging import bot_status
+from gridbot.models.migrate import current_revision, head_revision
+from gridbot.models.telemetry import refresh_from_database
+from gridbot.models.tickets.holidays import coverage_warning
 
 router = APIRouter(tags=["operations"])
 

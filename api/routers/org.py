@@ -9,13 +9,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from api.auth import PrincipalDep
-from api.deps import Services, ServicesDep
-from api.errors import ERROR_RESPONSES, ApiError, ErrorOut
-from models.directory import DirectoryError
-from models.entities import Region
-from models.org_import import ImportReport, OrgImportError, import_org
-from models.org_sheet import read_xlsx
+from gridbot.api.auth import PrincipalDep
+from gridbot.api.deps import Services, ServicesDep
+from gridbot.api.errors import ERROR_RESPONSES, ApiError, ErrorOut
+from gridbot.models.entities import Region
+from gridbot.models.org.directory import DirectoryError
+from gridbot.models.org.org_import import ImportReport, OrgImportError, import_org
+from gridbot.models.org.org_sheet import read_xlsx
 
 router = APIRouter(prefix="/org", tags=["organisation"], responses=ERROR_RESPONSES)
 MAX_SHEET_BYTES = 5 * 1024 * 1024

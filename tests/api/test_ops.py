@@ -10,12 +10,12 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.app import create_app
-from models import bot_status
-from models.entities import BotState, utcnow
-from models.holidays import coverage_warning
-from models.migrate import downgrade
-from models.sla import load_policy
+from gridbot.api.app import create_app
+from gridbot.models.entities import BotState, utcnow
+from gridbot.models.messaging import bot_status
+from gridbot.models.migrate import downgrade
+from gridbot.models.tickets.holidays import coverage_warning
+from gridbot.models.tickets.sla import load_policy
 from tests.api.conftest import Tokens, api_settings, open_client
 
 pytestmark = pytest.mark.anyio

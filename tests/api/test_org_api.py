@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.entities import Grid, Person
+from gridbot.models.entities import Grid, Person
 from tests.api.conftest import Tokens
 from tests.conftest import World
 from tests.orgsheet import workbook

@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from handlers.types import IncomingMessage
-from models import bind_codes
-from models.entities import ChatGroup, Grid, Person, RoleAssignment
-from models.enums import Role
-from models.org_import import import_org
-from models.org_sheet import read_xlsx
+from gridbot.handlers.types import IncomingMessage
+from gridbot.models.entities import ChatGroup, Grid, Person, RoleAssignment
+from gridbot.models.enums import Role
+from gridbot.models.org import bind_codes
+from gridbot.models.org.org_import import import_org
+from gridbot.models.org.org_sheet import read_xlsx
 from tests.integration.conftest import ROOM, Group
 from tests.orgsheet import workbook
 

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import directory
-from models.entities import Base, Grid, Person, Region, RoleAssignment
-from models.enums import GridType, RegionLevel, Role
-from models.org_import import OrgImportError, import_org
-from models.org_sheet import read_csv, read_path, read_xlsx
+from gridbot.models.entities import Base, Grid, Person, Region, RoleAssignment
+from gridbot.models.enums import GridType, RegionLevel, Role
+from gridbot.models.org import directory
+from gridbot.models.org.org_import import OrgImportError, import_org
+from gridbot.models.org.org_sheet import read_csv, read_path, read_xlsx
 from tests.orgsheet import GRIDS, PEOPLE, REGIONS, workbook
 
 pytestmark = pytest.mark.integration

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.entities import Message, Rating, Ticket, TicketDeadline, utcnow
-from models.seed import SeedShape, seed_demo
+from gridbot.models.entities import Message, Rating, Ticket, TicketDeadline, utcnow
+from gridbot.seed import SeedShape, seed_demo
 
 pytestmark = pytest.mark.integration
 

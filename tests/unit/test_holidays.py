@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from models.entities import utcnow
-from models.holidays import (
+from gridbot.models.entities import utcnow
+from gridbot.models.settings import SLASettings
+from gridbot.models.tickets.holidays import (
     HolidayFileError,
     apply_years,
     coverage_warning,
@@ -16,8 +17,7 @@ from models.holidays import (
     import_holidays,
     read_holiday_file,
 )
-from models.settings import SLASettings
-from models.sla import load_policy, load_policy_for
+from gridbot.models.tickets.sla import load_policy, load_policy_for
 
 
 def test_the_shipped_calendar_covers_the_current_year() -> None:
@@ -65,7 +65,7 @@ def test_import_merges_years_and_the_policy_uses_them(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("2027:\n  holidays: [2027-13-01]\n", "is not a date"),
-        ("2027:\n  holidays: [\"2027-02-30\"]\n", "is not a date"),
+        ('2027:\n  holidays: ["2027-02-30"]\n', "is not a date"),
         ("2027:\n  holidays: [2027-02-11..2027-02-05]\n", "reversed or too long"),
         ("2027:\n  holidays: [2029-01-01]\n", "does not belong to 2027"),
         ("2027:\n  holidays: [2027-01-01]\n  workdays: [2027-01-01]\n", "both a holiday and a workday"),
@@ -82,7 +82,7 @@ def test_a_bad_holiday_file_is_refused_and_names_the_problem(tmp_path: Path, tex
 
 
 def test_apply_years_replaces_whole_years() -> None:
-    from models.holidays import YearList
+    from gridbot.models.tickets.holidays import YearList
 
     calendar = load_policy().calendar
     replaced = apply_years(calendar, {2026: YearList(2026, frozenset({date(2026, 3, 3)}), frozenset(), "")})

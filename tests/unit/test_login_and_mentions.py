@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.transport import TransportStatus
-from bot.watchdog import assess
-from bot.wechaty_messages import resolve_mentions
-from bot.wechaty_transport import qr_link, terminal_qr
-from models.entities import BotState
-from models.sla import load_policy
+from gridbot.bot.transport import TransportStatus
+from gridbot.bot.watchdog import assess
+from gridbot.bot.wechaty_messages import resolve_mentions
+from gridbot.bot.wechaty_transport import qr_link, terminal_qr
+from gridbot.models.entities import BotState
+from gridbot.models.tickets.sla import load_policy
 
 NOW = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
 

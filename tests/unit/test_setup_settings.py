@@ -7,9 +7,9 @@ import json
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
-from models.db import make_engine
-from models.migrate import alembic_config
-from models.settings import DBSettings, Settings
+from gridbot.models.db import make_engine
+from gridbot.models.migrate import alembic_config
+from gridbot.models.settings import DBSettings, Settings
 from tests.conftest import REPO_ROOT
 
 

@@ -1,0 +1,147 @@
+"""Inbound messages: persisted first, keyed by platform id, so redelivery is a no-op and nothing is lost."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gridbot.models.db import is_postgres
+from gridbot.models.entities import ChatGroup, Message
+from gridbot.models.enums import MessageDirection, MessageStatus, MessageType, Role
+
+MAX_STORED_TEXT = 20_000  # characters kept of one message; the rest is cut (oversized input)
+
+
+def group_for_room(session: Session, room_id: str) -> ChatGroup | None:
+    """The group record of a room (None when the bot has never seen it bound)."""
+    return session.scalar(select(ChatGroup).where(ChatGroup.room_id == room_id))
+
+
+def record_inbound(
+    session: Session,
+    *,
+    platform_id: str,
+    group: ChatGroup | None,
+    sender_id: int | None,
+    sender_role: Role | None,
+    msg_type: MessageType,
+    text: str,
+    text_masked: str,
+    sent_at: datetime,
+    now: datetime,
+    mentions: Sequence[str] = (),
+    quoted_platform_id: str | None = None,
+) -> Message | None:
+    """Store one inbound message as PENDING; None if this platform id was stored before."""
+    if session.scalar(select(Message.id).where(Message.platform_id == platform_id)) is not None:
+        return None
+    message = Message(
+        platform_id=platform_id,
+        direction=MessageDirection.INBOUND,
+        group_id=group.id if group else None,
+        grid_id=group.grid_id if group else None,
+        sender_id=sender_id,
+        sender_role=sender_role,
+        msg_type=msg_type,
+        text=text[:MAX_STORED_TEXT],
+        text_masked=text_masked[:MAX_STORED_TEXT],
+        mentions=list(mentions),
+        quoted_platform_id=quoted_platform_id,
+        sent_at=sent_at,
+        received_at=now,
+        status=MessageStatus.PENDING,
+    )
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:  # another instance stored the same delivery a moment ago
+        return None
+    return message
+
+
+def classified(message: Message, classification: dict[str, Any]) -> None:
+    """Keep the classifier's verdict on the message (the engagement log and training data use it)."""
+    message.classification = classification
+    message.kind = classification.get("kind")
+    message.category = classification.get("category")
+    message.priority = classification.get("priority")
+    message.confidence = classification.get("confidence")
+
+
+def finish(
+    message: Message,
+    status: MessageStatus,
+    *,
+    ticket_id: int | None = None,
+    error: str | None = None,
+) -> None:
+    """Record how an inbound message was handled."""
+    message.status = status
+    message.attempts += 1
+    if ticket_id is not None:
+        message.ticket_id = ticket_id
+    message.error = error[:200] if error else None
+
+
+def pending(session: Session, *, received_before: datetime | None = None, limit: int = 500) -> list[Message]:
+    """Inbound messages persisted but not yet handled (after a crash or an outage), oldest first."""
+    stmt = select(Message).where(
+        Message.direction == MessageDirection.INBOUND, Message.status == MessageStatus.PENDING
+    )
+    if received_before is not None:
+        stmt = stmt.where(Message.received_at < received_before)
+    return list(session.scalars(stmt.order_by(Message.id).limit(limit)))
+
+
+def stored(session: Session, platform_id: str) -> tuple[int, MessageStatus] | None:
+    """(id, status) of the message stored under this platform id, if any."""
+    row = session.execute(
+        select(Message.id, Message.status).where(Message.platform_id == platform_id)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def claim_pending(session: Session, message_id: int) -> Message | None:
+    """The message if it still awaits routing, row-locked on PostgreSQL so one instance routes it."""
+    stmt = select(Message).where(Message.id == message_id, Message.status == MessageStatus.PENDING)
+    if is_postgres(session):
+        stmt = stmt.with_for_update()
+    return session.scalar(stmt)
+
+
+def count_attempt(session: Session, message_id: int) -> int | None:
+    """Count one more routing attempt of a PENDING message (before it starts); the new count."""
+    message = claim_pending(session, message_id)
+    if message is None:
+        return None
+    message.attempts += 1
+    session.flush()
+    return message.attempts
+
+
+def record_outbound(
+    session: Session, *, platform_id: str, group: ChatGroup | None, text: str, text_masked: str, now: datetime
+) -> None:
+    """Keep a copy of what the bot said (for the audit trail and the engagement log)."""
+    if session.scalar(select(Message.id).where(Message.platform_id == platform_id)) is not None:
+        return
+    session.add(
+        Message(
+            platform_id=platform_id,
+            direction=MessageDirection.OUTBOUND,
+            group_id=group.id if group else None,
+            grid_id=group.grid_id if group else None,
+            sender_role=Role.SYSTEM,
+            msg_type=MessageType.TEXT,
+            text=text,
+            text_masked=text_masked,
+            sent_at=now,
+            received_at=now,
+            status=MessageStatus.PROCESSED,
+        )
+    )

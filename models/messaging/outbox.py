@@ -1,0 +1,212 @@
+"""The outbox: what the bot owes the groups, written in the same transaction as its cause."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from gridbot.models.db import is_postgres
+from gridbot.models.entities import ChatGroup, Outbox
+from gridbot.models.enums import OutboxKind, OutboxStatus
+
+_MAX_BACKOFF = timedelta(hours=1)
+
+
+def enqueue(
+    session: Session,
+    *,
+    dedupe_key: str,
+    kind: OutboxKind,
+    text: str,
+    now: datetime,
+    room_id: str | None = None,
+    recipient_platform_id: str | None = None,
+    mention_ids: Sequence[str] = (),
+    ticket_id: int | None = None,
+    bot_account: str | None = None,
+) -> Outbox:
+    """Queue one outbound message; a second call with the same `dedupe_key` returns the first row.
+
+    A room message goes out through the bot account that serves the room (the group's
+    `bot_account`, recorded as messages arrive); a row without an account may go through any.
+    """
+    existing = session.scalar(select(Outbox).where(Outbox.dedupe_key == dedupe_key))
+    if existing is not None:
+        return existing
+    if bot_account is None and room_id is not None:
+        bot_account = session.scalar(select(ChatGroup.bot_account).where(ChatGroup.room_id == room_id))
+    row = Outbox(
+        dedupe_key=dedupe_key,
+        kind=kind,
+        text=text,
+        room_id=room_id,
+        recipient_platform_id=recipient_platform_id,
+        mention_ids=list(mention_ids),
+        ticket_id=ticket_id,
+        bot_account=bot_account,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+# ---- delivery: the sender loop claims rows, sends them paced, and marks the outcome ------------
+#
+# The one window that is not exactly-once: a row claimed (SENDING) by a process that dies after the
+# platform accepted the message but before mark_sent committed. A sender restarted under the same
+# instance id takes such rows back at once (orphaned_claims); a platform that can say what it
+# received settles them exactly (delivered → SENT), otherwise they go out again (at-least-once).
+# Rows of an instance that never comes back are released after a timeout (release_stale).
+# A SENDING row's next_attempt_at holds its claim time (the entity has no claimed_at column).
+
+
+def claim_due(
+    session: Session, now: datetime, limit: int, worker_id: str, account: str | None = None
+) -> list[Outbox]:
+    """Claim up to `limit` due PENDING rows, oldest first, as SENDING by `worker_id`.
+
+    With `account`, only rows for that bot account or for any account (rooms another account
+    serves are left to its sender).
+    """
+    stmt = select(Outbox).where(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now)
+    if account is not None:
+        stmt = stmt.where(or_(Outbox.bot_account.is_(None), Outbox.bot_account == account))
+    stmt = stmt.order_by(Outbox.next_attempt_at, Outbox.id).limit(limit)
+    if is_postgres(session):
+        # concurrent senders take disjoint rows instead of queueing on each other's locks
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = list(session.scalars(stmt))
+    for row in rows:
+        row.status = OutboxStatus.SENDING
+        row.claimed_by = worker_id
+        row.attempts += 1
+        row.next_attempt_at = now
+    session.flush()
+    return rows
+
+
+def mark_sent(session: Session, row_id: int, now: datetime, platform_message_id: str | None) -> bool:
+    """Record a successful send; False if the row was already SENT or DEAD."""
+    result = session.execute(
+        update(Outbox)
+        .where(Outbox.id == row_id, Outbox.status.in_((OutboxStatus.SENDING, OutboxStatus.PENDING)))
+        .values(status=OutboxStatus.SENT, sent_at=now, platform_message_id=platform_message_id)
+        .execution_options(synchronize_session="fetch")
+    )
+    return _rowcount(result) == 1
+
+
+def mark_failed(
+    session: Session,
+    row_id: int,
+    now: datetime,
+    error: str,
+    backoff_base_s: float,
+    max_attempts: int,
+    *,
+    rng: random.Random | None = None,
+) -> OutboxStatus | None:
+    """Record a failed send: retry later with exponential backoff and jitter, DEAD after max attempts."""
+    row = session.get(Outbox, row_id)
+    if row is None or row.status in (OutboxStatus.SENT, OutboxStatus.DEAD):
+        return None
+    row.last_error = error[:200]
+    row.claimed_by = None
+    if row.attempts >= max_attempts:
+        row.status = OutboxStatus.DEAD
+    else:
+        # "equal jitter": at least half the exponential delay, so retries from many rows spread out
+        delay = min(timedelta(seconds=backoff_base_s * 2 ** max(row.attempts - 1, 0)), _MAX_BACKOFF)
+        row.status = OutboxStatus.PENDING
+        row.next_attempt_at = now + delay / 2 + delay / 2 * (rng or random).random()
+    session.flush()
+    return row.status
+
+
+def release_stale(session: Session, now: datetime, older_than_s: float) -> int:
+    """Put SENDING rows claimed longer than `older_than_s` ago back to PENDING (their sender died)."""
+    result = session.execute(
+        update(Outbox)
+        .where(
+            Outbox.status == OutboxStatus.SENDING,
+            Outbox.next_attempt_at <= now - timedelta(seconds=older_than_s),
+        )
+        .values(status=OutboxStatus.PENDING, claimed_by=None, next_attempt_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    return _rowcount(result)
+
+
+def orphaned_claims(session: Session, instance_prefix: str, current_worker: str) -> list[int]:
+    """Ids of SENDING rows claimed by earlier processes of this instance (claims start with the prefix)."""
+    stmt = select(Outbox.id).where(
+        Outbox.status == OutboxStatus.SENDING,
+        Outbox.claimed_by.startswith(instance_prefix, autoescape=True),
+        Outbox.claimed_by != current_worker,
+    )
+    return list(session.scalars(stmt.order_by(Outbox.id)))
+
+
+def renew_claims(session: Session, ids: Sequence[int], worker_id: str, now: datetime) -> list[int]:
+    """Of `ids`, those this worker still holds, their claim time renewed (so none is released as stale)."""
+    held = list(
+        session.scalars(
+            select(Outbox.id).where(
+                Outbox.id.in_(ids), Outbox.status == OutboxStatus.SENDING, Outbox.claimed_by == worker_id
+            )
+        )
+    )
+    if held:
+        session.execute(
+            update(Outbox)
+            .where(Outbox.id.in_(held), Outbox.claimed_by == worker_id)
+            .values(next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return sorted(held)
+
+
+def claims_of(session: Session, worker_id: str) -> list[int]:
+    """Ids of the SENDING rows claimed by this worker."""
+    stmt = select(Outbox.id).where(Outbox.status == OutboxStatus.SENDING, Outbox.claimed_by == worker_id)
+    return list(session.scalars(stmt.order_by(Outbox.id)))
+
+
+def release(session: Session, row_id: int, now: datetime) -> None:
+    """Put one SENDING row back to PENDING, due now (its attempt did not happen)."""
+    session.execute(
+        update(Outbox)
+        .where(Outbox.id == row_id, Outbox.status == OutboxStatus.SENDING)
+        .values(status=OutboxStatus.PENDING, claimed_by=None, next_attempt_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def pending_count(session: Session) -> int:
+    """Rows not yet delivered: PENDING or SENDING."""
+    stmt = select(func.count()).where(Outbox.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
+    return int(session.scalar(stmt) or 0)
+
+
+def lag(session: Session, now: datetime) -> timedelta:
+    """Age of the oldest undelivered row (zero when the outbox is drained)."""
+    oldest = session.scalar(
+        select(func.min(Outbox.created_at)).where(
+            Outbox.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING))
+        )
+    )
+    if oldest is None:
+        return timedelta()
+    if oldest.tzinfo is None:  # an aggregate bypasses the column type on SQLite
+        oldest = oldest.replace(tzinfo=now.tzinfo)
+    return max(now - oldest, timedelta())
+
+
+def _rowcount(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,403 @@
+"""Ticket service: the one place where tickets are opened and moved through their lifecycle.
+
+Every change checks `models.lifecycle`, writes a TicketEvent, keeps the SLA clocks right and
+queues the group announcement in the outbox, all in the caller's transaction (never committed here).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from gridbot.models.entities import Grid, Person, Rating, Ticket, TicketEvent, TicketReporter
+from gridbot.models.enums import DeadlineKind, Priority, RatingScore, Role, TicketKind, TicketStatus
+from gridbot.models.errors import (
+    ConcurrentUpdate,
+    PermissionDenied,
+    TicketError,
+    TicketNotFound,
+    TransitionNotAllowed,
+)
+from gridbot.models.org.directory import Actor, grid_workers
+from gridbot.models.tickets import deadlines
+from gridbot.models.tickets.announce import announce
+from gridbot.models.tickets.lifecycle import Action, check
+from gridbot.models.tickets.sla import SLAPolicy
+
+RATING_WINDOW = timedelta(hours=48)
+
+
+def get_ticket(session: Session, number: int) -> Ticket:
+    """The ticket with this number, or TicketNotFound."""
+    ticket = session.get(Ticket, number)
+    if ticket is None:
+        raise TicketNotFound(number)
+    return ticket
+
+
+def is_reporter(session: Session, ticket: Ticket, person_id: int | None) -> bool:
+    """Whether the person reported this ticket (first or merged-in reporter)."""
+    if person_id is None:
+        return False
+    if ticket.reporter_id == person_id:
+        return True
+    return any(r.person_id == person_id for r in ticket.reporters)
+
+
+def open_ticket(
+    session: Session,
+    *,
+    grid_id: int,
+    kind: TicketKind,
+    category: str,
+    category_label: str,
+    priority: Priority,
+    text: str,
+    text_masked: str,
+    reporter_id: int | None,
+    now: datetime,
+    policy: SLAPolicy,
+    source_message_id: int | None = None,
+    confidence: float | None = None,
+    needs_review: bool = False,
+) -> Ticket:
+    """File a new ticket, assign the grid's gridworker and start its SLA clocks."""
+    workers = grid_workers(session, grid_id, frozenset({Role.GRIDWORKER, Role.PARTTIME_GRIDWORKER}))
+    ticket = Ticket(
+        kind=kind,
+        category=category,
+        category_label=category_label,
+        priority=priority,
+        status=TicketStatus.NEW,
+        grid_id=grid_id,
+        reporter_id=reporter_id,
+        assignee_id=workers[0].id if workers else None,
+        source_message_id=source_message_id,
+        text=text,
+        text_masked=text_masked,
+        confidence=confidence,
+        needs_review=needs_review,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    session.flush()
+    if reporter_id is not None:
+        ticket.reporters.append(
+            TicketReporter(person_id=reporter_id, message_id=source_message_id, created_at=now)
+        )
+    deadlines.start_clocks(session, ticket, now, policy)
+    _event(session, ticket, None, "create", None, TicketStatus.NEW, now, data={"needs_review": needs_review})
+    session.flush()
+    return ticket
+
+
+def add_reporter(
+    session: Session, ticket: Ticket, person_id: int, message_id: int | None, now: datetime
+) -> bool:
+    """Record another resident reporting the same problem; False if they already had."""
+    if is_reporter(session, ticket, person_id):
+        return False
+    ticket.reporters.append(TicketReporter(person_id=person_id, message_id=message_id, created_at=now))
+    _event(session, ticket, person_id, "report", None, None, now, data={"message_id": message_id})
+    session.flush()
+    return True
+
+
+def _event(
+    session: Session,
+    ticket: Ticket,
+    actor_id: int | None,
+    action: str,
+    from_status: TicketStatus | None,
+    to_status: TicketStatus | None,
+    now: datetime,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> TicketEvent:
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        actor_id=actor_id,
+        at=now,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+        data=data or {},
+    )
+    session.add(event)
+    return event
+
+
+def _move(
+    session: Session,
+    number: int,
+    action: Action,
+    actor: Actor,
+    now: datetime,
+    *,
+    note: str | None = None,
+    expected_version: int | None = None,
+    data: dict[str, Any] | None = None,
+    announce_it: bool = True,
+) -> tuple[Ticket, TicketEvent]:
+    """Check and apply one transition; the hooks for each action run in `_effects`."""
+    ticket = get_ticket(session, number)
+    if expected_version is not None and ticket.version != expected_version:
+        raise ConcurrentUpdate(f"工单 #{number} 已被他人更新，请刷新后重试")
+    grid = session.get(Grid, ticket.grid_id)
+    assert grid is not None
+    before = ticket.status
+    after = check(action, ticket, grid, actor, is_reporter(session, ticket, actor.person_id))
+    ticket.status = after
+    ticket.updated_at = now
+    event = _event(session, ticket, actor.person_id, action.value, before, after, now, note, data)
+    try:
+        session.flush()
+    except StaleDataError:
+        raise ConcurrentUpdate(f"工单 #{number} 刚刚已被他人处理，请查看最新状态后重试") from None
+    if announce_it:
+        announce(session, ticket, event, now)
+    return ticket, event
+
+
+def _first_response(session: Session, ticket: Ticket, now: datetime) -> None:
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now
+        deadlines.meet(session, ticket, DeadlineKind.FIRST_RESPONSE, now)
+
+
+def accept(session: Session, number: int, actor: Actor, now: datetime, **kw: Any) -> Ticket:
+    """接单: the actor takes the ticket; counts as the first response."""
+    ticket, _ = _move(session, number, Action.ACCEPT, actor, now, **kw)
+    ticket.accepted_at = now
+    ticket.needs_review = False
+    if actor.person_id is not None and Role.SYSTEM not in actor.roles_for(_grid(session, ticket)):
+        ticket.assignee_id = actor.person_id
+    _first_response(session, ticket, now)
+    return ticket
+
+
+def respond(session: Session, number: int, actor: Actor, now: datetime, text: str, **kw: Any) -> Ticket:
+    """回复: a reply relayed to the reporters; a first response, and progress feedback."""
+    ticket, _ = _move(session, number, Action.RESPOND, actor, now, note=text, **kw)
+    if ticket.accepted_at is None:
+        ticket.accepted_at = now
+    ticket.needs_review = False
+    _first_response(session, ticket, now)
+    if ticket.feedback_at is None:
+        ticket.feedback_at = now
+        deadlines.meet(session, ticket, DeadlineKind.FEEDBACK, now)
+    return ticket
+
+
+def start(session: Session, number: int, actor: Actor, now: datetime, **kw: Any) -> Ticket:
+    """处理: work on an accepted ticket has begun."""
+    ticket, _ = _move(session, number, Action.START, actor, now, **kw)
+    return ticket
+
+
+def resolve(
+    session: Session, number: int, actor: Actor, now: datetime, note: str | None = None, **kw: Any
+) -> Ticket:
+    """办结: the problem is handled; the reporters are asked to rate it."""
+    ticket, _ = _move(session, number, Action.RESOLVE, actor, now, note=note, **kw)
+    ticket.resolved_at = now
+    ticket.resolution_note = note
+    ticket.needs_review = False
+    ticket.accepted_at = ticket.accepted_at or now
+    _first_response(session, ticket, now)
+    for kind in (DeadlineKind.FEEDBACK, DeadlineKind.RESOLUTION):
+        deadlines.meet(session, ticket, kind, now)
+    ticket.feedback_at = ticket.feedback_at or now
+    return ticket
+
+
+def suspend(session: Session, number: int, actor: Actor, now: datetime, reason: str, **kw: Any) -> Ticket:
+    """挂起: waiting on something outside the grid; the SLA clocks pause."""
+    ticket, _ = _move(session, number, Action.SUSPEND, actor, now, note=reason, **kw)
+    ticket.suspended_at = now
+    deadlines.pause(session, ticket, now)
+    return ticket
+
+
+def resume(
+    session: Session, number: int, actor: Actor, now: datetime, policy: SLAPolicy, **kw: Any
+) -> Ticket:
+    """恢复: the SLA clocks run again, shifted by the time spent suspended."""
+    ticket, _ = _move(session, number, Action.RESUME, actor, now, **kw)
+    ticket.suspended_at = None
+    deadlines.resume(session, ticket, now, policy)
+    return ticket
+
+
+def transfer(
+    session: Session, number: int, actor: Actor, now: datetime, to_person_id: int, **kw: Any
+) -> Ticket:
+    """转派: hand the ticket to another gridworker of the same grid."""
+    ticket = get_ticket(session, number)
+    target = session.get(Person, to_person_id)
+    if target is None or target.id not in {p.id for p in grid_workers(session, ticket.grid_id)}:
+        raise TicketError(f"转派对象不是本网格的网格员，无法转派工单 {ticket.number}")
+    data = {"from": ticket.assignee_id, "to": to_person_id}
+    ticket, event = _move(session, number, Action.TRANSFER, actor, now, data=data, announce_it=False, **kw)
+    ticket.assignee_id = to_person_id
+    announce(session, ticket, event, now)
+    return ticket
+
+
+def merge(session: Session, number: int, into: int, actor: Actor, now: datetime, **kw: Any) -> Ticket:
+    """合并: a duplicate joins an open ticket of the same grid; its reporters move along."""
+    if number == into:
+        raise TicketError("不能把工单合并到它自己")
+    target = get_ticket(session, into)
+    source = get_ticket(session, number)
+    if target.grid_id != source.grid_id:
+        raise TicketError(f"工单 {source.number} 和 {target.number} 不在同一网格，不能合并")
+    if target.status not in (
+        TicketStatus.NEW,
+        TicketStatus.ACCEPTED,
+        TicketStatus.IN_PROGRESS,
+        TicketStatus.SUSPENDED,
+    ):
+        raise TransitionNotAllowed(f"工单 {target.number} 已不在办理中，不能合并进去")
+    source, _ = _move(session, number, Action.MERGE, actor, now, data={"into": into}, **kw)
+    source.merged_into_id = into
+    deadlines.stop_all(session, source, now)
+    for person_id in {r.person_id for r in source.reporters} | ({source.reporter_id} - {None}):
+        if person_id is not None:
+            add_reporter(session, target, person_id, source.source_message_id, now)
+    return source
+
+
+def reject(session: Session, number: int, actor: Actor, now: datetime, reason: str, **kw: Any) -> Ticket:
+    """退回: not a matter for the grid, or not a real problem."""
+    ticket, _ = _move(session, number, Action.REJECT, actor, now, note=reason, **kw)
+    ticket.rejected_at = now
+    ticket.needs_review = False
+    deadlines.stop_all(session, ticket, now)
+    return ticket
+
+
+def reclassify(
+    session: Session,
+    number: int,
+    actor: Actor,
+    now: datetime,
+    kind: TicketKind,
+    category: str,
+    category_label: str,
+) -> Ticket:
+    """改类: correct the classifier; the event keeps the text and both labels as training data."""
+    ticket = get_ticket(session, number)
+    data = {
+        "from": {"kind": ticket.kind.value, "category": ticket.category},
+        "to": {"kind": kind.value, "category": category},
+        "text": ticket.text_masked,
+        "message_id": ticket.source_message_id,
+    }
+    ticket, _ = _move(session, number, Action.RECLASSIFY, actor, now, data=data, announce_it=False)
+    ticket.kind, ticket.category, ticket.category_label = kind, category, category_label
+    return ticket
+
+
+def reopen(
+    session: Session,
+    number: int,
+    actor: Actor,
+    now: datetime,
+    policy: SLAPolicy,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> Ticket:
+    """重办: back to in_progress with fresh resolution clocks (a new cycle)."""
+    ticket, event = _move(
+        session,
+        number,
+        Action.REOPEN,
+        actor,
+        now,
+        note=reason,
+        announce_it=False,
+        expected_version=expected_version,
+    )
+    ticket.cycle += 1
+    ticket.reopened_at = now
+    ticket.resolved_at = None
+    ticket.closed_at = None
+    deadlines.restart_for_reopen(session, ticket, now, policy)
+    announce(session, ticket, event, now)
+    return ticket
+
+
+def close(session: Session, number: int, actor: Actor, now: datetime, note: str | None = None) -> Ticket:
+    """关闭: after a satisfied rating, or when the rating window passed without one."""
+    ticket, _ = _move(session, number, Action.CLOSE, actor, now, note=note, announce_it=False)
+    ticket.closed_at = now
+    deadlines.stop_all(session, ticket, now)
+    return ticket
+
+
+def rate(
+    session: Session,
+    number: int,
+    actor: Actor,
+    now: datetime,
+    score: RatingScore,
+    policy: SLAPolicy,
+    comment: str | None = None,
+) -> Rating:
+    """A reporter rates a resolved ticket within 48 h; 不满意 reopens it (重办)."""
+    ticket = get_ticket(session, number)
+    if not is_reporter(session, ticket, actor.person_id):
+        raise PermissionDenied(f"只有反映人可以评价工单 {ticket.number}")
+    if ticket.status is not TicketStatus.RESOLVED:
+        raise TransitionNotAllowed(f"工单 {ticket.number} 当前不在待评价状态")
+    if ticket.resolved_at is not None and now - ticket.resolved_at > RATING_WINDOW:
+        raise TransitionNotAllowed(f"工单 {ticket.number} 已超过48小时评价期限")
+    rating = Rating(
+        ticket_id=ticket.id,
+        person_id=actor.person_id,
+        cycle=ticket.cycle,
+        score=score,
+        comment=comment,
+        created_at=now,
+    )
+    session.add(rating)
+    if score is RatingScore.UNSATISFIED:
+        reopen(session, number, actor, now, policy, reason="居民评价不满意")
+    else:
+        close(session, number, actor, now, note=score.value)
+    return rating
+
+
+def _grid(session: Session, ticket: Ticket) -> Grid:
+    grid = session.get(Grid, ticket.grid_id)
+    assert grid is not None
+    return grid
+
+
+def close_unrated(session: Session, now: datetime, actor: Actor, limit: int = 500) -> list[int]:
+    """Close resolved tickets whose 48 h rating window passed unrated; returns their numbers."""
+    numbers = list(
+        session.scalars(
+            select(Ticket.id)
+            .where(Ticket.status == TicketStatus.RESOLVED, Ticket.resolved_at <= now - RATING_WINDOW)
+            .order_by(Ticket.id)
+            .limit(limit)
+        )
+    )
+    for number in numbers:
+        close(session, number, actor, now, note="评价期满未评价，自动关闭")
+    return numbers
+
+
+def note_similar(session: Session, ticket: Ticket, other: int, score: float, now: datetime) -> None:
+    """Record that a new ticket looks like an open one (below the auto-merge threshold)."""
+    _event(
+        session, ticket, None, "similar", None, None, now, data={"ticket": other, "score": round(score, 3)}
+    )
