@@ -137,6 +137,8 @@ def bind_code(
     minutes: Annotated[int, typer.Option(min=1, max=1440, help="How long the code is valid.")] = 30,
 ) -> None:
     """Issue a one-time code; `绑定 <code>` posted in the group binds it to the grid."""
+    from zoneinfo import ZoneInfo
+
     from sqlalchemy import select
 
     from gridbot.models.db import make_session_factory, transaction
@@ -144,6 +146,7 @@ def bind_code(
     from gridbot.models.org import bind_codes
     from gridbot.models.org.directory import DirectoryError
     from gridbot.models.org.org_view import find_person
+    from gridbot.models.settings import get_settings
 
     try:
         with transaction(make_session_factory(open_engine())) as session:
@@ -158,7 +161,8 @@ def bind_code(
         fail(exc.user_message, code=2)
     typer.echo(f"网格 {grid_name} 的绑定码（{minutes} 分钟内有效，只能用一次）：{plain}")
     typer.echo(f"请{who}在要绑定的微信群里发送：绑定 {plain}")
-    typer.echo(f"expires at {expires.isoformat(timespec='minutes')}")
+    local = expires.astimezone(ZoneInfo(get_settings().sla.timezone))
+    typer.echo(f"有效期至 {local:%Y-%m-%d %H:%M}（{get_settings().sla.timezone}）")
 
 
 def register(app: typer.Typer) -> None:
