@@ -158,7 +158,7 @@ class Conversation:
                 session.flush()
             if self.account and group.bot_account != self.account:
                 group.bot_account = self.account  # replies to this room go out through this account
-            person = directory.ensure_person(session, msg.sender_id, msg.sender_name)
+            person = directory.ensure_person(session, msg.sender_id, msg.sender_name, msg.sender_handles)
             role = self._role(session, person, group)
             text = msg.text if msg.msg_type is MessageType.TEXT else (msg.text or f"[{msg.msg_type.value}]")
             record = inbox.record_inbound(
@@ -253,7 +253,7 @@ class Conversation:
     def _dispatch(self, ctx: Context) -> Outcome:
         found = commands.find(ctx.msg.text) if ctx.msg.msg_type is MessageType.TEXT else None
         staff = ctx.is_worker or ctx.is_admin
-        if found is not None and (staff or commands.looks_deliberate(found[1])):
+        if found is not None and (staff or commands.looks_deliberate(found[1], found[0])):
             commands.run(ctx, *found)  # a resident's gridworker command is refused in there
             return Outcome("command", kind=found[0].name)
         if ctx.msg.msg_type is not MessageType.TEXT or ctx.grid is None:

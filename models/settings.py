@@ -6,7 +6,7 @@ import socket
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -14,6 +14,8 @@ class DBSettings(BaseModel):
     """Where tickets live: a SQLite file by default, PostgreSQL via a psycopg URL."""
 
     url: str = "sqlite:///gridbot.db"
+    # the password apart from the URL: any character works (a / or @ inside a URL breaks it)
+    password: SecretStr | None = None
     echo: bool = False
     pool_size: int = 5
 
@@ -42,6 +44,12 @@ class NLPSettings(BaseModel):
     backend: str = "fast"
     model_dir: Path | None = None
     taxonomy_file: Path | None = None
+
+    @field_validator("model_dir", "taxonomy_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, v: object) -> object:
+        return None if v == "" else v  # compose passes an unset variable as ""
+
     review_threshold: float = 0.6
     duplicate_merge_threshold: float = 0.75
     duplicate_suggest_threshold: float = 0.45
@@ -62,6 +70,14 @@ class SLASettings(BaseModel):
     """SLA policy file and sweeper cadence."""
 
     policy_file: Path | None = None
+
+    @field_validator("policy_file", "holidays_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, v: object) -> object:
+        return None if v == "" else v  # compose passes an unset variable as ""
+
+    # next years' holidays (`gridbot calendar import`), merged over the policy's calendar
+    holidays_file: Path | None = Path("gridbot-holidays.yaml")
     timezone: str = "Asia/Shanghai"
     sweep_interval_s: float = 30.0
     sweep_batch_size: int = 500

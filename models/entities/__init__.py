@@ -5,6 +5,7 @@ from gridbot.models.entities.base import Base, UTCDateTime, utcnow
 from gridbot.models.entities.bot_status import BotState, BotStatus
 from gridbot.models.entities.message import Message, Outbox
 from gridbot.models.entities.region import (
+    BindCode,
     ChatGroup,
     Grid,
     MemberEvent,
@@ -26,6 +27,7 @@ from gridbot.models.entities.ticket import (
 __all__ = [
     "ApiToken",
     "Base",
+    "BindCode",
     "BotState",
     "BotStatus",
     "ChatGroup",
