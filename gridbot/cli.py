@@ -14,13 +14,14 @@ app = typer.Typer(
 
 def _register() -> None:
     """Attach the layers' command groups (imported lazily so `gridbot --help` stays fast)."""
-    from gridbot import cli_api, cli_bot, cli_db, cli_nlp, cli_seed
+    from gridbot import cli_api, cli_bot, cli_db, cli_exchange, cli_nlp, cli_seed
 
     cli_db.register(app)
     cli_nlp.register(app)
     cli_bot.register(app)
     cli_seed.register(app)
     cli_api.register(app)
+    cli_exchange.register(app)
 
 
 def main() -> None:

@@ -5,9 +5,11 @@ from fastapi import APIRouter
 from gridbot.api.routers import (
     bulletin,
     dashboard,
+    exchange,
     grids,
     messages,
     metrics,
+    open311,
     ops,
     people,
     ratings,
@@ -26,4 +28,6 @@ ROUTERS: list[APIRouter] = [
     metrics.router,
     bulletin.router,
     dashboard.router,
+    exchange.router,
+    open311.router,
 ]

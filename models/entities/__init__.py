@@ -3,6 +3,7 @@
 from gridbot.models.entities.auth import ApiToken
 from gridbot.models.entities.base import Base, UTCDateTime, utcnow
 from gridbot.models.entities.bot_status import BotState, BotStatus
+from gridbot.models.entities.exchange import ExternalLink, WebhookDelivery, WebhookEvent
 from gridbot.models.entities.message import Message, Outbox
 from gridbot.models.entities.region import (
     ChatGroup,
@@ -29,6 +30,7 @@ __all__ = [
     "BotState",
     "BotStatus",
     "ChatGroup",
+    "ExternalLink",
     "Grid",
     "MemberEvent",
     "MemberSnapshot",
@@ -46,5 +48,7 @@ __all__ = [
     "TicketEvent",
     "TicketReporter",
     "UTCDateTime",
+    "WebhookDelivery",
+    "WebhookEvent",
     "utcnow",
 ]
