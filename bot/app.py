@@ -22,6 +22,7 @@ from gridbot.handlers.spool import Spool
 from gridbot.handlers.types import Sender
 from gridbot.models.db import database_down, make_session_factory, try_xact_lock
 from gridbot.models.entities import utcnow
+from gridbot.models.messaging import notices
 from gridbot.models.messaging.coordination import Coordinator, make_coordinator
 from gridbot.models.messaging.retention import purge_message_text
 from gridbot.models.metrics.rollups import refresh_changed
@@ -83,6 +84,7 @@ class Runtime:
         )
         with self.sessions.begin() as session:
             close_unrated(session, now, SYSTEM_ACTOR)
+            notices.remind_due(session, now)  # the one 知晓率 reminder of each notice
         return result
 
     def refresh_rollups(self, since: datetime, now: datetime) -> bool:

@@ -9,6 +9,7 @@ from gridbot.api.routers import (
     grids,
     messages,
     metrics,
+    notices,
     open311,
     ops,
     people,
@@ -30,4 +31,5 @@ ROUTERS: list[APIRouter] = [
     dashboard.router,
     exchange.router,
     open311.router,
+    notices.router,
 ]

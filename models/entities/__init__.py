@@ -5,6 +5,7 @@ from gridbot.models.entities.base import Base, UTCDateTime, utcnow
 from gridbot.models.entities.bot_status import BotState, BotStatus
 from gridbot.models.entities.exchange import ExternalLink, WebhookDelivery, WebhookEvent
 from gridbot.models.entities.message import Message, Outbox
+from gridbot.models.entities.notice import Notice, NoticeTarget
 from gridbot.models.entities.region import (
     ChatGroup,
     Grid,
@@ -35,6 +36,8 @@ __all__ = [
     "MemberEvent",
     "MemberSnapshot",
     "Message",
+    "Notice",
+    "NoticeTarget",
     "Outbox",
     "Person",
     "Rating",

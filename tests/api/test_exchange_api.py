@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from gridbot.models.entities import ExternalLink, Outbox, Ticket
+from gridbot.models.entities import ExternalLink, Grid, Outbox, Ticket
+from gridbot.models.org import directory
 from gridbot.models.org.directory import SYSTEM_ACTOR
 from gridbot.models.tickets import service
 from tests.api.conftest import PHONE, Seeded, Tokens
@@ -108,3 +109,32 @@ async def test_quality_report_counts_completeness(
     assert body["timeliness"]["work_orders"] == 1
     bad = await client.get("/exchange/v1/quality?from=2026-03-10&to=2026-03-01", headers=tokens.city)
     assert bad.status_code == 422
+
+
+async def test_notices_over_the_api_reach_every_group_of_a_community(
+    client: httpx.AsyncClient, tokens: Tokens, world: World, session_factory: sessionmaker[Session]
+) -> None:
+    with session_factory.begin() as session:
+        grid2 = session.get(Grid, world.grid2)
+        assert grid2 is not None
+        directory.bind_group(session, "room-g002@chatroom", grid2)
+    r = await client.post(
+        "/notices",
+        json={"text": "本周六上午社区免费体检", "region_id": world.community},
+        headers=tokens.community,
+    )
+    assert r.status_code == 201, r.text
+    posted = r.json()
+    assert {n["grid_id"] for n in posted} == {world.grid, world.grid2}
+    mine = next(n for n in posted if n["grid_id"] == world.grid)
+    assert (mine["total"], mine["acked"]) == (2, 0)  # the grid's two known residents
+    with session_factory() as session:
+        rooms = set(session.scalars(select(Outbox.room_id).where(Outbox.text.startswith("【通知】"))))
+    assert rooms == {world.room, "room-g002@chatroom"}
+    got = await client.get(f"/notices/{mine['id']}", headers=tokens.community)
+    assert got.status_code == 200 and set(got.json()["pending"]) == {"张阿姨", "刘师傅"}
+    assert (await client.get(f"/notices/{mine['id']}", headers=tokens.other_community)).status_code == 403
+    outside = {"text": "x", "region_id": world.other_community}
+    assert (await client.post("/notices", json=outside, headers=tokens.community)).status_code == 403
+    both = {"text": "x", "region_id": world.community, "grid_id": world.grid}
+    assert (await client.post("/notices", json=both, headers=tokens.community)).status_code == 422
