@@ -14,7 +14,7 @@ app = typer.Typer(
 
 def _register() -> None:
     """Attach the layers' command groups (imported lazily so `gridbot --help` stays fast)."""
-    from gridbot import cli_api, cli_bot, cli_db, cli_exchange, cli_nlp, cli_seed
+    from gridbot import cli_api, cli_bot, cli_db, cli_exchange, cli_kb, cli_nlp, cli_seed
 
     cli_db.register(app)
     cli_nlp.register(app)
@@ -22,6 +22,7 @@ def _register() -> None:
     cli_seed.register(app)
     cli_api.register(app)
     cli_exchange.register(app)
+    cli_kb.register(app)
 
 
 def main() -> None:

@@ -9,10 +9,12 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
+from gridbot.handlers import knowledge as knowledge_chat
 from gridbot.handlers import notices as notice_texts
 from gridbot.handlers import replies
 from gridbot.handlers.context import CommandError, Context
 from gridbot.handlers.parsing import Args, parse_args, split_command, ticket_in
+from gridbot.models import knowledge as knowledge_store
 from gridbot.models.entities import Grid, Person, RoleAssignment, Ticket
 from gridbot.models.enums import ADMIN_ROLES, OPEN_STATUSES
 from gridbot.models.messaging import notices as notices_service
@@ -308,3 +310,23 @@ def notice_status(ctx: Context, args: Args) -> None:
     if st is None or (ctx.grid is not None and st.grid_id != ctx.grid.id):
         raise CommandError(f"没有找到通知 #{number}，请核对编号")
     ctx.reply(notice_texts.status_text(st))
+
+
+# ---- answers to questions (咨询): teach the knowledge base from an answered ticket ----------------
+
+
+@command("答", "解答", usage="答 #工单号 内容（末尾加「存为常见问题」可提交审核）")
+def answer(ctx: Context, args: Args) -> None:
+    """答复居民的咨询，可存为常见问题供以后自动答复"""
+    cmd = COMMANDS["答"]
+    number = ticket_arg(ctx, cmd, args)
+    text, save = knowledge_chat.split_save(args.text)
+    if not text:
+        raise usage_error(cmd)
+    ticket = in_grid(ctx, number)
+    tickets.respond(ctx.session, ticket.id, ctx.actor, ctx.now, text)
+    if save:
+        grid = ctx.require_grid()
+        source = f"{grid.name} 网格员{ctx.person.name}（工单 {ticket.number}）"
+        entry = knowledge_store.suggest(ctx.session, ticket, text, source, ctx.person.id, ctx.now)
+        ctx.reply(f"已存为待审核的常见问题（编号 {entry.id}），管理员审核通过后，类似问题将自动答复")

@@ -4,6 +4,7 @@ from gridbot.models.entities.auth import ApiToken
 from gridbot.models.entities.base import Base, UTCDateTime, utcnow
 from gridbot.models.entities.bot_status import BotState, BotStatus
 from gridbot.models.entities.exchange import ExternalLink, WebhookDelivery, WebhookEvent
+from gridbot.models.entities.knowledge import KnowledgeAnswer, KnowledgeEntry
 from gridbot.models.entities.message import Message, Outbox
 from gridbot.models.entities.notice import Notice, NoticeTarget
 from gridbot.models.entities.region import (
@@ -35,6 +36,8 @@ __all__ = [
     "Grid",
     "MemberEvent",
     "MemberSnapshot",
+    "KnowledgeAnswer",
+    "KnowledgeEntry",
     "Message",
     "Notice",
     "NoticeTarget",
