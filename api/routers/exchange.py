@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
 from gridbot.api.auth import PrincipalDep, require_scope
@@ -91,7 +92,7 @@ def push_work_order(
 ) -> WorkOrderOut:
     """Accept a work order into a grid: it becomes a ticket (once per source and external id)."""
     if body.due_at is not None and body.due_at.tzinfo is None:
-        raise invalid("due_at", "due_at needs a UTC offset")
+        raise _bad_body("due_at", "due_at needs a UTC offset")
     with services.sessions.begin() as session:
         grid = inbound.find_grid(session, body.grid_code)
         if grid is None:
@@ -124,16 +125,21 @@ def _category(
 ) -> str:
     if body.category is not None:
         if body.category not in taxonomy.category_ids:
-            raise ApiError(422, "unknown_category", f"没有类别 {body.category}")
+            raise _bad_body("category", f"unknown category {body.category}")
         return body.category
     if body.service_code is None:
-        raise ApiError(422, "missing_category", "需要 service_code 或 category")
+        raise _bad_body("service_code", "give service_code or category")
     _, city = city_of_principal(session, config, principal)
     service = city.by_code(body.service_code)
     known = [c for c in (service.categories if service else ()) if c in taxonomy.category_ids]
     if not known:
-        raise ApiError(422, "unknown_service_code", f"service_code {body.service_code} 未映射到任何类别")
+        raise _bad_body("service_code", f"service_code {body.service_code} maps to no category")
     return known[0]
+
+
+def _bad_body(field: str, message: str) -> RequestValidationError:
+    """A 422 in FastAPI's declared shape, for a body field that parsed but makes no sense."""
+    return RequestValidationError([{"loc": ("body", field), "msg": message, "type": "value_error"}])
 
 
 @router.get("/work-orders/{source}/{external_id}", responses={404: {"model": ErrorOut}})
