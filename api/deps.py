@@ -39,7 +39,7 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 def get_session(services: ServicesDep) -> Iterator[Session]:
-    """A read session for one request (writes go through `api.actions.run`)."""
+    """A read session for one request (writes open their own transaction through the ticket service)."""
     with services.sessions() as session:
         yield session
 

@@ -27,7 +27,7 @@ def test_compose_config_validates(env_file: str | None) -> None:
     cmd = [*_compose(), "-f", str(COMPOSE)] + (["--env-file", str(REPO_ROOT / env_file)] if env_file else [])
     result = subprocess.run([*cmd, "config"], capture_output=True, text=True, check=False, cwd=REPO_ROOT)
     assert result.returncode == 0, result.stderr
-    for service in ("postgres:", "redis:", "wechaty-gateway:", "gridbot.bot:", "gridbot.api:"):
+    for service in ("postgres:", "redis:", "wechaty-gateway:", "bot:", "api:"):
         assert service in result.stdout
     assert "healthcheck" in result.stdout
 
