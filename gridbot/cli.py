@@ -55,7 +55,7 @@ def _flags_without_type() -> None:
 
 def _register() -> None:
     """Attach the layers' command groups (imported lazily so `gridbot --help` stays fast)."""
-    from gridbot import cli_api, cli_bot, cli_db, cli_nlp, cli_org, cli_seed, cli_setup
+    from gridbot import cli_api, cli_bot, cli_db, cli_exchange, cli_kb, cli_nlp, cli_org, cli_seed, cli_setup
 
     cli_setup.register(app)
     cli_db.register(app)
@@ -64,6 +64,8 @@ def _register() -> None:
     cli_bot.register(app)
     cli_seed.register(app)
     cli_api.register(app)
+    cli_exchange.register(app)
+    cli_kb.register(app)
 
 
 def main() -> None:

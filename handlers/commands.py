@@ -9,11 +9,15 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
+from gridbot.handlers import knowledge as knowledge_chat
+from gridbot.handlers import notices as notice_texts
 from gridbot.handlers import replies
 from gridbot.handlers.context import CommandError, Context
 from gridbot.handlers.parsing import Args, parse_args, split_command, ticket_in
+from gridbot.models import knowledge as knowledge_store
 from gridbot.models.entities import Grid, Person, RoleAssignment, Ticket
 from gridbot.models.enums import ADMIN_ROLES, OPEN_STATUSES
+from gridbot.models.messaging import notices as notices_service
 from gridbot.models.metrics import LOCAL_TZ, Period, grid_metrics
 from gridbot.models.org import bind_codes, directory
 from gridbot.models.tickets import service as tickets
@@ -300,3 +304,59 @@ def run(ctx: Context, cmd: Command, rest: str) -> None:
     if not allowed(cmd, ctx):
         raise CommandError(replies.NO_PERMISSION)
     cmd.run(ctx, parse_args(rest))
+
+
+# ---- notices (知晓率): staff post, residents confirm with 收到 (handlers/notices.py) ----------------
+
+
+@command("通知", usage="通知 内容")
+def notice(ctx: Context, args: Args) -> None:
+    """在群里发布通知，居民回复「收到」计入知晓率"""
+    grid = ctx.require_grid()
+    found = find(ctx.msg.text)
+    text = found[1].strip() if found else ""
+    if not text:
+        raise usage_error(COMMANDS["通知"])
+    notices_service.post(
+        ctx.session,
+        grid_id=grid.id,
+        room_id=ctx.group.room_id,
+        author_id=ctx.person.id,
+        text=text,
+        now=ctx.now,
+        remind_after=notice_texts.remind_after(),
+    )
+
+
+@command("通知情况", usage="通知情况 #通知编号")
+def notice_status(ctx: Context, args: Args) -> None:
+    """查看通知的知晓率和未确认的居民"""
+    number = args.tickets[0] if args.tickets else None
+    if number is None and (m := notice_texts.QUOTED_NOTICE.search(ctx.msg.quoted_text or "")):
+        number = int(m.group(1))
+    if number is None:
+        raise usage_error(COMMANDS["通知情况"])
+    st = notices_service.status(ctx.session, number)
+    if st is None or (ctx.grid is not None and st.grid_id != ctx.grid.id):
+        raise CommandError(f"没有找到通知 #{number}，请核对编号")
+    ctx.reply(notice_texts.status_text(st))
+
+
+# ---- answers to questions (咨询): teach the knowledge base from an answered ticket ----------------
+
+
+@command("答", "解答", usage="答 #工单号 内容（末尾加「存为常见问题」可提交审核）")
+def answer(ctx: Context, args: Args) -> None:
+    """答复居民的咨询，可存为常见问题供以后自动答复"""
+    cmd = COMMANDS["答"]
+    number = ticket_arg(ctx, cmd, args)
+    text, save = knowledge_chat.split_save(args.text)
+    if not text:
+        raise usage_error(cmd)
+    ticket = in_grid(ctx, number)
+    tickets.respond(ctx.session, ticket.id, ctx.actor, ctx.now, text)
+    if save:
+        grid = ctx.require_grid()
+        source = f"{grid.name} 网格员{ctx.person.name}（工单 {ticket.number}）"
+        entry = knowledge_store.suggest(ctx.session, ticket, text, source, ctx.person.id, ctx.now)
+        ctx.reply(f"已存为待审核的常见问题（编号 {entry.id}），管理员审核通过后，类似问题将自动答复")

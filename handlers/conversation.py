@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridbot.handlers import admin as _admin  # noqa: F401  (registers the admin commands in the table)
-from gridbot.handlers import commands, intake, replies
+from gridbot.handlers import commands, intake, knowledge, notices, replies
 from gridbot.handlers.context import Context
 from gridbot.handlers.spool import Spool
 from gridbot.handlers.storable import rebuild, storable
@@ -261,11 +261,17 @@ class Conversation:
         if staff:
             number = intake.worker_mentions_reporter(ctx)
             return Outcome("worker", ticket=number)
+        if notices.try_ack(ctx):  # 收到 to a notice (知晓率): recorded, not classified
+            return Outcome("ack")
+        if knowledge.try_escalate(ctx):  # 人工 after an answer from the knowledge base
+            return Outcome("escalated")
         if intake.try_rating(ctx):
             return Outcome("rating")
         with telemetry.CLASSIFICATION_SECONDS.time():
             classification = self.classifier().classify(ctx.msg.text)
         inbox.classified(ctx.message, classification.to_dict())
+        if (answered := knowledge.try_answer(ctx, classification)) is not None:
+            return Outcome("answered", ticket=answered, kind="question")
         if not classification.actionable:
             return Outcome("chatter", kind=classification.kind)
         number = intake.file_report(ctx, classification, self.nlp)

@@ -100,6 +100,36 @@ class RetentionSettings(BaseModel):
     purge_interval_s: float = 3600.0
 
 
+class ExchangeSettings(BaseModel):
+    """The platform exchange: webhook delivery and the per-city mapping file."""
+
+    config_file: Path | None = None  # None: the shipped models/exchange/exchange_default.yaml
+    interval_s: float = 2.0
+    batch_size: int = Field(default=100, ge=1, le=1000)
+    concurrency: int = Field(default=8, ge=1, le=64)
+    max_attempts: int = Field(default=8, ge=1)
+    backoff_base_s: float = Field(default=10.0, gt=0)
+    stale_claim_s: float = 300.0
+    inbound_max_bytes: int = 64 * 1024
+
+
+class NoticeSettings(BaseModel):
+    """Notices residents confirm (知晓率)."""
+
+    remind_after_minutes: int = Field(default=240, ge=1)
+    ack_window_days: int = Field(default=7, ge=1)  # a 收到 counts for notices of the last N days
+
+
+class KnowledgeSettings(BaseModel):
+    """Answering residents' questions from the community knowledge base."""
+
+    enabled: bool = True
+    # precision first; chosen on nlp/data/faq/paraphrases.jsonl (gridbot kb eval prints the sweep)
+    threshold: float = Field(default=0.45, gt=0, le=1)
+    margin: float = Field(default=0.05, ge=0, le=1)
+    coverage: float = Field(default=0.7, ge=0, le=1)
+
+
 class Settings(BaseSettings):
     """All settings; nested groups map to GRIDBOT_<GROUP>__<FIELD> variables."""
 
@@ -119,6 +149,9 @@ class Settings(BaseSettings):
     sla: SLASettings = Field(default_factory=SLASettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    exchange: ExchangeSettings = Field(default_factory=ExchangeSettings)
+    notices: NoticeSettings = Field(default_factory=NoticeSettings)
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     # one name per running bot process: at start it takes back the sends its dead predecessor claimed
     instance_id: str = Field(default_factory=socket.gethostname)
     # inbound messages that arrive while the database is down wait here and are replayed in order

@@ -5,9 +5,12 @@ from fastapi import APIRouter
 from gridbot.api.routers import (
     bulletin,
     dashboard,
+    exchange,
     grids,
     messages,
     metrics,
+    notices,
+    open311,
     ops,
     org,
     people,
@@ -28,4 +31,7 @@ ROUTERS: list[APIRouter] = [
     metrics.router,
     bulletin.router,
     dashboard.router,
+    exchange.router,
+    open311.router,
+    notices.router,
 ]
