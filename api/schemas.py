@@ -261,3 +261,5 @@ class DeadLetterPage(BaseModel):
 
     items: list[DeadLetterOut]
     next_cursor: str | None
+    # what an operator must act on soon but that does not stop serving (holiday list, bot login)
+    warnings: list[str] = Field(default_factory=list)

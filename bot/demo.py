@@ -15,6 +15,7 @@ from gridbot.handlers.types import OutgoingMessage
 from gridbot.models.entities import Grid
 from gridbot.models.enums import STATUS_LABELS, DeadlineKind, GridType, Role
 from gridbot.models.metrics import LOCAL_TZ, Period, grid_metrics
+from gridbot.models.metrics.rollups import refresh_rollups
 from gridbot.models.org import directory
 from gridbot.models.tickets import overview
 from gridbot.models.wording.staff import weekly_stats
@@ -77,7 +78,13 @@ def printer(
         if message.to_contact_id:  # a private message, not seen by the group
             mentions = f"（私信{names.get(message.to_contact_id, message.to_contact_id)}）"
         body = message.text.replace("\n", "\n        ")
-        echo(f"{_local(at)}   🤖 {bot_name}: {mentions + ' ' if mentions else ''}{body}")
+        # escalations go to community and street staff by direct message, not into the group
+        to = (
+            f" → 私信 {names.get(message.to_contact_id or '', message.to_contact_id)}"
+            if message.room_id is None
+            else ""
+        )
+        echo(f"{_local(at)}   🤖 {bot_name}{to}: {mentions + ' ' if mentions else ''}{body}")
 
     return on_line, on_send
 
@@ -118,5 +125,9 @@ async def run_demo(
     on_line, on_send = printer(echo, runtime.settings.wechaty.bot_name, names)
     replay = Replay(runtime, clock, ReplayTransport(clock, on_send), on_line=on_line)
     await replay.run(lines, tail=tail)
+    day = lines[0].at.astimezone(LOCAL_TZ).date()
+    with runtime.sessions.begin() as session:
+        # the dashboard reads daily rollups: build them for the replayed days now
+        refresh_rollups(session, day, clock.now.astimezone(LOCAL_TZ).date())
     with runtime.sessions() as session:
-        return summary(session, grid_id, clock.now, lines[0].at.astimezone(LOCAL_TZ).date())
+        return summary(session, grid_id, clock.now, day)

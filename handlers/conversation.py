@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 import anyio
 from sqlalchemy.orm import Session, sessionmaker
 
-from gridbot.handlers import commands, intake
+from gridbot.handlers import commands, intake, knowledge, notices
 from gridbot.handlers.admin import ADMIN_COMMANDS
 from gridbot.handlers.context import Context
 from gridbot.handlers.spool import Spool
@@ -179,7 +179,7 @@ class Conversation:
                 session.flush()
             if self.account and group.bot_account != self.account:
                 group.bot_account = self.account  # replies to this room go out through this account
-            person = directory.ensure_person(session, msg.sender_id, msg.sender_name)
+            person = directory.ensure_person(session, msg.sender_id, msg.sender_name, msg.sender_handles)
             role = self._role(session, person, group)
             text = msg.text if msg.msg_type is MessageType.TEXT else (msg.text or f"[{msg.msg_type.value}]")
             record = inbox.record_inbound(
@@ -280,13 +280,17 @@ class Conversation:
     def _dispatch(self, ctx: Context) -> Outcome:
         found = commands.find(ctx.msg.text) if ctx.msg.msg_type is MessageType.TEXT else None
         staff = ctx.is_worker or ctx.is_admin
-        if found is not None and (staff or commands.looks_deliberate(found[1])):
+        if found is not None and (staff or commands.looks_deliberate(found[1], found[0])):
             commands.run(ctx, *found)  # a resident's gridworker command is refused in there
             return Outcome("command", kind=found[0].name)
         if ctx.msg.msg_type is not MessageType.TEXT or ctx.grid is None:
             return Outcome("logged")
         if staff:
             return self._staff_message(ctx)
+        if notices.try_ack(ctx):  # 收到 to a notice (知晓率): recorded, not classified
+            return Outcome("ack")
+        if knowledge.try_escalate(ctx):  # 人工 after an answer from the knowledge base
+            return Outcome("escalated")
         rating = intake.try_rating(ctx, self._classify)
         if rating.outcome is intake.Rated.DONE:
             return Outcome("rating")
@@ -294,6 +298,8 @@ class Conversation:
             return Outcome("follow-up", ticket=number)
         classification = self._classify(ctx.msg.text)
         inbox.classified(ctx.message, classification.to_dict())
+        if (answered := knowledge.try_answer(ctx, classification)) is not None:
+            return Outcome("answered", ticket=answered, kind="question")
         if not classification.actionable:
             if ctx.msg.mentions_bot:  # addressed to the bot: never silence
                 ctx.reply(residents.GREETING)
