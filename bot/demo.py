@@ -75,8 +75,6 @@ def printer(
 
     def on_send(at: datetime, message: OutgoingMessage) -> None:
         mentions = " ".join(f"@{names.get(m, m)}" for m in message.mention_ids)
-        if message.to_contact_id:  # a private message, not seen by the group
-            mentions = f"（私信{names.get(message.to_contact_id, message.to_contact_id)}）"
         body = message.text.replace("\n", "\n        ")
         # escalations go to community and street staff by direct message, not into the group
         to = (
