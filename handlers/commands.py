@@ -262,7 +262,9 @@ def stats(ctx: Context, args: Args) -> None:
     grid = ctx.require_grid()
     today = ctx.now.astimezone(LOCAL_TZ).date()
     monday = today - timedelta(days=today.weekday())
-    ctx.reply(replies.weekly_stats(grid_metrics(ctx.session, grid.id, Period.local_days(monday, today))))
+    # up to now, not to midnight: a deadline later today has not passed yet (the "not yet due" rule)
+    week = Period(Period.local_days(monday, monday).start, ctx.now)
+    ctx.reply(replies.weekly_stats(grid_metrics(ctx.session, grid.id, week)))
 
 
 def run(ctx: Context, cmd: Command, rest: str) -> None:

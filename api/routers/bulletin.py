@@ -6,13 +6,13 @@ from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
 from api.auth import PrincipalDep, require_scope
 from api.deps import SessionDep
 from api.errors import WITH_NOT_FOUND, invalid, not_found
 from api.schemas import DB_INT_MAX
-from models.bulletin import monthly_bulletin, to_csv, to_xlsx
+from models.bulletin import monthly_bulletin, to_csv, to_html, to_xlsx
 from models.entities import Region
 
 router = APIRouter(tags=["metrics"], responses=WITH_NOT_FOUND)
@@ -25,9 +25,9 @@ def bulletin(
     session: SessionDep,
     region: Annotated[int, Query(ge=1, le=DB_INT_MAX, description="A street or district id.")],
     month: Annotated[str, Query(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
-    format: Literal["json", "csv", "xlsx"] = "json",  # noqa: A002 - the public parameter name
+    format: Literal["json", "csv", "xlsx", "html"] = "json",  # noqa: A002 - the public parameter name
 ) -> Any:
-    """回复率 / 办结率 / 满意率 per community with a ranking (by the mean of the three rates)."""
+    """回复率 / 办结率 / 满意率 per community ranked by their mean, 环比, 红黑榜; html prints on A4."""
     found = session.get(Region, region)
     if found is None:
         raise not_found("该区域")
@@ -49,4 +49,12 @@ def bulletin(
             media_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
         )
-    return {"region": asdict(b.region), "month": b.month, "rows": [asdict(r) for r in b.rows]}
+    if format == "html":
+        return HTMLResponse(to_html(b))
+    return {
+        "region": asdict(b.region),
+        "month": b.month,
+        "rows": [asdict(r) for r in b.rows],
+        "red": b.red,
+        "black": b.black,
+    }

@@ -1,6 +1,6 @@
 """Typed SQLAlchemy 2.0 entities of the domain."""
 
-from models.entities.auth import ApiToken
+from models.entities.auth import ApiToken, WebSession
 from models.entities.base import Base, UTCDateTime, utcnow
 from models.entities.bot_status import BotState, BotStatus
 from models.entities.message import Message, Outbox
@@ -39,5 +39,6 @@ __all__ = [
     "TicketEvent",
     "TicketReporter",
     "UTCDateTime",
+    "WebSession",
     "utcnow",
 ]

@@ -93,7 +93,7 @@ def test_dashboard_shows_the_fixture(server: tuple[str, str, int], tmp_path: Pat
             assert kpi("受理量") == "11"
             assert kpi("满意率") == "66.7%"
             assert kpi("首次响应及时率") == "63.6%"
-            assert kpi("考核得分") == "19.1"  # 19.15 (test_metrics_api), toFixed(1) of the double 19.149…
+            assert kpi("考核得分") == "23.4"  # 23.35 (test_metrics_api), toFixed(1) of the double 23.350…01
             assert kpi("超期工单") == "4"
             assert page.inner_text("#children").count("社区") == 2
             page.wait_for_function("document.querySelector('#ranking').rows.length === 5")
