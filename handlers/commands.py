@@ -14,8 +14,11 @@ from handlers.context import CommandError, Context
 from handlers.parsing import Args, parse_args, split_command, ticket_in
 from models import tickets
 from models.entities import Grid, Person, RoleAssignment, Ticket
-from models.enums import ADMIN_ROLES, OPEN_STATUSES
+from models.enums import ADMIN_ROLES, OPEN_STATUSES, OutboxKind
 from models.metrics import LOCAL_TZ, Period, grid_metrics
+from models.outbox import enqueue
+from models.settings import get_settings
+from models.web_sessions import issue_worker_link
 
 
 class Audience(StrEnum):
@@ -265,6 +268,26 @@ def stats(ctx: Context, args: Args) -> None:
     # up to now, not to midnight: a deadline later today has not passed yet (the "not yet due" rule)
     week = Period(Period.local_days(monday, monday).start, ctx.now)
     ctx.reply(replies.weekly_stats(grid_metrics(ctx.session, grid.id, week)))
+
+
+@command("工作台", usage="工作台")
+def workbench(ctx: Context, args: Args) -> None:
+    """私信发送网格员工作台（手机网页）的一次性登录链接"""
+    if not ctx.person.platform_id:
+        raise CommandError("无法私信您，请联系管理员")
+    secret = issue_worker_link(ctx.session, ctx.person.id, ctx.now)
+    base = (get_settings().api.public_url or "").rstrip("/")
+    where = f"{base}/work#code={secret}" if base else f"工作台页面 /work，输入登录码：{secret}"
+    enqueue(
+        ctx.session,
+        dedupe_key=f"workbench:{ctx.msg.platform_id}",
+        kind=OutboxKind.NOTICE,
+        text=f"【网格员工作台】15分钟内有效，仅可使用一次，请勿转发：\n{where}",
+        now=ctx.now,
+        recipient_platform_id=ctx.person.platform_id,
+        bot_account=ctx.group.bot_account,
+    )
+    ctx.reply("已私信发送工作台登录链接，请查看与我的私聊")
 
 
 def run(ctx: Context, cmd: Command, rest: str) -> None:

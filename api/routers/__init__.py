@@ -2,7 +2,20 @@
 
 from fastapi import APIRouter
 
-from api.routers import bulletin, dashboard, grids, messages, metrics, ops, people, ratings, regions, tickets
+from api.routers import (
+    bulletin,
+    dashboard,
+    grids,
+    messages,
+    metrics,
+    ops,
+    people,
+    ratings,
+    regions,
+    session,
+    tickets,
+    work,
+)
 
 ROUTERS: list[APIRouter] = [
     ops.router,
@@ -15,4 +28,6 @@ ROUTERS: list[APIRouter] = [
     metrics.router,
     bulletin.router,
     dashboard.router,
+    session.router,
+    work.router,
 ]
