@@ -92,7 +92,9 @@ def score(values: Mapping[str, float | None], method: Method) -> Assessment:
     total = round(100 * earned / counted, 2) if counted else None
     missing = [p.label for p in parts if p.value is None]
     note = ""
-    if missing:
+    if missing and not counted:
+        note = "所有指标均无数据，不计分"
+    elif missing:
         how = {
             "reweight": f"不计分，其权重按比例分配给其余指标（得分 = 所得分 ÷ {counted:g} × 100）",
             "zero": "按 0 分计",

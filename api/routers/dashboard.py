@@ -94,7 +94,7 @@ def overview(
     date_from: FromQ = None,
     date_to: ToQ = None,
 ) -> dict[str, Any]:
-    """Received tickets per category over the period; rising categories and busiest grids of the last 7 days."""
+    """Received tickets per category over the period; rising categories and busiest grids of the period's last 7 days."""
     node = _node(session, principal, region, grid)
     first, last, period = _period_of(date_from, date_to)
     if node.level == "grid":
@@ -102,7 +102,7 @@ def overview(
         hot: dict[str, Any] = {"rising": [], "places": []}
     else:
         cats = board.category_counts(session, node.path, period)
-        hot = board.hot_issues(session, node.path, utcnow())
+        hot = board.hot_issues(session, node.path, min(utcnow(), period.end))
     return {
         "date_from": first,
         "date_to": last,

@@ -205,8 +205,8 @@ async function overview() {
   trend(series.days);
   categories(overview.categories);
   $("hot").innerHTML = "<tr><th>类别</th><th>本周</th><th>上周</th><th>变化</th></tr>" + (overview.rising.length ? overview.rising.map((r) =>
-    `<tr><td>${link({ view: "tickets", category: r.category, ticket: null }, esc(r.category))}</td><td>${r.this_week}</td><td>${r.last_week}</td><td class="${r.change > 0 ? "up" : ""}">${r.change > 0 ? "+" : ""}${r.change}</td></tr>`).join("") : `<tr><td colspan="4">${isGrid ? "（网格级不统计热点）" : "近7天无新工单"}</td></tr>`);
-  $("places").innerHTML = "<tr><th>网格</th><th>近7天工单</th></tr>" + overview.places.map((p) => `<tr><td>${link({ grid: p.grid_id, region: null }, esc(p.grid))}</td><td>${p.count}</td></tr>`).join("");
+    `<tr><td>${link({ view: "tickets", category: r.category, ticket: null }, esc(r.category))}</td><td>${r.this_week}</td><td>${r.last_week}</td><td class="${r.change > 0 ? "up" : ""}">${r.change > 0 ? "+" : ""}${r.change}</td></tr>`).join("") : `<tr><td colspan="4">${isGrid ? "（网格级不统计热点）" : "统计期最后7天无新工单"}</td></tr>`);
+  $("places").innerHTML = "<tr><th>网格</th><th>最后7天工单</th></tr>" + overview.places.map((p) => `<tr><td>${link({ grid: p.grid_id, region: null }, esc(p.grid))}</td><td>${p.count}</td></tr>`).join("");
   // children: regions below, or the grids of a community
   let kids = m.children;
   if (m.node.level === "community") kids = (await api("/metrics/report", { region: m.node.id, ...d, limit: 500 })).grids;

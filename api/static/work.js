@@ -134,7 +134,7 @@ async function ticket(n) {
   const code = new URLSearchParams(location.hash.slice(1)).get("code");
   if (code) {
     history.replaceState(null, "", "/work");  // the one-time code leaves the address bar at once
-    await signIn(code);
+    if (!(await signIn(code))) return;
   }
   start();
 })();
