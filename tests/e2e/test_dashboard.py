@@ -89,7 +89,9 @@ def site(pg_engine: Engine, pg_session_factory: sessionmaker[Session]) -> Iterat
         for i, grid in enumerate(s.scalars(select(Grid).order_by(Grid.id))):
             grid.center_lng, grid.center_lat = 118.77 + 0.01 * i, 32.05 + 0.005 * i
         reopened = s.scalar(
-            select(Ticket.id).where(Ticket.grid_id == world.grid, Ticket.cycle == 1, Ticket.status == TicketStatus.CLOSED)
+            select(Ticket.id).where(
+                Ticket.grid_id == world.grid, Ticket.cycle == 1, Ticket.status == TicketStatus.CLOSED
+            )
         )
         assert reopened is not None
     app = create_app(

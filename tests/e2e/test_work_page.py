@@ -60,7 +60,9 @@ def desk(pg_engine: Engine, pg_session_factory: sessionmaker[Session]) -> Iterat
     with pg_session_factory.begin() as s:
         w = build_world(s)
         lamp = _file(s, w, w.grid, "3栋楼道灯坏了", now=now - timedelta(minutes=30))
-        urgent = _file(s, w, w.grid, "2栋门口燃气味很重", priority=Priority.URGENT, now=now - timedelta(minutes=5))
+        urgent = _file(
+            s, w, w.grid, "2栋门口燃气味很重", priority=Priority.URGENT, now=now - timedelta(minutes=5)
+        )
         unsure = _file(s, w, w.grid, "小区里好像有点吵", needs_review=True)
         other = _file(s, w, w.other_grid, "别的网格的事")
         code = issue_worker_link(s, w.worker, now)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from handlers.intake import solved_answer
 from models.entities import Rating
+from models.web_sessions import redeem_worker_link
 from tests.integration.conftest import Group
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -46,6 +47,23 @@ async def test_rating_records_whether_the_problem_was_solved(group: Group) -> No
     assert rows == {lamp: (True, None), trash: (False, "桶还是满的")}
     text = await group.say("小王", "统计")
     assert "解决率 50%" in text and "满意率 100%（2 条评价）" in text
+
+
+async def test_workbench_sends_a_one_time_link_privately(group: Group) -> None:
+    sent, _ = await group.play([{"name": "小王", "text": "工作台"}])
+    in_room = [m.text for m in sent if m.room_id is not None]
+    private = [m for m in sent if m.room_id is None]
+    # the group sees only that a message was sent; the code goes to 小王 alone
+    assert in_room == ["已私信发送工作台登录链接，请查看与我的私聊"]
+    [dm] = private
+    assert dm.to_contact_id == "wx-wang" and "15分钟内有效" in dm.text
+    code = dm.text.rsplit("登录码：", 1)[-1].strip()
+    assert code not in in_room[0]
+    with group.runtime.sessions.begin() as s:
+        secret, _ = redeem_worker_link(s, code, group.clock.now)
+        assert secret and secret != code
+    # a resident may not ask for one
+    assert "工作台登录" not in await group.say("张阿姨", "工作台")
 
 
 @pytest.mark.parametrize(
