@@ -128,7 +128,11 @@ CSV_COLUMNS = (
 )
 
 
-@api.get("/tickets", summary="Tickets with filters, as JSON pages or CSV")
+@api.get(
+    "/tickets",
+    summary="Tickets with filters, as JSON pages or CSV",
+    responses={200: {"content": {"application/json": {}, "text/csv": {}}, "description": "a page, or CSV"}},
+)
 def tickets(
     principal: PrincipalDep,
     session: SessionDep,
