@@ -10,12 +10,12 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from api.deps import ServicesDep
-from api.errors import ApiError, forbidden, not_found, unauthorized
-from models.entities import Grid, Region, utcnow
-from models.queries import in_scope
-from models.tokens import TokenInvalid, TokenPrincipal, verify_token
-from models.web_sessions import SessionInvalid, admin_principal
+from gridbot.api.deps import ServicesDep
+from gridbot.api.errors import ApiError, forbidden, not_found, unauthorized
+from gridbot.models.entities import Grid, Region, utcnow
+from gridbot.models.listings import in_scope
+from gridbot.models.org.tokens import TokenInvalid, TokenPrincipal, verify_token
+from gridbot.models.org.web_sessions import SessionInvalid, admin_principal
 
 # the dashboard's session cookie (HttpOnly, SameSite=Strict), set by POST /auth/login (api.routers.session)
 SESSION_COOKIE = "gridbot_session"

@@ -13,8 +13,8 @@ import re
 
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from models.settings import DBSettings, Settings
+from gridbot.api.app import create_app
+from gridbot.models.settings import DBSettings, Settings
 
 PAGES = {"dashboard": "/dashboard", "work page": "/work"}
 

@@ -24,15 +24,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response
 from sqlalchemy import select
 
-from api.auth import PrincipalDep, require_grid
-from api.deps import SessionDep
-from api.errors import WITH_NOT_FOUND, invalid, not_found
-from api.routers.metrics import FromQ, GridQ, RegionQ, ToQ, _node, _period, assessment_method
-from models import board
-from models import metric_views as views
-from models.entities import Region, Ticket, utcnow
-from models.enums import STATUS_LABELS, Priority, TicketStatus
-from models.metrics import Period
+from gridbot.api.auth import PrincipalDep, require_grid
+from gridbot.api.deps import SessionDep
+from gridbot.api.errors import WITH_NOT_FOUND, invalid, not_found
+from gridbot.api.routers.metrics import FromQ, GridQ, RegionQ, ToQ, _node, _period, assessment_method
+from gridbot.models.entities import Region, Ticket, utcnow
+from gridbot.models.enums import STATUS_LABELS, Priority, TicketStatus
+from gridbot.models.metrics import Period, board
+from gridbot.models.metrics import views as views
 
 router = APIRouter(tags=["dashboard"])
 api = APIRouter(prefix="/dashboard/api", tags=["dashboard"], responses=WITH_NOT_FOUND)
@@ -230,7 +229,7 @@ def workers(
 
 
 def _works_in(session: SessionDep, person_id: int, grid_id: int) -> bool:
-    from models.directory import grid_workers
+    from gridbot.models.org.directory import grid_workers
 
     return any(p.id == person_id for p in grid_workers(session, grid_id))
 

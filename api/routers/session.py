@@ -12,12 +12,12 @@ import logging
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from api.auth import SESSION_COOKIE, PrincipalDep
-from api.deps import ServicesDep
-from api.errors import ERROR_RESPONSES, unauthorized
-from models.entities import utcnow
-from models.tokens import TokenInvalid
-from models.web_sessions import ADMIN_TTL, close_session, open_admin_session
+from gridbot.api.auth import SESSION_COOKIE, PrincipalDep
+from gridbot.api.deps import ServicesDep
+from gridbot.api.errors import ERROR_RESPONSES, unauthorized
+from gridbot.models.entities import utcnow
+from gridbot.models.org.tokens import TokenInvalid
+from gridbot.models.org.web_sessions import ADMIN_TTL, close_session, open_admin_session
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/auth", tags=["session"], responses=ERROR_RESPONSES)

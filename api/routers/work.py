@@ -19,18 +19,23 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import ServicesDep, SessionDep
-from api.errors import ERROR_RESPONSES, ApiError, forbidden, not_found, unauthorized
-from api.routers.dashboard import _static
-from api.routers.session import set_cookie
-from api.schemas import DB_INT_MAX
-from models import board
-from models import tickets as service
-from models.directory import Actor, grid_workers
-from models.entities import Grid, Person, RoleAssignment, Ticket, utcnow
-from models.enums import OPEN_STATUSES, WORKER_ROLES, Priority, TicketKind
-from models.metrics import LOCAL_TZ, Period, Scope, scope_metrics
-from models.web_sessions import WORKER_TTL, SessionInvalid, close_session, redeem_worker_link, worker_actor
+from gridbot.api.deps import ServicesDep, SessionDep
+from gridbot.api.errors import ERROR_RESPONSES, ApiError, forbidden, not_found, unauthorized
+from gridbot.api.routers.dashboard import _static
+from gridbot.api.routers.session import set_cookie
+from gridbot.api.schemas import DB_INT_MAX
+from gridbot.models.entities import Grid, Person, RoleAssignment, Ticket, utcnow
+from gridbot.models.enums import OPEN_STATUSES, WORKER_ROLES, Priority, TicketKind
+from gridbot.models.metrics import LOCAL_TZ, Period, Scope, board, scope_metrics
+from gridbot.models.org.directory import Actor, grid_workers
+from gridbot.models.org.web_sessions import (
+    WORKER_TTL,
+    SessionInvalid,
+    close_session,
+    redeem_worker_link,
+    worker_actor,
+)
+from gridbot.models.tickets import service as service
 
 logger = logging.getLogger(__name__)
 WORK_COOKIE = "gridbot_work"

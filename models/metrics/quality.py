@@ -14,12 +14,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import exists, func, not_, or_, select
 from sqlalchemy.orm import Session
 
-from models.entities import Grid, Ticket, TicketDeadline
-from models.entities.rollup import RollupCohort, RollupDay
-from models.enums import DeadlineKind, TicketStatus
-from models.metrics.period import LOCAL_TZ, Period, Scope
-from models.metrics.queries import scope_metrics
-from models.metrics.rules import NOT_RECEIVED
+from gridbot.models.entities import Grid, Ticket, TicketDeadline
+from gridbot.models.entities.rollup import RollupCohort, RollupDay
+from gridbot.models.enums import DeadlineKind, TicketStatus
+from gridbot.models.metrics.period import LOCAL_TZ, Period, Scope
+from gridbot.models.metrics.queries import scope_metrics
+from gridbot.models.metrics.rules import NOT_RECEIVED
 
 WORKED = (
     TicketStatus.ACCEPTED,

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.app import create_app
-from api.ratelimit import LocalRateLimiter
-from models.coordination import LocalCoordinator
-from models.tokens import list_tokens, revoke_token
+from gridbot.api.app import create_app
+from gridbot.api.ratelimit import LocalRateLimiter
+from gridbot.models.messaging.coordination import LocalCoordinator
+from gridbot.models.org.tokens import list_tokens, revoke_token
 from tests.api import test_metrics_api as base
 from tests.api.conftest import api_settings
 from tests.api.test_metrics_api import MARCH, Fixture

@@ -26,11 +26,11 @@ import uvicorn
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.app import create_app
-from api.ratelimit import LocalRateLimiter
-from models.coordination import LocalCoordinator
-from models.entities import Grid, Ticket
-from models.enums import TicketStatus
+from gridbot.api.app import create_app
+from gridbot.api.ratelimit import LocalRateLimiter
+from gridbot.models.entities import Grid, Ticket
+from gridbot.models.enums import TicketStatus
+from gridbot.models.messaging.coordination import LocalCoordinator
 from tests.api.conftest import api_settings
 from tests.api.test_metrics_api import seed
 from tests.e2e.conftest import unavailable

@@ -18,14 +18,14 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.app import create_app
-from api.ratelimit import LocalRateLimiter
-from models import tickets
-from models.coordination import LocalCoordinator
-from models.entities import Outbox, Ticket, TicketEvent, utcnow
-from models.enums import Priority, TicketKind, TicketStatus
-from models.sla import load_policy
-from models.web_sessions import issue_worker_link
+from gridbot.api.app import create_app
+from gridbot.api.ratelimit import LocalRateLimiter
+from gridbot.models.entities import Outbox, Ticket, TicketEvent, utcnow
+from gridbot.models.enums import Priority, TicketKind, TicketStatus
+from gridbot.models.messaging.coordination import LocalCoordinator
+from gridbot.models.org.web_sessions import issue_worker_link
+from gridbot.models.tickets import service as tickets
+from gridbot.models.tickets.sla import load_policy
 from tests.api.conftest import api_settings
 from tests.conftest import World, build_world
 from tests.e2e.test_dashboard import ARTIFACTS, browser, no_horizontal_scroll, serve

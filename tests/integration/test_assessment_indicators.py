@@ -27,15 +27,15 @@ from itertools import count
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import directory as d
-from models.bulletin import monthly_bulletin
-from models.engagement import record_member_snapshot
-from models.entities import Grid, Rating, Region, Ticket, TicketDeadline, TicketEvent
-from models.enums import DeadlineKind, RatingScore, TicketKind, TicketStatus
-from models.metric_views import assess, ranking
-from models.metrics import Period, Scope, scope_metrics
-from models.rollup_read import grid_node, region_node, reports
-from models.rollups import refresh_rollups
+from gridbot.models.entities import Grid, Rating, Region, Ticket, TicketDeadline, TicketEvent
+from gridbot.models.enums import DeadlineKind, RatingScore, TicketKind, TicketStatus
+from gridbot.models.messaging.engagement import record_member_snapshot
+from gridbot.models.metrics import Period, Scope, scope_metrics
+from gridbot.models.metrics.bulletin import monthly_bulletin
+from gridbot.models.metrics.rollup_read import grid_node, region_node, reports
+from gridbot.models.metrics.rollups import refresh_rollups
+from gridbot.models.metrics.views import assess, ranking
+from gridbot.models.org import directory as d
 from tests.conftest import World
 
 pytestmark = pytest.mark.integration
@@ -171,7 +171,7 @@ def test_rollups_give_the_same_figures(session_factory: sessionmaker[Session], b
 def test_grid_without_cases_is_not_ranked_and_reweighted(
     session_factory: sessionmaker[Session], built: World
 ) -> None:
-    from api.routers.metrics import assessment_method
+    from gridbot.api.routers.metrics import assessment_method
 
     method = assessment_method()
     with session_factory() as s:

@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from handlers.intake import solved_answer
-from models.entities import Rating
-from models.web_sessions import redeem_worker_link
+from gridbot.handlers.intake import solved_answer
+from gridbot.models.entities import Rating
+from gridbot.models.org.web_sessions import redeem_worker_link
 from tests.integration.conftest import Group
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]

@@ -15,10 +15,19 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from models.entities import Grid, Message, Person, Rating, Ticket, TicketDeadline, TicketEvent, TicketReporter
-from models.enums import OPEN_STATUSES, STATUS_LABELS, DeadlineKind, Priority, TicketStatus
-from models.metrics import rules
-from models.metrics.period import Period
+from gridbot.models.entities import (
+    Grid,
+    Message,
+    Person,
+    Rating,
+    Ticket,
+    TicketDeadline,
+    TicketEvent,
+    TicketReporter,
+)
+from gridbot.models.enums import OPEN_STATUSES, STATUS_LABELS, DeadlineKind, Priority, TicketStatus
+from gridbot.models.metrics import rules
+from gridbot.models.metrics.period import Period
 
 PRIORITY_LABELS = {Priority.URGENT: "紧急", Priority.NORMAL: "一般"}
 MAX_PAGE = 200

@@ -10,9 +10,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.entities import ChatGroup, Person, Ticket, TicketEvent
-from models.enums import OutboxKind
-from models.outbox import enqueue
+from gridbot.models.entities import ChatGroup, Person, Ticket, TicketEvent
+from gridbot.models.enums import OutboxKind
+from gridbot.models.messaging.outbox import enqueue
 
 # the 回访 question 「问题解决了吗」 is asked with the rating and recorded apart from it (Rating.solved)
 RATING_PROMPT = (

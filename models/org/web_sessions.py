@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from models.directory import Actor, actor_for
-from models.entities import ApiToken, Person, WebSession
-from models.tokens import TokenInvalid, TokenPrincipal, hash_token, principal_of, verify_token
+from gridbot.models.entities import ApiToken, Person, WebSession
+from gridbot.models.org.directory import Actor, actor_for
+from gridbot.models.org.tokens import TokenInvalid, TokenPrincipal, hash_token, principal_of, verify_token
 
 ADMIN = "admin"
 WORKER = "worker"

@@ -21,11 +21,11 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.entities import Region
-from models.enums import RegionLevel
-from models.metrics.definitions import DEFINITIONS
-from models.metrics.report import GridMetrics
-from models.rollup_read import Node, region_node, reports
+from gridbot.models.entities import Region
+from gridbot.models.enums import RegionLevel
+from gridbot.models.metrics.definitions import DEFINITIONS
+from gridbot.models.metrics.report import GridMetrics
+from gridbot.models.metrics.rollup_read import Node, region_node, reports
 
 HEADERS = (
     "排名",
