@@ -196,11 +196,11 @@ async function overview() {
     kpiCard("membership_rate", "入群率", pct(t.membership_rate), t.members_per_household === null ? "" : `入群人数/户数 ${pct(t.members_per_household)}`),
     kpiCard("overdue", "超期工单", num(t.overdue)),
   ].join("");
-  const [series, overview, overdue, quality] = await Promise.all([
+  // (the data-quality self-check recounts the last week live: it runs on its own view only)
+  const [series, overview, overdue] = await Promise.all([
     api("/metrics/series", { ...w, ...d }),
     api("/dashboard/api/overview", { ...w, ...d }),
     api("/dashboard/api/overdue", w),
-    api("/metrics/quality", w).catch(() => []),
   ]);
   trend(series.days);
   categories(overview.categories);
@@ -219,10 +219,7 @@ async function overview() {
   else { $("ranking").innerHTML = ""; $("method").textContent = a.note ? "本网格得分说明：" + a.note : ""; }
   $("overdue").innerHTML = overdueTable(overdue);
   exportsPanel(m.node);
-  const bad = quality.filter((c) => !c.ok);
-  $("status").className = bad.length ? "warn" : "";
-  $("status").textContent = `${LEVELS[m.node.level] || ""}${m.node.name}：${m.date_from} 至 ${m.date_to}，共 ${m.grid_count} 个网格` +
-    (bad.length ? `；数据质量提示 ${bad.length} 项（见「数据质量」）` : "");
+  $("status").textContent = `${LEVELS[m.node.level] || ""}${m.node.name}：${m.date_from} 至 ${m.date_to}，共 ${m.grid_count} 个网格`;
 }
 
 function trend(days) {
