@@ -32,6 +32,19 @@ SCORES = {
 }
 
 
+# the 回访 question 「问题解决了吗」, answered after the score: "1 已解决", "3 没解决"; 未/没 first
+SOLVED = re.compile(r"^(?:(未解决|没解决|没有解决|还没解决|解决不了)|(已解决|解决了|解决))")
+
+
+def solved_answer(rest: str) -> tuple[bool | None, str | None]:
+    """The 「问题解决了吗」 answer at the start of what follows a rating, and the remaining comment."""
+    m = SOLVED.match(rest.strip())
+    if m is None:
+        return None, rest.strip() or None
+    remaining = rest.strip()[m.end() :].lstrip(" ，,。.:：!！")
+    return m.group(1) is None, remaining or None
+
+
 def try_rating(ctx: Context) -> bool:
     """A reporter's 1/2/3 (or 满意…) reply to a rating prompt; False if this is not one."""
     m = RATING.match(canonical(ctx.msg.text))
@@ -54,7 +67,8 @@ def try_rating(ctx: Context) -> bool:
     if target is None:
         return False
     score = SCORES[m.group(1) or m.group(2)]
-    tickets.rate(ctx.session, target, ctx.actor, ctx.now, score, ctx.policy, comment=(m.group(3) or None))
+    solved, comment = solved_answer(m.group(3) or "")
+    tickets.rate(ctx.session, target, ctx.actor, ctx.now, score, ctx.policy, comment=comment, solved=solved)
     if score is not RatingScore.UNSATISFIED:  # 不满意 is answered by the reopen announcement
         ctx.reply(f"感谢您的评价！工单 #{target} 已完结")
     return True

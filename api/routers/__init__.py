@@ -16,7 +16,9 @@ from gridbot.api.routers import (
     people,
     ratings,
     regions,
+    session,
     tickets,
+    work,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -34,4 +36,6 @@ ROUTERS: list[APIRouter] = [
     exchange.router,
     open311.router,
     notices.router,
+    session.router,
+    work.router,
 ]

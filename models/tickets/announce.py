@@ -14,7 +14,11 @@ from gridbot.models.entities import ChatGroup, Person, Ticket, TicketEvent
 from gridbot.models.enums import OutboxKind
 from gridbot.models.messaging.outbox import enqueue
 
-RATING_PROMPT = "请对本次处理评价：回复 1 满意 / 2 基本满意 / 3 不满意"
+# the 回访 question 「问题解决了吗」 is asked with the rating and recorded apart from it (Rating.solved)
+RATING_PROMPT = (
+    "问题解决了吗？可在评价后加「已解决」或「未解决」（如「1 已解决」）。"
+    "请对本次处理评价：回复 1 满意 / 2 基本满意 / 3 不满意"
+)
 
 
 def grid_room(session: Session, grid_id: int) -> str | None:

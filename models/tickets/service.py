@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from gridbot.models.entities import Grid, Person, Rating, Ticket, TicketEvent, TicketReporter
+from gridbot.models.entities.ticket import SOURCE_PATROL, SOURCE_RESIDENT
 from gridbot.models.enums import DeadlineKind, Priority, RatingScore, Role, TicketKind, TicketStatus
 from gridbot.models.errors import (
     ConcurrentUpdate,
@@ -64,8 +65,14 @@ def open_ticket(
     source_message_id: int | None = None,
     confidence: float | None = None,
     needs_review: bool = False,
+    source: str = SOURCE_RESIDENT,
 ) -> Ticket:
-    """File a new ticket, assign the grid's gridworker and start its SLA clocks."""
+    """File a new ticket, assign the grid's gridworker and start its SLA clocks.
+
+    `source` is "resident" for a resident's report, "patrol" for one a gridworker found on patrol (主动发现).
+    """
+    if source not in (SOURCE_RESIDENT, SOURCE_PATROL):
+        raise ValueError(f"unknown ticket source {source!r}")
     workers = grid_workers(session, grid_id, frozenset({Role.GRIDWORKER, Role.PARTTIME_GRIDWORKER}))
     ticket = Ticket(
         kind=kind,
@@ -81,6 +88,7 @@ def open_ticket(
         text_masked=text_masked,
         confidence=confidence,
         needs_review=needs_review,
+        source=source,
         created_at=now,
         updated_at=now,
     )
@@ -350,8 +358,13 @@ def rate(
     score: RatingScore,
     policy: SLAPolicy,
     comment: str | None = None,
+    solved: bool | None = None,
 ) -> Rating:
-    """A reporter rates a resolved ticket within 48 h; 不满意 reopens it (重办)."""
+    """A reporter rates a resolved ticket within 48 h; 不满意 reopens it (重办).
+
+    `solved` is the answer to the 回访 question 「问题解决了吗」 (None: not answered), kept apart
+    from the score: a resident may be satisfied with the service while the problem persists.
+    """
     ticket = get_ticket(session, number)
     if not is_reporter(session, ticket, actor.person_id):
         raise PermissionDenied(f"只有反映人可以评价工单 {ticket.number}")
@@ -365,6 +378,7 @@ def rate(
         cycle=ticket.cycle,
         score=score,
         comment=comment,
+        solved=solved,
         created_at=now,
     )
     session.add(rating)
