@@ -1,37 +1,62 @@
-"""Authentication (bearer API tokens), the per-token rate limit, and region scope checks."""
+"""Authentication (bearer API tokens, or the dashboard's session cookie opened with one), the per-token
+rate limit, and region scope checks."""
 
 from __future__ import annotations
 
 import logging
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from gridbot.api.deps import ServicesDep
 from gridbot.api.errors import ApiError, forbidden, not_found, unauthorized
-from gridbot.models.entities import Grid, Region
+from gridbot.models.entities import Grid, Region, utcnow
 from gridbot.models.listings import in_scope
 from gridbot.models.org.tokens import TokenInvalid, TokenPrincipal, verify_token
+from gridbot.models.org.web_sessions import SessionInvalid, admin_principal
+
+# the dashboard's session cookie (HttpOnly, SameSite=Strict), set by POST /auth/login (api.routers.session)
+SESSION_COOKIE = "gridbot_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 logger = logging.getLogger(__name__)
 bearer = HTTPBearer(auto_error=False, description="An API token from `gridbot token create`.")
 
 
+def _same_origin(request: Request) -> None:
+    """A cookie-authenticated write must come from this site's pages (SameSite=Strict, and Origin checked)."""
+    origin = request.headers.get("origin")
+    same = origin is None or origin.rstrip("/") == str(request.base_url).rstrip("/")
+    if request.method not in SAFE_METHODS and not same:
+        raise forbidden()
+
+
 def get_principal(
+    request: Request,
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> TokenPrincipal:
     """The verified caller, or 401; then the per-token rate limit, or 429 with Retry-After."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if credentials is None and cookie:
+        _same_origin(request)
+        try:
+            with services.sessions.begin() as session:
+                principal = admin_principal(session, cookie, utcnow())
+        except (SessionInvalid, TokenInvalid) as exc:
+            logger.info("dashboard session refused: %s", exc)
+            raise unauthorized() from None
+    elif credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized()
-    try:
-        with services.sessions.begin() as session:
-            principal = verify_token(session, credentials.credentials)
-    except TokenInvalid as exc:
-        logger.info("API token refused: %s", exc)  # the reason only, never the token
-        raise unauthorized() from None
+    else:
+        try:
+            with services.sessions.begin() as session:
+                principal = verify_token(session, credentials.credentials)
+        except TokenInvalid as exc:
+            logger.info("API token refused: %s", exc)  # the reason only, never the token
+            raise unauthorized() from None
     retry_after = services.limiter.hit(
         f"token:{principal.token_id}", services.settings.api.rate_limit_per_minute
     )

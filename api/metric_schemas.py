@@ -35,6 +35,7 @@ class AssessmentOut(BaseModel):
 
     score: float | None
     parts: list[PartOut]
+    note: str = ""
 
 
 class MetricsRow(BaseModel):
@@ -63,13 +64,26 @@ class MetricsRow(BaseModel):
     escalated: int
     rejected: int
     merged: int
+    response_due: int
+    accepted_on_time: int
+    patrol: int
+    urged: int
+    solved_answered: int
+    solved: int
     response_rate: float | None
     first_response_on_time_rate: float | None
+    on_time_signing_rate: float | None
     resolution_rate: float | None
     on_time_resolution_rate: float | None
+    solve_rate: float | None
     satisfaction_rate: float | None
     reopen_rate: float | None
+    return_rate: float | None
+    patrol_rate: float | None
+    urge_rate: float | None
     membership_rate: float | None
+    members_per_household: float | None
+    no_cases: bool = False
     score: float | None = None
 
 
@@ -92,11 +106,14 @@ class MetricsOut(BaseModel):
 
 
 class RankRow(BaseModel):
-    """One ranked grid or region."""
+    """One ranked grid or region; for `score`, its parts and a grid without cases (无案件, unranked)."""
 
     rank: int | None
     node: NodeOut
     value: float | None
+    no_cases: bool = False
+    parts: list[PartOut] | None = None
+    note: str = ""
 
 
 class RankingOut(BaseModel):
@@ -122,6 +139,8 @@ class DayOut(BaseModel):
     resolved: int
     rated: int
     satisfied: int
+    solved_answered: int = 0
+    solved: int = 0
     overdue: int
     members: int
 
@@ -161,6 +180,7 @@ def row(r: NodeReport, score: float | None = None) -> MetricsRow:
         avg_daily_active_residents=round(r.avg_daily_active_residents, 3),
         active_residents_per_100_households=r.active_per_100_households,
         score=score,
+        no_cases=not m.has_cases,
         **counts,
         **rates,
     )
@@ -174,4 +194,5 @@ def assessment_out(a: Assessment) -> AssessmentOut:
             PartOut(key=p.key, label=p.label, value=p.value, weight=p.weight, points=p.points)
             for p in a.parts
         ],
+        note=a.note,
     )

@@ -16,11 +16,14 @@ from gridbot.handlers.context import CommandError, Context
 from gridbot.handlers.parsing import TICKET_REF, Args, parse_args, split_command, ticket_in
 from gridbot.models import knowledge as knowledge_store
 from gridbot.models.entities import Person, Ticket
-from gridbot.models.enums import ADMIN_ROLES, Priority, TicketSource
+from gridbot.models.enums import ADMIN_ROLES, OutboxKind, Priority, TicketSource
 from gridbot.models.errors import TicketError
 from gridbot.models.messaging import notices as notices_service
+from gridbot.models.messaging.outbox import enqueue
 from gridbot.models.metrics import LOCAL_TZ, Period, grid_metrics
 from gridbot.models.org import bind_codes, directory
+from gridbot.models.org.web_sessions import issue_worker_link
+from gridbot.models.settings import get_settings
 from gridbot.models.tickets import service as tickets
 from gridbot.models.tickets.service import ticket_grid
 from gridbot.models.wording import staff
@@ -364,10 +367,30 @@ def stats(ctx: Context, args: Args) -> None:
     grid = ctx.require_grid()
     today = ctx.now.astimezone(LOCAL_TZ).date()
     monday = today - timedelta(days=today.weekday())
-    # evaluated now: a deadline that has not passed yet is not counted as missed
-    period = Period(Period.local_days(monday, today).start, ctx.now)
+    # evaluated now: a deadline that has not passed yet is not counted as missed (the metrics' rule)
+    period = Period(Period.local_days(monday, monday).start, ctx.now)
     patrol = tickets.count_by_source(ctx.session, grid.id, TicketSource.PATROL, period.start, ctx.now)
     ctx.reply(staff.weekly_stats(grid_metrics(ctx.session, grid.id, period), patrol))
+
+
+@command("工作台", usage="工作台")
+def workbench(ctx: Context, args: Args) -> None:
+    """私信发送网格员工作台（手机网页）的一次性登录链接"""
+    if not ctx.person.platform_id:
+        raise CommandError("无法私信您，请联系管理员")
+    secret = issue_worker_link(ctx.session, ctx.person.id, ctx.now)
+    base = (get_settings().api.public_url or "").rstrip("/")
+    where = f"{base}/work#code={secret}" if base else f"工作台页面 /work，输入登录码：{secret}"
+    enqueue(
+        ctx.session,
+        dedupe_key=f"workbench:{ctx.msg.platform_id}",
+        kind=OutboxKind.NOTICE,
+        text=f"【网格员工作台】15分钟内有效，仅可使用一次，请勿转发：\n{where}",
+        now=ctx.now,
+        recipient_platform_id=ctx.person.platform_id,
+        bot_account=ctx.group.bot_account,
+    )
+    ctx.reply("已私信发送工作台登录链接，请查看与我的私聊")
 
 
 def run(ctx: Context, cmd: Command, rest: str) -> None:

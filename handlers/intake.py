@@ -49,6 +49,19 @@ COMMENT_MAX = 200
 PROGRESS = re.compile(r"到现场|到了|已经|已|正在|在处理|处理中|联系|修好|搞定|收到|马上|稍等|跟进|回复|通知")
 
 
+# the 回访 question 「问题解决了吗」, answered after the score: "1 已解决", "3 没解决"; 未/没 first
+SOLVED = re.compile(r"^(?:(未解决|没解决|没有解决|还没解决|解决不了)|(已解决|解决了|解决))")
+
+
+def solved_answer(rest: str) -> tuple[bool | None, str | None]:
+    """The 「问题解决了吗」 answer at the start of what follows a rating, and the remaining comment."""
+    m = SOLVED.match(rest.strip())
+    if m is None:
+        return None, rest.strip() or None
+    remaining = rest.strip()[m.end() :].lstrip(" ，,。.:：!！")
+    return m.group(1) is None, remaining or None
+
+
 def looks_like_patrol_finding(text: str) -> bool:
     """A gridworker's unaddressed report of what they found: it names a place and is no progress note."""
     normal = normalize(text)
@@ -83,7 +96,9 @@ def try_rating(ctx: Context, classify: Classify) -> RatingResult:
     rest = m.group(3) or ""
     named = ticket_in(ctx.msg.quoted_text) or ticket_in(rest)
     comment = TICKET_REF.sub(" ", rest).strip(" ，,。.")
-    if comment and _is_new_report(ctx, comment, waiting, classify):
+    if (solved_answer(comment)[1] or "") and _is_new_report(
+        ctx, solved_answer(comment)[1] or "", waiting, classify
+    ):
         return RatingResult(Rated.REPORT, waiting[0])
     if named is not None and named not in waiting:
         ctx.reply(residents.rating_which([f"#{n}" for n in waiting]))
@@ -93,8 +108,17 @@ def try_rating(ctx: Context, classify: Classify) -> RatingResult:
         return RatingResult(Rated.DONE)
     target = named if named is not None else waiting[0]
     score = SCORES[m.group(1) or m.group(2)]
+    solved, remark = solved_answer(comment)
+    comment = remark or ""
     tickets.rate(
-        ctx.session, target, ctx.actor, ctx.now, score, ctx.policy, comment=comment[:COMMENT_MAX] or None
+        ctx.session,
+        target,
+        ctx.actor,
+        ctx.now,
+        score,
+        ctx.policy,
+        comment=comment[:COMMENT_MAX] or None,
+        solved=solved,
     )
     if score is not RatingScore.UNSATISFIED:  # 不满意 is answered by the reopen announcement
         ctx.reply(residents.rating_thanks(f"#{target}"))

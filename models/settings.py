@@ -64,6 +64,8 @@ class APISettings(BaseModel):
     cors_origins: list[str] = Field(default_factory=list)
     jwt_secret: SecretStr | None = None
     rate_limit_per_minute: int = 600
+    # the address residents' gridworkers open the work page at (in the bot's private sign-in message)
+    public_url: str | None = None
 
 
 class SLASettings(BaseModel):

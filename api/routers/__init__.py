@@ -17,7 +17,9 @@ from gridbot.api.routers import (
     people,
     ratings,
     regions,
+    session,
     tickets,
+    work,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -36,4 +38,6 @@ ROUTERS: list[APIRouter] = [
     exchange.router,
     open311.router,
     notices.router,
+    session.router,
+    work.router,
 ]

@@ -6,14 +6,14 @@ from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
 from gridbot.api.auth import PrincipalDep, require_scope
 from gridbot.api.deps import SessionDep
 from gridbot.api.errors import WITH_NOT_FOUND, invalid, not_found
 from gridbot.api.params import REF_PATTERN
 from gridbot.models.entities import Region
-from gridbot.models.metrics.bulletin import monthly_bulletin, to_csv, to_xlsx
+from gridbot.models.metrics.bulletin import monthly_bulletin, to_csv, to_html, to_xlsx
 from gridbot.models.org.org_view import region_id_by_ref
 
 router = APIRouter(tags=["metrics"], responses=WITH_NOT_FOUND)
@@ -28,9 +28,9 @@ def bulletin(
         str, Query(max_length=32, pattern=REF_PATTERN, description="A street or district code or id.")
     ],
     month: Annotated[str, Query(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
-    format: Literal["json", "csv", "xlsx"] = "json",  # noqa: A002 - the public parameter name
+    format: Literal["json", "csv", "xlsx", "html"] = "json",  # noqa: A002 - the public parameter name
 ) -> Any:
-    """回复率 / 办结率 / 满意率 per community with a ranking (by the mean of the three rates)."""
+    """回复率 / 办结率 / 满意率 per community ranked by their mean, 环比, 红黑榜; html prints on A4."""
     region_id = region_id_by_ref(session, region)
     found = session.get(Region, region_id) if region_id is not None else None
     if found is None:
@@ -53,4 +53,12 @@ def bulletin(
             media_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
         )
-    return {"region": asdict(b.region), "month": b.month, "rows": [asdict(r) for r in b.rows]}
+    if format == "html":
+        return HTMLResponse(to_html(b))
+    return {
+        "region": asdict(b.region),
+        "month": b.month,
+        "rows": [asdict(r) for r in b.rows],
+        "red": b.red,
+        "black": b.black,
+    }

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from gridbot.api.auth import PrincipalDep, require_scope
@@ -26,8 +27,11 @@ from gridbot.api.metric_schemas import (
 )
 from gridbot.api.params import GridRef, RegionRef
 from gridbot.models.entities import utcnow
+from gridbot.models.metrics import Scope
 from gridbot.models.metrics import views as views
 from gridbot.models.metrics.assessment import Method, load_method
+from gridbot.models.metrics.definitions import DEFINITIONS
+from gridbot.models.metrics.quality import quality_checks
 from gridbot.models.metrics.rollup_read import Node
 from gridbot.models.metrics.rollups import local_today
 from gridbot.models.org.org_view import grid_id_by_ref, region_id_by_ref
@@ -120,8 +124,15 @@ def ranking(
     first, last = _period(date_from, date_to)
     if key not in views.RANKABLE:
         raise invalid("key", f"未知指标 {key}")
-    ranked = views.ranking(session, node, key, first, last, assessment_method(), of)
-    rows = [RankRow(rank=rank, node=node_out(r.node), value=v) for rank, r, v in ranked[:limit]]
+    method = assessment_method()
+    ranked = views.ranking(session, node, key, first, last, method, of)
+    rows = []
+    for rank, r, v in ranked[:limit]:
+        extra: dict[str, Any] = {"no_cases": not r.metrics.has_cases}
+        if key == "score":
+            a = assessment_out(views.assess(r, method))
+            extra |= {"parts": a.parts, "note": a.note}
+        rows.append(RankRow(rank=rank, node=node_out(r.node), value=v, **extra))
     return RankingOut(
         node=node_out(node),
         key=key,
@@ -169,4 +180,80 @@ def overdue(
             escalation_level=t["escalation_level"],
         )
         for t in views.overdue_tickets(session, node, utcnow(), limit)
+    ]
+
+
+class DefinitionOut(BaseModel):
+    """An indicator's Chinese label and definition, and its weight under the 考核办法 in force."""
+
+    key: str
+    label: str
+    definition: str
+    lower_is_better: bool
+    is_rate: bool
+    weight: float | None
+    target: float | None
+    floor: float | None
+
+
+class DefinitionsOut(BaseModel):
+    """GET /metrics/definitions."""
+
+    method: str
+    missing: str
+    total_weight: float
+    indicators: list[DefinitionOut]
+
+
+@router.get(
+    "/definitions", response_model=DefinitionsOut, summary="What each indicator means, and its weight"
+)
+def definitions(_principal: PrincipalDep) -> DefinitionsOut:
+    """The definitions shown on the dashboard's KPI cards and the 考核办法's weights and targets."""
+    method = assessment_method()
+    weights = {i.key: i for i in method.indicators}
+    out = []
+    for d in DEFINITIONS.values():
+        ind = weights.get(d.key)
+        out.append(
+            DefinitionOut(
+                key=d.key,
+                label=d.label,
+                definition=d.definition,
+                lower_is_better=d.lower_is_better,
+                is_rate=d.is_rate,
+                weight=ind.weight if ind else None,
+                target=ind.target if ind else None,
+                floor=ind.floor if ind else None,
+            )
+        )
+    return DefinitionsOut(
+        method=method.name,
+        missing=method.missing,
+        total_weight=sum(i.weight for i in method.indicators),
+        indicators=out,
+    )
+
+
+class CheckOut(BaseModel):
+    """One data-quality self-check."""
+
+    key: str
+    label: str
+    ok: bool
+    problems: int
+    detail: str
+    fix: str
+
+
+@router.get("/quality", response_model=list[CheckOut], summary="Data-quality self-check of a region or grid")
+def quality(
+    principal: PrincipalDep, session: SessionDep, region: RegionQ = None, grid: GridQ = None
+) -> list[CheckOut]:
+    """Tickets without category / first-response record / SLA clock, grids without households, stale rollups."""
+    node = _node(session, principal, region, grid)
+    scope = Scope.grids(node.id) if node.level == "grid" else Scope.region(node.path)
+    return [
+        CheckOut(key=c.key, label=c.label, ok=c.ok, problems=c.problems, detail=c.detail, fix=c.fix)
+        for c in quality_checks(session, scope, node.level, node.id, utcnow())
     ]

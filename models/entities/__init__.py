@@ -1,6 +1,6 @@
 """Typed SQLAlchemy 2.0 entities of the domain."""
 
-from gridbot.models.entities.auth import ApiToken
+from gridbot.models.entities.auth import ApiToken, WebSession
 from gridbot.models.entities.base import Base, UTCDateTime, utcnow
 from gridbot.models.entities.bot_status import BotState, BotStatus
 from gridbot.models.entities.exchange import ExternalLink, WebhookDelivery, WebhookEvent
@@ -60,5 +60,6 @@ __all__ = [
     "UTCDateTime",
     "WebhookDelivery",
     "WebhookEvent",
+    "WebSession",
     "utcnow",
 ]

@@ -27,3 +27,24 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A browser session (cookie) or a gridworker's one-time sign-in link; only sha256 of the secret is kept.
+
+    kind "admin": a dashboard session opened with an API token (`token_id`), ends with the token.
+    kind "worker": a gridworker's work-page session (`person_id`).
+    kind "worker_link": the one-time link the bot sends privately; exchanged once for a "worker" session.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gridbot.models.entities.base import Base, str_enum, utcnow
@@ -38,6 +39,10 @@ class Grid(Base):
     region_path: Mapped[str] = mapped_column(String(255), index=True)
     grid_type: Mapped[GridType] = mapped_column(str_enum(GridType), default=GridType.COMPREHENSIVE)
     households: Mapped[int] = mapped_column(default=0)
+    # optional geometry for the dashboard's map: a centre point (WGS-84) and/or a GeoJSON geometry
+    center_lng: Mapped[float | None] = mapped_column(Float)
+    center_lat: Mapped[float | None] = mapped_column(Float)
+    geometry: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     community: Mapped[Region] = relationship()
 

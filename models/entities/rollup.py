@@ -21,8 +21,20 @@ COHORT_COUNTS = (
     "escalated",
     "rejected",
     "merged",
+    "response_due",
+    "accepted_on_time",
+    "patrol",
+    "urged",
 )
-DAY_FLOWS = ("resident_messages", "worker_messages", "active_residents", "rated", "satisfied")
+DAY_FLOWS = (
+    "resident_messages",
+    "worker_messages",
+    "active_residents",
+    "rated",
+    "satisfied",
+    "solved_answered",
+    "solved",
+)
 DAY_STOCKS = ("overdue", "members", "households")
 
 
@@ -44,6 +56,8 @@ class RollupDay(Base):
     active_residents: Mapped[int] = mapped_column(default=0)
     rated: Mapped[int] = mapped_column(default=0)
     satisfied: Mapped[int] = mapped_column(default=0)
+    solved_answered: Mapped[int] = mapped_column(default=0, server_default="0")
+    solved: Mapped[int] = mapped_column(default=0, server_default="0")
     overdue: Mapped[int] = mapped_column(default=0)
     members: Mapped[int] = mapped_column(default=0)
     households: Mapped[int] = mapped_column(default=0)
@@ -72,3 +86,7 @@ class RollupCohort(Base):
     escalated: Mapped[int] = mapped_column(default=0)
     rejected: Mapped[int] = mapped_column(default=0)
     merged: Mapped[int] = mapped_column(default=0)
+    response_due: Mapped[int] = mapped_column(default=0, server_default="0")
+    accepted_on_time: Mapped[int] = mapped_column(default=0, server_default="0")
+    patrol: Mapped[int] = mapped_column(default=0, server_default="0")
+    urged: Mapped[int] = mapped_column(default=0, server_default="0")

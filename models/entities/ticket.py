@@ -9,7 +9,10 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gridbot.models.entities.base import Base, str_enum, utcnow
-from gridbot.models.enums import DeadlineKind, Priority, RatingScore, TicketKind, TicketSource, TicketStatus
+from gridbot.models.enums import DeadlineKind, Priority, RatingScore, TicketKind, TicketStatus
+
+SOURCE_RESIDENT = "resident"
+SOURCE_PATROL = "patrol"
 
 
 class Ticket(Base):
@@ -36,14 +39,13 @@ class Ticket(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     text_masked: Mapped[str] = mapped_column(Text, default="")
     needs_review: Mapped[bool] = mapped_column(default=False)
-    source: Mapped[TicketSource] = mapped_column(
-        str_enum(TicketSource), default=TicketSource.RESIDENT, server_default=TicketSource.RESIDENT.value
-    )
     confidence: Mapped[float | None]
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     cycle: Mapped[int] = mapped_column(default=0)  # bumped by each 重办 (reopen)
     escalation_level: Mapped[int] = mapped_column(default=0)
     resolution_note: Mapped[str | None] = mapped_column(Text)
+    # how the problem came in: "resident" (a resident's report) or "patrol" (found by staff on patrol: 主动发现)
+    source: Mapped[str] = mapped_column(String(16), default=SOURCE_RESIDENT, server_default=SOURCE_RESIDENT)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     accepted_at: Mapped[datetime | None]
@@ -167,4 +169,6 @@ class Rating(Base):
     cycle: Mapped[int] = mapped_column(default=0)
     score: Mapped[RatingScore] = mapped_column(str_enum(RatingScore))
     comment: Mapped[str | None] = mapped_column(Text)
+    # the 回访 question 「问题解决了吗」, asked with the rating and kept apart from it (None: not answered)
+    solved: Mapped[bool | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -63,10 +63,14 @@ class Part:
 
 @dataclass(frozen=True)
 class Assessment:
-    """A score (None when nothing could be measured under `reweight`) and its breakdown."""
+    """A score (None when nothing could be measured under `reweight`) and its breakdown.
+
+    `note` states in Chinese how missing indicators were handled (empty when none was missing).
+    """
 
     score: float | None
     parts: tuple[Part, ...]
+    note: str = ""
 
 
 def score(values: Mapping[str, float | None], method: Method) -> Assessment:
@@ -86,7 +90,18 @@ def score(values: Mapping[str, float | None], method: Method) -> Assessment:
             Part(ind.key, ind.label, value, ind.weight, None if points is None else round(points, 2))
         )
     total = round(100 * earned / counted, 2) if counted else None
-    return Assessment(total, tuple(parts))
+    missing = [p.label for p in parts if p.value is None]
+    note = ""
+    if missing and not counted:
+        note = "所有指标均无数据，不计分"
+    elif missing:
+        how = {
+            "reweight": f"不计分，其权重按比例分配给其余指标（得分 = 所得分 ÷ {counted:g} × 100）",
+            "zero": "按 0 分计",
+            "full": "按满分计",
+        }[method.missing]
+        note = f"{'、'.join(missing)}无数据，{how}"
+    return Assessment(total, tuple(parts), note)
 
 
 def _where(path: Path | str, node: Node) -> str:

@@ -62,6 +62,10 @@ def ticket_counts(scope: Scope, period: Period) -> AnySelect:
             count_where(and_(got, rules.escalated())).label("escalated"),
             count_where(rules.rejected(period)).label("rejected"),
             count_where(rules.merged(period)).label("merged"),
+            count_where(and_(got, rules.response_due(end))).label("response_due"),
+            count_where(and_(got, rules.accepted_on_time(end))).label("accepted_on_time"),
+            count_where(and_(got, rules.patrol())).label("patrol"),
+            count_where(and_(got, rules.urged(end))).label("urged"),
         )
         .where(period.contains(Ticket.created_at), scope.contains(Ticket.grid_id))
         .group_by(Ticket.grid_id)
@@ -78,12 +82,14 @@ def overdue_counts(scope: Scope, period: Period) -> AnySelect:
 
 
 def rating_counts(scope: Scope, period: Period) -> AnySelect:
-    """Per grid: ratings made in the period, and how many were 满意 or 基本满意."""
+    """Per grid: ratings made in the period, how many were 满意 or 基本满意, and the 回访 answers (解决)."""
     return (
         select(
             Ticket.grid_id,
             func.count().label("rated"),
             count_where(Rating.score.in_(rules.SATISFIED_SCORES)).label("satisfied"),
+            count_where(Rating.solved.is_not(None)).label("solved_answered"),
+            count_where(Rating.solved.is_(True)).label("solved"),
         )
         .join(Ticket, Ticket.id == Rating.ticket_id)
         .where(period.contains(Rating.created_at), scope.contains(Ticket.grid_id))

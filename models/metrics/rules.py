@@ -20,6 +20,10 @@ AnySelect = Select[*tuple[Any, ...]]
 NOT_RECEIVED = (TicketStatus.MERGED, TicketStatus.REJECTED)
 SATISFIED_SCORES = (RatingScore.SATISFIED, RatingScore.BASICALLY_SATISFIED)
 REOPEN_ACTION = "reopen"
+# 催办: a resident pressing on an open ticket — reporting the same problem again ("report", a duplicate
+# merged in) or an explicit urge ("urge")
+URGE_ACTIONS = ("report", "urge")
+PATROL_SOURCE = "patrol"
 
 
 def resident_message() -> ColumnElement[bool]:
@@ -40,6 +44,48 @@ def received(period: Period) -> ColumnElement[bool]:
 def responded(end: datetime) -> ColumnElement[bool]:
     """First response (接单, reply or @-reply) recorded before `end`."""
     return and_(Ticket.first_response_at.is_not(None), Ticket.first_response_at < end)
+
+
+def response_due(end: datetime) -> ColumnElement[bool]:
+    """Decided by `end` for the first-response rates: answered, or its first-response deadline passed.
+
+    The "not yet due" rule: an unanswered ticket whose first (cycle 0) first-response deadline is
+    still ahead at `end` is neither on time nor late yet, so it is left out of 回复率, 首次响应及时率
+    and 及时签收率 everywhere (统计, API, dashboard, bulletin). A ticket with no such deadline is due.
+    """
+    pending = exists().where(
+        TicketDeadline.ticket_id == Ticket.id,
+        TicketDeadline.kind == DeadlineKind.FIRST_RESPONSE,
+        TicketDeadline.cycle == 0,
+        TicketDeadline.due_at >= end,
+    )
+    return or_(responded(end), not_(pending))
+
+
+def accepted_on_time(end: datetime) -> ColumnElement[bool]:
+    """及时签收: 接单 (accepted_at) recorded before `end` and no later than the first-response deadline."""
+    return and_(
+        Ticket.accepted_at.is_not(None),
+        Ticket.accepted_at < end,
+        exists().where(
+            TicketDeadline.ticket_id == Ticket.id,
+            TicketDeadline.kind == DeadlineKind.FIRST_RESPONSE,
+            TicketDeadline.cycle == 0,
+            Ticket.accepted_at <= TicketDeadline.due_at,
+        ),
+    )
+
+
+def patrol() -> ColumnElement[bool]:
+    """主动发现: filed by staff from a patrol (source "patrol"), not reported by a resident."""
+    return Ticket.source == PATROL_SOURCE
+
+
+def urged(end: datetime) -> ColumnElement[bool]:
+    """催办: residents pressed on it (a repeated report or an explicit urge) before `end`."""
+    return exists().where(
+        TicketEvent.ticket_id == Ticket.id, TicketEvent.action.in_(URGE_ACTIONS), TicketEvent.at < end
+    )
 
 
 def _deadline_met(kind: DeadlineKind, cycle: Any, end: datetime) -> ColumnElement[bool]:

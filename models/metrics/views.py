@@ -95,7 +95,9 @@ def ranking(
         with_percentiles(session, node, items, first, last)
 
     def value(r: NodeReport) -> float | None:
-        return assess(r, method).score if key == "score" else r.value(key)
+        if key == "score":  # a grid without cases (无案件) is not ranked by score: neither first nor last
+            return assess(r, method).score if r.metrics.has_cases else None
+        return r.value(key)
 
     valued = [(value(r), r) for r in items]
     sign = 1 if key in LOWER_IS_BETTER else -1

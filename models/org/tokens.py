@@ -92,7 +92,11 @@ def verify_token(session: Session, token: str, now: datetime | None = None) -> T
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     if row is None:
         raise TokenInvalid("unknown")
-    now = now or utcnow()
+    return principal_of(session, row, now or utcnow())
+
+
+def principal_of(session: Session, row: ApiToken, now: datetime) -> TokenPrincipal:
+    """The principal of a token row (also for a browser session opened with it); TokenInvalid when void."""
     if row.revoked_at is not None:
         raise TokenInvalid("revoked")
     if row.expires_at is not None and row.expires_at <= now:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from gridbot.models.entities import Grid, Person, Rating, Ticket, TicketEvent, TicketReporter
+from gridbot.models.entities.ticket import SOURCE_PATROL, SOURCE_RESIDENT
 from gridbot.models.enums import (
     OPEN_STATUSES,
     DeadlineKind,
@@ -73,10 +74,15 @@ def open_ticket(
     source_message_id: int | None = None,
     confidence: float | None = None,
     needs_review: bool = False,
-    source: TicketSource = TicketSource.RESIDENT,
+    source: str = SOURCE_RESIDENT,
     assignee_id: int | None = None,
 ) -> Ticket:
-    """File a new ticket, assign the grid's gridworker (or `assignee_id`) and start its SLA clocks."""
+    """File a new ticket, assign the grid's gridworker (or `assignee_id`) and start its SLA clocks.
+
+    `source` is "resident" for a resident's report, "patrol" for one a gridworker found on patrol (主动发现).
+    """
+    if source not in (SOURCE_RESIDENT, SOURCE_PATROL):
+        raise ValueError(f"unknown ticket source {source!r}")
     workers = grid_workers(session, grid_id, frozenset({Role.GRIDWORKER, Role.PARTTIME_GRIDWORKER}))
     if assignee_id is None and workers:
         assignee_id = workers[0].id
@@ -105,7 +111,7 @@ def open_ticket(
             TicketReporter(person_id=reporter_id, message_id=source_message_id, created_at=now)
         )
     deadlines.start_clocks(session, ticket, now, policy)
-    data = {"needs_review": needs_review, "source": source.value}
+    data = {"needs_review": needs_review, "source": str(source)}
     _event(session, ticket, None, "create", None, TicketStatus.NEW, now, data=data)
     session.flush()
     return ticket
@@ -433,8 +439,13 @@ def rate(
     score: RatingScore,
     policy: SLAPolicy,
     comment: str | None = None,
+    solved: bool | None = None,
 ) -> Rating:
-    """A reporter rates a resolved ticket within 48 h; 不满意 reopens it (重办)."""
+    """A reporter rates a resolved ticket within 48 h; 不满意 reopens it (重办).
+
+    `solved` is the answer to the 回访 question 「问题解决了吗」 (None: not answered), kept apart
+    from the score: a resident may be satisfied with the service while the problem persists.
+    """
     ticket = get_ticket(session, number)
     if not is_reporter(session, ticket, actor.person_id):
         raise PermissionDenied(f"只有反映人可以评价工单 {ticket.number}")
@@ -448,6 +459,7 @@ def rate(
         cycle=ticket.cycle,
         score=score,
         comment=comment,
+        solved=solved,
         created_at=now,
     )
     session.add(rating)

@@ -11,7 +11,11 @@ from gridbot.models.wording import by_time, kind_word, titled
 
 APOLOGY = "处理失败，请稍后再试"
 UNBOUND = "本群尚未绑定网格，请管理员发送「绑定 网格编号」"
-RATING_PROMPT = "请对本次处理评价：回复 1 满意 / 2 基本满意 / 3 不满意"
+# the 回访 question 「问题解决了吗」 is asked with the rating and recorded apart from it (Rating.solved)
+RATING_PROMPT = (
+    "问题解决了吗？可在评价后加「已解决」或「未解决」（如「1 已解决」）。"
+    "请对本次处理评价：回复 1 满意 / 2 基本满意 / 3 不满意"
+)
 HOW_TO_REPORT = "有问题直接在群里说明情况和位置（如「3栋2单元楼道灯坏了」），我会登记并转给网格员"
 GREETING = f"您好！我是本网格的社区助手。{HOW_TO_REPORT}；工单办结后回复 1/2/3 评价；发送「帮助」查看更多"
 PRIVATE_REPLY = "您好，我只在网格群里登记问题。请到您所在的网格群里直接说明情况和位置，网格员会尽快处理"

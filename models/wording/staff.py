@@ -150,7 +150,8 @@ def weekly_stats(m: GridMetrics, patrol: int | None = None) -> str:
     return (
         f"【{m.grid_name}本周统计】\n"
         f"受理 {m.received} 件{found}，办结 {m.resolved} 件（办结率 {_pct(m.resolution_rate)}，按期 {_pct(m.on_time_resolution_rate)}）\n"
-        f"首次响应及时率 {_pct(m.first_response_on_time_rate)}，响应中位数 {median}\n"
-        f"满意率 {_pct(m.satisfaction_rate)}（{m.rated} 条评价），超时 {m.overdue} 件\n"
+        f"首次响应及时率 {_pct(m.first_response_on_time_rate)}（{m.responded_on_time}/{m.response_due}，未到期的不计），"
+        f"及时签收率 {_pct(m.on_time_signing_rate)}，响应中位数 {median}\n"
+        f"满意率 {_pct(m.satisfaction_rate)}（{m.rated} 条评价），解决率 {_pct(m.solve_rate)}，超时 {m.overdue} 件\n"
         f"居民发言 {m.resident_messages} 条，活跃居民 {m.active_residents} 人"
     )

@@ -94,18 +94,29 @@ async def test_street_and_grid_metrics_match_the_hand_count(fx: Fixture) -> None
 async def test_assessment_score_matches_the_hand_computation(fx: Fixture) -> None:
     body = (await fx.client.get("/metrics/report", params={"region": fx.world.street, **MARCH})).json()
     parts = {p["key"]: p for p in body["assessment"]["parts"]}
-    # 首次响应及时率 7/11 = 0.6364: 25 × (0.6364 − 0.5) / (0.95 − 0.5) = 7.58
-    assert parts["first_response_on_time_rate"]["points"] == pytest.approx(7.58)
+    # the default 考核办法 (models/assessment_default.yaml); every received ticket is answered or past
+    # its first-response deadline (t5's was due at END − 1 h), so 11 are due.
+    # 首次响应及时率 7/11 = 0.6364: 15 × (0.6364 − 0.5) / (0.95 − 0.5) = 4.55
+    assert parts["first_response_on_time_rate"]["points"] == pytest.approx(4.55)
+    # 及时签收率 0/11 (nobody used 接单 in the fixture), below the floor: 0
+    assert parts["on_time_signing_rate"]["points"] == 0
     # 按期办结率 2/11 = 0.18, below the floor 0.5: 0
     assert parts["on_time_resolution_rate"]["points"] == 0
-    # 满意率 4/6: 25 × (0.6667 − 0.6) / (0.95 − 0.6) = 4.76
-    assert parts["satisfaction_rate"]["points"] == pytest.approx(4.76)
-    # 入群率 350/750 = 0.4667: 15 × (0.4667 − 0.2) / (0.8 − 0.2) = 6.67
-    assert parts["membership_rate"]["points"] == pytest.approx(6.67)
-    # activity 7 person-days / 31 days / 750 households × 100 = 0.0301: 10 × 0.0301 / 2 = 0.15
-    assert parts["active_residents_per_100_households"]["points"] == pytest.approx(0.15)
-    # 7.5758 + 0 + 4.7619 + 6.6667 + 0.1505 = 19.1549 of 100 weights
-    assert body["assessment"]["score"] == pytest.approx(19.15)
+    # 解决率: no rating answered 「问题解决了吗」: left out, its 15 reweighted
+    assert parts["solve_rate"]["value"] is None and parts["solve_rate"]["points"] is None
+    # 满意率 4/6: 15 × (0.6667 − 0.6) / (0.95 − 0.6) = 2.86
+    assert parts["satisfaction_rate"]["points"] == pytest.approx(2.86)
+    # 回退率 2 rejected / (11 + 2) = 0.1538, lower is better: 5 × (0.30 − 0.1538) / (0.30 − 0.05) = 2.92
+    assert parts["return_rate"]["points"] == pytest.approx(2.92)
+    # 催办率 0/11 (no repeated report): full 5; 主动发现率 0/11: 0
+    assert parts["urge_rate"]["points"] == 5 and parts["patrol_rate"]["points"] == 0
+    # 入群率 min(350, 750)/750 = 0.4667: 10 × (0.4667 − 0.2) / (0.8 − 0.2) = 4.44
+    assert parts["membership_rate"]["points"] == pytest.approx(4.44)
+    # activity 7 person-days / 31 days / 750 households × 100 = 0.0301: 5 × 0.0301 / 2 = 0.08
+    assert parts["active_residents_per_100_households"]["points"] == pytest.approx(0.08)
+    # 4.5455 + 0 + 0 + 2.8571 + 2.9231 + 5 + 0 + 4.4444 + 0.0753 = 19.8454 of 85 counted weights
+    assert body["assessment"]["score"] == pytest.approx(23.35)
+    assert "解决率无数据" in body["assessment"]["note"]
     assert body["total"]["score"] == body["assessment"]["score"]
 
 

@@ -217,7 +217,7 @@ async def test_residents_and_gridworker_in_the_bound_room(
     resolved = await said.next()
     assert resolved["mentions"] == [ZHANG]
     assert resolved["text"].endswith(
-        "已办结：已更换灯泡。请对本次处理评价：回复 1 满意 / 2 基本满意 / 3 不满意"
+        "已办结：已更换灯泡。问题解决了吗？可在评价后加「已解决」或「未解决」（如「1 已解决」）。请对本次处理评价：回复 1 满意 / 2 基本满意 / 3 不满意"
     )
 
     await puppet.say(ZHANG, "3 灯还是不亮")

@@ -89,7 +89,9 @@ async def test_respond_is_relayed_to_the_reporter_and_counts_as_first_response(g
 async def test_resolve_asks_for_a_rating(group: Group) -> None:
     number = await group.report(LAMP)
     text = await group.say("小王", f"办结 #{number} 已更换灯泡")
-    assert text.endswith("已办结：已更换灯泡。请对本次处理评价：回复 1 满意 / 2 基本满意 / 3 不满意")
+    assert text.endswith(
+        "已办结：已更换灯泡。问题解决了吗？可在评价后加「已解决」或「未解决」（如「1 已解决」）。请对本次处理评价：回复 1 满意 / 2 基本满意 / 3 不满意"
+    )
     t = load(group, number)
     assert t.status is TicketStatus.RESOLVED and t.resolution_note == "已更换灯泡"
 

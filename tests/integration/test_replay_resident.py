@@ -143,7 +143,10 @@ async def test_rating_after_resolution(
     _, replay = await play([{"id": "m1", "name": "张阿姨", "text": LAMP}])
     number = replay.tickets["m1"]
     sent, _ = await play([{"name": "小王", "text": f"办结 #{number} 已换灯泡"}])
-    assert "已办结：已换灯泡。请对本次处理评价：回复 1 满意 / 2 基本满意 / 3 不满意" in sent[0].text
+    assert (
+        "已办结：已换灯泡。问题解决了吗？可在评价后加「已解决」或「未解决」（如「1 已解决」）。请对本次处理评价：回复 1 满意 / 2 基本满意 / 3 不满意"
+        in sent[0].text
+    )
     assert sent[0].mention_ids == ("wx-zhang",)
     replay.sweep_every = timedelta(hours=1)  # fewer sweeps over two simulated days
     sent, _ = await play([{"name": "张阿姨", "text": answer, "t": replay.clock.now + timedelta(hours=47)}])

@@ -34,7 +34,19 @@ def test_missing_values_reweight_zero_or_full() -> None:
 
 def test_default_method_loads() -> None:
     m = load_method()
-    assert [i.label for i in m.indicators][:3] == ["首次响应及时率", "按期办结率", "满意率"]
+    labels = [i.label for i in m.indicators]
+    assert labels[:3] == ["首次响应及时率", "及时签收率", "按期办结率"]
+    # every indicator published in local assessments is there, with weights adding up to 100
+    for label in ("解决率", "满意率", "回退率", "催办率", "主动发现率", "入群率"):
+        assert label in labels
+    assert sum(i.weight for i in m.indicators) == 100
+
+
+def test_the_note_states_what_was_reweighted() -> None:
+    a = score({"a": 0.7}, parse_method(METHOD))
+    assert a.note == "B无数据，不计分，其权重按比例分配给其余指标（得分 = 所得分 ÷ 60 × 100）"
+    assert score({}, parse_method(METHOD)).note == "所有指标均无数据，不计分"
+    assert score({"a": 0.7, "b": 0.2}, parse_method(METHOD)).note == ""
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
-"""tickets.source (resident report, or found on patrol); reminder_quiet (per-person digest pacing)
+"""reminder_quiet: when each person last got a reminder digest (the sweeper's quiet period)
 
 Revision ID: 0300
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-02 06:40:00.000000
 
 """
@@ -13,17 +13,13 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0300"
-down_revision: str | Sequence[str] | None = "0009"
+down_revision: str | Sequence[str] | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Upgrade schema: every existing ticket was reported by a resident."""
-    with op.batch_alter_table("tickets", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("source", sa.String(length=32), nullable=False, server_default="resident")
-        )
+    """Upgrade schema."""
     op.create_table(
         "reminder_quiet",
         sa.Column("person_id", sa.Integer(), nullable=False),
@@ -36,5 +32,3 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Downgrade schema."""
     op.drop_table("reminder_quiet")
-    with op.batch_alter_table("tickets", schema=None) as batch_op:
-        batch_op.drop_column("source")
