@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from api import errors, telemetry
 from api.deps import Services
+from api.guards import BodyLimit, SecurityHeaders
 from api.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from api.routers import ROUTERS
 from models.coordination import Coordinator, RedisCoordinator, make_coordinator
@@ -77,6 +78,9 @@ def create_app(
         )
     errors.install(app)
     telemetry.install(app)
+    # added last, so they wrap everything else: the body limit runs before any route or authentication
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -52,6 +52,9 @@ def create(
     region: Annotated[str, typer.Option(help="Region code or id the role covers (its level must match).")],
     name: Annotated[str | None, typer.Option(help="Who holds the token (shown in ticket trails).")] = None,
     expires_days: Annotated[int | None, typer.Option(min=1, help="Expire after N days.")] = None,
+    unmask: Annotated[
+        bool, typer.Option(help="Grant the audited unmask role (needs GRIDBOT_API__UNMASK_ENABLED=true).")
+    ] = False,
 ) -> None:
     """Create a token and print it once; it cannot be shown again."""
     from models.db import make_session_factory, transaction
@@ -69,6 +72,7 @@ def create(
                 region=where,
                 name=name or f"{where.name}{role.value}",
                 expires_in=timedelta(days=expires_days) if expires_days else None,
+                may_unmask=unmask,
             )
             token_id, region_name = row.id, where.name
     except DirectoryError as exc:

@@ -1,4 +1,4 @@
-"""Database commands: `gridbot db upgrade`, `gridbot db current`, `gridbot db purge-text`."""
+"""Database commands: `gridbot db upgrade`, `current`, `purge-text`, `remask`."""
 
 from __future__ import annotations
 
@@ -66,6 +66,21 @@ def purge_text(
     finally:
         engine.dispose()
     typer.echo(f"purged the text of {purged} rows older than {days} days")
+
+
+@db_app.command("remask")
+def remask() -> None:
+    """Mask stored texts and display names again with the current masker (after an upgrade)."""
+    from gridbot.remask import remask as run
+    from models.db import make_session_factory, transaction
+
+    engine = open_engine()
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            changed = run(session)
+    finally:
+        engine.dispose()
+    typer.echo("re-masked: " + ", ".join(f"{table} {n}" for table, n in changed.items()))
 
 
 def register(app: typer.Typer) -> None:

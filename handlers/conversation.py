@@ -37,7 +37,7 @@ from models.settings import NLPSettings
 from models.sla import SLAPolicy
 from nlp.classifier import Classifier
 from nlp.normalize import normalize
-from nlp.pii import mask
+from nlp.pii import mask, mask_name
 from nlp.taxonomy import Taxonomy
 
 logger = logging.getLogger(__name__)
@@ -156,7 +156,7 @@ class Conversation:
                 session.flush()
             if self.account and group.bot_account != self.account:
                 group.bot_account = self.account  # replies to this room go out through this account
-            person = directory.ensure_person(session, msg.sender_id, msg.sender_name)
+            person = directory.ensure_person(session, msg.sender_id, mask_name(msg.sender_name) or "")
             role = self._role(session, person, group)
             text = msg.text if msg.msg_type is MessageType.TEXT else (msg.text or f"[{msg.msg_type.value}]")
             record = inbox.record_inbound(
@@ -318,7 +318,7 @@ class Conversation:
             if group is None:
                 return
             for platform_id, name in change.members:
-                person = directory.ensure_person(session, platform_id, name)
+                person = directory.ensure_person(session, platform_id, mask_name(name) or "")
                 engagement.record_member_event(session, group.id, person.id, change.kind, change.at)
             if change.member_count is not None:
                 engagement.record_member_snapshot(session, group.id, change.member_count, change.at)

@@ -17,6 +17,7 @@ from models.enums import OPEN_STATUSES, Priority, RatingScore, Role, TicketKind,
 from models.settings import NLPSettings
 from nlp.classifier import Classification
 from nlp.duplicates import MERGE, SUGGEST, OpenTicket, Thresholds, find_duplicate
+from nlp.pii import mask
 
 # "3 灯还是不亮" is a rating; "3栋2单元…" is not: a digit counts only when followed by a break.
 RATING = re.compile(
@@ -54,7 +55,9 @@ def try_rating(ctx: Context) -> bool:
     if target is None:
         return False
     score = SCORES[m.group(1) or m.group(2)]
-    tickets.rate(ctx.session, target, ctx.actor, ctx.now, score, ctx.policy, comment=(m.group(3) or None))
+    tickets.rate(
+        ctx.session, target, ctx.actor, ctx.now, score, ctx.policy, comment=(mask(m.group(3)) or None)
+    )
     if score is not RatingScore.UNSATISFIED:  # 不满意 is answered by the reopen announcement
         ctx.reply(f"感谢您的评价！工单 #{target} 已完结")
     return True
@@ -141,5 +144,5 @@ def worker_mentions_reporter(ctx: Context) -> int | None:
     ).first()
     if number is None or Role.RESIDENT in ctx.roles and not ctx.is_worker:
         return None
-    tickets.respond(ctx.session, number, ctx.actor, ctx.now, ctx.msg.text, announce_it=False)
+    tickets.respond(ctx.session, number, ctx.actor, ctx.now, mask(ctx.msg.text), announce_it=False)
     return number

@@ -56,6 +56,11 @@ class APISettings(BaseModel):
     cors_origins: list[str] = Field(default_factory=list)
     jwt_secret: SecretStr | None = None
     rate_limit_per_minute: int = 600
+    # the unmask role: tokens created with `--unmask` may read one ticket's raw text, each read audited;
+    # off unless this is set (PIPL: need-to-know, e.g. a grid's own gridworker on their ticket)
+    unmask_enabled: bool = False
+    # request bodies above this are refused with 413 before authentication (notes are at most 500 chars)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
 
 
 class SLASettings(BaseModel):

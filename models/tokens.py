@@ -36,6 +36,7 @@ class TokenPrincipal:
     region_id: int
     region_path: str
     actor: Actor
+    may_unmask: bool = False
 
 
 def hash_token(token: str) -> str:
@@ -61,6 +62,7 @@ def create_token(
     name: str,
     expires_in: timedelta | None = None,
     now: datetime | None = None,
+    may_unmask: bool = False,
 ) -> tuple[ApiToken, str]:
     """A new token for an admin role over `region`; returns the row and the plain token (shown once)."""
     if role not in ADMIN_ROLES or ADMIN_LEVEL[role] is not region.level:
@@ -76,6 +78,7 @@ def create_token(
         region_id=region.id,
         created_at=now,
         expires_at=now + expires_in if expires_in else None,
+        may_unmask=may_unmask,
     )
     session.add(row)
     session.flush()
@@ -107,7 +110,7 @@ def verify_token(session: Session, token: str, now: datetime | None = None) -> T
         name=row.name,
         roles=frozenset({(row.role, None, region.path)}),
     )
-    return TokenPrincipal(row.id, row.name, row.role, region.id, region.path, actor)
+    return TokenPrincipal(row.id, row.name, row.role, region.id, region.path, actor, row.may_unmask)
 
 
 def revoke_token(session: Session, token_id: int, now: datetime | None = None) -> ApiToken:
