@@ -68,6 +68,8 @@ def create_app(
         "city administrators. Authenticate with `Authorization: Bearer <token>` (`gridbot token create`). "
         "Residents' personal data is masked in every response.",
         lifespan=lifespan,
+        docs_url=None,  # served from vendored assets by api/routers/docs.py
+        redoc_url=None,
     )
     if settings.api.cors_origins:
         app.add_middleware(

@@ -18,6 +18,9 @@ CSP = (
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+# Swagger UI and ReDoc set inline styles and ReDoc runs a blob: worker; their scripts stay 'self' only
+DOCS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'") + "; worker-src 'self' blob:"
+_DOCS_PAGES = frozenset({"/docs", "/redoc"})
 _CACHEABLE_PREFIXES = ("/dashboard/assets/", "/docs-assets/")
 
 
@@ -102,7 +105,9 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        cacheable = str(scope.get("path", "")).startswith(_CACHEABLE_PREFIXES)
+        path = str(scope.get("path", ""))
+        cacheable = path.startswith(_CACHEABLE_PREFIXES)
+        csp = (DOCS_CSP if path in _DOCS_PAGES else CSP).encode()
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -112,7 +117,7 @@ class SecurityHeaders:
                     if k.lower() != b"cache-control" or cacheable
                 ]
                 headers += [
-                    (b"content-security-policy", CSP.encode()),
+                    (b"content-security-policy", csp),
                     (b"x-frame-options", b"DENY"),
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"no-referrer"),

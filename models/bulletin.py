@@ -128,8 +128,21 @@ def _pct(rate: float | None) -> str:
     return "" if rate is None else f"{100 * rate:.1f}%"
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def safe_cell(value: object) -> object:
+    """A text that a spreadsheet would run as a formula (=, +, -, @ …) prefixed with ', as OWASP advises.
+
+    Region names come from administrators' input; numbers are written as numbers and left alone.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _cells(r: BulletinRow) -> list[object]:
-    return [r.rank if r.rank is not None else "", r.community, r.street, r.received, r.responded, _pct(r.response_rate),
+    return [r.rank if r.rank is not None else "", safe_cell(r.community), safe_cell(r.street), r.received, r.responded, _pct(r.response_rate),
             r.resolved, _pct(r.resolution_rate), r.rated, r.satisfied, _pct(r.satisfaction_rate),
             "" if r.composite is None else r.composite]  # fmt: skip
 
@@ -149,7 +162,7 @@ def to_xlsx(b: Bulletin) -> bytes:
     ws = wb.active
     assert ws is not None
     ws.title = b.month
-    ws.append([f"{b.region.name} {b.month} 网格群在线治理月度通报"])
+    ws.append([safe_cell(f"{b.region.name} {b.month} 网格群在线治理月度通报")])
     ws["A1"].font = Font(bold=True, size=14)
     ws.append(list(HEADERS))
     for cell in ws[2]:

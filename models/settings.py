@@ -61,6 +61,9 @@ class APISettings(BaseModel):
     unmask_enabled: bool = False
     # request bodies above this are refused with 413 before authentication (notes are at most 500 chars)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # /metrics shows account ids and volumes: with a token, scrapers send `Authorization: Bearer <it>`;
+    # without one, only loopback clients (a scraper on the same host or a sidecar) are answered
+    metrics_token: SecretStr | None = None
 
 
 class SLASettings(BaseModel):

@@ -145,3 +145,21 @@ async def test_unmask_is_off_by_default_and_audited_when_on(
         person = session.scalar(select(ApiToken.person_id).where(ApiToken.id == token_id))
         audit = session.scalars(select(TicketEvent).where(TicketEvent.action == "unmask")).all()
         assert [(e.ticket_id, e.actor_id) for e in audit] == [(seeded.mine, person)]
+
+
+async def test_metrics_need_the_metrics_token_or_loopback(make_app: Callable[..., FastAPI]) -> None:
+    from pydantic import SecretStr
+
+    app = make_app()
+    async for client in open_client(app):  # ASGITransport's client is 127.0.0.1: loopback is answered
+        assert (await client.get("/metrics")).status_code == 200
+    remote = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=remote, base_url="http://test") as client,
+    ):
+        assert (await client.get("/metrics")).status_code == 401
+        app.state.services.settings.api.metrics_token = SecretStr("scrape-secret")
+        assert (await client.get("/metrics", headers=bearer("wrong"))).status_code == 401
+        ok = await client.get("/metrics", headers=bearer("scrape-secret"))
+        assert ok.status_code == 200 and "gridbot_api_requests_total" in ok.text
