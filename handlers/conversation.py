@@ -33,7 +33,7 @@ from models.entities import ChatGroup, Grid, Message, Person
 from models.enums import ADMIN_ROLES, MessageStatus, MessageType, OutboxKind, Role
 from models.errors import TicketError
 from models.outbox import enqueue
-from models.settings import NLPSettings
+from models.settings import FairUseSettings, NLPSettings
 from models.sla import SLAPolicy
 from nlp.classifier import Classifier
 from nlp.normalize import normalize
@@ -67,6 +67,7 @@ class Conversation:
         nlp_settings: NLPSettings,
         clock: Callable[[], datetime],
         spool: Spool | None = None,
+        fair_use: FairUseSettings | None = None,
     ) -> None:
         self.sessions = session_factory
         self.spool = spool
@@ -76,6 +77,7 @@ class Conversation:
         self.policy = policy
         self.coordinator = coordinator
         self.nlp = nlp_settings
+        self.fair_use = fair_use or FairUseSettings()
         self.clock = clock
         self._room_locks: dict[str, anyio.Lock] = {}
 
@@ -266,7 +268,7 @@ class Conversation:
         inbox.classified(ctx.message, classification.to_dict())
         if not classification.actionable:
             return Outcome("chatter", kind=classification.kind)
-        number = intake.file_report(ctx, classification, self.nlp)
+        number = intake.file_report(ctx, classification, self.nlp, self.fair_use)
         return Outcome("ticket", ticket=number, kind=classification.kind)
 
     def _fail(

