@@ -123,6 +123,44 @@ def revoke_token(session: Session, token_id: int, now: datetime | None = None) -
     return row
 
 
+def rotate_token(
+    session: Session,
+    token_id: int,
+    *,
+    expires_in: timedelta | None,
+    grace: timedelta = timedelta(0),
+    now: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """A new token with the old one's role, region, holder and unmask role; the old one ends after `grace`.
+
+    The new token speaks as the same Person, so ticket trails read as one holder across rotations.
+    """
+    old = session.get(ApiToken, token_id)
+    if old is None:
+        raise DirectoryError(f"没有编号为 {token_id} 的令牌")
+    now = now or utcnow()
+    if old.revoked_at is not None or (old.expires_at is not None and old.expires_at <= now):
+        raise DirectoryError(f"令牌 {token_id} 已失效，请用 gridbot token create 新建")
+    plain = PREFIX + secrets.token_urlsafe(32)
+    new = ApiToken(
+        token_hash=hash_token(plain),
+        name=old.name,
+        role=old.role,
+        region_id=old.region_id,
+        person_id=old.person_id,
+        created_at=now,
+        expires_at=now + expires_in if expires_in else None,
+        may_unmask=old.may_unmask,
+    )
+    session.add(new)
+    if grace > timedelta(0):
+        old.expires_at = min(old.expires_at or now + grace, now + grace)
+    else:
+        old.revoked_at = now
+    session.flush()
+    return new, plain
+
+
 def list_tokens(session: Session) -> list[ApiToken]:
     """Every token, newest first (hashes only; plain tokens are never stored)."""
     return list(session.scalars(select(ApiToken).order_by(ApiToken.id.desc())))
