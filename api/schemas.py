@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from models.enums import (
+from gridbot.models.enums import (
     GridType,
     MessageDirection,
     Priority,
@@ -17,7 +17,7 @@ from models.enums import (
     TicketKind,
     TicketStatus,
 )
-from nlp.pii import mask
+from gridbot.nlp.pii import mask
 
 DB_INT_MAX = 2**31 - 1  # ids are 32-bit integers in the database
 

@@ -32,18 +32,18 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine
 
-from api.app import create_app
-from api.ratelimit import LocalRateLimiter
-from models.coordination import LocalCoordinator
-from models.db import make_session_factory
-from models.directory import create_grid, create_region, ensure_person
-from models.entities import Message
-from models.enums import MessageDirection, Role
-from models.migrate import upgrade
-from models.settings import APISettings, DBSettings, Settings
-from models.tokens import create_token
-from nlp.normalize import normalize
-from nlp.pii import mask
+from gridbot.api.app import create_app
+from gridbot.api.ratelimit import LocalRateLimiter
+from gridbot.models.messaging.coordination import LocalCoordinator
+from gridbot.models.db import make_session_factory
+from gridbot.models.org.directory import create_grid, create_region, ensure_person
+from gridbot.models.entities import Message
+from gridbot.models.enums import MessageDirection, Role
+from gridbot.models.migrate import upgrade
+from gridbot.models.settings import APISettings, DBSettings, Settings
+from gridbot.models.org.tokens import create_token
+from gridbot.nlp.normalize import normalize
+from gridbot.nlp.pii import mask
 
 FILLER = "小区楼道灯坏了好几天晚上黑漆漆的老人上下楼很不方便麻烦物业尽快来修一下谢谢大家"
 

@@ -16,7 +16,7 @@ import re
 
 from sqlalchemy.engine import make_url
 
-from models.settings import Settings
+from gridbot.models.settings import Settings
 
 REDACTED = "<redacted>"
 WIRE_LOGGERS = ("hpack", "h2", "grpclib.protocol")

@@ -11,10 +11,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.entities import Message, Person, Rating, Ticket, TicketEvent
-from models.enums import MessageDirection
-from nlp.normalize import normalize
-from nlp.pii import mask
+from gridbot.models.entities import Message, Person, Rating, Ticket, TicketEvent
+from gridbot.models.enums import MessageDirection
+from gridbot.nlp.normalize import normalize
+from gridbot.nlp.pii import mask
 
 BATCH = 500
 

@@ -14,12 +14,12 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from handlers.context import Context
-from models import tickets
-from models.entities import Ticket, TicketEvent
-from models.enums import OPEN_STATUSES, Priority, TicketKind
-from models.settings import FairUseSettings
-from nlp.classifier import Classification
+from gridbot.handlers.context import Context
+from gridbot.models.tickets import service as tickets
+from gridbot.models.entities import Ticket, TicketEvent
+from gridbot.models.enums import OPEN_STATUSES, Priority, TicketKind
+from gridbot.models.settings import FairUseSettings
+from gridbot.nlp.classifier import Classification
 
 REPLY = {
     "resident": "您今天反映的事项较多，后续内容已转网格员统一核实处理，请耐心等待。如遇紧急情况请直接拨打 110/119/120。",

@@ -12,7 +12,7 @@ import re
 
 from hypothesis import strategies as st
 
-from nlp.pii import id_checksum_ok, luhn_ok, shadow
+from gridbot.nlp.pii import id_checksum_ok, luhn_ok, shadow
 
 CN = "零一二三四五六七八九"
 FILLER = "我家在楼下麻烦帮忙看看谢谢物业水管漏了电梯坏了联系人请尽快处理住户反映噪音扰民停车"

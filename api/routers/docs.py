@@ -9,8 +9,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse
 
-from api.errors import not_found
-from api.routers.dashboard import STATIC
+from gridbot.api.errors import not_found
+from gridbot.api.routers.dashboard import STATIC
 
 router = APIRouter(include_in_schema=False)
 ASSETS = {

@@ -14,12 +14,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from sqlalchemy.orm import Session
 
-from api import present, privacy
-from api.auth import PrincipalDep, require_grid
-from api.deps import ServicesDep, SessionDep
-from api.errors import ERROR_RESPONSES, ApiError, ErrorOut
-from api.params import Cursor, GridId, Limit, paged
-from api.schemas import (
+from gridbot.api import present, privacy
+from gridbot.api.auth import PrincipalDep, require_grid
+from gridbot.api.deps import ServicesDep, SessionDep
+from gridbot.api.errors import ERROR_RESPONSES, ApiError, ErrorOut
+from gridbot.api.params import Cursor, GridId, Limit, paged
+from gridbot.api.schemas import (
     DB_INT_MAX,
     AssignIn,
     ReasonIn,
@@ -29,11 +29,11 @@ from api.schemas import (
     TicketPage,
     UnmaskedOut,
 )
-from models import queries
-from models import tickets as service
-from models.entities import utcnow
-from models.enums import TicketKind, TicketStatus
-from models.tokens import TokenPrincipal
+from gridbot.models import listings as queries
+from gridbot.models.tickets import service as service
+from gridbot.models.entities import utcnow
+from gridbot.models.enums import TicketKind, TicketStatus
+from gridbot.models.org.tokens import TokenPrincipal
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/tickets", tags=["tickets"], responses=ERROR_RESPONSES)

@@ -8,7 +8,7 @@ import re
 import httpx
 import pytest
 
-from api.routers.dashboard import STATIC
+from gridbot.api.routers.dashboard import STATIC
 
 pytestmark = pytest.mark.anyio
 PINNED = {  # api/static/vendor/VERSIONS.md

@@ -14,10 +14,10 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.guards import CSP
-from api.present import MAX_TEXT_OUT, TRUNCATED
-from models.entities import ApiToken, Message, TicketEvent
-from models.enums import MessageDirection, Role
+from gridbot.api.guards import CSP
+from gridbot.api.present import MAX_TEXT_OUT, TRUNCATED
+from gridbot.models.entities import ApiToken, Message, TicketEvent
+from gridbot.models.enums import MessageDirection, Role
 from tests.api.conftest import PHONE, Seeded, Tokens, bearer, new_token, open_client
 from tests.conftest import World
 

@@ -9,9 +9,9 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from gridbot.cli import app
-from models.db import make_session_factory
-from models.entities import ApiToken
-from models.tokens import TokenInvalid, verify_token
+from gridbot.models.db import make_session_factory
+from gridbot.models.entities import ApiToken
+from gridbot.models.org.tokens import TokenInvalid, verify_token
 from tests.api.test_cli_api import cli_db  # noqa: F401 - the CLI's database fixture
 
 

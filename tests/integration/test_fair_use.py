@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.sender import OutboxSender
-from handlers.fair_use import REPLY
-from handlers.types import OutgoingMessage
-from models import outbox as ob
-from models.coordination import LocalCoordinator
-from models.entities import Outbox, Ticket, TicketEvent
-from models.enums import OutboxKind, OutboxStatus
-from models.settings import FairUseSettings, OutboxSettings
+from gridbot.bot.sender import OutboxSender
+from gridbot.handlers.fair_use import REPLY
+from gridbot.handlers.types import OutgoingMessage
+from gridbot.models.messaging import outbox as ob
+from gridbot.models.messaging.coordination import LocalCoordinator
+from gridbot.models.entities import Outbox, Ticket, TicketEvent
+from gridbot.models.enums import OutboxKind, OutboxStatus
+from gridbot.models.settings import FairUseSettings, OutboxSettings
 from tests.integration.conftest import Group
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]

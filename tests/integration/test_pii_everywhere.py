@@ -24,16 +24,16 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
-from api.app import create_app
-from bot.app import Runtime, build_runtime
-from bot.replay import SimClock
-from models.coordination import LocalCoordinator
-from models.db import make_engine
-from models.entities import Grid, Region
-from models.enums import Role
-from models.settings import DBSettings, Settings
-from models.tokens import create_token
-from nlp.classifier import Classifier
+from gridbot.api.app import create_app
+from gridbot.bot.app import Runtime, build_runtime
+from gridbot.bot.replay import SimClock
+from gridbot.models.messaging.coordination import LocalCoordinator
+from gridbot.models.db import make_engine
+from gridbot.models.entities import Grid, Region
+from gridbot.models.enums import Role
+from gridbot.models.settings import DBSettings, Settings
+from gridbot.models.org.tokens import create_token
+from gridbot.nlp.classifier import Classifier
 from tests.integration.conftest import Group
 from tests.pg import url_of
 from tests.pii_formats import leaks, sentence

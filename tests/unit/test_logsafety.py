@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from gridbot.logsafety import REDACTED, protect_handlers
-from models.settings import APISettings, DBSettings, Settings, WechatySettings
+from gridbot.models.settings import APISettings, DBSettings, Settings, WechatySettings
 
 PUPPET = "puppet-token-0123456789abcdef"
 JWT = "jwt-secret-0123456789abcdef"

@@ -11,7 +11,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.wechaty_messages import Quote, split_quote
+from gridbot.bot.wechaty_messages import Quote, split_quote
 
 _QUOTE_FIRST = re.compile(
     r"^「(?P<name>[^：:」]{1,64})[：:](?P<quoted>.*?)」\s*\n-(?: -)+\s*\n(?P<reply>.*)$", re.S

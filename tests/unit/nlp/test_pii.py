@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 
-from nlp.pii import find, id_checksum_ok, luhn_ok, mask, mask_name
+from gridbot.nlp.pii import find, id_checksum_ok, luhn_ok, mask, mask_name
 from tests.pii_formats import leaks, sentence
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
