@@ -15,8 +15,8 @@ from gridbot.api.deps import Services
 from gridbot.api.guards import BodyLimit, SecurityHeaders
 from gridbot.api.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from gridbot.api.routers import ROUTERS
-from gridbot.models.messaging.coordination import Coordinator, RedisCoordinator, make_coordinator
 from gridbot.models.db import make_engine, make_session_factory
+from gridbot.models.messaging.coordination import Coordinator, RedisCoordinator, make_coordinator
 from gridbot.models.settings import Settings, get_settings
 from gridbot.models.tickets.sla import load_policy_for
 

@@ -12,8 +12,8 @@ and an INFO log line (ids only).
 
 from __future__ import annotations
 
-from gridbot.models.settings import Settings
 from gridbot.models.org.tokens import TokenPrincipal
+from gridbot.models.settings import Settings
 
 
 def may_unmask(principal: TokenPrincipal, settings: Settings) -> bool:

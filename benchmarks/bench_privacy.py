@@ -34,14 +34,14 @@ from sqlalchemy import create_engine
 
 from gridbot.api.app import create_app
 from gridbot.api.ratelimit import LocalRateLimiter
-from gridbot.models.messaging.coordination import LocalCoordinator
 from gridbot.models.db import make_session_factory
-from gridbot.models.org.directory import create_grid, create_region, ensure_person
 from gridbot.models.entities import Message
 from gridbot.models.enums import MessageDirection, Role
+from gridbot.models.messaging.coordination import LocalCoordinator
 from gridbot.models.migrate import upgrade
-from gridbot.models.settings import APISettings, DBSettings, Settings
+from gridbot.models.org.directory import create_grid, create_region, ensure_person
 from gridbot.models.org.tokens import create_token
+from gridbot.models.settings import APISettings, DBSettings, Settings
 from gridbot.nlp.normalize import normalize
 from gridbot.nlp.pii import mask
 

@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gridbot.handlers.types import ConfirmingSender, OutgoingMessage, Sender
 from gridbot.models import failpoints
-from gridbot.models.messaging import inbox, outbox
-from gridbot.models.messaging.coordination import Coordinator
 from gridbot.models.db import database_down
 from gridbot.models.entities import Outbox
+from gridbot.models.messaging import inbox, outbox
+from gridbot.models.messaging.coordination import Coordinator
 from gridbot.models.metrics import LOCAL_TZ
 from gridbot.models.settings import OutboxSettings
 from gridbot.nlp.pii import mask

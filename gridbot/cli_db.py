@@ -88,8 +88,8 @@ def purge_text(
 @db_app.command("remask")
 def remask() -> None:
     """Mask stored texts and display names again with the current masker (after an upgrade)."""
-    from gridbot.remask import remask as run
     from gridbot.models.db import make_session_factory, transaction
+    from gridbot.remask import remask as run
 
     engine = open_engine()
     try:

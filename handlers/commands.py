@@ -12,10 +12,10 @@ from sqlalchemy import select
 from gridbot.handlers import replies
 from gridbot.handlers.context import CommandError, Context
 from gridbot.handlers.parsing import Args, parse_args, split_command, ticket_in
-from gridbot.models.tickets import service as tickets
 from gridbot.models.entities import Grid, Person, RoleAssignment, Ticket
 from gridbot.models.enums import ADMIN_ROLES, OPEN_STATUSES
 from gridbot.models.metrics import LOCAL_TZ, Period, grid_metrics
+from gridbot.models.tickets import service as tickets
 from gridbot.nlp.pii import mask
 
 

@@ -26,15 +26,15 @@ from gridbot.handlers.context import Context
 from gridbot.handlers.spool import Spool
 from gridbot.handlers.storable import rebuild, storable
 from gridbot.handlers.types import IncomingMessage, MemberChange
-from gridbot.models.org import directory
-from gridbot.models.messaging import engagement, inbox
 from gridbot.models import failpoints, telemetry
-from gridbot.models.messaging.coordination import Coordinator
 from gridbot.models.db import database_down
 from gridbot.models.entities import ChatGroup, Grid, Message, Person
 from gridbot.models.enums import ADMIN_ROLES, MessageStatus, MessageType, OutboxKind, Role
 from gridbot.models.errors import TicketError
+from gridbot.models.messaging import engagement, inbox
+from gridbot.models.messaging.coordination import Coordinator
 from gridbot.models.messaging.outbox import enqueue
+from gridbot.models.org import directory
 from gridbot.models.settings import FairUseSettings, NLPSettings
 from gridbot.models.tickets.sla import SLAPolicy
 from gridbot.nlp.classifier import Classifier

@@ -15,10 +15,10 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from gridbot.handlers.context import Context
-from gridbot.models.tickets import service as tickets
 from gridbot.models.entities import Ticket, TicketEvent
 from gridbot.models.enums import OPEN_STATUSES, Priority, TicketKind
 from gridbot.models.settings import FairUseSettings
+from gridbot.models.tickets import service as tickets
 from gridbot.nlp.classifier import Classification
 
 REPLY = {

@@ -10,11 +10,19 @@ from sqlalchemy import select
 from gridbot.handlers import fair_use, replies
 from gridbot.handlers.context import Context
 from gridbot.handlers.parsing import canonical, ticket_in
-from gridbot.models.tickets import service as tickets
-from gridbot.models.org.directory import grid_workers
 from gridbot.models.entities import Person, Ticket, TicketReporter
-from gridbot.models.enums import OPEN_STATUSES, OutboxKind, Priority, RatingScore, Role, TicketKind, TicketStatus
+from gridbot.models.enums import (
+    OPEN_STATUSES,
+    OutboxKind,
+    Priority,
+    RatingScore,
+    Role,
+    TicketKind,
+    TicketStatus,
+)
+from gridbot.models.org.directory import grid_workers
 from gridbot.models.settings import FairUseSettings, NLPSettings
+from gridbot.models.tickets import service as tickets
 from gridbot.nlp.classifier import Classification
 from gridbot.nlp.duplicates import MERGE, SUGGEST, OpenTicket, Thresholds, find_duplicate
 from gridbot.nlp.pii import mask

@@ -30,10 +30,10 @@ from gridbot.api.schemas import (
     UnmaskedOut,
 )
 from gridbot.models import listings as queries
-from gridbot.models.tickets import service as service
 from gridbot.models.entities import utcnow
 from gridbot.models.enums import TicketKind, TicketStatus
 from gridbot.models.org.tokens import TokenPrincipal
+from gridbot.models.tickets import service as service
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/tickets", tags=["tickets"], responses=ERROR_RESPONSES)

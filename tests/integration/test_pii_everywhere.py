@@ -27,12 +27,12 @@ from sqlalchemy import Engine, select
 from gridbot.api.app import create_app
 from gridbot.bot.app import Runtime, build_runtime
 from gridbot.bot.replay import SimClock
-from gridbot.models.messaging.coordination import LocalCoordinator
 from gridbot.models.db import make_engine
 from gridbot.models.entities import Grid, Region
 from gridbot.models.enums import Role
-from gridbot.models.settings import DBSettings, Settings
+from gridbot.models.messaging.coordination import LocalCoordinator
 from gridbot.models.org.tokens import create_token
+from gridbot.models.settings import DBSettings, Settings
 from gridbot.nlp.classifier import Classifier
 from tests.integration.conftest import Group
 from tests.pg import url_of

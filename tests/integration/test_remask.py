@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from gridbot.remask import remask
 from gridbot.models.entities import Message, Person
 from gridbot.models.enums import MessageDirection, Role
+from gridbot.remask import remask
 from tests.conftest import World
 
 pytestmark = pytest.mark.integration
