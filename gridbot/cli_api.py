@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from gridbot.runtime import fail, open_engine
+from gridbot.runtime import check_redis, fail, open_engine
 
 token_app = typer.Typer(help="Administrators' API tokens (only a hash is stored).", no_args_is_help=True)
 
@@ -40,6 +40,7 @@ def api(
 
     protect_handlers(settings)  # no token (URL, bearer, configured secrets) in any line, access log included
     open_engine(settings).dispose()  # fail early, with a readable message, when the database is down
+    check_redis(settings)
     uvicorn.run(
         create_app(settings),
         host=host or settings.api.host,

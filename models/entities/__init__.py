@@ -3,8 +3,12 @@
 from gridbot.models.entities.auth import ApiToken
 from gridbot.models.entities.base import Base, UTCDateTime, utcnow
 from gridbot.models.entities.bot_status import BotState, BotStatus
+from gridbot.models.entities.exchange import ExternalLink, WebhookDelivery, WebhookEvent
+from gridbot.models.entities.knowledge import KnowledgeAnswer, KnowledgeEntry
 from gridbot.models.entities.message import Message, Outbox
+from gridbot.models.entities.notice import Notice, NoticeTarget
 from gridbot.models.entities.region import (
+    BindCode,
     ChatGroup,
     Grid,
     MemberEvent,
@@ -26,13 +30,19 @@ from gridbot.models.entities.ticket import (
 __all__ = [
     "ApiToken",
     "Base",
+    "BindCode",
     "BotState",
     "BotStatus",
     "ChatGroup",
+    "ExternalLink",
     "Grid",
     "MemberEvent",
     "MemberSnapshot",
+    "KnowledgeAnswer",
+    "KnowledgeEntry",
     "Message",
+    "Notice",
+    "NoticeTarget",
     "Outbox",
     "Person",
     "Rating",
@@ -46,5 +56,7 @@ __all__ = [
     "TicketEvent",
     "TicketReporter",
     "UTCDateTime",
+    "WebhookDelivery",
+    "WebhookEvent",
     "utcnow",
 ]
