@@ -7,16 +7,25 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from gridbot.handlers import replies
+from gridbot.handlers import fair_use, replies
 from gridbot.handlers.context import Context
 from gridbot.handlers.parsing import canonical, ticket_in
 from gridbot.models.entities import Person, Ticket, TicketReporter
-from gridbot.models.enums import OPEN_STATUSES, Priority, RatingScore, Role, TicketKind, TicketStatus
+from gridbot.models.enums import (
+    OPEN_STATUSES,
+    OutboxKind,
+    Priority,
+    RatingScore,
+    Role,
+    TicketKind,
+    TicketStatus,
+)
 from gridbot.models.org.directory import grid_workers
-from gridbot.models.settings import NLPSettings
+from gridbot.models.settings import FairUseSettings, NLPSettings
 from gridbot.models.tickets import service as tickets
 from gridbot.nlp.classifier import Classification
 from gridbot.nlp.duplicates import MERGE, SUGGEST, OpenTicket, Thresholds, find_duplicate
+from gridbot.nlp.pii import mask
 
 # "3 灯还是不亮" is a rating; "3栋2单元…" is not: a digit counts only when followed by a break.
 RATING = re.compile(
@@ -68,7 +77,16 @@ def try_rating(ctx: Context) -> bool:
         return False
     score = SCORES[m.group(1) or m.group(2)]
     solved, comment = solved_answer(m.group(3) or "")
-    tickets.rate(ctx.session, target, ctx.actor, ctx.now, score, ctx.policy, comment=comment, solved=solved)
+    tickets.rate(
+        ctx.session,
+        target,
+        ctx.actor,
+        ctx.now,
+        score,
+        ctx.policy,
+        comment=(mask(comment) if comment else None),
+        solved=solved,
+    )
     if score is not RatingScore.UNSATISFIED:  # 不满意 is answered by the reopen announcement
         ctx.reply(f"感谢您的评价！工单 #{target} 已完结")
     return True
@@ -86,7 +104,9 @@ def _candidates(ctx: Context, window: timedelta) -> list[OpenTicket]:
     return [OpenTicket(id=r[0], text=r[1], category=r[2], created_at=r[3]) for r in rows]
 
 
-def file_report(ctx: Context, c: Classification, settings: NLPSettings) -> int | None:
+def file_report(
+    ctx: Context, c: Classification, settings: NLPSettings, limits: FairUseSettings | None = None
+) -> int | None:
     """Turn an actionable message into a ticket (or a merge); returns the ticket number."""
     assert c.category is not None
     grid = ctx.require_grid()
@@ -103,6 +123,9 @@ def file_report(ctx: Context, c: Classification, settings: NLPSettings) -> int |
         tickets.add_reporter(ctx.session, target, ctx.person.id, ctx.message.id, ctx.now)
         ctx.reply(replies.merged_into(target))
         return target.id
+    over = fair_use.over_limit(ctx, limits or FairUseSettings())
+    if over is not None:
+        return fair_use.divert(ctx, c, limits or FairUseSettings(), over)
     urgent = c.priority == Priority.URGENT.value
     review = c.needs_review and not urgent
     ticket = tickets.open_ticket(
@@ -129,7 +152,7 @@ def file_report(ctx: Context, c: Classification, settings: NLPSettings) -> int |
     ctx.reply(replies.filed(ctx.msg.sender_name, ticket, assignee.name if assignee else None))
     if urgent:
         alarm = [p.platform_id for p in grid_workers(ctx.session, grid.id) if p.platform_id]
-        ctx.reply(replies.urgent(ticket), mention_ids=tuple(alarm))
+        ctx.reply(replies.urgent(ticket), mention_ids=tuple(alarm), kind=OutboxKind.ALERT)
     return ticket.id
 
 
@@ -155,5 +178,5 @@ def worker_mentions_reporter(ctx: Context) -> int | None:
     ).first()
     if number is None or Role.RESIDENT in ctx.roles and not ctx.is_worker:
         return None
-    tickets.respond(ctx.session, number, ctx.actor, ctx.now, ctx.msg.text, announce_it=False)
+    tickets.respond(ctx.session, number, ctx.actor, ctx.now, mask(ctx.msg.text), announce_it=False)
     return number

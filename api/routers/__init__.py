@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from gridbot.api.routers import (
     bulletin,
     dashboard,
+    docs,
     exchange,
     grids,
     messages,
@@ -33,6 +34,7 @@ ROUTERS: list[APIRouter] = [
     metrics.router,
     bulletin.router,
     dashboard.router,
+    docs.router,
     exchange.router,
     open311.router,
     notices.router,
