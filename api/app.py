@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from gridbot.api import errors, telemetry
 from gridbot.api.deps import Services
+from gridbot.api.guards import BodyLimit, SecurityHeaders
 from gridbot.api.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from gridbot.api.routers import ROUTERS
 from gridbot.models.db import make_engine, make_session_factory
@@ -72,6 +73,8 @@ def create_app(
         "city administrators. Authenticate with `Authorization: Bearer <token>` (`gridbot token create`). "
         "Residents' personal data is masked in every response.",
         lifespan=lifespan,
+        docs_url=None,  # served from vendored assets by api/routers/docs.py
+        redoc_url=None,
     )
     if settings.api.cors_origins:
         app.add_middleware(
@@ -82,6 +85,9 @@ def create_app(
         )
     errors.install(app)
     telemetry.install(app)
+    # added last, so they wrap everything else: the body limit runs before any route or authentication
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -1,4 +1,9 @@
-"""Entities to response bodies; every resident-written text passes through `api.privacy` here."""
+"""Entities to response bodies.
+
+Texts are served as stored: messages' and tickets' `text_masked`, notes and comments masked when written,
+display names masked when a person is first seen or renamed. Nothing is masked again per request; raw
+text leaves only through `api.privacy.unmasked` (the audited unmask role, off by default).
+"""
 
 from __future__ import annotations
 
@@ -24,6 +29,16 @@ from gridbot.models.entities import Grid, Message, Person, Rating, Region, RoleA
 from gridbot.models.org.tokens import TokenPrincipal
 from gridbot.models.tickets.lifecycle import allowed_actions
 from gridbot.models.tickets.service import is_reporter
+
+MAX_TEXT_OUT = 4000  # characters of one text in a response; a longer one ends with TRUNCATED
+TRUNCATED = "…（已截断）"
+
+
+def bounded(value: str | None) -> str | None:
+    """A stored text cut to MAX_TEXT_OUT characters for a response."""
+    if value is None or len(value) <= MAX_TEXT_OUT:
+        return value
+    return value[: MAX_TEXT_OUT - len(TRUNCATED)] + TRUNCATED
 
 
 def region(r: Region) -> RegionOut:
@@ -92,7 +107,7 @@ def ticket(t: Ticket, g: Grid) -> TicketOut:
         grid_id=t.grid_id,
         grid_name=g.name,
         assignee_id=t.assignee_id,
-        text=privacy.text(t.text) or "",
+        text=bounded(t.text_masked) or "",
         needs_review=t.needs_review,
         cycle=t.cycle,
         escalation_level=t.escalation_level,
@@ -115,8 +130,8 @@ def ticket_detail(session: Session, t: Ticket, g: Grid, principal: TokenPrincipa
             actor_name=name,
             from_status=e.from_status,
             to_status=e.to_status,
-            note=privacy.text(e.note),
-            data=privacy.data(e.data or {}),
+            note=bounded(e.note),
+            data=e.data or {},
         )
         for e, name in queries.ticket_events(session, t.id)
     ]
@@ -124,7 +139,7 @@ def ticket_detail(session: Session, t: Ticket, g: Grid, principal: TokenPrincipa
     return TicketDetail(
         **ticket(t, g).model_dump(),
         assignee_name=names.get(t.assignee_id) if t.assignee_id else None,
-        resolution_note=privacy.text(t.resolution_note),
+        resolution_note=bounded(t.resolution_note),
         reporters=queries.reporter_count(session, t),
         events=events,
         allowed_actions=[a.value for a in actions],
@@ -140,7 +155,7 @@ def message(m: Message, sender_name: str | None) -> MessageOut:
         sender_id=m.sender_id,
         sender_name=sender_name,
         sender_role=m.sender_role,
-        text=privacy.text(m.text) or "",
+        text=bounded(m.text_masked) or "",
         sent_at=m.sent_at,
         kind=m.kind,
         category=m.category,
@@ -156,6 +171,6 @@ def rating(r: Rating, t: Ticket) -> RatingOut:
         grid_id=t.grid_id,
         cycle=r.cycle,
         score=r.score,
-        comment=privacy.text(r.comment),
+        comment=bounded(r.comment),
         created_at=r.created_at,
     )

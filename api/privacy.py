@@ -1,30 +1,24 @@
 """The one rule for residents' personal data in API responses.
 
-Every role that can hold an API token (community, street, district and city admins) sees masked
-text: phone numbers, ID and bank card numbers, plates and room-level addresses are replaced by tags
-(nlp.pii.mask), and Person.phone is shown as 138****5678. The people who may see unmasked data —
-the assigned gridworker and its grid leader — work in the WeChat group through the bot and hold no
-API tokens in this version, so UNMASK_ROLES is empty: nobody unmasks through the API.
+Texts are masked once, when written (`nlp.pii.mask` after normalisation): messages' and tickets'
+`text_masked`, gridworkers' notes, rating comments and display names. Responses serve that stored copy
+and never mask again per request. Person.phone (entered by administrators) is shown as 138****5678.
+
+Raw text leaves the API only through the unmask role: a token created with `gridbot token create
+--unmask`, honoured only when `GRIDBOT_API__UNMASK_ENABLED=true` (off by default), reading one ticket at
+a time with `POST /tickets/{number}/unmask`; every read is an "unmask" event in the ticket's audit trail
+and an INFO log line (ids only).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from gridbot.models.enums import Role
-from gridbot.nlp.pii import mask
-
-UNMASK_ROLES: frozenset[Role] = frozenset()
+from gridbot.models.org.tokens import TokenPrincipal
+from gridbot.models.settings import Settings
 
 
-def may_unmask(role: Role) -> bool:
-    """Whether a token of this role may see residents' personal data (none may, in this version)."""
-    return role in UNMASK_ROLES
-
-
-def text(value: str | None) -> str | None:
-    """A resident-written text as an API client may see it."""
-    return mask(value) if value else value
+def may_unmask(principal: TokenPrincipal, settings: Settings) -> bool:
+    """Whether this token may read residents' raw text: the role is granted and the deployment allows it."""
+    return settings.api.unmask_enabled and principal.may_unmask
 
 
 def phone(value: str | None) -> str | None:
@@ -33,14 +27,3 @@ def phone(value: str | None) -> str | None:
         return None
     digits = "".join(c for c in value if c.isdigit())
     return f"{digits[:3]}****{digits[-4:]}" if len(digits) >= 11 else "****"
-
-
-def data(value: Any) -> Any:
-    """Event payloads with every string masked (they can quote residents' texts)."""
-    if isinstance(value, str):
-        return mask(value)
-    if isinstance(value, dict):
-        return {k: data(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [data(v) for v in value]
-    return value

@@ -1,4 +1,4 @@
-"""Response and request bodies. Residents' texts reach these only through `api.privacy`."""
+"""Response and request bodies. Texts are served as stored (masked at write time, see `api.privacy`)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from gridbot.models.enums import (
     TicketKind,
     TicketStatus,
 )
+from gridbot.nlp.pii import mask
 
 DB_INT_MAX = 2**31 - 1  # ids are 32-bit integers in the database
 
@@ -27,7 +28,8 @@ def _printable(value: str) -> str:
     return value
 
 
-Note = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_printable)]
+# a note is masked as it arrives: it is stored, announced in the group and served masked
+Note = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_printable), AfterValidator(mask)]
 
 
 class RegionOut(BaseModel):
@@ -233,6 +235,13 @@ class RejectIn(Versioned):
     """退回 with a required reason."""
 
     reason: Note
+
+
+class UnmaskedOut(BaseModel):
+    """A ticket's raw text, for the audited unmask role only."""
+
+    number: int
+    text: str
 
 
 class Health(BaseModel):

@@ -61,6 +61,7 @@ class Runtime:
             self.settings.nlp,
             clock,
             spool,
+            self.settings.fair_use,
         )
 
     def sender(self, transport: Sender, clock: Callable[[], datetime] = utcnow, **kw: Any) -> OutboxSender:

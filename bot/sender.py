@@ -2,7 +2,12 @@
 
 Pacing protects the WeChat account: at least `min_interval_s` between sends per bot account and per
 room (shared by all instances through the coordinator), replies to one room queued within
-`merge_window_s` of each other go out as one message, a daily budget caps the volume, failures back off exponentially.
+`merge_window_s` of each other go out as one message, failures back off exponentially.
+
+Daily budgets (Asia/Shanghai days) cap the volume per bot account (`daily_budget`) and per room
+(`daily_budget_per_room`), counted from the outbox's own SENT rows through an index: a flood in one
+room holds that room's replies, not every group's. Urgent alerts and escalations (RESERVED_LANE) are
+claimed first and never held by a budget.
 """
 
 from __future__ import annotations
@@ -14,14 +19,12 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import anyio
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridbot.handlers.types import ConfirmingSender, OutgoingMessage, Sender
 from gridbot.models import failpoints
 from gridbot.models.db import database_down
 from gridbot.models.entities import Outbox
-from gridbot.models.enums import OutboxStatus
 from gridbot.models.messaging import inbox, outbox
 from gridbot.models.messaging.coordination import Coordinator
 from gridbot.models.metrics import LOCAL_TZ
@@ -62,17 +65,25 @@ class OutboxSender:
         # delivered by the transport but not yet recorded (the database failed): recorded first next round
         self._unrecorded: list[tuple[list[int], str | None, OutgoingMessage]] = []
         self._round = anyio.Lock()  # one round at a time: a round settles the claims of the last
+        self._held: tuple[bool, set[str]] = (False, set())  # the budgets' state last logged
 
     def _claim(self, limit: int) -> list[tuple[str | None, list[Outbox]]]:
         now = self.clock()
         with self.sessions.begin() as session:
             self._settle_own_claims(session, now)
             outbox.release_stale(session, now, STALE_CLAIM_S)
-            if self._over_budget(session, now):
-                return []
+            lane_only, held_rooms = self._budgets(session, now)
             # a row waits out the merge window, so replies to one room in a burst leave as one message
             window = timedelta(seconds=self.settings.merge_window_s)
-            rows = outbox.claim_due(session, now - window, limit, self.worker_id, self.account)
+            rows = outbox.claim_due(
+                session,
+                now - window,
+                limit,
+                self.worker_id,
+                self.account,
+                lane_only=lane_only,
+                held_rooms=held_rooms,
+            )
         failpoints.hit("outbox.claimed")
         groups: dict[tuple[str | None, str | None], list[Outbox]] = {}
         for row in rows:
@@ -83,23 +94,34 @@ class OutboxSender:
     def _settle_own_claims(self, session: Session, now: datetime) -> None:
         """Rows this sender claimed in a round the database cut short: record what went out, release the rest."""
         for ids, platform_id, message in self._unrecorded:
-            self._record_sent(session, ids, platform_id, message, now)
+            self._record_sent(session, ids, platform_id, message, now, self.account)
         delivered = {i for ids, _, _ in self._unrecorded for i in ids}
         for row_id in outbox.claims_of(session, self.worker_id):
             if row_id not in delivered:
                 outbox.release(session, row_id, now)
         self._unrecorded = []
 
-    def _over_budget(self, session: Session, now: datetime) -> bool:
+    def _budgets(self, session: Session, now: datetime) -> tuple[bool, set[str]]:
+        """(the account spent its daily budget, rooms that spent theirs); logged when either changes."""
         local = now.astimezone(LOCAL_TZ)
         midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        sent_today = session.scalar(
-            select(func.count()).where(Outbox.status == OutboxStatus.SENT, Outbox.sent_at >= midnight)
-        )
-        if int(sent_today or 0) >= self.settings.daily_budget:
-            logger.warning("daily send budget of %d reached; holding the outbox", self.settings.daily_budget)
-            return True
-        return False
+        by_account, per_room = outbox.sent_since(session, midnight, self.account)
+        lane_only = by_account >= self.settings.daily_budget
+        held = {room for room, n in per_room.items() if n >= self.settings.daily_budget_per_room}
+        if (lane_only, held) != self._held:
+            self._held = (lane_only, held)
+            if lane_only:
+                logger.warning(
+                    "daily send budget of %d reached for this account; only alerts and escalations go out",
+                    self.settings.daily_budget,
+                )
+            if held:
+                logger.warning(
+                    "daily send budget of %d reached in %d rooms; their replies wait, alerts still go out",
+                    self.settings.daily_budget_per_room,
+                    len(held),
+                )
+        return lane_only, held
 
     async def drain_once(self, limit: int = 50) -> int:
         """Send what is due now; returns the number of outbox rows delivered."""
@@ -154,14 +176,19 @@ class OutboxSender:
 
     def _sent(self, ids: list[int], platform_id: str | None, message: OutgoingMessage) -> None:
         with self.sessions.begin() as session:
-            self._record_sent(session, ids, platform_id, message, self.clock())
+            self._record_sent(session, ids, platform_id, message, self.clock(), self.account)
 
     @staticmethod
     def _record_sent(
-        session: Session, ids: list[int], platform_id: str | None, message: OutgoingMessage, now: datetime
+        session: Session,
+        ids: list[int],
+        platform_id: str | None,
+        message: OutgoingMessage,
+        now: datetime,
+        account: str | None,
     ) -> None:
         for row_id in ids:
-            outbox.mark_sent(session, row_id, now, platform_id)
+            outbox.mark_sent(session, row_id, now, platform_id, account)
         group = inbox.group_for_room(session, message.room_id) if message.room_id else None
         inbox.record_outbound(
             session,

@@ -33,10 +33,19 @@ _OTHER = (MessageType.OTHER, "[其他消息]", False)
 
 # How puppets render a WeChat quote-reply as text: the quote first, then a dashed line, then the
 # reply (padlocal and most web/pad protocols); some put the reply first and the quote last.
-_QUOTE_FIRST = re.compile(
-    r"^「(?P<name>[^：:」]{1,64})[：:](?P<quoted>.*?)」\s*\n-(?: -)+\s*\n(?P<reply>.*)$", re.S
-)
-_QUOTE_LAST = re.compile(r"^(?P<reply>.*?)\n「(?P<name>[^：:」]{1,64})[：:](?P<quoted>.*?)」\s*$", re.S)
+# Parsed in one pass each (no backtracking regex over the whole text: a message is untrusted and the
+# parser runs on the event loop): 「name：quoted」, a rule `- - -`, the reply; or reply, \n「name：quoted」.
+_RULE = re.compile(r"」\s*\n-(?: -)+\s*\n")
+_NAME_MAX = 64
+_NAME_STOP = frozenset("：:」")
+
+
+def _name_end(text: str, start: int) -> int | None:
+    """The index of the colon closing a 1-64 character name starting at `start`, or None."""
+    for i in range(start, min(len(text), start + _NAME_MAX + 1)):
+        if text[i] in _NAME_STOP:
+            return i if i > start and text[i] != "」" else None
+    return None
 
 
 @dataclass(frozen=True)
@@ -49,11 +58,26 @@ class Quote:
 
 
 def split_quote(text: str) -> Quote | None:
-    """Find a WeChat quote-reply in `text`, or None."""
-    match = _QUOTE_FIRST.match(text) or _QUOTE_LAST.match(text)
-    if match is None:
+    """Find a WeChat quote-reply in `text`, or None; linear in the length of the text."""
+    if text.startswith("「"):
+        colon = _name_end(text, 1)
+        if colon is not None:
+            rule = _RULE.search(text, colon + 1)
+            if rule is not None:
+                return Quote(
+                    text[rule.end() :].strip(), text[1:colon].strip(), text[colon + 1 : rule.start()].strip()
+                )
+    tail = text.rstrip()
+    if not tail.endswith("」"):
         return None
-    return Quote(match["reply"].strip(), match["name"].strip(), match["quoted"].strip())
+    close = len(tail) - 1
+    at = text.find("\n「")
+    while at != -1 and at + 2 < close:
+        colon = _name_end(text, at + 2)
+        if colon is not None and colon < close:
+            return Quote(text[:at].strip(), text[at + 2 : colon].strip(), text[colon + 1 : close].strip())
+        at = text.find("\n「", at + 1)
+    return None
 
 
 def strip_mention(text: str, names: tuple[str, ...]) -> tuple[str, bool]:

@@ -1,4 +1,4 @@
-"""API commands: `gridbot api` (uvicorn) and `gridbot token create|revoke|list`."""
+"""API commands: `gridbot api` (uvicorn) and `gridbot token create|rotate|revoke|list`."""
 
 from __future__ import annotations
 
@@ -36,6 +36,9 @@ def api(
 
     settings = get_settings()
     configure_logging(settings.log_level, json_logs)
+    from gridbot.logsafety import protect_handlers
+
+    protect_handlers(settings)  # no token (URL, bearer, configured secrets) in any line, access log included
     open_engine(settings).dispose()  # fail early, with a readable message, when the database is down
     check_redis(settings)
     uvicorn.run(
@@ -52,7 +55,13 @@ def create(
     role: Annotated[TokenRole, typer.Option(help="The admin role of the token.")],
     region: Annotated[str, typer.Option(help="Region code or id the role covers (its level must match).")],
     name: Annotated[str | None, typer.Option(help="Who holds the token (shown in ticket trails).")] = None,
-    expires_days: Annotated[int | None, typer.Option(min=1, help="Expire after N days.")] = None,
+    expires_days: Annotated[
+        int | None,
+        typer.Option(min=0, help="Expire after N days (default GRIDBOT_API__TOKEN_LIFETIME_DAYS; 0: never)."),
+    ] = None,
+    unmask: Annotated[
+        bool, typer.Option(help="Grant the audited unmask role (needs GRIDBOT_API__UNMASK_ENABLED=true).")
+    ] = False,
 ) -> None:
     """Create a token and print it once; it cannot be shown again."""
     from gridbot.models.db import make_session_factory, transaction
@@ -69,12 +78,50 @@ def create(
                 role=Role(role.value.replace("-", "_")),
                 region=where,
                 name=name or f"{where.name}{role.value}",
-                expires_in=timedelta(days=expires_days) if expires_days else None,
+                expires_in=_lifetime(expires_days),
+                may_unmask=unmask,
             )
             token_id, region_name = row.id, where.name
     except DirectoryError as exc:
         fail(exc.user_message, code=2)
     typer.echo(f"token {token_id} for {role.value} of {region_name} (shown once, store it now):")
+    typer.echo(plain)
+
+
+def _lifetime(days: int | None) -> timedelta | None:
+    from gridbot.models.settings import get_settings
+
+    days = get_settings().api.token_lifetime_days if days is None else days
+    return timedelta(days=days) if days else None
+
+
+@token_app.command("rotate")
+def rotate(
+    token_id: Annotated[int, typer.Argument(help="The token's id (from `gridbot token list`).")],
+    grace_hours: Annotated[
+        int, typer.Option(min=0, max=720, help="Keep the old token valid this long (0: revoke now).")
+    ] = 0,
+    expires_days: Annotated[
+        int | None,
+        typer.Option(min=0, help="Lifetime of the new token (default GRIDBOT_API__TOKEN_LIFETIME_DAYS)."),
+    ] = None,
+) -> None:
+    """Replace a token by a new one (same role, region, holder); print the new one once."""
+    from gridbot.models.db import make_session_factory, transaction
+    from gridbot.models.org.directory import DirectoryError
+    from gridbot.models.org.tokens import rotate_token
+
+    try:
+        with transaction(make_session_factory(open_engine())) as session:
+            row, plain = rotate_token(
+                session, token_id, expires_in=_lifetime(expires_days), grace=timedelta(hours=grace_hours)
+            )
+            new_id, expires = row.id, row.expires_at
+    except DirectoryError as exc:
+        fail(exc.user_message, code=2)
+    ends = f"ends in {grace_hours} h" if grace_hours else "is revoked"
+    until = expires.date().isoformat() if expires else "never"
+    typer.echo(f"token {token_id} {ends}; new token {new_id} (expires {until}, shown once, store it now):")
     typer.echo(plain)
 
 

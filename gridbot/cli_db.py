@@ -1,4 +1,4 @@
-"""Database commands: `gridbot db upgrade|current|revision|purge-text`."""
+"""Database commands: `gridbot db upgrade|current|revision|purge-text|remask`."""
 
 from __future__ import annotations
 
@@ -83,6 +83,21 @@ def purge_text(
     if purged is None:
         fail("another instance (a running bot or another cron job) is purging now; try again later", code=3)
     typer.echo(f"purged the text of {purged} rows older than {days} days")
+
+
+@db_app.command("remask")
+def remask() -> None:
+    """Mask stored texts and display names again with the current masker (after an upgrade)."""
+    from gridbot.models.db import make_session_factory, transaction
+    from gridbot.remask import remask as run
+
+    engine = open_engine()
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            changed = run(session)
+    finally:
+        engine.dispose()
+    typer.echo("re-masked: " + ", ".join(f"{table} {n}" for table, n in changed.items()))
 
 
 def register(app: typer.Typer) -> None:

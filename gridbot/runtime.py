@@ -24,6 +24,9 @@ def configure_logging(settings: Settings) -> None:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from gridbot.logsafety import protect_handlers
+
+    protect_handlers(settings)
 
 
 def open_engine(settings: Settings | None = None, *, migrated: bool = True) -> Engine:

@@ -27,6 +27,7 @@ from gridbot.models.settings import get_settings
 from gridbot.models.tickets import service as tickets
 from gridbot.models.tickets.service import ticket_grid
 from gridbot.models.wording import staff
+from gridbot.nlp.pii import mask
 
 
 class Audience(StrEnum):
@@ -239,14 +240,14 @@ def respond(ctx: Context, args: Args) -> None:
     number = ticket_arg(ctx, cmd, args)
     if not args.text:
         raise usage_error(cmd)
-    tickets.respond(ctx.session, in_grid(ctx, number).id, ctx.actor, ctx.now, args.text)
+    tickets.respond(ctx.session, in_grid(ctx, number).id, ctx.actor, ctx.now, mask(args.text))
 
 
 @command("办结", "结", "完成", usage="办结 #工单号 处理说明")
 def resolve(ctx: Context, args: Args) -> None:
     """办结工单并邀请居民评价"""
     number = ticket_arg(ctx, COMMANDS["办结"], args)
-    tickets.resolve(ctx.session, in_grid(ctx, number).id, ctx.actor, ctx.now, args.text or None)
+    tickets.resolve(ctx.session, in_grid(ctx, number).id, ctx.actor, ctx.now, mask(args.text) or None)
 
 
 @command("转派", "转", usage="转派 #工单号 @网格员")
@@ -265,7 +266,7 @@ def suspend(ctx: Context, args: Args) -> None:
     number = ticket_arg(ctx, cmd, args)
     if not args.text:
         raise usage_error(cmd)
-    tickets.suspend(ctx.session, in_grid(ctx, number).id, ctx.actor, ctx.now, args.text)
+    tickets.suspend(ctx.session, in_grid(ctx, number).id, ctx.actor, ctx.now, mask(args.text))
 
 
 @command("恢复", usage="恢复 #工单号")
@@ -282,7 +283,7 @@ def reject(ctx: Context, args: Args) -> None:
     number = ticket_arg(ctx, cmd, args)
     if not args.text:
         raise usage_error(cmd)
-    tickets.reject(ctx.session, in_grid(ctx, number).id, ctx.actor, ctx.now, args.text)
+    tickets.reject(ctx.session, in_grid(ctx, number).id, ctx.actor, ctx.now, mask(args.text))
 
 
 @command("改类", "改", usage="改类 #工单号 类别（如 物业服务）")

@@ -34,12 +34,12 @@ from gridbot.models.messaging import engagement, inbox
 from gridbot.models.messaging.coordination import Coordinator
 from gridbot.models.messaging.outbox import enqueue
 from gridbot.models.org import directory
-from gridbot.models.settings import NLPSettings
+from gridbot.models.settings import FairUseSettings, NLPSettings
 from gridbot.models.tickets.sla import SLAPolicy
 from gridbot.models.wording import residents
 from gridbot.nlp.classifier import Classification, Classifier
 from gridbot.nlp.normalize import normalize
-from gridbot.nlp.pii import mask
+from gridbot.nlp.pii import mask, mask_name
 from gridbot.nlp.taxonomy import Taxonomy
 
 logger = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ class Conversation:
         nlp_settings: NLPSettings,
         clock: Callable[[], datetime],
         spool: Spool | None = None,
+        fair_use: FairUseSettings | None = None,
     ) -> None:
         self.sessions = session_factory
         self.spool = spool
@@ -78,6 +79,7 @@ class Conversation:
         self.policy = policy
         self.coordinator = coordinator
         self.nlp = nlp_settings
+        self.fair_use = fair_use or FairUseSettings()
         self.clock = clock
         self._room_locks: dict[str, anyio.Lock] = {}
         commands.install(ADMIN_COMMANDS)  # the administrators' commands, installed explicitly
@@ -179,7 +181,9 @@ class Conversation:
                 session.flush()
             if self.account and group.bot_account != self.account:
                 group.bot_account = self.account  # replies to this room go out through this account
-            person = directory.ensure_person(session, msg.sender_id, msg.sender_name, msg.sender_handles)
+            person = directory.ensure_person(
+                session, msg.sender_id, mask_name(msg.sender_name) or "", msg.sender_handles
+            )
             role = self._role(session, person, group)
             text = msg.text if msg.msg_type is MessageType.TEXT else (msg.text or f"[{msg.msg_type.value}]")
             record = inbox.record_inbound(
@@ -304,7 +308,7 @@ class Conversation:
             if ctx.msg.mentions_bot:  # addressed to the bot: never silence
                 ctx.reply(residents.GREETING)
             return Outcome("chatter", kind=classification.kind)
-        number = intake.file_report(ctx, classification, self.nlp)
+        number = intake.file_report(ctx, classification, self.nlp, self.fair_use)
         if rating.waiting is not None:
             ctx.reply(residents.rating_separately(f"#{rating.waiting}"))
         return Outcome("ticket", ticket=number, kind=classification.kind)
@@ -376,7 +380,7 @@ class Conversation:
             if group is None:
                 return
             for platform_id, name in change.members:
-                person = directory.ensure_person(session, platform_id, name)
+                person = directory.ensure_person(session, platform_id, mask_name(name) or "")
                 engagement.record_member_event(session, group.id, person.id, change.kind, change.at)
             if change.member_count is not None:
                 engagement.record_member_snapshot(session, group.id, change.member_count, change.at)

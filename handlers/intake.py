@@ -12,19 +12,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
 
-from gridbot.handlers import replies
+from gridbot.handlers import fair_use, replies
 from gridbot.handlers.context import Context
 from gridbot.handlers.parsing import TICKET_REF, canonical, ticket_in
 from gridbot.models.entities import Ticket
-from gridbot.models.enums import STATUS_LABELS, Priority, RatingScore, TicketKind, TicketSource
+from gridbot.models.enums import STATUS_LABELS, OutboxKind, Priority, RatingScore, TicketKind, TicketSource
 from gridbot.models.org import directory
-from gridbot.models.settings import NLPSettings
+from gridbot.models.settings import FairUseSettings, NLPSettings
 from gridbot.models.tickets import service as tickets
 from gridbot.models.wording import residents, staff
 from gridbot.nlp import cues
 from gridbot.nlp.classifier import Classification
 from gridbot.nlp.duplicates import MERGE, SUGGEST, OpenTicket, Thresholds, find_duplicate, text_similarity
 from gridbot.nlp.normalize import normalize
+from gridbot.nlp.pii import mask
 
 Classify = Callable[[str], Classification]
 
@@ -117,7 +118,7 @@ def try_rating(ctx: Context, classify: Classify) -> RatingResult:
         ctx.now,
         score,
         ctx.policy,
-        comment=comment[:COMMENT_MAX] or None,
+        comment=mask(comment[:COMMENT_MAX]) if comment else None,
         solved=solved,
     )
     if score is not RatingScore.UNSATISFIED:  # 不满意 is answered by the reopen announcement
@@ -176,7 +177,11 @@ def _candidates(
 
 
 def file_report(
-    ctx: Context, c: Classification, settings: NLPSettings, source: TicketSource = TicketSource.RESIDENT
+    ctx: Context,
+    c: Classification,
+    settings: NLPSettings,
+    limits: FairUseSettings | None = None,
+    source: TicketSource = TicketSource.RESIDENT,
 ) -> int | None:
     """Turn an actionable message into a ticket (or a merge); returns the ticket number."""
     assert c.category is not None
@@ -201,6 +206,10 @@ def file_report(
         ctx.reply(replies.merged_into(target))
         return target.id
     patrol = source is TicketSource.PATROL
+    if not patrol:  # fair use: per-resident and per-room ticket limits (issue 15)
+        over = fair_use.over_limit(ctx, limits or FairUseSettings())
+        if over is not None:
+            return fair_use.divert(ctx, c, limits or FairUseSettings(), over)
     review = c.needs_review and not patrol
     ticket = tickets.open_ticket(
         ctx.session,
@@ -238,7 +247,9 @@ def file_report(
         ctx.reply(replies.filed(ticket, worker))
     if urgent:
         ctx.reply(
-            staff.urgent_alarm(ticket.number, ticket.category_label, masked), mention_ids=tuple(staff_ids)
+            staff.urgent_alarm(ticket.number, ticket.category_label, masked),
+            mention_ids=tuple(staff_ids),
+            kind=OutboxKind.ALERT,
         )
     return ticket.id
 
@@ -253,6 +264,7 @@ def announce_confirmed_urgent(ctx: Context, ticket: Ticket) -> None:
     ctx.reply(
         staff.urgent_alarm(ticket.number, ticket.category_label, ticket.text_masked),
         mention_ids=tuple(staff_ids),
+        kind=OutboxKind.ALERT,
     )
 
 
@@ -276,5 +288,5 @@ def worker_mentions_reporter(ctx: Context, category: str | None) -> int | None:
     if len(chosen) != 1:
         return None
     number = chosen[0].id
-    tickets.respond(ctx.session, number, ctx.actor, ctx.now, ctx.msg.text, announce_it=False)
+    tickets.respond(ctx.session, number, ctx.actor, ctx.now, mask(ctx.msg.text), announce_it=False)
     return number

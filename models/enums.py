@@ -159,6 +159,11 @@ class OutboxKind(StrEnum):
     NOTICE = "notice"
     REMINDER = "reminder"
     ESCALATION = "escalation"
+    ALERT = "alert"  # the urgent alert to a grid's workers
+
+
+# never held by a send budget: a flood of replies must not delay an urgent alert or an escalation
+RESERVED_LANE: frozenset[OutboxKind] = frozenset({OutboxKind.ALERT, OutboxKind.ESCALATION})
 
 
 class MemberEventKind(StrEnum):

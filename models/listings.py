@@ -62,11 +62,13 @@ def decode_cursor(cursor: str) -> tuple[datetime | None, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         at, row_id = json.loads(raw)
-        when = datetime.fromisoformat(at).astimezone(UTC) if at is not None else None
-        if not isinstance(row_id, int) or not 0 <= row_id < 2**31:
+        when = datetime.fromisoformat(at) if at is not None else None
+        if when is not None and (when.tzinfo is None or not 2000 <= when.year <= 2100):
+            raise ValueError(at)  # ours are aware and recent; year 1 or 9999 would overflow in astimezone
+        if not isinstance(row_id, int) or isinstance(row_id, bool) or not 0 <= row_id < 2**31:
             raise ValueError(row_id)
-        return when, row_id
-    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+        return (when.astimezone(UTC) if when else None), row_id
+    except (ValueError, TypeError, UnicodeDecodeError, OverflowError, RecursionError) as exc:
         raise BadCursor("invalid cursor") from exc
 
 

@@ -56,6 +56,16 @@ class NLPSettings(BaseModel):
     duplicate_window_hours: int = 72
 
 
+class FairUseSettings(BaseModel):
+    """Per-resident and per-room limits on new tickets (one person or one group cannot flood the grid)."""
+
+    # new tickets a resident may open in the window; further reports go to one review item
+    tickets_per_resident: int = Field(default=5, ge=1)
+    # new tickets one grid's group may open in the window; further reports go to review items
+    tickets_per_room: int = Field(default=60, ge=1)
+    window_hours: int = Field(default=24, ge=1)
+
+
 class APISettings(BaseModel):
     """Administrators' HTTP API."""
 
@@ -66,6 +76,16 @@ class APISettings(BaseModel):
     rate_limit_per_minute: int = 600
     # the address residents' gridworkers open the work page at (in the bot's private sign-in message)
     public_url: str | None = None
+    # the unmask role: tokens created with `--unmask` may read one ticket's raw text, each read audited;
+    # off unless this is set (PIPL: need-to-know, e.g. a grid's own gridworker on their ticket)
+    unmask_enabled: bool = False
+    # request bodies above this are refused with 413 before authentication (notes are at most 500 chars)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # /metrics shows account ids and volumes: with a token, scrapers send `Authorization: Bearer <it>`;
+    # without one, only loopback clients (a scraper on the same host or a sidecar) are answered
+    metrics_token: SecretStr | None = None
+    # lifetime of a new or rotated API token unless `--expires-days` says otherwise (0: never expires)
+    token_lifetime_days: int = Field(default=90, ge=0)
 
 
 class SLASettings(BaseModel):
@@ -90,7 +110,10 @@ class OutboxSettings(BaseModel):
 
     min_interval_s: float = 1.0
     merge_window_s: float = 1.0
+    # sends a day (Asia/Shanghai) per bot account and per room; urgent alerts and escalations are
+    # never held by either (they still count)
     daily_budget: int = 3000
+    daily_budget_per_room: int = 300
     max_attempts: int = 8
     backoff_base_s: float = 5.0
 
@@ -147,6 +170,7 @@ class Settings(BaseSettings):
     redis: RedisSettings = Field(default_factory=RedisSettings)
     wechaty: WechatySettings = Field(default_factory=WechatySettings)
     nlp: NLPSettings = Field(default_factory=NLPSettings)
+    fair_use: FairUseSettings = Field(default_factory=FairUseSettings)
     api: APISettings = Field(default_factory=APISettings)
     sla: SLASettings = Field(default_factory=SLASettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)

@@ -43,10 +43,20 @@ ASSESSMENT_ENV = "GRIDBOT_ASSESSMENT_FILE"
 
 RegionQ = RegionRef
 GridQ = GridRef
+# bounded so that day arithmetic (to + 1 day, the first of the month) can never overflow: 422, not 500
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 FromQ = Annotated[
-    date | None, Query(alias="from", description="First local day (default: 29 days before `to`).")
+    date | None,
+    Query(
+        alias="from", ge=FIRST_DAY, le=LAST_DAY, description="First local day (default: 29 days before `to`)."
+    ),
 ]
-ToQ = Annotated[date | None, Query(alias="to", description="Last local day (default: today, Asia/Shanghai).")]
+ToQ = Annotated[
+    date | None,
+    Query(
+        alias="to", ge=FIRST_DAY, le=LAST_DAY, description="Last local day (default: today, Asia/Shanghai)."
+    ),
+]
 
 
 @lru_cache(maxsize=1)

@@ -1,13 +1,16 @@
-"""Operations: liveness, readiness and Prometheus metrics (no token: they carry no residents' data)."""
+"""Operations: liveness and readiness (open), Prometheus metrics (a metrics token, or loopback only)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+import secrets
+
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 
 from gridbot.api.deps import Services, ServicesDep
+from gridbot.api.errors import ApiError
 from gridbot.api.schemas import Health
 from gridbot.models.db import DatabaseUnavailable, check_connection
 from gridbot.models.entities import BotState, utcnow
@@ -57,9 +60,34 @@ def _warnings(services: Services) -> list[str]:
     return out
 
 
-@router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
-def metrics(services: ServicesDep) -> Response:
-    """Prometheus text format: API requests and latency, outbox lag, and the bot's figures."""
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+
+def _may_scrape(request: Request, services: ServicesDep) -> bool:
+    expected = services.settings.api.metrics_token
+    if expected is None:
+        return request.client is not None and request.client.host in LOOPBACK
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and secrets.compare_digest(
+        presented.encode(), expected.get_secret_value().encode()
+    )
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST: {}}},
+        401: {"description": "no or wrong metrics token"},
+    },
+)
+def metrics(request: Request, services: ServicesDep) -> Response:
+    """Prometheus text format: API requests and latency, outbox lag, and the bot's figures.
+
+    Needs `Authorization: Bearer $GRIDBOT_API__METRICS_TOKEN`; without that setting, loopback clients only.
+    """
+    if not _may_scrape(request, services):
+        raise ApiError(401, "unauthorized", "需要监控令牌", {"WWW-Authenticate": "Bearer"})
     try:
         with services.sessions() as session:
             refresh_from_database(session, utcnow())

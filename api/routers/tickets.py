@@ -6,6 +6,7 @@ change made here is checked by the same rules and announced in the group through
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -13,18 +14,28 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from sqlalchemy.orm import Session
 
-from gridbot.api import present
+from gridbot.api import present, privacy
 from gridbot.api.auth import PrincipalDep, require_grid
 from gridbot.api.deps import ServicesDep, SessionDep
-from gridbot.api.errors import ERROR_RESPONSES, ErrorOut
+from gridbot.api.errors import ERROR_RESPONSES, ApiError, ErrorOut
 from gridbot.api.params import Cursor, GridId, Limit, paged
-from gridbot.api.schemas import DB_INT_MAX, AssignIn, ReasonIn, RejectIn, ResolveIn, TicketDetail, TicketPage
+from gridbot.api.schemas import (
+    DB_INT_MAX,
+    AssignIn,
+    ReasonIn,
+    RejectIn,
+    ResolveIn,
+    TicketDetail,
+    TicketPage,
+    UnmaskedOut,
+)
 from gridbot.models import listings as queries
 from gridbot.models.entities import utcnow
 from gridbot.models.enums import TicketKind, TicketStatus
 from gridbot.models.org.tokens import TokenPrincipal
 from gridbot.models.tickets import service as service
 
+logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/tickets", tags=["tickets"], responses=ERROR_RESPONSES)
 Number = Annotated[int, Path(ge=1, le=DB_INT_MAX, description="The ticket number (#42 → 42).")]
 Day = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
@@ -152,3 +163,22 @@ def reject(number: Number, body: RejectIn, principal: PrincipalDep, services: Se
             s, number, principal.actor, now, body.reason, expected_version=body.expected_version
         ),
     )
+
+
+@router.post(
+    "/{number}/unmask",
+    responses={
+        403: {"model": ErrorOut, "description": "the token has no unmask role, or unmasking is disabled"},
+        404: {"model": ErrorOut, "description": "no such ticket"},
+    },
+)
+def unmask(number: Number, principal: PrincipalDep, services: ServicesDep) -> UnmaskedOut:
+    """The ticket's raw text for the unmask role (off by default); every read is audited in its trail."""
+    if not privacy.may_unmask(principal, services.settings):
+        raise ApiError(403, "unmask_denied", "该令牌无权查看未脱敏的原文")
+    with services.sessions.begin() as session:
+        require_grid(session, principal, service.get_ticket(session, number).grid_id)
+        ticket = service.record_unmask(session, number, principal.actor, utcnow())
+        out = UnmaskedOut(number=ticket.id, text=ticket.text)
+    logger.info("ticket %d unmasked for token %d", number, principal.token_id)
+    return out

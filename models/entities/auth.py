@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gridbot.models.entities.base import Base, str_enum, utcnow
@@ -27,6 +27,8 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+    # the audited unmask role (effective only with GRIDBOT_API__UNMASK_ENABLED=true)
+    may_unmask: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class WebSession(Base):

@@ -52,7 +52,12 @@ class Outbox(Base):
     """A message the bot owes the group; written in the same transaction as its cause."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # the daily send budgets count today's sends per account and per room
+        Index("ix_outbox_sent_account", "status", "bot_account", "sent_at"),
+        Index("ix_outbox_sent_room", "status", "room_id", "sent_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from gridbot.models.db import is_postgres
 from gridbot.models.entities import ChatGroup, Outbox
-from gridbot.models.enums import OutboxKind, OutboxStatus
+from gridbot.models.enums import RESERVED_LANE, OutboxKind, OutboxStatus
 
 logger = logging.getLogger(__name__)
 
@@ -70,17 +70,30 @@ def enqueue(
 
 
 def claim_due(
-    session: Session, now: datetime, limit: int, worker_id: str, account: str | None = None
+    session: Session,
+    now: datetime,
+    limit: int,
+    worker_id: str,
+    account: str | None = None,
+    *,
+    lane_only: bool = False,
+    held_rooms: Collection[str] = (),
 ) -> list[Outbox]:
-    """Claim up to `limit` due PENDING rows, oldest first, as SENDING by `worker_id`.
+    """Claim up to `limit` due PENDING rows, the reserved lane first, then oldest first, as SENDING.
 
     With `account`, only rows for that bot account or for any account (rooms another account
-    serves are left to its sender).
+    serves are left to its sender). `lane_only` (the account spent its budget) claims only
+    RESERVED_LANE rows; rows to `held_rooms` (rooms that spent theirs) wait unless in the lane.
     """
     stmt = select(Outbox).where(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now)
     if account is not None:
         stmt = stmt.where(or_(Outbox.bot_account.is_(None), Outbox.bot_account == account))
-    stmt = stmt.order_by(Outbox.next_attempt_at, Outbox.id).limit(limit)
+    lane = Outbox.kind.in_(sorted(RESERVED_LANE))
+    if lane_only:
+        stmt = stmt.where(lane)
+    elif held_rooms:
+        stmt = stmt.where(or_(lane, Outbox.room_id.is_(None), Outbox.room_id.not_in(sorted(held_rooms))))
+    stmt = stmt.order_by(case((lane, 0), else_=1), Outbox.next_attempt_at, Outbox.id).limit(limit)
     if is_postgres(session):
         # concurrent senders take disjoint rows instead of queueing on each other's locks
         stmt = stmt.with_for_update(skip_locked=True)
@@ -94,12 +107,33 @@ def claim_due(
     return rows
 
 
-def mark_sent(session: Session, row_id: int, now: datetime, platform_message_id: str | None) -> bool:
-    """Record a successful send; False if the row was already SENT or DEAD."""
+def sent_since(session: Session, since: datetime, account: str | None) -> tuple[int, dict[str, int]]:
+    """Rows sent since `since` by the account (all rows when None), and per room (indexed counts)."""
+    sent = (Outbox.status == OutboxStatus.SENT, Outbox.sent_at >= since)
+    by_account = select(func.count()).select_from(Outbox).where(*sent)
+    if account is not None:
+        by_account = by_account.where(Outbox.bot_account == account)
+    per_room = session.execute(
+        select(Outbox.room_id, func.count())
+        .where(*sent, Outbox.room_id.is_not(None))
+        .group_by(Outbox.room_id)
+    ).all()
+    return int(session.scalar(by_account) or 0), {str(room): int(n) for room, n in per_room}
+
+
+def mark_sent(
+    session: Session, row_id: int, now: datetime, platform_message_id: str | None, account: str | None = None
+) -> bool:
+    """Record a successful send (by `account`, kept on the row for its budget); False if already SENT or DEAD."""
     result = session.execute(
         update(Outbox)
         .where(Outbox.id == row_id, Outbox.status.in_((OutboxStatus.SENDING, OutboxStatus.PENDING)))
-        .values(status=OutboxStatus.SENT, sent_at=now, platform_message_id=platform_message_id)
+        .values(
+            status=OutboxStatus.SENT,
+            sent_at=now,
+            platform_message_id=platform_message_id,
+            bot_account=func.coalesce(Outbox.bot_account, account),
+        )
         .execution_options(synchronize_session="fetch")
     )
     return _rowcount(result) == 1

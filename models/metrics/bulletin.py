@@ -169,13 +169,26 @@ def _pct(rate: float | None) -> str:
     return "" if rate is None else f"{100 * rate:.1f}%"
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def safe_cell(value: object) -> object:
+    """A text that a spreadsheet would run as a formula (=, +, -, @ …) prefixed with ', as OWASP advises.
+
+    Region names come from administrators' input; numbers are written as numbers and left alone.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _signed(x: float | None) -> str:
     return "" if x is None else f"{x:+.2f}"
 
 
 def _values(r: BulletinRow) -> list[object]:
     """The row's cells as values: rates as fractions (None when unmeasured)."""
-    return [r.rank, r.community, r.street, r.received, r.response_due, r.responded, r.response_rate,
+    return [r.rank, safe_cell(r.community), safe_cell(r.street), r.received, r.response_due, r.responded, r.response_rate,
             r.first_response_on_time_rate, r.resolved, r.resolution_rate, r.rated, r.satisfied,
             r.satisfaction_rate, r.solve_rate, r.composite, r.change]  # fmt: skip
 
@@ -207,7 +220,7 @@ def to_xlsx(b: Bulletin) -> bytes:
     ws = wb.active
     assert ws is not None
     ws.title = b.month
-    ws.append([f"{b.region.name} {b.month} 网格群在线治理月度通报"])
+    ws.append([safe_cell(f"{b.region.name} {b.month} 网格群在线治理月度通报")])
     ws["A1"].font = Font(bold=True, size=14)
     ws.append(list(HEADERS))
     for cell in ws[2]:
@@ -231,7 +244,13 @@ def to_xlsx(b: Bulletin) -> bytes:
     board["A1"].fill = PatternFill("solid", fgColor="FDE2E2")
     board["C1"].fill = PatternFill("solid", fgColor="E0E0E0")
     for i in range(max(len(b.red), len(b.black))):
-        board.append([b.red[i] if i < len(b.red) else "", "", b.black[i] if i < len(b.black) else ""])
+        board.append(
+            [
+                safe_cell(b.red[i]) if i < len(b.red) else "",
+                "",
+                safe_cell(b.black[i]) if i < len(b.black) else "",
+            ]
+        )
     board.column_dimensions["A"].width = 24
     board.column_dimensions["C"].width = 24
     buf = io.BytesIO()
@@ -273,7 +292,7 @@ ul {{ font-size: 12px; }}
 @media print {{ .noprint {{ display: none; }} }}
 </style></head><body>
 <h1>{title}</h1>
-<p class="noprint"><button onclick="window.print()">打印</button></p>
+<p class="noprint">打印：浏览器菜单「打印」或 Ctrl+P（横向 A4）</p>
 <div class="boards"><div class="red"><h2>红榜</h2>{red}</div><div class="black"><h2>黑榜</h2>{black}</div></div>
 <table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
 <h2>指标说明</h2><ul>{notes}<li><b>三率综合</b>：回复率、办结率、满意率中可计算者的平均值 × 100；

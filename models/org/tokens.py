@@ -36,6 +36,7 @@ class TokenPrincipal:
     region_id: int
     region_path: str
     actor: Actor
+    may_unmask: bool = False
 
 
 def hash_token(token: str) -> str:
@@ -61,6 +62,7 @@ def create_token(
     name: str,
     expires_in: timedelta | None = None,
     now: datetime | None = None,
+    may_unmask: bool = False,
 ) -> tuple[ApiToken, str]:
     """A new token for an admin role over `region`; returns the row and the plain token (shown once)."""
     if role not in ADMIN_ROLES or ADMIN_LEVEL[role] is not region.level:
@@ -76,6 +78,7 @@ def create_token(
         region_id=region.id,
         created_at=now,
         expires_at=now + expires_in if expires_in else None,
+        may_unmask=may_unmask,
     )
     session.add(row)
     session.flush()
@@ -111,7 +114,7 @@ def principal_of(session: Session, row: ApiToken, now: datetime) -> TokenPrincip
         name=row.name,
         roles=frozenset({(row.role, None, region.path)}),
     )
-    return TokenPrincipal(row.id, row.name, row.role, region.id, region.path, actor)
+    return TokenPrincipal(row.id, row.name, row.role, region.id, region.path, actor, row.may_unmask)
 
 
 def revoke_token(session: Session, token_id: int, now: datetime | None = None) -> ApiToken:
@@ -122,6 +125,44 @@ def revoke_token(session: Session, token_id: int, now: datetime | None = None) -
     if row.revoked_at is None:
         row.revoked_at = now or utcnow()
     return row
+
+
+def rotate_token(
+    session: Session,
+    token_id: int,
+    *,
+    expires_in: timedelta | None,
+    grace: timedelta = timedelta(0),
+    now: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """A new token with the old one's role, region, holder and unmask role; the old one ends after `grace`.
+
+    The new token speaks as the same Person, so ticket trails read as one holder across rotations.
+    """
+    old = session.get(ApiToken, token_id)
+    if old is None:
+        raise DirectoryError(f"没有编号为 {token_id} 的令牌")
+    now = now or utcnow()
+    if old.revoked_at is not None or (old.expires_at is not None and old.expires_at <= now):
+        raise DirectoryError(f"令牌 {token_id} 已失效，请用 gridbot token create 新建")
+    plain = PREFIX + secrets.token_urlsafe(32)
+    new = ApiToken(
+        token_hash=hash_token(plain),
+        name=old.name,
+        role=old.role,
+        region_id=old.region_id,
+        person_id=old.person_id,
+        created_at=now,
+        expires_at=now + expires_in if expires_in else None,
+        may_unmask=old.may_unmask,
+    )
+    session.add(new)
+    if grace > timedelta(0):
+        old.expires_at = min(old.expires_at or now + grace, now + grace)
+    else:
+        old.revoked_at = now
+    session.flush()
+    return new, plain
 
 
 def list_tokens(session: Session) -> list[ApiToken]:

@@ -592,3 +592,20 @@ def count_by_source(
         )
         or 0
     )
+
+
+def record_unmask(session: Session, number: int, actor: Actor, now: datetime) -> Ticket:
+    """Audit a read of a ticket's raw text (the unmask role): an "unmask" event in the ticket's trail."""
+    ticket = get_ticket(session, number)
+    _event(session, ticket, actor.person_id, "unmask", None, None, now)
+    session.flush()
+    return ticket
+
+
+def note_overflow(
+    session: Session, ticket: Ticket, message_id: int | None, reason: str, priority: str, now: datetime
+) -> None:
+    """A report past a fair-use limit, kept on the resident's review item (ids and labels, no text)."""
+    data = {"message_id": message_id, "reason": reason, "priority": priority}
+    _event(session, ticket, None, "overflow", None, None, now, data=data)
+    session.flush()

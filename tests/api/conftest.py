@@ -189,7 +189,7 @@ def seeded(world: World, session_factory: sessionmaker[Session], policy: SLAPoli
                     sender_id=sender,
                     sender_role=Role.RESIDENT,
                     text=f"我的手机是{PHONE}，住5号楼1单元302室",
-                    text_masked="",
+                    text_masked=mask(f"我的手机是{PHONE}，住5号楼1单元302室"),
                     sent_at=T0,
                 )
             )

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
 
-from gridbot.nlp.pii import find, id_checksum_ok, luhn_ok, mask
+from gridbot.nlp.pii import find, id_checksum_ok, luhn_ok, mask, mask_name
+from tests.pii_formats import leaks, sentence
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -93,3 +95,63 @@ def test_empty_and_long_inputs() -> None:
 def test_a_building_or_stairwell_is_kept(text: str) -> None:
     """A building and unit locate a problem shared by many households, not a person: not masked."""
     assert mask(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("手机１３７１２３４５６７８", "手机[手机号]"),  # full-width, as Chinese IMEs type it
+        ("137\u200b1234\u200b5678", "[手机号]"),  # split by zero-width spaces
+        ("①③⑦①②③④⑤⑥⑦⑧", "[手机号]"),
+        ("𝟏𝟑𝟕𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖", "[手机号]"),
+        ("打138.1234.5678", "打[手机号]"),
+        ("电话一三八一二三四五六七八", "电话[手机号]"),
+        ("幺三八幺二三四五六七八", "[手机号]"),
+        (f"身份证 {VALID_ID[:6]} {VALID_ID[6:14]} {VALID_ID[14:]} 谢谢", "身份证 [身份证号] 谢谢"),
+        (f"身份证{VALID_ID[:6]}-{VALID_ID[6:14]}-{VALID_ID[14:]}", "身份证[身份证号]"),
+        ("苏 A12345挡路", "[车牌号]挡路"),
+        ("苏A-12345", "[车牌号]"),
+        ("住3#501", "住[门牌号]"),
+        ("B座1203漏水", "[门牌号]漏水"),
+        ("三栋二单元五零一", "[门牌号]"),
+        ("十二栋五零三漏水", "[门牌号]漏水"),
+        ("1203房", "[门牌号]"),
+        ("座机 62345678", "座机 [电话]"),
+        ("座机 6234 5678", "座机 [电话]"),
+        ("邮箱 zhang.san@qq.com", "邮箱 [邮箱]"),
+        ("微信号 zhang_san88", "微信号 [社交账号]"),
+        ("张三13812345678", "张三[手机号]"),  # a name ending in a numeral is not part of the number
+        ("3栋2单元502王姐", "[门牌号]王姐"),
+    ],
+)
+def test_disguised_formats(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "20261123",
+        "房租2000元",
+        "三三两两",
+        "一二三四五六七八九十",
+        "2026-11-23 08:30:00",
+        "价格12345678元",
+        "一室一厅",
+    ],
+)
+def test_no_false_positives_after_normalising(text: str) -> None:
+    assert mask(text) == text
+
+
+@settings(max_examples=400, deadline=None)
+@given(sentence())
+def test_no_generated_pii_survives_masking(case: tuple[str, str]) -> None:
+    text, canonical = case
+    assert not leaks(canonical, [mask(text)]), mask(text)
+
+
+def test_mask_name() -> None:
+    assert mask_name("张阿姨13812345678") == "张阿姨[手机号]"
+    assert mask_name("") == ""
+    assert mask_name(None) is None

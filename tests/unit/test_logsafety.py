@@ -1,0 +1,71 @@
+"""No secret in a log line at any level: configured secrets, URL and bearer tokens, HTTP/2 wire logs."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+
+import hpack
+import pytest
+from pydantic import SecretStr
+
+from gridbot.logsafety import REDACTED, protect_handlers
+from gridbot.models.settings import APISettings, DBSettings, Settings, WechatySettings
+
+PUPPET = "puppet-token-0123456789abcdef"
+JWT = "jwt-secret-0123456789abcdef"
+METRICS = "metrics-token-0123456789"
+DB_PASSWORD = "db-pass-0123456789"
+API_TOKEN = "gb_" + "A" * 43
+
+
+@pytest.fixture
+def output() -> Iterator[io.StringIO]:
+    """The root logger at DEBUG into a string, with the entry points' protection installed."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level, {n: logging.getLogger(n).level for n in ("hpack", "h2")}
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG)
+    settings = Settings(
+        _env_file=None,
+        db=DBSettings(url=f"postgresql+psycopg://gridbot:{DB_PASSWORD}@db:5432/gridbot"),
+        wechaty=WechatySettings(token=SecretStr(PUPPET)),
+        api=APISettings(jwt_secret=SecretStr(JWT), metrics_token=SecretStr(METRICS)),
+    )
+    protect_handlers(settings)
+    yield stream
+    root.handlers[:], level, wire = saved
+    root.setLevel(level)
+    for name, lvl in wire.items():
+        logging.getLogger(name).setLevel(lvl)
+
+
+def test_no_configured_secret_or_token_reaches_the_output(output: io.StringIO) -> None:
+    log = logging.getLogger("gridbot.test")
+    log.debug("settings: %s %s %s %s", PUPPET, JWT, METRICS, DB_PASSWORD)
+    logging.getLogger("uvicorn.access").info(
+        '%s - "%s %s HTTP/1.1" %d',
+        "10.0.0.5:5123",
+        "GET",
+        f"/dashboard?token={API_TOKEN}&from=2026-03-01",
+        200,
+    )
+    log.debug("headers: %s", {"authorization": f"Bearer {API_TOKEN}"})
+    try:
+        raise RuntimeError(f"connect failed with {PUPPET}")
+    except RuntimeError:
+        log.exception("puppet")
+    text = output.getvalue()
+    for secret in (PUPPET, JWT, METRICS, DB_PASSWORD, API_TOKEN):
+        assert secret not in text
+    assert "/dashboard?token=" + REDACTED + "&from=2026-03-01" in text and "Bearer " + REDACTED in text
+
+
+def test_hpack_debug_logs_are_silenced(output: io.StringIO) -> None:
+    # what grpclib's HTTP/2 layer does when the Wechaty gateway connects: hpack logs headers at DEBUG
+    hpack.Encoder().encode([(":path", "/wechaty.Puppet/Start"), ("authorization", f"Wechaty {PUPPET}")])
+    assert logging.getLogger("hpack").getEffectiveLevel() >= logging.WARNING
+    assert PUPPET not in output.getvalue()
