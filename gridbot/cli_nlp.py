@@ -42,7 +42,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     return (UsageProblem, ModelError, CorpusError, TaxonomyError, FileNotFoundError)
 
 
-def _load(model: Path | None, backend: str, threshold: float) -> Any:
+def _load(model: Path | None, backend: str, threshold: float | None) -> Any:
     from nlp.classifier import load_classifier
 
     if backend not in ("fast", "transformers"):
@@ -81,8 +81,11 @@ def classify(
     model: ModelOpt = None,
     backend: BackendOpt = "fast",
     review_threshold: Annotated[
-        float, typer.Option(help="Confidence below which needs_review is set.")
-    ] = 0.6,
+        float | None,
+        typer.Option(
+            help="Confidence below which needs_review is set (default: the model's validated threshold)."
+        ),
+    ] = None,
 ) -> None:
     """Classify one message, or a JSONL file of messages, printing one JSON line each."""
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,4 +191,22 @@ def augment_actionable(examples: Sequence[Example]) -> list[Example]:
             out.append(
                 Example(_OPENERS[h % len(_OPENERS)] + ex.text + closer, ex.kind, ex.category, ex.priority)
             )
+    return out
+
+
+_SEPARATORS_RE = re.compile(r"[\s,，。.!！?？;；、~～…]+")
+
+
+def augment_style(examples: Sequence[Example]) -> list[Example]:
+    """Examples plus unpunctuated copies of a quarter of them (chosen by hash, so deterministic).
+
+    Features already see every punctuation style as one separator; these copies teach the model the voice-input
+    register, where clauses run together without any separator.
+    """
+    out = list(examples)
+    for ex in examples:
+        h = int(hashlib.sha256(("style" + ex.text).encode("utf-8")).hexdigest()[:8], 16)
+        bare = _SEPARATORS_RE.sub("", ex.text)
+        if h % 4 == 0 and bare and bare != ex.text:
+            out.append(Example(bare, ex.kind, ex.category, ex.priority, ex.label))
     return out

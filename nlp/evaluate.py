@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from nlp.classifier import Classification, Classifier
+from nlp.base import Classification, Classifier
 from nlp.corpus import Example
 
 

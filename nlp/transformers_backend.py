@@ -28,7 +28,7 @@ from transformers import (  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
 
 from nlp import corpus  # noqa: E402
-from nlp.classifier import Classification, ModelError, decide, library_versions, read_manifest, write_manifest  # noqa: E402
+from nlp.base import Classification, ModelError, decide, library_versions, read_manifest, write_manifest  # noqa: E402
 from nlp.normalize import normalize  # noqa: E402
 from nlp.taxonomy import Taxonomy, taxonomy_from_dict  # noqa: E402
 
