@@ -55,7 +55,7 @@ _REPORT_RE = re.compile(
 # A forward or news about elsewhere (TAXONOMY.md rule 4) is chatter once the text model gives chatter this much.
 NEWS_CHATTER_MIN = 0.02
 # An ask addressed to the neighbours (TAXONOMY.md rule 2) is chatter once the text model gives chatter this much.
-NEIGHBOUR_CHATTER_MIN = 0.1
+NEIGHBOUR_CHATTER_MIN = 0.01
 _TO_NEIGHBOURS_RE = re.compile(
     r"有没有人(?:知道|会|要|需要|推荐|懂|有|一起|养|用过|装过)|有人(?:知道|会|要|需要|推荐|懂|一起|养|用过|装过)|谁家|谁知道|谁会|谁有|谁要"
     r"|有邻居|哪位(?:邻居|大姐|大哥|朋友)|邻居们|各位邻居|问问大家|请问大家|大家(?:平时|知道|推荐|有没有)|求推荐|推荐一下|有推荐"

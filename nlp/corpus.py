@@ -13,6 +13,8 @@ from nlp.normalize import normalize
 from nlp.taxonomy import Taxonomy, load_taxonomy
 
 CORPUS_DIR = Path(__file__).with_name("data") / "corpus"
+# Written apart from the corpus, in other registers, and never trained on (a test checks there is no overlap).
+INDEPENDENT_PATH = Path(__file__).with_name("data") / "eval" / "independent.jsonl"
 TEST_SHARE = 0.2
 
 
@@ -129,6 +131,11 @@ def load_corpus(directory: Path = CORPUS_DIR, taxonomy: Taxonomy | None = None) 
     for path in files:
         examples.extend(read_examples(path, taxonomy=taxonomy))
     return dedupe(examples)
+
+
+def load_independent(path: Path = INDEPENDENT_PATH, taxonomy: Taxonomy | None = None) -> list[Example]:
+    """The independent evaluation set (nlp/data/eval/independent.jsonl)."""
+    return read_examples(path, taxonomy=taxonomy)
 
 
 def split(examples: Iterable[Example], share: float = TEST_SHARE) -> tuple[list[Example], list[Example]]:

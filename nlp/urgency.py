@@ -55,7 +55,7 @@ _CONDITION_RE = re.compile(r"如果|万一|假如|假设|要是|一旦|以防|�
 # Advice, worry or a drill inside the cue's own clause ("小心着火", "冬天容易起火"); not the next clause, so
 # 「着火了 注意安全 大家快下楼」 stays a report.
 _HEDGE_RE = re.compile(
-    r"隐患|风险|知识|注意|提醒|小心|容易|会不会|可能会|迟早|应急预案|怕|担心|到时候|一着火|一起火|不然|否则|千万别"
+    r"隐患|风险|觉得|以为|说起|提起|知识|注意|提醒|小心|容易|会不会|可能会|迟早|应急预案|怕|担心|到时候|一着火|一起火|不然|否则|千万别"
 )
 # Anywhere in the message: a drill, a lesson, a story, news or a forward about somewhere else.
 _FICTION_RE = re.compile(
@@ -66,7 +66,7 @@ _FICTION_RE = re.compile(
 # The danger is over: cancels cues in its own clause and the clauses before it, never a later one.
 _RESOLVED_RE = re.compile(
     r"已(?:经)?(?:被)?(?:扑灭|灭了|救出|救下|处理好|处理完|解决|修好|没事|送医|关掉|关好|好了|恢复)|救出来了|灭掉了|没事了|虚惊一场|谢谢.{0,8}及时"
-    r"|(?<!是)不是(?:煤气|燃气|着火|起火|火灾|真的)|误会一场|正常放气|一会儿就散|就好了|幸好|还好|所幸|多亏|上次|那次"
+    r"|(?<!是)不是(?:煤气|燃气|着火|起火|火灾|真的)|误会一场|正常放气|一会儿就散|就好了|幸好|还好|所幸|多亏|上次|那次|原来是"
 )
 # Children at play are not a fight ("俩娃又打起来了", "打架玩").
 _PLAY_RE = re.compile(
