@@ -40,14 +40,15 @@ REVIEW_LOW_CONFIDENCE = "low_confidence"
 # Information questions (「物业电话是多少」): question words, not report words.
 _QUESTION_RE = re.compile(
     r"吗|多少钱|电话(?:是)?多少|多少号|在哪|哪里|哪儿|哪个(?:部门|地方|窗口|位置)|几点|几号|什么时候(?:开始|开门|上班|截止|发|交|办)"
-    r"|怎么(?:办理|交|申请|报名|预约|收费|补办|弄)|如何|请问|咨询|想问|问一下|问下"
+    r"|怎么(?:办理|交|申请|报名|预约|收费|补办|弄|签约|报停)|如何|请问|咨询|想问|问一下|问下|找谁|多长时间|多久|几月"
+    r"|带什么|要带|什么材料|条件是什么|对口哪|还是.{0,12}吗"
 )
-_SPACES_RE = re.compile(r"\s+")
+_SPACES_RE = re.compile(r"[\s,，。.;；、~～]+")  # separators, not question marks
 # Below this share of P(request) the text model is sure the question reports a problem (「…有人管吗」).
 QUESTION_REQUEST_MIN = 0.1
 # Report or action words: a question that carries them reports a problem or asks for work (「什么时候修」).
 _REPORT_RE = re.compile(
-    r"坏|又|还没|还是|没人|好几天|一直|漏|堵|臭|吵|脏|没有(?:水|电|气|热水)|停(?:水|电|气)了|怎么(?:又|还)|修|清理|清运|处理|管管|来人|来看"
+    r"坏|又|还没|没人|好几天|一直|漏|堵|臭|吵|脏|没有(?:水|电|气|热水)|停(?:水|电|气)|怎么(?:又|还)|修|清理|清运|处理|管管|来人|来看"
     r"|调解|说说|帮忙|投诉|举报|反映|扰民|占|乱"
 )
 

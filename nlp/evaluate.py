@@ -237,7 +237,6 @@ def repeated_splits(
     from sklearn.model_selection import train_test_split
 
     from nlp import fast
-    from nlp.classifier import load_classifier
     from nlp.train import select_flat_config
 
     say = progress or (lambda _m: None)
@@ -249,7 +248,7 @@ def repeated_splits(
             tr, te = train_test_split(list(examples), test_size=share, random_state=seed, stratify=targets)
             out = Path(tmp) / str(seed)
             fast.train(tr, out, None, config=select_flat_config(tr, lambda _m: None), calibrate=False)
-            report = evaluate(load_classifier(out), te)
+            report = evaluate(fast.load(out), te)
             model_f1.append(float(report["label"]["macro_f1"]))
             base_f1.append(char_baseline_f1(tr, te))
             say(

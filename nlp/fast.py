@@ -38,6 +38,10 @@ RECIPE = 3  # bump when training changes, so cached default models are rebuilt
 # in chunks of FeatureConfig.max_chars).
 LONG_TEXT_LIMIT = 100_000
 CHUNK_OVERLAP = 200
+# Governance messages longer than the feature window are read in windows this long: a short report at the end
+# of pages of chatter must not drown in it (a formal letter with flat labels keeps the full window).
+GOVERNANCE_WINDOW = 300
+GOVERNANCE_OVERLAP = 60
 CALIBRATION_FOLDS = 3
 
 
@@ -295,6 +299,9 @@ class FastClassifier:
         2,000 characters is still seen.
         """
         size = self.vectorizer.config.max_chars
+        window, overlap = (
+            (size, CHUNK_OVERLAP) if self.taxonomy is None else (GOVERNANCE_WINDOW, GOVERNANCE_OVERLAP)
+        )
         pieces: list[str] = []
         piece_cues: list[Sequence[urgency.UrgencyCue]] = []
         rows: list[list[int]] = []
@@ -302,8 +309,8 @@ class FastClassifier:
             if len(text) <= size:
                 chunks = [text]
             else:
-                step = size - CHUNK_OVERLAP
-                chunks = [text[i : i + size] for i in range(0, len(text) - CHUNK_OVERLAP, step)]
+                step = window - overlap
+                chunks = [text[i : i + window] for i in range(0, len(text) - overlap, step)]
             rows.append(list(range(len(pieces), len(pieces) + len(chunks))))
             pieces.extend(chunks)
             piece_cues.extend([c] if len(chunks) == 1 else [urgency.active_cues(ch) for ch in chunks])

@@ -74,6 +74,9 @@ class FeatureConfig:
     cue_flags: bool = True
     lexicon: bool = True
     max_chars: int = 2000
+    # Character n-grams of the opening this long are emitted again with an "h:" prefix: a letter's first
+    # sentence (its subject line) says what it is about (0: off).
+    head_chars: int = 0
     min_df: int = 2
     max_features: int = 300_000
 
@@ -94,6 +97,11 @@ def analyse(
         for n in range(config.char_min, config.char_max + 1)
         for i in range(len(padded) - n + 1)
     ]
+    if config.head_chars:
+        head = f"<{t[: config.head_chars]}"
+        feats.extend(
+            "h:" + head[i : i + n] for n in range(2, config.char_max + 1) for i in range(len(head) - n + 1)
+        )
     if config.words and t:
         ws = segment.cut(t)
         feats.extend("w:" + w for w in ws)
