@@ -35,15 +35,15 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
-    from nlp.classifier import ModelError
-    from nlp.corpus import CorpusError
-    from nlp.taxonomy import TaxonomyError
+    from gridbot.nlp.classifier import ModelError
+    from gridbot.nlp.corpus import CorpusError
+    from gridbot.nlp.taxonomy import TaxonomyError
 
     return (UsageProblem, ModelError, CorpusError, TaxonomyError, FileNotFoundError)
 
 
 def _load(model: Path | None, backend: str, threshold: float | None) -> Any:
-    from nlp.classifier import load_classifier
+    from gridbot.nlp.classifier import load_classifier
 
     if backend not in ("fast", "transformers"):
         raise UsageProblem(f"unknown backend {backend!r} (fast or transformers)")
@@ -61,7 +61,7 @@ def _result(clf: Any, c: Any) -> dict[str, Any]:
 
 
 def _read_inputs(path: Path) -> Iterator[tuple[Any, str]]:
-    from nlp.corpus import iter_jsonl
+    from gridbot.nlp.corpus import iter_jsonl
 
     if not path.is_file():
         raise UsageProblem(f"{path}: input file not found")
@@ -136,8 +136,8 @@ def train(
     as_json: Annotated[bool, typer.Option("--json", help="Print the held-out evaluation as JSON.")] = False,
 ) -> None:
     """Train a model (progress on stderr) and evaluate it on the held-out split."""
-    from nlp.evaluate import format_report
-    from nlp.train import train_model
+    from gridbot.nlp.evaluate import format_report
+    from gridbot.nlp.train import train_model
 
     try:
         if data is not None and not data.is_file():
@@ -202,8 +202,8 @@ def evaluate(
     ] = 5,
 ) -> None:
     """Evaluate a model: per-level accuracy/macro-F1, per-class precision/recall, urgency, calibration, baselines."""
-    from nlp import corpus
-    from nlp import evaluate as ev
+    from gridbot.nlp import corpus
+    from gridbot.nlp import evaluate as ev
 
     def say(msg: str) -> None:
         typer.echo(msg, err=True)
@@ -277,10 +277,10 @@ def export_corrections(
     ] = None,
 ) -> None:
     """Write gridworkers' reclassifications (改类) as training data for `gridbot train --data`."""
+    from gridbot.models.db import make_session_factory
+    from gridbot.models.metrics import LOCAL_TZ
+    from gridbot.models.tickets.corrections import corrections
     from gridbot.runtime import open_engine
-    from models.corrections import corrections
-    from models.db import make_session_factory
-    from models.metrics import LOCAL_TZ
 
     engine = open_engine()
     start = since.replace(tzinfo=LOCAL_TZ) if since else None

@@ -17,8 +17,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from nlp.taxonomy import Taxonomy
-from nlp.urgency import UrgencyCue, active_cues, find_cues, is_news
+from gridbot.nlp.taxonomy import Taxonomy
+from gridbot.nlp.urgency import UrgencyCue, active_cues, find_cues, is_news
 
 MODEL_FORMAT = "gridbot-nlp-model"
 MODEL_FORMAT_VERSION = 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nlp.base import (
+from gridbot.nlp.base import (
     CHATTER_FLOOR,
     MANIFEST,
     MODEL_FORMAT,
@@ -58,20 +58,20 @@ def load_classifier(
     if model_dir is not None:
         manifest = read_manifest(Path(model_dir))
         if manifest.get("backend") == "transformers":
-            from nlp import transformers_backend
+            from gridbot.nlp import transformers_backend
 
             return transformers_backend.load(
                 Path(model_dir), REVIEW_THRESHOLD if review_threshold is None else review_threshold
             )
         if manifest.get("backend") != "fast":
             raise ModelError(f"{model_dir}: unknown backend {manifest.get('backend')!r}")
-        from nlp import fast
+        from gridbot.nlp import fast
 
         return fast.load(Path(model_dir), review_threshold)
     if backend != "fast":
         raise ModelError(
             f"the {backend!r} backend has no default model: train one with `gridbot train --backend {backend} --out DIR`"
         )
-    from nlp import fast
+    from gridbot.nlp import fast
 
     return fast.load(fast.default_model_dir(cache_dir or default_cache_dir()), review_threshold)

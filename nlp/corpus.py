@@ -9,8 +9,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from nlp.normalize import normalize
-from nlp.taxonomy import Taxonomy, load_taxonomy
+from gridbot.nlp.normalize import normalize
+from gridbot.nlp.taxonomy import Taxonomy, load_taxonomy
 
 CORPUS_DIR = Path(__file__).with_name("data") / "corpus"
 # Written apart from the corpus, in other registers, and never trained on (a test checks there is no overlap).

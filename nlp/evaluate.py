@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from nlp.base import Classification, Classifier
-from nlp.corpus import Example
+from gridbot.nlp.base import Classification, Classifier
+from gridbot.nlp.corpus import Example
 
 
 def level_report(truth: Sequence[str], pred: Sequence[str]) -> dict[str, Any]:
@@ -184,8 +184,8 @@ def cross_register(
 
     A model that learned punctuation as a shortcut scores well on its own register and badly on the other.
     """
-    from nlp import fast
-    from nlp.taxonomy import load_taxonomy
+    from gridbot.nlp import fast
+    from gridbot.nlp.taxonomy import load_taxonomy
 
     say = progress or (lambda _m: None)
     taxonomy = load_taxonomy()
@@ -236,8 +236,8 @@ def repeated_splits(
     stratified splits (seeds 0..repeats-1): mean, standard deviation, minimum and maximum of each."""
     from sklearn.model_selection import train_test_split
 
-    from nlp import fast
-    from nlp.train import select_flat_config
+    from gridbot.nlp import fast
+    from gridbot.nlp.train import select_flat_config
 
     say = progress or (lambda _m: None)
     targets = [ex.target for ex in examples]

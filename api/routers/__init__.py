@@ -2,7 +2,18 @@
 
 from fastapi import APIRouter
 
-from api.routers import bulletin, dashboard, grids, messages, metrics, ops, people, ratings, regions, tickets
+from gridbot.api.routers import (
+    bulletin,
+    dashboard,
+    grids,
+    messages,
+    metrics,
+    ops,
+    people,
+    ratings,
+    regions,
+    tickets,
+)
 
 ROUTERS: list[APIRouter] = [
     ops.router,

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from nlp import corpus, urgency
-from nlp.base import REVIEW_LIVE_CUE, Classification
-from nlp.classifier import Classifier
-from nlp.evaluate import evaluate, format_report, register_of, reliability_svg
-from nlp.normalize import normalize
-from nlp.taxonomy import load_taxonomy
+from gridbot.nlp import corpus, urgency
+from gridbot.nlp.base import REVIEW_LIVE_CUE, Classification
+from gridbot.nlp.classifier import Classifier
+from gridbot.nlp.evaluate import evaluate, format_report, register_of, reliability_svg
+from gridbot.nlp.normalize import normalize
+from gridbot.nlp.taxonomy import load_taxonomy
 
 NLP_DIR = Path(corpus.__file__).parent
 
@@ -142,7 +142,7 @@ def test_a_live_cue_inside_greetings_and_thanks_is_never_dropped(
 def test_a_live_cue_over_a_confident_chatter_verdict_is_held_for_a_human() -> None:
     import numpy as np
 
-    from nlp.base import decide
+    from gridbot.nlp.base import decide
 
     tax = load_taxonomy()
     labels = ["chatter", *tax.category_ids]
@@ -318,4 +318,4 @@ def test_backends_do_not_import_the_loader(module: str) -> None:
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
         a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
     }
-    assert "nlp.classifier" not in imported
+    assert "gridbot.nlp.classifier" not in imported
