@@ -170,12 +170,14 @@ def decide(
     review_threshold: float = REVIEW_THRESHOLD,
     cues: Sequence[UrgencyCue] | None = None,
     calibrate: Callable[[float], float] | None = None,
+    negated_cue: bool | None = None,
 ) -> Classification:
     """Turn one row of probabilities over final labels (chatter or a category; or flat labels) into a Classification.
 
     Priority comes from content: a live urgency cue, or the priority head (which never sees punctuation). A live
     cue is never discarded: when the text model says chatter, the message is filed as an urgent incident marked
-    for review. calibrate maps the raw confidence to a calibrated one (identity when None).
+    for review. calibrate maps the raw confidence to a calibrated one (identity when None); negated_cue says
+    whether the text has a negated or hypothetical cue (found here when None).
     """
     if cues is None:
         cues = active_cues(normalised_text)
@@ -184,7 +186,9 @@ def decide(
     order = np.argsort(-probs, kind="stable")[:TOP_K]
     alternatives = tuple((labels[i], float(probs[i])) for i in order)
     urgent = bool(cues) or (
-        p_urgent is not None and p_urgent >= URGENT_HEAD_MIN and not find_cues(normalised_text)
+        p_urgent is not None
+        and p_urgent >= URGENT_HEAD_MIN
+        and not (any(c.negated for c in find_cues(normalised_text)) if negated_cue is None else negated_cue)
     )
     question = is_information_question(normalised_text) and not cues
     if taxonomy is None:  # a flat, user-defined label set

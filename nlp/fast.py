@@ -320,14 +320,15 @@ class FastClassifier:
                 chunks = [text[i : i + window] for i in range(0, len(text) - overlap, step)]
             rows.append(list(range(len(pieces), len(pieces) + len(chunks))))
             pieces.extend(chunks)
-            piece_cues.extend([c] if len(chunks) == 1 else [urgency.active_cues(ch) for ch in chunks])
+            piece_cues.extend([c] if len(chunks) == 1 else [urgency.find_cues(ch) for ch in chunks])
         return self.vectorizer.transform_normalised(pieces, piece_cues), rows
 
     def classify_batch(self, texts: Sequence[str]) -> list[Classification]:
         """Classify many messages with one matrix product per head."""
         norm = [normalize(t, LONG_TEXT_LIMIT) for t in texts]
-        cues = [urgency.active_cues(t) for t in norm]
-        x, rows = self._features(norm, cues)
+        found = [urgency.find_cues(t) for t in norm]  # once per message: features and decisions share them
+        cues = [[c for c in f if not c.negated] for f in found]
+        x, rows = self._features(norm, found)
         probs = {name: head.proba(x) for name, head in self.heads.items()}
         if x.shape[0] != len(norm):
             if self.taxonomy is None:  # flat labels: the mean over a long letter's chunks
@@ -367,7 +368,15 @@ class FastClassifier:
         )
         return [
             decide(
-                labels, joint[i], tax, t, float(p_urgent[i]), self.review_threshold, cues[i], self.calibrate
+                labels,
+                joint[i],
+                tax,
+                t,
+                float(p_urgent[i]),
+                self.review_threshold,
+                cues[i],
+                self.calibrate,
+                any(c.negated for c in found[i]),
             )
             for i, t in enumerate(norm)
         ]

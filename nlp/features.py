@@ -86,7 +86,7 @@ class FeatureConfig:
 
 
 def analyse(
-    text: str, config: FeatureConfig, urgent_cues: Sequence[urgency.UrgencyCue] | None = None
+    text: str, config: FeatureConfig, found_cues: Sequence[urgency.UrgencyCue] | None = None
 ) -> list[str]:
     """Feature strings of one message (already normalised), with repeats for term frequency."""
     raw = text[: config.max_chars]
@@ -119,11 +119,9 @@ def analyse(
             feats.append("#to_community")
         if _THANKS_DONE_RE.search(raw):
             feats.append("#thanks_done")
-        feats.extend(
-            f"#urgent:{c.kind}" for c in (urgency.active_cues(raw) if urgent_cues is None else urgent_cues)
-        )
-        # a danger word that is negated, hypothetical, news or resolved: the mark of advice and anecdotes
-        feats.extend(f"#not_urgent:{c.kind}" for c in urgency.find_cues(raw) if c.negated)
+        # live cues; and a danger word that is negated, hypothetical, news or resolved (advice, anecdotes)
+        found = urgency.find_cues(raw) if found_cues is None else found_cues
+        feats.extend(f"#not_urgent:{c.kind}" if c.negated else f"#urgent:{c.kind}" for c in found)
     if config.lexicon:
         for cat, regex in lexicon():
             hits = len(regex.findall(t))
@@ -160,7 +158,7 @@ class Vectorizer:
     def transform_normalised(
         self, texts: Sequence[str], cues: Sequence[Sequence[urgency.UrgencyCue]] | None = None
     ) -> sp.csr_matrix:
-        """Feature matrix of texts that are already normalised (urgency cues passed in when known)."""
+        """Feature matrix of texts that are already normalised (all urgency cues, from find_cues, passed in when known)."""
         lookup = self._index.get
         indices: list[int] = []
         indptr = [0]
