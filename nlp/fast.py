@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import warnings
@@ -49,6 +50,7 @@ CHUNK_OVERLAP = 200
 # of pages of chatter must not drown in it (a formal letter with flat labels keeps the full window).
 GOVERNANCE_WINDOW = 300
 GOVERNANCE_OVERLAP = 60
+SENTENCE_GROUP = 40  # short sentences (「好的。」) are read together, anything longer on its own
 CALIBRATION_FOLDS = 3
 
 
@@ -268,6 +270,29 @@ def save(
     )
 
 
+_SENTENCE_END_RE = re.compile(r"(?<=[。!！?？;；])|\s{2,}")
+
+
+def _segments(text: str, window: int, overlap: int) -> list[str]:
+    """A long chat message as its sentences (short ones grouped, ones over window characters in windows).
+
+    Sentence by sentence, a one-line report at the end of pages of chatter is a segment of its own.
+    """
+    out: list[str] = []
+    current = ""
+    for sentence in (s for s in _SENTENCE_END_RE.split(text) if s.strip()):
+        if len(sentence) > window:
+            out.extend(sentence[i : i + window] for i in range(0, len(sentence) - overlap, window - overlap))
+            continue
+        if current and len(current) + len(sentence) > SENTENCE_GROUP:
+            out.append(current)
+            current = ""
+        current += sentence
+    if current:
+        out.append(current)
+    return out or [text[:window]]
+
+
 class FastClassifier:
     """The fast backend behind the Classifier protocol."""
 
@@ -315,9 +340,11 @@ class FastClassifier:
         for text, c in zip(norm, cues, strict=True):
             if len(text) <= size:
                 chunks = [text]
-            else:
+            elif self.taxonomy is None:
                 step = window - overlap
                 chunks = [text[i : i + window] for i in range(0, len(text) - overlap, step)]
+            else:
+                chunks = _segments(text, window, overlap)
             rows.append(list(range(len(pieces), len(pieces) + len(chunks))))
             pieces.extend(chunks)
             piece_cues.extend([c] if len(chunks) == 1 else [urgency.find_cues(ch) for ch in chunks])

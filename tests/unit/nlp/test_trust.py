@@ -256,7 +256,7 @@ def test_information_questions_are_requests_not_incidents(
 def test_a_question_that_reports_a_problem_stays_an_incident(default_classifier: Classifier) -> None:
     for text in (
         "电梯怎么又坏了？都三天了",
-        "停水两天了什么时候能来水？",
+        "垃圾到底多久清一次？臭死了",
         "楼道灯到底什么时候修？黑了一周了",
     ):
         assert default_classifier.classify(text).kind == "incident", text
