@@ -237,7 +237,7 @@ def repeated_splits(
     from sklearn.model_selection import train_test_split
 
     from gridbot.nlp import fast
-    from gridbot.nlp.train import select_flat_config
+    from gridbot.nlp.selection import select_flat_config
 
     say = progress or (lambda _m: None)
     targets = [ex.target for ex in examples]
