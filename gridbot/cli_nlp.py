@@ -42,7 +42,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     return (UsageProblem, ModelError, CorpusError, TaxonomyError, FileNotFoundError)
 
 
-def _load(model: Path | None, backend: str, threshold: float) -> Any:
+def _load(model: Path | None, backend: str, threshold: float | None) -> Any:
     from gridbot.nlp.classifier import load_classifier
 
     if backend not in ("fast", "transformers"):
@@ -81,8 +81,11 @@ def classify(
     model: ModelOpt = None,
     backend: BackendOpt = "fast",
     review_threshold: Annotated[
-        float, typer.Option(help="Confidence below which needs_review is set.")
-    ] = 0.6,
+        float | None,
+        typer.Option(
+            help="Confidence below which needs_review is set (default: the model's validated threshold)."
+        ),
+    ] = None,
 ) -> None:
     """Classify one message, or a JSONL file of messages, printing one JSON line each."""
     try:
@@ -168,32 +171,103 @@ def train(
 
 def evaluate(
     data: Annotated[
-        Path | None, typer.Option("--data", help="Labelled JSONL (default: the shipped corpus's test split).")
+        Path | None,
+        typer.Option(
+            "--data",
+            help="Labelled JSONL (default: the shipped test split and the independent evaluation set).",
+        ),
     ] = None,
     model: ModelOpt = None,
     label_field: Annotated[
         str | None, typer.Option("--label-field", help="Flat label field of the data.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Write a reliability diagram (SVG) to this file.")
+    ] = None,
+    cross_register: Annotated[
+        bool,
+        typer.Option(
+            "--cross-register", help="Also train on one punctuation register and test on the other (slower)."
+        ),
+    ] = False,
+    repeats: Annotated[
+        int,
+        typer.Option(
+            "--repeats",
+            min=0,
+            help="With --label-field: train on this many stratified 80/20 splits and print macro-F1 mean ± spread "
+            "beside a plain character n-gram baseline (0: evaluate --model or nothing).",
+        ),
+    ] = 5,
 ) -> None:
-    """Evaluate a model: accuracy and macro-F1 per level, per-class precision/recall, confusion matrices."""
+    """Evaluate a model: per-level accuracy/macro-F1, per-class precision/recall, urgency, calibration, baselines."""
     from gridbot.nlp import corpus
-    from gridbot.nlp.evaluate import evaluate as run_eval
-    from gridbot.nlp.evaluate import format_report
+    from gridbot.nlp import evaluate as ev
 
+    def say(msg: str) -> None:
+        typer.echo(msg, err=True)
+
+    reports: dict[str, dict[str, Any]] = {}
     try:
-        if data is None:
-            _, examples = corpus.split(corpus.load_corpus())
-        elif not data.is_file():
+        if data is not None and not data.is_file():
             raise UsageProblem(f"{data}: data file not found")
-        else:
+        if data is not None and label_field is not None:
             examples = corpus.read_examples(data, label_field)
-        if not examples:
-            raise UsageProblem("no examples to evaluate")
-        report = run_eval(_load(model, "fast", 0.6), examples)
+            if len(examples) < 10:
+                raise UsageProblem(f"{data}: too few examples to evaluate ({len(examples)})")
+            if model is not None:
+                reports[str(data)] = ev.evaluate(_load(model, "fast", None), examples)
+            if repeats:
+                reports["repeated splits"] = ev.repeated_splits(examples, repeats, progress=say)
+        else:
+            if data is None:
+                train_set, test_set = corpus.split(corpus.load_corpus())
+                sets = {"shipped test split": test_set, "independent set": corpus.load_independent()}
+            else:
+                train_set = []
+                sets = {str(data): corpus.read_examples(data)}
+            if not any(sets.values()):
+                raise UsageProblem("no examples to evaluate")
+            clf = _load(model, "fast", None)
+            for name, examples in sets.items():
+                reports[name] = ev.evaluate(clf, examples)
+            if data is None:
+                reports["plain baseline (char 1-3-gram TF-IDF + LR, macro-F1 of the final label)"] = {
+                    name: round(ev.char_baseline_f1(train_set, examples), 4)
+                    for name, examples in sets.items()
+                }
+            if cross_register:
+                if not train_set:
+                    raise UsageProblem("--cross-register needs the shipped corpus (no --data)")
+                reports["cross-register"] = ev.cross_register(train_set, sets, progress=say)
     except _user_errors() as exc:
         raise _fail(str(exc)) from None
-    typer.echo(json.dumps(report, ensure_ascii=False) if as_json else format_report(report))
+    if plot is not None:
+        curves = {name: r["reliability"] for name, r in reports.items() if "reliability" in r}
+        if not curves:
+            raise _fail("--plot needs a model evaluation (give --model with --label-field)")
+        plot.write_text(
+            ev.reliability_svg(curves, "Reliability: accuracy vs calibrated confidence"), encoding="utf-8"
+        )
+        say(f"reliability plot written to {plot}")
+    if as_json:
+        typer.echo(json.dumps(reports, ensure_ascii=False))
+        return
+    for name, r in reports.items():
+        typer.echo(f"\n######## {name}")
+        if "kind" in r or "label" in r:
+            typer.echo(ev.format_report(r))
+        elif "model" in r and "baseline" in r:
+            for who in ("model", "baseline"):
+                m = r[who]
+                typer.echo(
+                    f"{who:<9} macro-F1 {m['mean']:.4f} ± {m['std']:.4f} (min {m['min']:.4f}, max {m['max']:.4f}) "
+                    f"over {r['repeats']} stratified splits, {r['test_share']:.0%} test"
+                )
+        else:
+            for key, value in r.items():
+                typer.echo(f"{key}: {json.dumps(value, ensure_ascii=False)}")
 
 
 def export_corrections(

@@ -50,7 +50,8 @@ class NLPSettings(BaseModel):
     def _empty_is_none(cls, v: object) -> object:
         return None if v == "" else v  # compose passes an unset variable as ""
 
-    review_threshold: float = 0.6
+    # None: the threshold the model chose on its validation folds (stored in its manifest)
+    review_threshold: float | None = None
     duplicate_merge_threshold: float = 0.5  # tuned on benchmarks/data/duplicate_pairs.jsonl
     duplicate_suggest_threshold: float = 0.35
     duplicate_window_hours: int = 72

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,8 @@ from gridbot.nlp.normalize import normalize
 from gridbot.nlp.taxonomy import Taxonomy, load_taxonomy
 
 CORPUS_DIR = Path(__file__).with_name("data") / "corpus"
+# Written apart from the corpus, in other registers, and never trained on (a test checks there is no overlap).
+INDEPENDENT_PATH = Path(__file__).with_name("data") / "eval" / "independent.jsonl"
 TEST_SHARE = 0.2
 
 
@@ -130,6 +133,11 @@ def load_corpus(directory: Path = CORPUS_DIR, taxonomy: Taxonomy | None = None) 
     return dedupe(examples)
 
 
+def load_independent(path: Path = INDEPENDENT_PATH, taxonomy: Taxonomy | None = None) -> list[Example]:
+    """The independent evaluation set (nlp/data/eval/independent.jsonl)."""
+    return read_examples(path, taxonomy=taxonomy)
+
+
 def split(examples: Iterable[Example], share: float = TEST_SHARE) -> tuple[list[Example], list[Example]]:
     """(train, test) by the text hash: a message's side never changes when files are added."""
     train: list[Example] = []
@@ -190,4 +198,22 @@ def augment_actionable(examples: Sequence[Example]) -> list[Example]:
             out.append(
                 Example(_OPENERS[h % len(_OPENERS)] + ex.text + closer, ex.kind, ex.category, ex.priority)
             )
+    return out
+
+
+_SEPARATORS_RE = re.compile(r"[\s,，。.!！?？;；、~～…]+")
+
+
+def augment_style(examples: Sequence[Example]) -> list[Example]:
+    """Examples plus unpunctuated copies of a quarter of them (chosen by hash, so deterministic).
+
+    Features already see every punctuation style as one separator; these copies teach the model the voice-input
+    register, where clauses run together without any separator.
+    """
+    out = list(examples)
+    for ex in examples:
+        h = int(hashlib.sha256(("style" + ex.text).encode("utf-8")).hexdigest()[:8], 16)
+        bare = _SEPARATORS_RE.sub("", ex.text)
+        if h % 4 == 0 and bare and bare != ex.text:
+            out.append(Example(bare, ex.kind, ex.category, ex.priority, ex.label))
     return out

@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import warnings
@@ -22,7 +23,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from gridbot.nlp import corpus, segment, urgency
-from gridbot.nlp.classifier import (
+from gridbot.nlp.base import (
+    REVIEW_THRESHOLD as REVIEW_FALLBACK,
+)
+from gridbot.nlp.base import (
     Classification,
     ModelError,
     decide,
@@ -37,7 +41,17 @@ from gridbot.nlp.taxonomy import Taxonomy, load_taxonomy, taxonomy_from_dict
 logger = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 C_VALUES = {"kind": 50.0, "category": 100.0, "priority": 10.0, "label": 100.0}
-RECIPE = 2  # bump when training changes, so cached default models are rebuilt
+RECIPE = 3  # bump when training changes, so cached default models are rebuilt
+# Characters of one message read at all: a bound on the work, far beyond any real message (which is read whole,
+# in chunks of FeatureConfig.max_chars).
+LONG_TEXT_LIMIT = 100_000
+CHUNK_OVERLAP = 200
+# Governance messages longer than the feature window are read in windows this long: a short report at the end
+# of pages of chatter must not drown in it (a formal letter with flat labels keeps the full window).
+GOVERNANCE_WINDOW = 300
+GOVERNANCE_OVERLAP = 60
+SENTENCE_GROUP = 40  # short sentences (「好的。」) are read together, anything longer on its own
+CALIBRATION_FOLDS = 3
 
 
 @dataclass(frozen=True)
@@ -122,8 +136,8 @@ def train(
     flat = any(ex.kind is None for ex in examples)
     trained_on = examples
     if not flat:
-        examples = corpus.augment_actionable(examples)
-        say(f"augmentation: {len(examples) - len(trained_on)} greeting-wrapped copies of actionable messages")
+        examples = corpus.augment_style(corpus.augment_actionable(examples))
+        say(f"augmentation: {len(examples) - len(trained_on)} greeting-wrapped and unpunctuated copies")
     texts = [ex.text for ex in examples]
     say(f"features: {len(texts)} messages")
     vec = Vectorizer(config).fit(texts)
@@ -145,9 +159,73 @@ def train(
         labels, coef, intercept = _fit_lr(x[rows], y, c)
         temperature = _temperature(x[rows], y, c) if calibrate else 1.0
         heads[name] = Head(labels, coef, intercept, temperature)
-    save(out_dir, vec, heads, taxonomy if not flat else None, trained_on)
+    calibration: tuple[np.ndarray, np.ndarray] | None = None
+    validation: dict[str, Any] = {}
+    if calibrate:
+        calibration, validation = _calibrate(trained_on, taxonomy if not flat else None, config, say)
+    save(out_dir, vec, heads, taxonomy if not flat else None, trained_on, calibration, validation)
     say(f"saved to {out_dir}")
     return out_dir
+
+
+def _calibrate(
+    examples: Sequence[corpus.Example], taxonomy: Taxonomy | None, config: FeatureConfig, say: Progress
+) -> tuple[tuple[np.ndarray, np.ndarray] | None, dict[str, Any]]:
+    """Isotonic map raw confidence -> P(correct) and the review threshold, from out-of-fold predictions.
+
+    Each fold trains the whole pipeline (vocabulary, heads, augmentation) on the other folds, so the confidences
+    are those of a model that never saw the message. The review threshold is the one whose "needs review" flag
+    best finds the wrong answers (highest F1 of review vs wrong) on these held-out predictions.
+    """
+    from sklearn.isotonic import IsotonicRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    y = np.array([ex.target for ex in examples])
+    labels, counts = np.unique(y, return_counts=True)
+    if len(labels) < 2 or counts.min() < CALIBRATION_FOLDS or len(y) < 60:
+        return None, {}
+    raw: list[float] = []
+    correct: list[bool] = []
+    folds = StratifiedKFold(CALIBRATION_FOLDS, shuffle=True, random_state=0)
+    with tempfile.TemporaryDirectory(prefix="gridbot-calib-") as tmp:
+        for k, (tr, te) in enumerate(folds.split(np.zeros(len(y)), y)):
+            say(f"calibration fold {k + 1}/{CALIBRATION_FOLDS}")
+            fold_dir = Path(tmp) / str(k)
+            train([examples[i] for i in tr], fold_dir, taxonomy, config, calibrate=False)
+            clf = load(fold_dir, review_threshold=0.0)
+            preds = clf.classify_batch([examples[i].text for i in te])
+            raw.extend(p.confidence for p in preds)
+            correct.extend(p.label == examples[i].target for p, i in zip(preds, te, strict=True))
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
+    iso.fit(np.array(raw), np.array(correct, dtype=float))
+    xs = np.asarray(iso.X_thresholds_, dtype=np.float64)
+    ys = np.asarray(iso.y_thresholds_, dtype=np.float64)
+    calibrated = np.interp(np.array(raw), xs, ys)
+    wrong = ~np.array(correct)
+    best_t, best_f1 = REVIEW_FALLBACK, -1.0
+    for t in np.linspace(0.05, 0.95, 91):
+        flagged = calibrated < t
+        tp = float((flagged & wrong).sum())
+        if not tp:
+            continue
+        precision, recall = tp / flagged.sum(), tp / wrong.sum()
+        f1 = 2 * precision * recall / (precision + recall)
+        if f1 > best_f1:
+            best_t, best_f1 = float(round(t, 2)), f1
+    flagged = calibrated < best_t
+    validation = {
+        "folds": CALIBRATION_FOLDS,
+        "messages": len(y),
+        "accuracy": round(float(np.mean(correct)), 4),
+        "review_threshold": best_t,
+        "review_share": round(float(flagged.mean()), 4),
+        "errors_held_for_review": round(float((flagged & wrong).sum() / max(wrong.sum(), 1)), 4),
+    }
+    say(
+        f"calibration: review threshold {best_t:.2f} holds {validation['errors_held_for_review']:.0%} of "
+        f"held-out errors for {validation['review_share']:.0%} of messages"
+    )
+    return (xs, ys), validation
 
 
 def save(
@@ -156,6 +234,8 @@ def save(
     heads: Mapping[str, Head],
     taxonomy: Taxonomy | None,
     examples: Sequence[corpus.Example],
+    calibration: tuple[np.ndarray, np.ndarray] | None = None,
+    validation: Mapping[str, Any] | None = None,
 ) -> None:
     """Write vocabulary, arrays and manifest to out_dir."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -164,6 +244,8 @@ def save(
     for name, head in heads.items():
         arrays[f"{name}.coef"] = head.coef
         arrays[f"{name}.intercept"] = head.intercept
+    if calibration is not None:
+        arrays["calibration.x"], arrays["calibration.y"] = calibration
     np.savez(out_dir / "arrays.npz", **arrays)
     counts: dict[str, int] = {}
     for ex in examples:
@@ -182,20 +264,51 @@ def save(
                 "label_counts": dict(sorted(counts.items())),
             },
             "versions": library_versions(),
+            "calibration": "isotonic" if calibration is not None else None,
+            "validation": dict(validation or {}),
         },
     )
+
+
+_SENTENCE_END_RE = re.compile(r"(?<=[。!！?？;；])|\s{2,}")
+
+
+def _segments(text: str, window: int, overlap: int) -> list[str]:
+    """A long chat message as its sentences (short ones grouped, ones over window characters in windows).
+
+    Sentence by sentence, a one-line report at the end of pages of chatter is a segment of its own.
+    """
+    out: list[str] = []
+    current = ""
+    for sentence in (s for s in _SENTENCE_END_RE.split(text) if s.strip()):
+        if len(sentence) > window:
+            out.extend(sentence[i : i + window] for i in range(0, len(sentence) - overlap, window - overlap))
+            continue
+        if current and len(current) + len(sentence) > SENTENCE_GROUP:
+            out.append(current)
+            current = ""
+        current += sentence
+    if current:
+        out.append(current)
+    return out or [text[:window]]
 
 
 class FastClassifier:
     """The fast backend behind the Classifier protocol."""
 
     def __init__(
-        self, manifest: Mapping[str, Any], vec: Vectorizer, heads: Mapping[str, Head], review_threshold: float
+        self,
+        manifest: Mapping[str, Any],
+        vec: Vectorizer,
+        heads: Mapping[str, Head],
+        review_threshold: float,
+        calibration: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
         self.manifest = manifest
         self.vectorizer = vec
         self.heads = dict(heads)
         self.review_threshold = review_threshold
+        self.calibration = calibration
         tax = manifest.get("taxonomy")
         self.taxonomy = taxonomy_from_dict(tax, "manifest.json") if tax else None
 
@@ -203,16 +316,60 @@ class FastClassifier:
         """Classify one message."""
         return self.classify_batch([text])[0]
 
+    def calibrate(self, p: float) -> float:
+        """Calibrated confidence (the isotonic map fitted on held-out folds; identity without one)."""
+        if self.calibration is None:
+            return p
+        return float(np.interp(p, self.calibration[0], self.calibration[1]))
+
+    def _features(
+        self, norm: Sequence[str], cues: Sequence[Sequence[urgency.UrgencyCue]]
+    ) -> tuple[sp.csr_matrix, list[list[int]]]:
+        """Feature rows of every chunk of every message, and which rows belong to each message.
+
+        A message longer than the feature window is read in overlapping chunks, so a report after the first
+        2,000 characters is still seen.
+        """
+        size = self.vectorizer.config.max_chars
+        window, overlap = (
+            (size, CHUNK_OVERLAP) if self.taxonomy is None else (GOVERNANCE_WINDOW, GOVERNANCE_OVERLAP)
+        )
+        pieces: list[str] = []
+        piece_cues: list[Sequence[urgency.UrgencyCue]] = []
+        rows: list[list[int]] = []
+        for text, c in zip(norm, cues, strict=True):
+            if len(text) <= size:
+                chunks = [text]
+            elif self.taxonomy is None:
+                step = window - overlap
+                chunks = [text[i : i + window] for i in range(0, len(text) - overlap, step)]
+            else:
+                chunks = _segments(text, window, overlap)
+            rows.append(list(range(len(pieces), len(pieces) + len(chunks))))
+            pieces.extend(chunks)
+            piece_cues.extend([c] if len(chunks) == 1 else [urgency.find_cues(ch) for ch in chunks])
+        return self.vectorizer.transform_normalised(pieces, piece_cues), rows
+
     def classify_batch(self, texts: Sequence[str]) -> list[Classification]:
         """Classify many messages with one matrix product per head."""
-        norm = [normalize(t) for t in texts]
-        cues = [urgency.active_cues(t) for t in norm]
-        x = self.vectorizer.transform_normalised(norm, cues)
+        norm = [normalize(t, LONG_TEXT_LIMIT) for t in texts]
+        found = [urgency.find_cues(t) for t in norm]  # once per message: features and decisions share them
+        cues = [[c for c in f if not c.negated] for f in found]
+        x, rows = self._features(norm, found)
         probs = {name: head.proba(x) for name, head in self.heads.items()}
+        if x.shape[0] != len(norm):
+            if self.taxonomy is None:  # flat labels: the mean over a long letter's chunks
+                pick = {n: np.vstack([p[r].mean(axis=0) for r in rows]) for n, p in probs.items()}
+            else:  # the most actionable chunk speaks for the message
+                kind_head = self.heads["kind"]
+                col = kind_head.labels.index(self.taxonomy.non_actionable_kind)
+                best = [r[int(np.argmin(probs["kind"][r, col]))] for r in rows]
+                pick = {n: p[best] for n, p in probs.items()}
+            probs = pick
         if self.taxonomy is None:
             flat = self.heads["label"].labels
             return [
-                decide(flat, row, None, t, None, self.review_threshold, c)
+                decide(flat, row, None, t, None, self.review_threshold, c, self.calibrate)
                 for t, row, c in zip(norm, probs["label"], cues, strict=True)
             ]
         tax = self.taxonomy
@@ -237,12 +394,22 @@ class FastClassifier:
             else np.zeros(len(norm))
         )
         return [
-            decide(labels, joint[i], tax, t, float(p_urgent[i]), self.review_threshold, cues[i])
+            decide(
+                labels,
+                joint[i],
+                tax,
+                t,
+                float(p_urgent[i]),
+                self.review_threshold,
+                cues[i],
+                self.calibrate,
+                any(c.negated for c in found[i]),
+            )
             for i, t in enumerate(norm)
         ]
 
 
-def load(model_dir: Path, review_threshold: float) -> FastClassifier:
+def load(model_dir: Path, review_threshold: float | None = None) -> FastClassifier:
     """Load a fast model directory (no code is executed from it) and warm up jieba."""
     manifest = read_manifest(model_dir)
     try:
@@ -259,7 +426,10 @@ def load(model_dir: Path, review_threshold: float) -> FastClassifier:
         )
         for name, h in manifest["heads"].items()
     }
-    clf = FastClassifier(manifest, vec, heads, review_threshold)
+    calibration = (data["calibration.x"], data["calibration.y"]) if "calibration.x" in data else None
+    if review_threshold is None:
+        review_threshold = float(manifest.get("validation", {}).get("review_threshold", REVIEW_FALLBACK))
+    clf = FastClassifier(manifest, vec, heads, review_threshold, calibration)
     clf.classify("预热")  # builds jieba and OpenCC now, not on the first resident's message
     return clf
 

@@ -22,7 +22,28 @@ from gridbot.nlp.normalize import normalize
 _QUESTION_RE = re.compile(
     r"[?？吗]|怎么|如何|哪里|哪儿|在哪|什么时候|多久|能不能|可不可以|可以.{0,6}吗|请问|咨询|想问|问一下|是否"
 )
+# Who is addressed: the group of neighbours (an ask, an ad) or the community/gridworker (a report, a request).
+_TO_NEIGHBOURS_RE = re.compile(
+    r"有没有人|有人(?:知道|会|要|需要|推荐|在|一起|看到)|谁家|谁知道|谁会|谁有|谁要|哪位(?:邻居|大姐|大哥|朋友)?|邻居们|各位邻居|大家(?:平时|知道|推荐|有没有)"
+    r"|求推荐|推荐一下|有推荐|私聊|私我|接龙|出售|转让|求购|出租|闲置|有意|面议|包邮|优惠|特价|失主|寻(?:猫|狗|物|人)"
+)
+_TO_COMMUNITY_RE = re.compile(
+    r"网格员|社区|居委|物业|街道|城管|派出所|政府|麻烦(?:你们|帮忙|处理|来)|请(?:尽快|及时|安排|协调)"
+)
+_THANKS_DONE_RE = re.compile(
+    r"(?:谢谢|感谢|多亏|辛苦).{0,30}(?:好了|通了|修好|解决|办好|办妥|恢复|到账|清走|拉走|撤了|找到了|已经)|(?:好了|通了|修好了|解决了|恢复了|到账了).{0,12}(?:谢谢|感谢)"
+)
 _DIGIT_RE = re.compile(r"\d+")
+# Every clause separator (any punctuation style, spaces, repeated marks) becomes one space: how a resident
+# punctuates never reaches the model, so a batch's style cannot stand in for its label, and 「!!」 means nothing.
+_SEPARATOR_RE = re.compile(r"[\s,，。.!！?？;；、~～…·`'\"“”‘’()（）【】\[\]<>《》「」/\\|_=+*^-]+")
+
+
+def canonical(text: str) -> str:
+    """Lower-cased text with digits as 0 and every run of punctuation or spaces as one space."""
+    return _SEPARATOR_RE.sub(" ", _DIGIT_RE.sub("0", text.lower())).strip()
+
+
 LEXICON_PATH = segment.DATA_DIR / "lexicon.yaml"
 
 
@@ -53,6 +74,9 @@ class FeatureConfig:
     cue_flags: bool = True
     lexicon: bool = True
     max_chars: int = 2000
+    # Character n-grams of the opening this long are emitted again with an "h:" prefix: a letter's first
+    # sentence (its subject line) says what it is about (0: off).
+    head_chars: int = 0
     min_df: int = 2
     max_features: int = 300_000
 
@@ -62,16 +86,22 @@ class FeatureConfig:
 
 
 def analyse(
-    text: str, config: FeatureConfig, urgent_cues: Sequence[urgency.UrgencyCue] | None = None
+    text: str, config: FeatureConfig, found_cues: Sequence[urgency.UrgencyCue] | None = None
 ) -> list[str]:
     """Feature strings of one message (already normalised), with repeats for term frequency."""
-    t = _DIGIT_RE.sub("0", text.lower()[: config.max_chars])
+    raw = text[: config.max_chars]
+    t = canonical(raw)
     padded = f"<{t}>"
     feats = [
         padded[i : i + n]
         for n in range(config.char_min, config.char_max + 1)
         for i in range(len(padded) - n + 1)
     ]
+    if config.head_chars:
+        head = f"<{t[: config.head_chars]}"
+        feats.extend(
+            "h:" + head[i : i + n] for n in range(2, config.char_max + 1) for i in range(len(head) - n + 1)
+        )
     if config.words and t:
         ws = segment.cut(t)
         feats.extend("w:" + w for w in ws)
@@ -79,13 +109,19 @@ def analyse(
             feats.extend(f"b:{a}|{b}" for a, b in zip(ws, ws[1:], strict=False))
     if config.cue_flags:
         feats.append(f"#len{min(int(math.log2(len(t) + 1)), 9)}")
-        if _QUESTION_RE.search(t):
+        if _QUESTION_RE.search(raw):
             feats.append("#question")
-        if cues.location(t):
+        if cues.location(raw):
             feats.append("#place")
-        feats.extend(
-            f"#urgent:{c.kind}" for c in (urgency.active_cues(t) if urgent_cues is None else urgent_cues)
-        )
+        if _TO_NEIGHBOURS_RE.search(raw):
+            feats.append("#to_neighbours")
+        if _TO_COMMUNITY_RE.search(raw):
+            feats.append("#to_community")
+        if _THANKS_DONE_RE.search(raw):
+            feats.append("#thanks_done")
+        # live cues; and a danger word that is negated, hypothetical, news or resolved (advice, anecdotes)
+        found = urgency.find_cues(raw) if found_cues is None else found_cues
+        feats.extend(f"#not_urgent:{c.kind}" if c.negated else f"#urgent:{c.kind}" for c in found)
     if config.lexicon:
         for cat, regex in lexicon():
             hits = len(regex.findall(t))
@@ -122,7 +158,7 @@ class Vectorizer:
     def transform_normalised(
         self, texts: Sequence[str], cues: Sequence[Sequence[urgency.UrgencyCue]] | None = None
     ) -> sp.csr_matrix:
-        """Feature matrix of texts that are already normalised (urgency cues passed in when known)."""
+        """Feature matrix of texts that are already normalised (all urgency cues, from find_cues, passed in when known)."""
         lookup = self._index.get
         indices: list[int] = []
         indptr = [0]

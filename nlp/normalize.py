@@ -16,7 +16,10 @@ _QUOTE_BARE_RE = re.compile(r"「[^「」]{1,40}[：:][^「」]{0,2000}」")
 # Placeholders for non-text messages and WeChat's own emoji codes: [图片] [语音] [强] [捂脸] [OK]
 _PLACEHOLDER_RE = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,4}\]|\[[\u4e00-\u9fff]{1,4}\]x\d+")
 # @-mentions end at WeChat's U+2005 separator, whitespace or the end of the message.
-_MENTION_RE = re.compile(r"(?:(?<=^)|(?<=[\s\u2005,，。!！?？:：]))@[^\s\u2005@]{1,24}(?:[\u2005\s]+|$)")
+# A name never contains punctuation, so 「@网格员，怎么申请」 keeps its question.
+_MENTION_RE = re.compile(
+    r"(?:(?<=^)|(?<=[\s\u2005,，。!！?？:：]))@[^\s\u2005@,，。.!！?？:：;；]{1,24}(?:[\u2005\s]+|(?=[,，。.!！?？:：;；])|$)"
+)
 _EMOJI_RE = re.compile(
     "["
     "\U0001f000-\U0001faff"  # pictographs, emoticons, transport, flags, supplemental symbols

@@ -28,14 +28,14 @@ from transformers import (  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
 
 from gridbot.nlp import corpus  # noqa: E402
-from gridbot.nlp.classifier import (  # noqa: E402
+from gridbot.nlp.base import (
     Classification,
     ModelError,
     decide,
     library_versions,
     read_manifest,
     write_manifest,
-)
+)  # noqa: E402
 from gridbot.nlp.normalize import normalize  # noqa: E402
 from gridbot.nlp.taxonomy import Taxonomy, taxonomy_from_dict  # noqa: E402
 

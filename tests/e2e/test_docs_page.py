@@ -8,19 +8,19 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import unavailable
-from tests.e2e.test_dashboard import CHROMIUM, FLAGS, server  # noqa: F401 - the uvicorn fixture
+from tests.e2e.test_dashboard import CHROMIUM, FLAGS, Site, site  # noqa: F401 - the uvicorn fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 
-def test_docs_render_offline_under_the_csp(server: tuple[str, str, int], tmp_path: Path) -> None:  # noqa: F811
+def test_docs_render_offline_under_the_csp(site: Site, tmp_path: Path) -> None:  # noqa: F811
     if not Path(CHROMIUM).exists():
         unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
     try:
         from playwright.sync_api import Route, sync_playwright
     except ImportError:
         unavailable("playwright is not installed (pip install playwright; no browser download needed)")
-    base, _token, _street = server
+    base = site.base
     with sync_playwright() as p:
         browser = p.chromium.launch_persistent_context(
             str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=FLAGS

@@ -100,10 +100,19 @@ def test_train_then_eval_flat_labels(app: typer.Typer, tmp_path: Path) -> None:
     assert "== label: accuracy" in stdout and "confusion" in stdout
 
 
-def test_eval_default_split_json(app: typer.Typer, cli_env: dict[str, str]) -> None:
-    code, stdout, err = run(app, "eval", "--json")
+def test_eval_default_split_json(app: typer.Typer, cli_env: dict[str, str], tmp_path: Path) -> None:
+    plot = tmp_path / "reliability.svg"
+    code, stdout, err = run(app, "eval", "--json", "--plot", str(plot))
     assert code == 0, err
-    report = json.loads(stdout)
-    for level in ("kind", "category", "priority"):
-        assert {"accuracy", "macro_f1", "per_class", "confusion"} <= set(report[level])
-    assert 0.0 <= report["chatter_predicted_actionable"] <= 1.0
+    reports = json.loads(stdout)
+    assert {"shipped test split", "independent set"} <= set(reports)
+    for name in ("shipped test split", "independent set"):
+        report = reports[name]
+        for level in ("kind", "category", "priority"):
+            assert {"accuracy", "macro_f1", "per_class", "confusion"} <= set(report[level])
+        for key in ("chatter_predicted_actionable", "urgent_recall", "urgent_precision", "false_urgent_rate"):
+            assert 0.0 <= report[key] <= 1.0
+    baseline = next(v for k, v in reports.items() if k.startswith("plain baseline"))
+    assert set(baseline) == {"shipped test split", "independent set"}
+    svg = plot.read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and "independent set" in svg and svg.count("<polyline") == 2

@@ -1,0 +1,329 @@
+"""The Classifier protocol, the Classification result, the decision rule and model manifests.
+
+Both backends (nlp/fast.py, nlp/transformers_backend.py) import this module; nlp/classifier.py imports them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from gridbot.nlp.taxonomy import Taxonomy
+from gridbot.nlp.urgency import UrgencyCue, active_cues, find_cues, is_news
+
+MODEL_FORMAT = "gridbot-nlp-model"
+MODEL_FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+REVIEW_THRESHOLD = 0.6
+# A message stays chatter while P(chatter) >= this, unless it carries a live danger cue: a ticket for
+# "收到" makes gridworkers mute the bot (chosen by 5-fold cross-validation on the corpus).
+CHATTER_FLOOR = 0.45
+TOP_K = 3
+
+
+class ModelError(RuntimeError):
+    """A model directory is missing, incomplete or of an unknown format; the message names it."""
+
+
+# A live danger cue on a message the chatter head calls chatter: never dropped, filed urgent and held for a human.
+REVIEW_LIVE_CUE = "live_cue_over_chatter"
+REVIEW_LOW_CONFIDENCE = "low_confidence"
+# Information questions (「物业电话是多少」): question words, not report words.
+_QUESTION_RE = re.compile(
+    r"吗|多少钱|电话(?:是)?多少|多少号|在哪|哪里|哪儿|哪个(?:部门|地方|窗口|位置)|几点|几号|什么时候(?:开始|开门|上班|截止|发|交|办)"
+    r"|怎么(?:办理|交|申请|报名|预约|收费|补办|弄|签约|报停)|如何|请问|咨询|想问|问一下|问下|找谁|多长时间|多久|几月"
+    r"|带什么|要带|什么材料|条件是什么|对口哪|还是.{0,12}吗"
+)
+_SPACES_RE = re.compile(r"[\s,，。.;；、~～]+")  # separators, not question marks
+# Below this share of P(request) the text model is sure the question reports a problem (「…有人管吗」).
+QUESTION_REQUEST_MIN = 0.1
+# Report or action words: a question that carries them reports a problem or asks for work (「什么时候修」).
+_REPORT_RE = re.compile(
+    r"坏|又|还没|没人|好几天|一直|漏|堵|臭|吵|脏|没有(?:水|电|气|热水)|停(?:水|电|气)|怎么(?:又|还)|修|清理|清运|处理|管管|来人|来看"
+    r"|调解|说说|帮忙|投诉|举报|反映|扰民|占|乱"
+)
+
+
+# A forward or news about elsewhere (TAXONOMY.md rule 4) is chatter once the text model gives chatter this much.
+NEWS_CHATTER_MIN = 0.02
+# An ask addressed to the neighbours (TAXONOMY.md rule 2) is chatter once the text model gives chatter this much.
+NEIGHBOUR_CHATTER_MIN = 0.01
+_TO_NEIGHBOURS_RE = re.compile(
+    r"有没有人(?:知道|会|要|需要|推荐|懂|有|一起|养|用过|装过)|有人(?:知道|会|要|需要|推荐|懂|一起|养|用过|装过)|谁家|谁知道|谁会|谁有|谁要"
+    r"|有邻居|哪位(?:邻居|大姐|大哥|朋友)|邻居们|各位邻居|问问大家|请问大家|大家(?:平时|知道|推荐|有没有)|求推荐|推荐一下|有推荐"
+)
+_TO_COMMUNITY_RE = re.compile(r"网格员|社区|居委|物业|街道|城管|派出所|政府|管管|处理|投诉|举报|反映")
+
+
+def asks_neighbours(normalised_text: str) -> bool:
+    """True when the message asks the group of neighbours (有没有人知道…, 谁家有…) and names no authority."""
+    text = _SPACES_RE.sub("", normalised_text)
+    return bool(_TO_NEIGHBOURS_RE.search(text)) and not _TO_COMMUNITY_RE.search(text)
+
+
+def is_information_question(normalised_text: str) -> bool:
+    """True when a message asks for information (where, when, how much, a phone number) without reporting a problem."""
+    text = _SPACES_RE.sub("", normalised_text)  # 「物业 电话 多少」 is the same question
+    return bool(_QUESTION_RE.search(text)) and not _REPORT_RE.search(text)
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What a message is: kind, category (None for chatter), priority, calibrated confidence and alternatives.
+
+    needs_review: a human should confirm before anything public happens (low confidence, or a live danger cue the
+    text model called chatter; review_reason says which). is_question: the message asks for information rather
+    than reporting a problem (a request to answer, not a fault to dispatch).
+    """
+
+    kind: str
+    category: str | None
+    priority: str
+    confidence: float
+    alternatives: tuple[tuple[str, float], ...]
+    needs_review: bool
+    urgency_cues: tuple[str, ...] = ()
+    is_question: bool = False
+    review_reason: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The finest label: category, else kind."""
+        return self.category or self.kind
+
+    @property
+    def actionable(self) -> bool:
+        """True for incidents and requests (anything with a category)."""
+        return self.category is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields."""
+        return {
+            "kind": self.kind,
+            "category": self.category,
+            "priority": self.priority,
+            "confidence": round(self.confidence, 4),
+            "needs_review": self.needs_review,
+            "review_reason": self.review_reason,
+            "is_question": self.is_question,
+            "alternatives": [[label, round(p, 4)] for label, p in self.alternatives],
+            "urgency_cues": list(self.urgency_cues),
+        }
+
+
+@runtime_checkable
+class Classifier(Protocol):
+    """Anything that classifies messages; both backends implement it."""
+
+    manifest: Mapping[str, Any]
+
+    def classify(self, text: str) -> Classification:
+        """Classify one message."""
+        ...
+
+    def classify_batch(self, texts: Sequence[str]) -> list[Classification]:
+        """Classify many messages at once (faster than one by one)."""
+        ...
+
+
+_GROUPS: dict[tuple[int, tuple[str, ...]], tuple[Taxonomy, np.ndarray, tuple[str, ...]]] = {}
+
+
+def _groups(labels: tuple[str, ...], taxonomy: Taxonomy) -> tuple[np.ndarray, tuple[str, ...]]:
+    """For each final label, the index of its kind; and the kind ids in that order (cached per taxonomy object)."""
+    cached = _GROUPS.get((id(taxonomy), labels))
+    if cached is not None and cached[0] is taxonomy:  # hashing the taxonomy itself costs more than the work
+        return cached[1], cached[2]
+    kinds = tuple(taxonomy.kind_ids)
+    chatter = taxonomy.non_actionable_kind
+    index = np.array(
+        [kinds.index(chatter if label == chatter else taxonomy.kind_of(label)) for label in labels],
+        dtype=np.intp,
+    )
+    _GROUPS[(id(taxonomy), labels)] = (taxonomy, index, kinds)
+    return index, kinds
+
+
+# Where a live cue files a message when the taxonomy has the category (nlp/TAXONOMY.md: fire, gas, live wires
+# and fights are safety, whatever other topic words the message has).
+CUE_CATEGORY = {"fire": "safety", "gas_leak": "safety", "electric": "safety", "fight": "safety"}
+# Without a live cue the priority head alone must be this sure (it never sees punctuation, but topic words such
+# as 电梯 or 火 lean urgent; a cue that is negated or hypothetical vetoes it).
+URGENT_HEAD_MIN = 0.8
+
+
+def decide(
+    labels: Sequence[str],
+    probs: np.ndarray,
+    taxonomy: Taxonomy | None,
+    normalised_text: str,
+    p_urgent: float | None = None,
+    review_threshold: float = REVIEW_THRESHOLD,
+    cues: Sequence[UrgencyCue] | None = None,
+    calibrate: Callable[[float], float] | None = None,
+    negated_cue: bool | None = None,
+) -> Classification:
+    """Turn one row of probabilities over final labels (chatter or a category; or flat labels) into a Classification.
+
+    Priority comes from content: a live urgency cue, or the priority head (which never sees punctuation). A live
+    cue is never discarded: when the text model says chatter, the message is filed as an urgent incident marked
+    for review. calibrate maps the raw confidence to a calibrated one (identity when None); negated_cue says
+    whether the text has a negated or hypothetical cue (found here when None).
+    """
+    if cues is None:
+        cues = active_cues(normalised_text)
+    cal = calibrate or (lambda p: p)
+    cue_kinds = tuple(c.kind for c in cues)
+    order = np.argsort(-probs, kind="stable")[:TOP_K]
+    alternatives = tuple((labels[i], float(probs[i])) for i in order)
+    urgent = bool(cues) or (
+        p_urgent is not None
+        and p_urgent >= URGENT_HEAD_MIN
+        and not (any(c.negated for c in find_cues(normalised_text)) if negated_cue is None else negated_cue)
+    )
+    question = is_information_question(normalised_text) and not cues
+    if taxonomy is None:  # a flat, user-defined label set
+        label, raw = alternatives[0]
+        conf = cal(raw)
+        low = conf < review_threshold
+        return Classification(
+            label,
+            None,
+            "urgent" if urgent else "normal",
+            conf,
+            alternatives,
+            low,
+            cue_kinds,
+            question,
+            REVIEW_LOW_CONFIDENCE if low else None,
+        )
+    chatter = taxonomy.non_actionable_kind
+    if not any(ch.isalnum() for ch in normalised_text):
+        # Nothing but punctuation after normalisation (emoji, [图片], 「？？？」, blank): nothing anyone could act on.
+        return Classification(chatter, None, "normal", 1.0, ((chatter, 1.0),), False)
+    group, kinds = _groups(tuple(labels), taxonomy)
+    kind_p = np.bincount(group, weights=probs, minlength=len(kinds))
+    kind = kinds[int(np.argmax(kind_p))]
+    p_chatter = float(kind_p[kinds.index(chatter)])
+    if (
+        kind != chatter
+        and not cues
+        and (
+            p_chatter >= CHATTER_FLOOR
+            or (p_chatter >= NEIGHBOUR_CHATTER_MIN and asks_neighbours(normalised_text))
+            or (p_chatter >= NEWS_CHATTER_MIN and is_news(normalised_text))
+        )
+    ):
+        kind = chatter
+    if kind == chatter and not cues:
+        conf = cal(p_chatter)
+        low = conf < review_threshold
+        return Classification(
+            chatter,
+            None,
+            "normal",
+            conf,
+            alternatives,
+            low,
+            (),
+            question,
+            REVIEW_LOW_CONFIDENCE if low else None,
+        )
+    live_cue_override = kind == chatter  # a live danger cue outweighs any "chatter": a human decides
+    incident, request = taxonomy.actionable_kinds[0], taxonomy.actionable_kinds[-1]
+    if live_cue_override or (cues and kind != incident):
+        kind = incident  # danger is an incident, not a service request
+    elif (
+        question
+        and kind == incident
+        and request != incident
+        and float(kind_p[kinds.index(request)]) >= QUESTION_REQUEST_MIN
+    ):
+        kind = request  # 「物业电话是多少」 asks for information: a request, not a property fault (TAXONOMY.md rule 3)
+    members = np.flatnonzero(group == kinds.index(kind))
+    best = int(members[np.argmax(probs[members])])
+    category = labels[best]
+    if kind == request and question and probs[best] < 0.5 * float(kind_p[kinds.index(kind)]):
+        fallback = f"other_{request}"  # no request topic stands out: the catch-all request category
+        if fallback in labels and fallback in taxonomy.categories_of(kind):
+            category = fallback
+    preferred = CUE_CATEGORY.get(cues[0].kind) if cues else None
+    if preferred in labels and preferred in taxonomy.categories_of(kind):
+        category = str(preferred)
+    confidence = cal(float(probs[labels.index(category)]))
+    low = confidence < review_threshold
+    reason = REVIEW_LIVE_CUE if live_cue_override else (REVIEW_LOW_CONFIDENCE if low else None)
+    return Classification(
+        kind,
+        category,
+        "urgent" if urgent else "normal",
+        confidence,
+        alternatives,
+        reason is not None,
+        cue_kinds,
+        question,
+        reason,
+    )
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries a model was built with, for its manifest."""
+    out = {"python": platform.python_version()}
+    for dist in (
+        "numpy",
+        "scipy",
+        "scikit-learn",
+        "jieba",
+        "OpenCC",
+        "torch",
+        "transformers",
+        "tokenizers",
+        "safetensors",
+        "gridbot",
+    ):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def read_manifest(model_dir: Path) -> dict[str, Any]:
+    """The manifest of a model directory; ModelError if absent or not a gridbot model."""
+    path = Path(model_dir) / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ModelError(f"{model_dir}: not a model directory (no {MANIFEST})") from exc
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{path}: unreadable manifest: {exc}") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != MODEL_FORMAT:
+        raise ModelError(f"{path}: not a {MODEL_FORMAT} manifest")
+    if manifest.get("format_version") != MODEL_FORMAT_VERSION:
+        raise ModelError(
+            f"{path}: format version {manifest.get('format_version')} is not {MODEL_FORMAT_VERSION}; retrain the model"
+        )
+    return manifest
+
+
+def write_manifest(model_dir: Path, manifest: Mapping[str, Any]) -> None:
+    """Write a manifest (format fields added) into a model directory."""
+    body = {"format": MODEL_FORMAT, "format_version": MODEL_FORMAT_VERSION, **manifest}
+    (Path(model_dir) / MANIFEST).write_text(
+        json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+
+
+def default_cache_dir() -> Path:
+    """Where default models are cached: $XDG_CACHE_HOME/gridbot/models (~/.cache when unset)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "gridbot" / "models"
