@@ -22,13 +22,14 @@ from models import failpoints, inbox, outbox
 from models.coordination import Coordinator
 from models.db import database_down
 from models.entities import Outbox
-from models.enums import OutboxStatus
+from models.enums import OutboxKind, OutboxStatus
 from models.metrics import LOCAL_TZ
 from models.settings import OutboxSettings
 from nlp.pii import mask
 
 logger = logging.getLogger(__name__)
 STALE_CLAIM_S = 300.0
+STAFF_KINDS = frozenset({OutboxKind.REMINDER, OutboxKind.ESCALATION})  # said to staff, not residents
 
 
 class OutboxSender:
@@ -73,11 +74,13 @@ class OutboxSender:
             window = timedelta(seconds=self.settings.merge_window_s)
             rows = outbox.claim_due(session, now - window, limit, self.worker_id, self.account)
         failpoints.hit("outbox.claimed")
-        groups: dict[tuple[str | None, str | None], list[Outbox]] = {}
+        groups: dict[tuple[str | None, str | None, bool], list[Outbox]] = {}
         for row in rows:
-            key = (row.room_id, None if row.room_id else row.recipient_platform_id)
+            # staff-facing rows (reminders, alarms) never merge with residents' replies: a channel
+            # that cannot post in the room delivers them privately, the replies as a handoff
+            key = (row.room_id, None if row.room_id else row.recipient_platform_id, row.kind in STAFF_KINDS)
             groups.setdefault(key, []).append(row)
-        return [(room, batch) for (room, _), batch in groups.items()]
+        return [(room, batch) for (room, _, _), batch in groups.items()]
 
     def _settle_own_claims(self, session: Session, now: datetime) -> None:
         """Rows this sender claimed in a round the database cut short: record what went out, release the rest."""

@@ -13,7 +13,7 @@ from handlers.parsing import canonical, ticket_in
 from models import tickets
 from models.directory import grid_workers
 from models.entities import Person, Ticket, TicketReporter
-from models.enums import OPEN_STATUSES, Priority, RatingScore, Role, TicketKind, TicketStatus
+from models.enums import OPEN_STATUSES, OutboxKind, Priority, RatingScore, Role, TicketKind, TicketStatus
 from models.settings import NLPSettings
 from nlp.classifier import Classification
 from nlp.duplicates import MERGE, SUGGEST, OpenTicket, Thresholds, find_duplicate
@@ -112,10 +112,14 @@ def file_report(ctx: Context, c: Classification, settings: NLPSettings) -> int |
     if review:
         return ticket.id  # no public reply: it waits in the gridworkers' 待确认 list
     assignee = ctx.session.get(Person, ticket.assignee_id) if ticket.assignee_id else None
-    ctx.reply(replies.filed(ctx.msg.sender_name, ticket, assignee.name if assignee else None))
+    ctx.reply(
+        replies.filed(ctx.msg.sender_name, ticket, assignee.name if assignee else None), ticket_id=ticket.id
+    )
     if urgent:
         alarm = [p.platform_id for p in grid_workers(ctx.session, grid.id) if p.platform_id]
-        ctx.reply(replies.urgent(ticket), mention_ids=tuple(alarm))
+        ctx.reply(
+            replies.urgent(ticket), mention_ids=tuple(alarm), kind=OutboxKind.ESCALATION, ticket_id=ticket.id
+        )
     return ticket.id
 
 

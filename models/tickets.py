@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import deadlines
-from models.announce import announce
+from models.announce import announce, room_can_post
 from models.directory import Actor, grid_workers
 from models.entities import Grid, Person, Rating, Ticket, TicketEvent, TicketReporter
 from models.enums import DeadlineKind, Priority, RatingScore, Role, TicketKind, TicketStatus
@@ -165,10 +165,19 @@ def _move(
     return ticket, event
 
 
-def _first_response(session: Session, ticket: Ticket, now: datetime) -> None:
+def _first_response(session: Session, ticket: Ticket, now: datetime, kw: dict[str, Any]) -> None:
+    # announced in a room the bot may not post in, the answer is a handoff: the resident sees it
+    # only once the gridworker posted it, and that moment is the first response (handoff.close)
+    if kw.get("announce_it", True) and not room_can_post(session, ticket.grid_id):
+        return
+    record_first_response(session, ticket, now)
+
+
+def record_first_response(session: Session, ticket: Ticket, at: datetime) -> None:
+    """The resident could see an answer at `at` (no-op when an earlier answer was already seen)."""
     if ticket.first_response_at is None:
-        ticket.first_response_at = now
-        deadlines.meet(session, ticket, DeadlineKind.FIRST_RESPONSE, now)
+        ticket.first_response_at = at
+        deadlines.meet(session, ticket, DeadlineKind.FIRST_RESPONSE, at)
 
 
 def accept(session: Session, number: int, actor: Actor, now: datetime, **kw: Any) -> Ticket:
@@ -178,7 +187,7 @@ def accept(session: Session, number: int, actor: Actor, now: datetime, **kw: Any
     ticket.needs_review = False
     if actor.person_id is not None and Role.SYSTEM not in actor.roles_for(_grid(session, ticket)):
         ticket.assignee_id = actor.person_id
-    _first_response(session, ticket, now)
+    _first_response(session, ticket, now, kw)
     return ticket
 
 
@@ -188,7 +197,7 @@ def respond(session: Session, number: int, actor: Actor, now: datetime, text: st
     if ticket.accepted_at is None:
         ticket.accepted_at = now
     ticket.needs_review = False
-    _first_response(session, ticket, now)
+    _first_response(session, ticket, now, kw)
     if ticket.feedback_at is None:
         ticket.feedback_at = now
         deadlines.meet(session, ticket, DeadlineKind.FEEDBACK, now)
@@ -210,7 +219,7 @@ def resolve(
     ticket.resolution_note = note
     ticket.needs_review = False
     ticket.accepted_at = ticket.accepted_at or now
-    _first_response(session, ticket, now)
+    _first_response(session, ticket, now, kw)
     for kind in (DeadlineKind.FEEDBACK, DeadlineKind.RESOLUTION):
         deadlines.meet(session, ticket, kind, now)
     ticket.feedback_at = ticket.feedback_at or now

@@ -3,6 +3,7 @@
 from models.entities.auth import ApiToken
 from models.entities.base import Base, UTCDateTime, utcnow
 from models.entities.bot_status import BotState, BotStatus
+from models.entities.channel import Handoff, IntakeCursor
 from models.entities.message import Message, Outbox
 from models.entities.region import (
     ChatGroup,
@@ -23,6 +24,8 @@ __all__ = [
     "BotStatus",
     "ChatGroup",
     "Grid",
+    "Handoff",
+    "IntakeCursor",
     "MemberEvent",
     "MemberSnapshot",
     "Message",

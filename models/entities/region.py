@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.entities.base import Base, str_enum, utcnow
@@ -53,6 +53,10 @@ class ChatGroup(Base):
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     bound_at: Mapped[datetime | None]
     bot_account: Mapped[str | None] = mapped_column(String(128))
+    # may the bot post here itself? False: its replies are handed to a gridworker to post (handoff)
+    can_post: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # a staff conversation (a gridworker's direct chat with the bot, a staff group), not residents'
+    staff_room: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     grid: Mapped[Grid | None] = relationship()
