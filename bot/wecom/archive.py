@@ -99,8 +99,10 @@ class ArchivePuller:
         *,
         batch: int = 500,
         lag_alert_s: float = 3600.0,
+        fetch_timeout_s: float = 60.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        self.fetch_timeout_s = fetch_timeout_s
         self.sessions = sessions
         self.source = source
         self.keys = keys
@@ -120,7 +122,10 @@ class ArchivePuller:
     async def pull_once(self) -> PullResult:
         """One batch; raises ArchiveError (the cursor stays) when the archive cannot be read."""
         seq = await anyio.to_thread.run_sync(self._cursor)
-        items = await anyio.to_thread.run_sync(self.source.fetch, seq, self.batch)
+        # the SDK honours its own timeout; this bound only keeps a stuck library call from
+        # stalling the puller forever (the thread is abandoned, the cursor stays)
+        with anyio.fail_after(self.fetch_timeout_s):
+            items = await anyio.to_thread.run_sync(self.source.fetch, seq, self.batch, abandon_on_cancel=True)
         result = PullResult(fetched=len(items), seq=seq)
         newest: datetime | None = None
         for item in items:

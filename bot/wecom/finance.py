@@ -42,6 +42,9 @@ SDK_ERRORS = {
 _PEM = re.compile(rb"-----BEGIN [A-Z ]*PRIVATE KEY-----.+?-----END [A-Z ]*PRIVATE KEY-----", re.S)
 
 
+MIN_ENCRYPTED_LEN = 16  # DecryptData (SDK 2024) aborts on an encrypt_chat_msg shorter than 13 characters
+
+
 class ArchiveError(RuntimeError):
     """The archive cannot be read: a code (the SDK's, or WeCom's errcode) and a clear reason."""
 
@@ -210,6 +213,9 @@ class FinanceSdk:
 
     def decrypt(self, random_key: str, encrypt_chat_msg: str) -> dict[str, Any]:
         """DecryptData: the message JSON in clear."""
+        if len(encrypt_chat_msg) < MIN_ENCRYPTED_LEN:
+            # the library aborts the whole process (an uncaught C++ exception) on shorter input
+            raise ArchiveError(10002, SDK_ERRORS[10002] + "：encrypt_chat_msg 过短")
         out = self.lib.NewSlice()
         try:
             code = self.lib.DecryptData(random_key.encode(), encrypt_chat_msg.encode(), out)

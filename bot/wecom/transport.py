@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -67,6 +68,94 @@ def ticket_card(ticket: Ticket, grid_name: str, handoff_text: str, task_id: str)
     }
 
 
+@dataclass(frozen=True)
+class Plan:
+    """How one outgoing message to a residents' group the bot may not post in is delivered."""
+
+    staff: bool  # reminders and alarms: privately to the staff it names
+    workers: list[str]  # the responsible gridworker first
+    handoff: int | None  # the handoff item for a resident-facing reply
+    topic: str
+    card: dict[str, Any] | None  # a new ticket: the card with 接单 / 办结 / 转派
+
+
+def handoff_text(plan: Plan, text: str) -> str:
+    """What the gridworker reads privately: where to post, then the text ready to forward."""
+    return f"请在「{plan.topic or '居民群'}」发送以下回复（侧边栏可一键发送）：\n\n{text}"
+
+
+def plan_delivery(session: Session, message: OutgoingMessage, now: datetime) -> Plan:
+    """Decide (and record, for a handoff) how `message` to a no-post room is delivered."""
+    rows = list(session.scalars(select(Outbox).where(Outbox.id.in_(message.outbox_ids))))
+    kinds = {r.kind for r in rows}
+    ticket_id = next((r.ticket_id for r in rows if r.ticket_id is not None), None)
+    group = session.scalar(select(ChatGroup).where(ChatGroup.room_id == message.room_id))
+    if group is not None and group.can_post:
+        raise TransportError(f"room {message.room_id} is not a group the bot hands replies off in")
+    workers: list[str] = []
+    ticket = session.get(Ticket, ticket_id) if ticket_id else None
+    if ticket is not None and ticket.assignee_id:
+        assignee = session.get(Person, ticket.assignee_id)
+        if assignee and assignee.platform_id:
+            workers.append(assignee.platform_id)
+    grid = session.get(Grid, group.grid_id) if group is not None and group.grid_id else None
+    if grid is not None:
+        for roles in (frozenset(WORKER_ROLES[:2]), frozenset({Role.GRID_LEADER})):
+            workers.extend(
+                p.platform_id for p in directory.grid_workers(session, grid.id, roles) if p.platform_id
+            )
+            if workers:
+                break
+    workers = list(dict.fromkeys(workers))
+    staff = bool(kinds) and kinds <= STAFF_KINDS
+    if staff or not message.outbox_ids:
+        return Plan(staff, workers, None, group.topic if group else "", None)
+    handoff, _ = channel.create(
+        session,
+        outbox_ids=message.outbox_ids,
+        room_id=message.room_id or "",
+        text=message.text,
+        kind=sorted(k.value for k in kinds - STAFF_KINDS)[0]
+        if kinds - STAFF_KINDS
+        else OutboxKind.REPLY.value,
+        ticket_id=ticket_id,
+        assignee_platform_id=workers[0] if workers else None,
+        now=now,
+    )
+    card = None
+    if ticket is not None and ticket.status is TicketStatus.NEW:
+        card = ticket_card(
+            ticket, grid.name if grid else "", message.text, f"ticket-{ticket.id}-{handoff.id}"
+        )
+    return Plan(False, workers, handoff.id, group.topic if group else "", card)
+
+
+def ensure_staff_room(session: Session, room: str, userid: str, direct: bool, now: datetime) -> str | None:
+    """The staff member's name, their DM room bound to their grid (None: not registered staff).
+
+    A staff group (not `direct`) is recorded unbound; an admin binds it with 「绑定 网格编号」.
+    """
+    person = session.scalar(select(Person).where(Person.platform_id == userid))
+    group = session.scalar(select(ChatGroup).where(ChatGroup.room_id == room))
+    if not direct:
+        if group is None:
+            session.add(ChatGroup(room_id=room, staff_room=True, created_at=now))
+        return person.name if person else userid
+    if person is None:
+        return None
+    actor = directory.actor_for(session, person)
+    grids = sorted(g for r, g, _ in actor.roles if g is not None and r in WORKER_ROLES)
+    admin = any(r not in (Role.RESIDENT, *WORKER_ROLES) for r, _, _ in actor.roles)
+    if not grids and not admin:
+        return None
+    if group is None:
+        group = ChatGroup(room_id=room, topic=f"{person.name}（私聊）", staff_room=True, created_at=now)
+        session.add(group)
+    if grids and group.grid_id is None:
+        group.grid_id, group.bound_at = grids[0], now
+    return person.name
+
+
 class WeComTransport:
     """Transport over WeCom: archive intake, AI-bot staff channel, handoffs for residents' groups."""
 
@@ -117,6 +206,7 @@ class WeComTransport:
                 self._archived,
                 batch=self.wecom.archive_batch,
                 lag_alert_s=self.wecom.archive_lag_alert_minutes * 60,
+                fetch_timeout_s=self.wecom.archive_timeout_s + 30.0,
                 clock=self.clock,
             )
             self._puller_task = asyncio.ensure_future(self.puller.run(self._stop, self.wecom.archive_poll_s))
@@ -168,29 +258,8 @@ class WeComTransport:
         )
 
     def _staff_room(self, room: str, userid: str, direct: bool) -> str | None:
-        """The staff member's name, their DM room bound to their grid (None: not registered staff)."""
         with self.sessions.begin() as session:
-            person = session.scalar(select(Person).where(Person.platform_id == userid))
-            group = session.scalar(select(ChatGroup).where(ChatGroup.room_id == room))
-            if not direct:  # a staff group: known, bound by an admin with 「绑定 网格编号」
-                if group is None:
-                    session.add(ChatGroup(room_id=room, staff_room=True, created_at=self.clock()))
-                return person.name if person else userid
-            if person is None:
-                return None
-            actor = directory.actor_for(session, person)
-            grids = sorted(g for r, g, _ in actor.roles if g is not None and r in WORKER_ROLES)
-            admin = any(r not in (Role.RESIDENT, *WORKER_ROLES) for r, _, _ in actor.roles)
-            if not grids and not admin:
-                return None
-            if group is None:
-                group = ChatGroup(
-                    room_id=room, topic=f"{person.name}（私聊）", staff_room=True, created_at=self.clock()
-                )
-                session.add(group)
-            if grids and group.grid_id is None:
-                group.grid_id, group.bound_at = grids[0], self.clock()
-            return person.name
+            return ensure_staff_room(session, room, userid, direct, self.clock())
 
     # ---- outbound -------------------------------------------------------------------------
     async def send(self, message: OutgoingMessage) -> str | None:
@@ -205,75 +274,26 @@ class WeComTransport:
             assert self.bot is not None
             return await self.bot.send_markdown(room.removeprefix("wecom:chat:"), message.text)
         plan = await anyio.to_thread.run_sync(self._plan, message)
-        if plan["staff"]:
+        if plan.staff:
             # a reminder or an alarm for a group the bot cannot post in: to the staff privately
-            return await self.private(list(message.mention_ids) or plan["workers"], message.text)
+            return await self.private(list(message.mention_ids) or plan.workers, message.text)
         return await self._hand_off(plan, message)
 
-    def _plan(self, message: OutgoingMessage) -> dict[str, Any]:
+    def _plan(self, message: OutgoingMessage) -> Plan:
         with self.sessions.begin() as session:
-            rows = list(session.scalars(select(Outbox).where(Outbox.id.in_(message.outbox_ids))))
-            kinds = {r.kind for r in rows}
-            ticket_id = next((r.ticket_id for r in rows if r.ticket_id is not None), None)
-            group = session.scalar(select(ChatGroup).where(ChatGroup.room_id == message.room_id))
-            if group is not None and group.can_post:
-                raise TransportError(f"room {message.room_id} is not a WeCom archived group")
-            workers: list[str] = []
-            ticket = session.get(Ticket, ticket_id) if ticket_id else None
-            if ticket is not None and ticket.assignee_id:
-                assignee = session.get(Person, ticket.assignee_id)
-                if assignee and assignee.platform_id:
-                    workers.append(assignee.platform_id)
-            grid = session.get(Grid, group.grid_id) if group is not None and group.grid_id else None
-            if grid is not None:
-                for role in (frozenset(WORKER_ROLES[:2]), frozenset({Role.GRID_LEADER})):
-                    found = [
-                        p.platform_id for p in directory.grid_workers(session, grid.id, role) if p.platform_id
-                    ]
-                    workers.extend(found)
-                    if workers:
-                        break
-            workers = list(dict.fromkeys(workers))
-            handoff, created = (
-                channel.create(
-                    session,
-                    outbox_ids=message.outbox_ids,
-                    room_id=message.room_id or "",
-                    text=message.text,
-                    kind=(kinds - STAFF_KINDS or {OutboxKind.REPLY}).pop().value,
-                    ticket_id=ticket_id,
-                    assignee_platform_id=workers[0] if workers else None,
-                    now=self.clock(),
-                )
-                if message.outbox_ids and not kinds <= STAFF_KINDS
-                else (None, False)
-            )
-            card = None
-            if handoff is not None and ticket is not None and ticket.status is TicketStatus.NEW:
-                card = ticket_card(
-                    ticket, grid.name if grid else "", message.text, f"ticket-{ticket.id}-{handoff.id}"
-                )
-            return {
-                "staff": bool(kinds) and kinds <= STAFF_KINDS,
-                "workers": workers,
-                "handoff": handoff.id if handoff else None,
-                "topic": group.topic if group is not None else "",
-                "card": card,
-            }
+            return plan_delivery(session, message, self.clock())
 
-    async def _hand_off(self, plan: dict[str, Any], message: OutgoingMessage) -> str:
-        if plan["handoff"] is None:
+    async def _hand_off(self, plan: Plan, message: OutgoingMessage) -> str:
+        if plan.handoff is None:
             raise TransportError(f"nothing to hand off for {message.outbox_ids}")
-        if not plan["workers"]:
-            logger.warning("handoff %s for %s has no gridworker to send it", plan["handoff"], message.room_id)
-            return f"handoff:{plan['handoff']}"
-        where = plan["topic"] or "居民群"
-        text = f"请在「{where}」发送以下回复（侧边栏可一键发送）：\n\n{message.text}"
+        if not plan.workers:
+            logger.warning("handoff %s for %s has no gridworker to send it", plan.handoff, message.room_id)
+            return f"handoff:{plan.handoff}"
         assert self.bot is not None
-        if plan["card"] is not None:
-            await self.bot.send_card(plan["workers"][0], plan["card"])
-        await self.private(plan["workers"][:1], text)
-        return f"handoff:{plan['handoff']}"
+        if plan.card is not None:
+            await self.bot.send_card(plan.workers[0], plan.card)
+        await self.private(plan.workers[:1], handoff_text(plan, message.text))
+        return f"handoff:{plan.handoff}"
 
     async def private(self, userids: list[str], text: str) -> str | None:
         """A private message to staff: the AI bot first, the app message when that fails."""
