@@ -9,6 +9,7 @@ heartbeats, reconnect with exponential backoff; here we only wait for the first 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
@@ -219,8 +220,9 @@ class AiBotChannel:
         self._failed = loop.create_future()
         # the SDK's connect() retries inside itself while the endpoint is down: run it aside
         self._connect_task = asyncio.ensure_future(self.client.connect())
-        waiter = asyncio.ensure_future(self._authenticated.wait())
-        done, _ = await asyncio.wait({waiter, self._failed}, timeout=timeout_s, return_when="FIRST_COMPLETED")
+        waiter: asyncio.Future[Any] = asyncio.ensure_future(self._authenticated.wait())
+        pending: set[asyncio.Future[Any]] = {waiter, self._failed}
+        done, _ = await asyncio.wait(pending, timeout=timeout_s, return_when="FIRST_COMPLETED")
         if waiter not in done:
             waiter.cancel()
             reason = self._failed.result() if self._failed in done else (self.last_error or "no answer")
@@ -257,8 +259,6 @@ class AiBotChannel:
             self.client.disconnect()
         if self._connect_task is not None and not self._connect_task.done():
             self._connect_task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # its failure was logged
                 await self._connect_task
-            except (asyncio.CancelledError, Exception):
-                pass
         self.connected = False

@@ -35,6 +35,7 @@ from bot.wecom.finance import ArchiveSource, KeyRing
 from handlers.types import IncomingMessage
 from models import channel
 from models.entities import ChatGroup, Person, utcnow
+from models.enums import MessageType
 
 logger = logging.getLogger(__name__)
 SOURCE = "wecom-archive"
@@ -171,6 +172,7 @@ class ArchivePuller:
             if closed:
                 result.handoffs_closed += closed
                 return
+        kind = _MSG_TYPES.get(str(plain.get("msgtype")), MessageType.OTHER)
         msg = IncomingMessage(
             platform_id=f"wecom:{plain.get('msgid')}",
             room_id=roomid,
@@ -178,6 +180,7 @@ class ArchivePuller:
             sender_name=name,
             text=text,
             sent_at=sent_at,
+            msg_type=kind,
         )
         await self.on_message(msg)
         result.taken += 1
@@ -226,6 +229,17 @@ class ArchivePuller:
             if delay:
                 with anyio.move_on_after(delay):
                     await stop.wait()
+
+
+# media (GetMediaData) is not fetched: such messages are logged by type only
+_MSG_TYPES = {
+    "text": MessageType.TEXT,
+    "mixed": MessageType.TEXT,
+    "image": MessageType.IMAGE,
+    "emotion": MessageType.IMAGE,
+    "file": MessageType.FILE,
+    "voice": MessageType.VOICE,
+}
 
 
 def _text(plain: dict[str, Any]) -> str:

@@ -4,6 +4,7 @@ process's runtime on the real PostgreSQL, serving the WeCom transport in this ev
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -29,7 +30,13 @@ from models.enums import Role  # noqa: E402
 from models.settings import OutboxSettings, Settings, SLASettings, WeComSettings  # noqa: E402
 from tests.e2e.wecom.fakes import FakeAiBot, FakeArchive, FakeQyApi, corp_keys, make_tls  # noqa: E402
 
-CORP, BOT_ID, BOT_SECRET, ARCHIVE_SECRET, APP_SECRET = "ww-test-corp", "bot-grid", "s3cret", "arch-secret", "app-secret"
+CORP, BOT_ID, BOT_SECRET, ARCHIVE_SECRET, APP_SECRET = (
+    "ww-test-corp",
+    "bot-grid",
+    "s3cret",
+    "arch-secret",
+    "app-secret",
+)
 ROOM = "wrOgQhDgAAgrid001"  # an external group (客户群) of grid G001
 WORKER, LEADER = "wangxw", "chenwz"  # 企业微信账号 (userid) of the gridworker and the grid leader
 ZHANG, LIU, WU = "wmZhangAyi0001", "wmLiuShifu0002", "wmWuDaye0003"  # residents (external contacts)
@@ -59,7 +66,9 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Pat
 
 
 @pytest.fixture
-async def wecom(tmp_path: Path, pg_engine: Engine, tls_files: tuple[Path, Path, Path]) -> AsyncIterator[WeCom]:
+async def wecom(
+    tmp_path: Path, pg_engine: Engine, tls_files: tuple[Path, Path, Path]
+) -> AsyncIterator[WeCom]:
     ca, cert, key = tls_files
     server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_tls.load_cert_chain(cert, key)
@@ -106,7 +115,10 @@ def grid_world(sessions: sessionmaker[Session]) -> None:
         for uid, name, role in ((WORKER, "小王", Role.GRIDWORKER), (LEADER, "陈网格长", Role.GRID_LEADER)):
             directory.assign_role(session, directory.ensure_person(session, uid, name), role, grid=grid)
         directory.assign_role(
-            session, directory.ensure_person(session, "sunzr", "孙主任"), Role.COMMUNITY_ADMIN, region=community
+            session,
+            directory.ensure_person(session, "sunzr", "孙主任"),
+            Role.COMMUNITY_ADMIN,
+            region=community,
         )
 
 
@@ -129,7 +141,9 @@ class BotRunner:
     async def start(self) -> Bot:
         settings = self.wecom.settings
         runtime = build_runtime(settings, self.engine, make_coordinator(settings))
-        transport = WeComTransport(settings, runtime.sessions, source=self.wecom.archive, keys=self.wecom.keys, login_timeout_s=10)
+        transport = WeComTransport(
+            settings, runtime.sessions, source=self.wecom.archive, keys=self.wecom.keys, login_timeout_s=10
+        )
         stop, done = anyio.Event(), anyio.Event()
         started = self.wecom.bot.connections
 
@@ -155,10 +169,8 @@ class BotRunner:
             if not task.done():
                 task.cancel()
         for task in self._tasks:
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # the test already reported
                 await task
-            except (asyncio.CancelledError, Exception):  # noqa: S110 - the test already reported
-                pass
 
 
 @pytest.fixture

@@ -127,7 +127,15 @@ class FakeAiBot:
                 body = frame.get("body") or {}
                 if (body.get("bot_id"), body.get("secret")) != (self.bot_id, self.secret):
                     self.auth_failures += 1
-                    await ws.send(json.dumps({"headers": {"req_id": req_id}, "errcode": 40058, "errmsg": "invalid bot_id or secret"}))
+                    await ws.send(
+                        json.dumps(
+                            {
+                                "headers": {"req_id": req_id},
+                                "errcode": 40058,
+                                "errmsg": "invalid bot_id or secret",
+                            }
+                        )
+                    )
                     continue
                 self._conn = ws
                 self.connections += 1
@@ -139,7 +147,11 @@ class FakeAiBot:
                 await ws.send(json.dumps({"headers": {"req_id": req_id}, "errcode": 0, "errmsg": "ok"}))
             elif cmd in self.ACKED:
                 if ws is not self._conn:
-                    await ws.send(json.dumps({"headers": {"req_id": req_id}, "errcode": 40058, "errmsg": "not subscribed"}))
+                    await ws.send(
+                        json.dumps(
+                            {"headers": {"req_id": req_id}, "errcode": 40058, "errmsg": "not subscribed"}
+                        )
+                    )
                     continue
                 self.sent.append({"cmd": cmd, "req_id": req_id, "body": frame.get("body") or {}})
                 await ws.send(json.dumps({"headers": {"req_id": req_id}, "errcode": 0, "errmsg": "ok"}))
@@ -186,7 +198,11 @@ class FakeAiBot:
                 "msgtype": "event",
                 "event": {
                     "eventtype": "template_card_event",
-                    "template_card_event": {"card_type": "button_interaction", "event_key": event_key, "task_id": task_id},
+                    "template_card_event": {
+                        "card_type": "button_interaction",
+                        "event_key": event_key,
+                        "task_id": task_id,
+                    },
                 },
             },
         )
@@ -281,14 +297,23 @@ class FakeQyApi:
         if url.path == "/cgi-bin/msgaudit/check_room_agree":
             assert body is not None
             info = [
-                {"status_change_time": int(time.time()), "exteranalopenid": who, "agree_status": "Agree" if ok else "Disagree"}
+                {
+                    "status_change_time": int(time.time()),
+                    "exteranalopenid": who,
+                    "agree_status": "Agree" if ok else "Disagree",
+                }
                 for who, ok in self.agree.get(body["roomid"], {}).items()
             ]
             return {"errcode": 0, "errmsg": "ok", "agreeinfo": info}
         if url.path == "/cgi-bin/msgaudit/get_permit_user_list":
             return {"errcode": 0, "errmsg": "ok", "ids": ["wangxw"]}
         if url.path in ("/cgi-bin/get_jsapi_ticket", "/cgi-bin/ticket/get"):
-            return {"errcode": 0, "errmsg": "ok", "ticket": "ticket-" + url.path.rsplit("/", 1)[-1], "expires_in": 7200}
+            return {
+                "errcode": 0,
+                "errmsg": "ok",
+                "ticket": "ticket-" + url.path.rsplit("/", 1)[-1],
+                "expires_in": 7200,
+            }
         return {"errcode": 404, "errmsg": f"fake: no {url.path}"}
 
 
@@ -356,7 +381,9 @@ def corp_keys(directory: Path) -> tuple[rsa.RSAPublicKey, Path]:
     path = directory / "archive_private.pem"
     path.write_bytes(
         key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
         )
     )
     return key.public_key(), path

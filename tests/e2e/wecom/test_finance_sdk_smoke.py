@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("pyweworkfinance", reason="the wecom extra is not installed (pip install 'gridbot[wecom]')")
+pytest.importorskip(
+    "pyweworkfinance", reason="the wecom extra is not installed (pip install 'gridbot[wecom]')"
+)
 
 pytestmark = [pytest.mark.e2e]
 ROOT = Path(__file__).resolve().parents[3]

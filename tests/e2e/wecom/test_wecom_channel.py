@@ -3,25 +3,27 @@ archive puller over RSA-encrypted items, handoffs, on the real PostgreSQL."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.transport import TransportError
 from bot.wecom.transport import WeComTransport
 from models import channel
 from models.entities import Handoff, Message, Outbox, Ticket, TicketDeadline, utcnow
 from models.enums import MessageDirection, TicketStatus
-from tests.e2e.wecom.conftest import LEADER, LIU, ROOM, WORKER, WU, ZHANG, BotRunner, WeCom, until
+from tests.e2e.wecom.conftest import LEADER, LIU, ROOM, WORKER, WU, ZHANG, Bot, BotRunner, WeCom, until
 from tests.e2e.wecom.fakes import to
 
 pytestmark = [pytest.mark.e2e, pytest.mark.anyio, pytest.mark.integration]
 
 
-def card_of(frame: dict) -> dict:
-    return frame["body"]["template_card"]
+def card_of(frame: dict[str, Any]) -> dict[str, Any]:
+    card: dict[str, Any] = frame["body"]["template_card"]
+    return card
 
 
 async def test_archived_report_card_accept_handoff_closed_by_archive(wecom: WeCom, runner: BotRunner) -> None:
@@ -43,16 +45,22 @@ async def test_archived_report_card_accept_handoff_closed_by_archive(wecom: WeCo
     accept_key = next(b["key"] for b in card["button_list"] if b["text"] == "接单")
     await wecom.bot.push_click(WORKER, accept_key, card["task_id"])
     notice = await wecom.bot.wait_sent(to(WORKER, "已由网格员小王受理", "markdown"))
-    accepted = await until(lambda: _one(sessions, select(Ticket).where(Ticket.status == TicketStatus.ACCEPTED)))
+    accepted = await until(
+        lambda: _one(sessions, select(Ticket).where(Ticket.status == TicketStatus.ACCEPTED))
+    )
     assert accepted.first_response_at is None  # the resident has seen nothing yet
 
     # the gridworker posts it (sidebar one-tap): its appearance in the archive closes the handoff
     text = notice["body"]["markdown"]["content"].split("\n\n", 1)[1]
     posted_at = utcnow() - timedelta(seconds=1)
     wecom.archive.post(ROOM, WORKER, text, at=posted_at)
-    closed = await until(lambda: _one(sessions, select(Handoff).where(Handoff.done_at.is_not(None), Handoff.kind == "notice")))
+    closed = await until(
+        lambda: _one(sessions, select(Handoff).where(Handoff.done_at.is_not(None), Handoff.kind == "notice"))
+    )
     assert closed.ticket_id == ticket.id
-    answered = await until(lambda: _one(sessions, select(Ticket).where(Ticket.first_response_at.is_not(None))))
+    answered = await until(
+        lambda: _one(sessions, select(Ticket).where(Ticket.first_response_at.is_not(None)))
+    )
     assert abs(answered.first_response_at - posted_at) < timedelta(milliseconds=2)
     with sessions() as session:  # the posted reply was not routed as a new message
         archived = select(func.count()).select_from(Message).where(Message.platform_id.like("wecom:%"))
@@ -69,7 +77,12 @@ async def test_member_without_consent_is_skipped_and_counted(wecom: WeCom, runne
     await until(lambda: channel_seq(runner) == 2)
     assert _one(runner.sessions, select(Message).where(Message.platform_id == f"wecom:{marker}"))
     with runner.sessions() as session:
-        assert session.scalar(select(func.count()).select_from(Message).where(Message.direction == MessageDirection.INBOUND)) == 1
+        assert (
+            session.scalar(
+                select(func.count()).select_from(Message).where(Message.direction == MessageDirection.INBOUND)
+            )
+            == 1
+        )
         cursor = channel.cursor(session, "wecom-archive")
         assert (cursor.seq, cursor.skipped_no_consent) == (2, 1)
     await runner.stop(bot)
@@ -92,7 +105,11 @@ async def test_restart_resumes_from_the_cursor_with_nothing_doubled(wecom: WeCom
     # a lost cursor commit (crash after routing): the whole log comes again, nothing is doubled
     with runner.sessions.begin() as session:
         channel.cursor(session, "wecom-archive").seq = 0
-    reread = await until(lambda: next((i for i, f in enumerate(wecom.archive.fetches) if i > fetched_before and f[0] == 0), None))
+    reread = await until(
+        lambda: next(
+            (i for i, f in enumerate(wecom.archive.fetches) if i > fetched_before and f[0] == 0), None
+        )
+    )
     await until(lambda: len(wecom.archive.fetches) > reread + 1)  # that pull finished, the next began
     assert channel_seq(runner) == 4
     await runner.stop(bot)
@@ -107,7 +124,9 @@ def _counts(runner: BotRunner) -> dict[str, int]:
             "messages": _inbound(runner),
             "tickets": _count(runner.sessions, Ticket),
             "handoffs": _count(runner.sessions, Handoff),
-            "room_outbox": int(session.scalar(select(func.count()).select_from(Outbox).where(Outbox.room_id == ROOM)) or 0),
+            "room_outbox": int(
+                session.scalar(select(func.count()).select_from(Outbox).where(Outbox.room_id == ROOM)) or 0
+            ),
         }
 
 
@@ -138,7 +157,9 @@ async def test_commands_by_dm_and_reminders_reach_staff_privately(wecom: WeCom, 
     await runner.stop(bot)
 
 
-async def test_reconnects_after_a_drop_and_a_wrong_secret_is_a_clear_error(wecom: WeCom, runner: BotRunner) -> None:
+async def test_reconnects_after_a_drop_and_a_wrong_secret_is_a_clear_error(
+    wecom: WeCom, runner: BotRunner
+) -> None:
     bot = await runner.start()
     await wecom.bot.drop()
     await wecom.bot.wait_connected(2, timeout=30)  # the SDK reconnects (backoff 1 s)
@@ -159,7 +180,7 @@ async def test_reconnects_after_a_drop_and_a_wrong_secret_is_a_clear_error(wecom
 
 
 # ---- helpers -----------------------------------------------------------------------------------
-def _one(sessions, stmt):  # type: ignore[no-untyped-def]
+def _one(sessions: sessionmaker[Session], stmt: Select[Any]) -> Any:
     with sessions() as session:
         row = session.scalars(stmt).first()
         if row is not None:
@@ -167,7 +188,7 @@ def _one(sessions, stmt):  # type: ignore[no-untyped-def]
         return row
 
 
-def _count(sessions, entity) -> int:  # type: ignore[no-untyped-def]
+def _count(sessions: sessionmaker[Session], entity: Any) -> int:
     with sessions() as session:
         return int(session.scalar(select(func.count()).select_from(entity)) or 0)
 
@@ -183,7 +204,7 @@ def channel_seq(runner: BotRunner) -> int:
         return channel.cursor(session, "wecom-archive").seq
 
 
-async def _sweep(bot, hours: float) -> None:  # type: ignore[no-untyped-def]
+async def _sweep(bot: Bot, hours: float) -> None:
     """Let `hours` pass for the deadlines (their times move back), then sweep now."""
     import anyio
 
@@ -193,8 +214,7 @@ async def _sweep(bot, hours: float) -> None:  # type: ignore[no-untyped-def]
             for d in session.scalars(select(TicketDeadline)):
                 d.started_at -= back
                 d.warn_at, d.due_at = d.warn_at - back, d.due_at - back
-                d.escalate1_at = d.escalate1_at - back if d.escalate1_at else None
-                d.escalate2_at = d.escalate2_at - back if d.escalate2_at else None
+                d.escalate1_at, d.escalate2_at = d.escalate1_at - back, d.escalate2_at - back
                 d.next_fire_at = d.next_fire_at - back if d.next_fire_at else None
 
     await anyio.to_thread.run_sync(shift)
