@@ -2,7 +2,19 @@
 
 from fastapi import APIRouter
 
-from api.routers import bulletin, dashboard, grids, messages, metrics, ops, people, ratings, regions, tickets
+from api.routers import (
+    bulletin,
+    dashboard,
+    grids,
+    messages,
+    metrics,
+    ops,
+    people,
+    ratings,
+    regions,
+    tickets,
+    wecom,
+)
 
 ROUTERS: list[APIRouter] = [
     ops.router,
@@ -15,4 +27,5 @@ ROUTERS: list[APIRouter] = [
     metrics.router,
     bulletin.router,
     dashboard.router,
+    wecom.router,
 ]

@@ -246,6 +246,7 @@ class FakeQyApi:
     app_messages: list[dict[str, Any]] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     tokens: dict[str, str] = field(default_factory=dict)
+    codes: dict[str, str] = field(default_factory=dict)  # OAuth code -> userid
     url: str = ""
 
     def start(self) -> None:
@@ -305,6 +306,13 @@ class FakeQyApi:
                 for who, ok in self.agree.get(body["roomid"], {}).items()
             ]
             return {"errcode": 0, "errmsg": "ok", "agreeinfo": info}
+        if url.path == "/cgi-bin/auth/getuserinfo":  # the sidebar's OAuth code
+            userid = self.codes.get(q.get("code", ""))
+            return (
+                {"errcode": 0, "errmsg": "ok", "userid": userid}
+                if userid
+                else {"errcode": 40029, "errmsg": "invalid code"}
+            )
         if url.path == "/cgi-bin/msgaudit/get_permit_user_list":
             return {"errcode": 0, "errmsg": "ok", "ids": ["wangxw"]}
         if url.path in ("/cgi-bin/get_jsapi_ticket", "/cgi-bin/ticket/get"):
