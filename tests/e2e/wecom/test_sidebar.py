@@ -35,8 +35,7 @@ CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 
 # the WeCom client's JS bridge, as the page calls it: agentConfig, getCurExternalChat, sendChatMessage
-FAKE_CLIENT = (
-    """
+FAKE_CLIENT = """
 window.__sent = []; window.__config = null;
 window.wx = {
   agentConfig: function (cfg) { window.__config = cfg; cfg.success({}); },
@@ -47,9 +46,7 @@ window.wx = {
   }
 };
 Object.defineProperty(window, "wx", { writable: false, value: window.wx });
-"""
-    % ROOM
-)
+""".replace("ROOM_ID", ROOM)
 
 
 def seed(sessions: sessionmaker[Session]) -> tuple[int, str]:
