@@ -14,11 +14,11 @@ import hashlib
 import hmac
 import secrets
 import time
-from pathlib import Path
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -31,8 +31,9 @@ from models.enums import OPEN_STATUSES, STATUS_LABELS, Role
 from models.errors import TicketError
 from models.settings import WeComSettings
 
-router = APIRouter(prefix="/wecom/sidebar", tags=["wecom"])
-STATIC = Path(__file__).resolve().parent.parent / "static"
+# the sidebar page's own backend (its own session scheme): not part of the administrators' API schema
+router = APIRouter(prefix="/wecom/sidebar", tags=["wecom"], include_in_schema=False)
+STATIC = FilePath(__file__).resolve().parent.parent / "static"
 SESSION_S = 8 * 3600
 WORKERS = {Role.GRIDWORKER, Role.PARTTIME_GRIDWORKER, Role.GRID_LEADER}
 
@@ -91,10 +92,11 @@ def _user(w: WeComSettings, authorization: str | None) -> str:
     if not authorization or not authorization.startswith("Bearer "):
         raise unauthorized()
     try:
-        userid, expires, mac = authorization.removeprefix("Bearer ").rsplit("|", 2)
+        userid, raw_expires, mac = authorization.removeprefix("Bearer ").rsplit("|", 2)
+        expires = int(raw_expires)
     except ValueError:
         raise unauthorized() from None
-    if int(expires) < time.time() or not hmac.compare_digest(
+    if expires < time.time() or not hmac.compare_digest(
         _sign(w, userid, int(expires)), f"{userid}|{expires}|{mac}"
     ):
         raise unauthorized()
@@ -167,7 +169,9 @@ def _grid_of_room(services: ServicesDep, room: str, userid: str) -> tuple[int, s
 
 
 @router.get("/api/chat/{chat_id}")
-def chat(services: ServicesDep, chat_id: str, authorization: Auth = None) -> SidebarChat:
+def chat(
+    services: ServicesDep, chat_id: Annotated[str, Path(max_length=128)], authorization: Auth = None
+) -> SidebarChat:
     """The current group's open tickets and its replies waiting to be posted."""
     userid = _user(services.settings.wecom, authorization)
     grid_id, topic, _ = _grid_of_room(services, chat_id, userid)
