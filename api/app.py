@@ -10,14 +10,14 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 
-from api import errors, telemetry
-from api.deps import Services
-from api.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
-from api.routers import ROUTERS
-from models.coordination import Coordinator, RedisCoordinator, make_coordinator
-from models.db import make_engine, make_session_factory
-from models.settings import Settings, get_settings
-from models.sla import load_policy_for
+from gridbot.api import errors, telemetry
+from gridbot.api.deps import Services
+from gridbot.api.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
+from gridbot.api.routers import ROUTERS
+from gridbot.models.db import make_engine, make_session_factory
+from gridbot.models.messaging.coordination import Coordinator, RedisCoordinator, make_coordinator
+from gridbot.models.settings import Settings, get_settings
+from gridbot.models.tickets.sla import load_policy_for
 
 logger = logging.getLogger(__name__)
 

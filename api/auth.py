@@ -9,11 +9,11 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from api.deps import ServicesDep
-from api.errors import ApiError, forbidden, not_found, unauthorized
-from models.entities import Grid, Region
-from models.queries import in_scope
-from models.tokens import TokenInvalid, TokenPrincipal, verify_token
+from gridbot.api.deps import ServicesDep
+from gridbot.api.errors import ApiError, forbidden, not_found, unauthorized
+from gridbot.models.entities import Grid, Region
+from gridbot.models.listings import in_scope
+from gridbot.models.org.tokens import TokenInvalid, TokenPrincipal, verify_token
 
 logger = logging.getLogger(__name__)
 bearer = HTTPBearer(auto_error=False, description="An API token from `gridbot token create`.")

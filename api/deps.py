@@ -10,10 +10,10 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.ratelimit import RateLimiter, RedisRateLimiter
-from models.coordination import Coordinator
-from models.settings import Settings
-from models.sla import SLAPolicy
+from gridbot.api.ratelimit import RateLimiter, RedisRateLimiter
+from gridbot.models.messaging.coordination import Coordinator
+from gridbot.models.settings import Settings
+from gridbot.models.tickets.sla import SLAPolicy
 
 
 @dataclass
@@ -39,7 +39,7 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 def get_session(services: ServicesDep) -> Iterator[Session]:
-    """A read session for one request (writes go through `api.actions.run`)."""
+    """A read session for one request (writes open their own transaction through the ticket service)."""
     with services.sessions() as session:
         yield session
 

@@ -7,8 +7,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from models.directory import DirectoryError
-from models.errors import ConcurrentUpdate, PermissionDenied, TicketError, TicketNotFound
+from gridbot.models.errors import ConcurrentUpdate, PermissionDenied, TicketError, TicketNotFound
+from gridbot.models.org.directory import DirectoryError
 
 
 class ErrorOut(BaseModel):

@@ -6,9 +6,9 @@ from datetime import date, datetime
 
 from pydantic import BaseModel
 
-from models.assessment import Assessment
-from models.metrics.report import RATE_KEYS
-from models.rollup_read import Node, NodeReport
+from gridbot.models.metrics.assessment import Assessment
+from gridbot.models.metrics.report import RATE_KEYS
+from gridbot.models.metrics.rollup_read import Node, NodeReport
 
 
 class NodeOut(BaseModel):

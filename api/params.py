@@ -8,8 +8,8 @@ from typing import Annotated, TypeVar
 from fastapi import Query
 from fastapi.exceptions import RequestValidationError
 
-from api.schemas import DB_INT_MAX
-from models.queries import BadCursor
+from gridbot.api.schemas import DB_INT_MAX
+from gridbot.models.listings import BadCursor
 
 T = TypeVar("T")
 MAX_LIMIT = 200

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from api import privacy
-from api.schemas import (
+from gridbot.api import privacy
+from gridbot.api.schemas import (
     GridDetail,
     GridOut,
     GroupOut,
@@ -19,11 +19,11 @@ from api.schemas import (
     TicketOut,
     WorkerOut,
 )
-from models import queries
-from models.entities import Grid, Message, Person, Rating, Region, RoleAssignment, Ticket
-from models.lifecycle import allowed_actions
-from models.tickets import is_reporter
-from models.tokens import TokenPrincipal
+from gridbot.models import listings as queries
+from gridbot.models.entities import Grid, Message, Person, Rating, Region, RoleAssignment, Ticket
+from gridbot.models.org.tokens import TokenPrincipal
+from gridbot.models.tickets.lifecycle import allowed_actions
+from gridbot.models.tickets.service import is_reporter
 
 
 def region(r: Region) -> RegionOut:

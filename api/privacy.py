@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.enums import Role
-from nlp.pii import mask
+from gridbot.models.enums import Role
+from gridbot.nlp.pii import mask
 
 UNMASK_ROLES: frozenset[Role] = frozenset()
 

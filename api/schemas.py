@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from models.enums import (
+from gridbot.models.enums import (
     GridType,
     MessageDirection,
     Priority,

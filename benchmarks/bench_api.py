@@ -21,17 +21,17 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import create_engine, func, select, text
 
-from api.app import create_app
-from api.ratelimit import LocalRateLimiter
-from models.coordination import LocalCoordinator
-from models.db import make_session_factory
-from models.entities import Grid, Region
-from models.enums import RegionLevel, Role
-from models.migrate import upgrade
-from models.rollups import local_today, refresh_rollups
-from models.seed import SeedShape, seed_demo
-from models.settings import APISettings, DBSettings, Settings
-from models.tokens import create_token
+from gridbot.api.app import create_app
+from gridbot.api.ratelimit import LocalRateLimiter
+from gridbot.models.db import make_session_factory
+from gridbot.models.entities import Grid, Region
+from gridbot.models.enums import RegionLevel, Role
+from gridbot.models.messaging.coordination import LocalCoordinator
+from gridbot.models.metrics.rollups import local_today, refresh_rollups
+from gridbot.models.migrate import upgrade
+from gridbot.models.org.tokens import create_token
+from gridbot.models.settings import APISettings, DBSettings, Settings
+from gridbot.seed import SeedShape, seed_demo
 
 
 def pct(values: list[float], q: float) -> float:

@@ -21,15 +21,15 @@ from bench_db import pg_schema_engine, sqlite_engine  # a sibling module: run as
 from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import directory as d
-from models.coordination import LocalCoordinator
-from models.db import make_session_factory
-from models.entities import Ticket, TicketDeadline
-from models.enums import Priority, Role, TicketKind, TicketStatus
-from models.migrate import upgrade
-from models.sla import SLAPolicy, load_policy
-from models.sweeper import sweep
-from models.tickets import open_ticket
+from gridbot.models.db import make_session_factory
+from gridbot.models.entities import Ticket, TicketDeadline
+from gridbot.models.enums import Priority, Role, TicketKind, TicketStatus
+from gridbot.models.messaging.coordination import LocalCoordinator
+from gridbot.models.migrate import upgrade
+from gridbot.models.org import directory as d
+from gridbot.models.tickets.service import open_ticket
+from gridbot.models.tickets.sla import SLAPolicy, load_policy
+from gridbot.models.tickets.sweeper import sweep
 
 GRIDS = 100
 START = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)  # Tuesday 09:00 in Shanghai

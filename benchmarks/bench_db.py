@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, text
 
-from models.db import make_engine
-from models.settings import DBSettings
+from gridbot.models.db import make_engine
+from gridbot.models.settings import DBSettings
 
 
 @contextmanager

@@ -52,12 +52,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.faults.mul
 from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from models import outbox  # noqa: E402
-from models.entities import Person, Ticket, TicketReporter, utcnow  # noqa: E402
-from models.enums import TicketStatus  # noqa: E402
-from nlp.classifier import default_cache_dir  # noqa: E402
-from nlp.corpus import CORPUS_DIR  # noqa: E402
-from nlp.fast import default_model_dir  # noqa: E402
+from gridbot.models.entities import Person, Ticket, TicketReporter, utcnow  # noqa: E402
+from gridbot.models.enums import TicketStatus  # noqa: E402
+from gridbot.models.messaging import outbox  # noqa: E402
+from gridbot.nlp.classifier import default_cache_dir  # noqa: E402
+from gridbot.nlp.corpus import CORPUS_DIR  # noqa: E402
+from gridbot.nlp.fast import default_model_dir  # noqa: E402
 from tests.faults import multikit as mk  # noqa: E402
 from tests.pg import Schema, pg_schema  # noqa: E402
 

@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from nlp import corpus
-from nlp.classifier import default_cache_dir, load_classifier
+from gridbot.nlp import corpus
+from gridbot.nlp.classifier import default_cache_dir, load_classifier
 
 
 def best_rate(fn: Callable[[], object], n: int, repeats: int = 3) -> float:
@@ -65,7 +65,7 @@ def bench_fast(texts: list[str], model_dir: Path | None) -> None:
     import jieba
 
     if model_dir is None:
-        from nlp import fast
+        from gridbot.nlp import fast
 
         fast.default_model_dir(default_cache_dir())  # build once, outside the timings
     load_fresh = fresh_load_seconds(model_dir)
@@ -105,8 +105,8 @@ def bench_transformers(texts: list[str], model_dir: Path | None) -> None:
         return
     import torch
 
-    from nlp import transformers_backend
-    from nlp.taxonomy import load_taxonomy
+    from gridbot.nlp import transformers_backend
+    from gridbot.nlp.taxonomy import load_taxonomy
 
     with tempfile.TemporaryDirectory() as tmp:
         if model_dir is None:

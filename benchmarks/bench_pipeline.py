@@ -26,16 +26,16 @@ import anyio
 from bench_db import pg_schema_engine, sqlite_engine  # a sibling module: run as python benchmarks/bench_*.py
 from sqlalchemy import Engine, func, select
 
-from bot.app import build_runtime
-from bot.demo import setup_world
-from bot.replay import Line, Replay, ReplayTransport, SimClock
-from models.coordination import LocalCoordinator
-from models.entities import Message, Outbox, Ticket
-from models.enums import MessageDirection, MessageStatus, OutboxStatus
-from models.migrate import upgrade
-from models.settings import Settings
-from nlp.classifier import load_classifier
-from nlp.corpus import CORPUS_DIR, is_test
+from gridbot.bot.app import build_runtime
+from gridbot.bot.demo import setup_world
+from gridbot.bot.replay import Line, Replay, ReplayTransport, SimClock
+from gridbot.models.entities import Message, Outbox, Ticket
+from gridbot.models.enums import MessageDirection, MessageStatus, OutboxStatus
+from gridbot.models.messaging.coordination import LocalCoordinator
+from gridbot.models.migrate import upgrade
+from gridbot.models.settings import Settings
+from gridbot.nlp.classifier import load_classifier
+from gridbot.nlp.corpus import CORPUS_DIR, is_test
 
 START = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)  # Tuesday 09:00 in Shanghai
 ROOM = "bench-room@chatroom"

@@ -14,24 +14,21 @@ import anyio
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.sender import OutboxSender
-from bot.transport import Transport
-from bot.watchdog import Watchdog, database_sink
-from handlers.conversation import RECOVERY_GRACE_S, Conversation
-from handlers.spool import Spool
-from handlers.types import Sender
-from models import sweeper
-from models.coordination import Coordinator, make_coordinator
-from models.db import database_down, make_session_factory, try_xact_lock
-from models.directory import SYSTEM_ACTOR
-from models.entities import utcnow
-from models.retention import purge_message_text
-from models.rollups import refresh_changed
-from models.settings import Settings
-from models.sla import SLAPolicy, load_policy_for
-from models.tickets import close_unrated
-from nlp.classifier import Classifier, load_classifier
-from nlp.taxonomy import Taxonomy, load_taxonomy
+from gridbot.bot.sender import OutboxSender
+from gridbot.bot.transport import Transport
+from gridbot.bot.watchdog import Watchdog, database_sink
+from gridbot.handlers.conversation import RECOVERY_GRACE_S, Conversation
+from gridbot.handlers.spool import Spool
+from gridbot.handlers.types import Sender
+from gridbot.models import jobs
+from gridbot.models.db import database_down, make_session_factory
+from gridbot.models.entities import utcnow
+from gridbot.models.messaging.coordination import Coordinator, make_coordinator
+from gridbot.models.settings import Settings
+from gridbot.models.tickets import sweeper
+from gridbot.models.tickets.sla import SLAPolicy, load_policy_for
+from gridbot.nlp.classifier import Classifier, load_classifier
+from gridbot.nlp.taxonomy import Taxonomy, load_taxonomy
 
 logger = logging.getLogger(__name__)
 RECOVER_INTERVAL_S = 5.0  # how often the spool and interrupted messages are retried
@@ -78,39 +75,20 @@ class Runtime:
 
     def sweep(self, now: datetime) -> sweeper.SweepResult:
         """One deadline sweep, then close tickets whose rating window passed."""
-        result = sweeper.sweep(
-            self.sessions, self.policy, now, self.coordinator, self.settings.sla.sweep_batch_size
+        return jobs.sweep_deadlines(
+            self.sessions, self.policy, self.coordinator, now, self.settings.sla.sweep_batch_size
         )
-        with self.sessions.begin() as session:
-            close_unrated(session, now, SYSTEM_ACTOR)
-        return result
 
     def refresh_rollups(self, since: datetime, now: datetime) -> bool:
         """Bring the metric rollups up to date with what changed since `since` (one instance at a time)."""
-        with self.coordinator.lock("rollups", ttl_s=600) as held:
-            if not held.acquired:
-                return False
-            with self.sessions.begin() as session:
-                if not try_xact_lock(session, "gridbot:rollups"):  # Redis lost, another instance at it
-                    return False
-                refresh_changed(session, since, now)
-        return True
+        return jobs.refresh_changed_rollups(self.sessions, self.coordinator, since, now) is not None
 
     def purge_text(self, now: datetime) -> int:
         """Blank message text past the retention period (one instance at a time); rows purged."""
         days = self.settings.retention.message_text_days
         if not days:
             return 0
-        with self.coordinator.lock("retention", ttl_s=600) as held:
-            if not held.acquired:
-                return 0
-            with self.sessions.begin() as session:
-                if not try_xact_lock(session, "gridbot:retention"):
-                    return 0
-                purged = purge_message_text(session, now, days)
-        if purged:
-            logger.info("retention: text older than %d days purged from %d rows", days, purged)
-        return purged
+        return jobs.purge_text(self.sessions, self.coordinator, now, days) or 0
 
 
 def build_runtime(settings: Settings, engine: Engine, coordinator: Coordinator | None = None) -> Runtime:

@@ -14,10 +14,10 @@ from datetime import datetime
 import anyio
 from sqlalchemy import select
 
-from bot.app import Runtime, serve
-from bot.transport import OnMemberChange, OnMessage, TransportStatus
-from handlers.types import IncomingMessage, OutgoingMessage
-from models.entities import Grid, Person, utcnow
+from gridbot.bot.app import Runtime, serve
+from gridbot.bot.transport import OnMemberChange, OnMessage, TransportStatus
+from gridbot.handlers.types import IncomingMessage, OutgoingMessage
+from gridbot.models.entities import Grid, Person, utcnow
 
 ROOM = "console-group@chatroom"
 
@@ -90,9 +90,9 @@ class ConsoleTransport:
 
 def _members(runtime: Runtime) -> dict[str, str]:
     """Bind the console room (setting up the demo district on an empty database) and list its members."""
-    from bot.demo import setup_world
-    from bot.replay import Line
-    from models import directory
+    from gridbot.bot.demo import setup_world
+    from gridbot.bot.replay import Line
+    from gridbot.models.org import directory
 
     with runtime.sessions.begin() as session:
         grid = session.scalars(select(Grid).order_by(Grid.id)).first()

@@ -10,15 +10,15 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.app import Runtime
-from bot.replay import Line, Replay, ReplayTransport, SimClock, iter_roles
-from handlers.conversation import Outcome
-from handlers.replies import weekly_stats
-from handlers.types import OutgoingMessage
-from models import directory
-from models.entities import Grid, Person, ReminderLog, Ticket, TicketDeadline
-from models.enums import STATUS_LABELS, DeadlineKind, GridType, Role
-from models.metrics import LOCAL_TZ, Period, grid_metrics
+from gridbot.bot.app import Runtime
+from gridbot.bot.replay import Line, Replay, ReplayTransport, SimClock, iter_roles
+from gridbot.handlers.conversation import Outcome
+from gridbot.handlers.replies import weekly_stats
+from gridbot.handlers.types import OutgoingMessage
+from gridbot.models.entities import Grid, Person, ReminderLog, Ticket, TicketDeadline
+from gridbot.models.enums import STATUS_LABELS, DeadlineKind, GridType, Role
+from gridbot.models.metrics import LOCAL_TZ, Period, grid_metrics
+from gridbot.models.org import directory
 
 DEMO_TRANSCRIPT = Path(__file__).parent / "data" / "demo_day.jsonl"
 DEMO_GRID = "WTS-01"

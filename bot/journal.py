@@ -30,10 +30,10 @@ from typing import Any
 
 import anyio
 
-from bot.transport import OnMemberChange, OnMessage, TransportStatus
-from handlers.types import IncomingMessage, OutgoingMessage
-from models.entities import utcnow
-from models.enums import MessageType
+from gridbot.bot.transport import OnMemberChange, OnMessage, TransportStatus
+from gridbot.handlers.types import IncomingMessage, OutgoingMessage
+from gridbot.models.entities import utcnow
+from gridbot.models.enums import MessageType
 
 logger = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from bot.app import Runtime
-from handlers.conversation import Outcome
-from handlers.types import IncomingMessage, OutgoingMessage, Sender
-from models.enums import MessageType
+from gridbot.bot.app import Runtime
+from gridbot.handlers.conversation import Outcome
+from gridbot.handlers.types import IncomingMessage, OutgoingMessage, Sender
+from gridbot.models.enums import MessageType
 
 TICKET_PLACEHOLDER = re.compile(r"[#＃]\{(\w+)\}")
 T = TypeVar("T", bound=Sender)

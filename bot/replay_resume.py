@@ -23,11 +23,11 @@ import anyio
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.app import Runtime
-from bot.journal import JournalSink, write_atomic
-from bot.replay import Line, Replay, SimClock
-from handlers.conversation import Outcome
-from models.entities import Message
+from gridbot.bot.app import Runtime
+from gridbot.bot.journal import JournalSink, write_atomic
+from gridbot.bot.replay import Line, Replay, SimClock
+from gridbot.handlers.conversation import Outcome
+from gridbot.models.entities import Message
 
 CURSOR = "replay-cursor.json"
 

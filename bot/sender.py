@@ -17,15 +17,16 @@ import anyio
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from handlers.types import ConfirmingSender, OutgoingMessage, Sender
-from models import failpoints, inbox, outbox
-from models.coordination import Coordinator
-from models.db import database_down
-from models.entities import Outbox
-from models.enums import OutboxKind, OutboxStatus
-from models.metrics import LOCAL_TZ
-from models.settings import OutboxSettings
-from nlp.pii import mask
+from gridbot.handlers.types import ConfirmingSender, OutgoingMessage, Sender
+from gridbot.models import failpoints
+from gridbot.models.db import database_down
+from gridbot.models.entities import Outbox
+from gridbot.models.enums import OutboxKind, OutboxStatus
+from gridbot.models.messaging import inbox, outbox
+from gridbot.models.messaging.coordination import Coordinator
+from gridbot.models.metrics import LOCAL_TZ
+from gridbot.models.settings import OutboxSettings
+from gridbot.nlp.pii import mask
 
 logger = logging.getLogger(__name__)
 STALE_CLAIM_S = 300.0

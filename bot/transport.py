@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from handlers.types import IncomingMessage, MemberChange, OutgoingMessage
+from gridbot.handlers.types import IncomingMessage, MemberChange, OutgoingMessage
 
 OnMessage = Callable[[IncomingMessage], Awaitable[object]]
 OnMemberChange = Callable[[MemberChange], Awaitable[None]]

@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 import anyio
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.transport import TransportStatus
-from models import bot_status
-from models.calendar import WorkCalendar
-from models.entities import BotState, utcnow
+from gridbot.bot.transport import TransportStatus
+from gridbot.models.entities import BotState, utcnow
+from gridbot.models.messaging import bot_status
+from gridbot.models.tickets.calendar import WorkCalendar
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from bot.transport import TransportError
+from gridbot.bot.transport import TransportError
 
 # The loggers python-wechaty creates with its own handlers (propagate=False). At INFO they print
 # message texts ("receive message <...>", "Room say <...>"); PuppetService warns with the token.

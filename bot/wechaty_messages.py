@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from handlers.types import IncomingMessage, MemberChange, mention_ids
-from models.enums import MemberEventKind, MessageType
+from gridbot.handlers.types import IncomingMessage, MemberChange, mention_ids
+from gridbot.models.enums import MemberEventKind, MessageType
 
 logger = logging.getLogger(__name__)
 

@@ -20,11 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.transport import OnMemberChange, OnMessage, TransportError, TransportStatus
-from bot.wechaty_compat import describe, load_wechaty, new_puppet_options
-from bot.wechaty_messages import to_incoming, to_member_change
-from handlers.types import OutgoingMessage
-from models.enums import MemberEventKind
+from gridbot.bot.transport import OnMemberChange, OnMessage, TransportError, TransportStatus
+from gridbot.bot.wechaty_compat import describe, load_wechaty, new_puppet_options
+from gridbot.bot.wechaty_messages import to_incoming, to_member_change
+from gridbot.handlers.types import OutgoingMessage
+from gridbot.models.enums import MemberEventKind
 
 logger = logging.getLogger(__name__)
 

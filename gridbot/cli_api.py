@@ -30,9 +30,9 @@ def api(
     """Serve the administrators' HTTP API with uvicorn (OpenAPI docs at /docs)."""
     import uvicorn
 
-    from api.app import create_app
-    from api.telemetry import configure_logging
-    from models.settings import get_settings
+    from gridbot.api.app import create_app
+    from gridbot.api.telemetry import configure_logging
+    from gridbot.models.settings import get_settings
 
     settings = get_settings()
     configure_logging(settings.log_level, json_logs)
@@ -54,10 +54,10 @@ def create(
     expires_days: Annotated[int | None, typer.Option(min=1, help="Expire after N days.")] = None,
 ) -> None:
     """Create a token and print it once; it cannot be shown again."""
-    from models.db import make_session_factory, transaction
-    from models.directory import DirectoryError
-    from models.enums import Role
-    from models.tokens import create_token, find_region
+    from gridbot.models.db import make_session_factory, transaction
+    from gridbot.models.enums import Role
+    from gridbot.models.org.directory import DirectoryError
+    from gridbot.models.org.tokens import create_token, find_region
 
     engine = open_engine()
     try:
@@ -82,9 +82,9 @@ def revoke(
     token_id: Annotated[int, typer.Argument(help="The token's id (from `gridbot token list`).")],
 ) -> None:
     """Revoke a token; requests with it get 401 from now on."""
-    from models.db import make_session_factory, transaction
-    from models.directory import DirectoryError
-    from models.tokens import revoke_token
+    from gridbot.models.db import make_session_factory, transaction
+    from gridbot.models.org.directory import DirectoryError
+    from gridbot.models.org.tokens import revoke_token
 
     try:
         with transaction(make_session_factory(open_engine())) as session:
@@ -97,9 +97,9 @@ def revoke(
 @token_app.command("list")
 def list_() -> None:
     """List tokens: id, name, role, region, state (never the token itself)."""
-    from models.db import make_session_factory
-    from models.entities import utcnow
-    from models.tokens import list_tokens
+    from gridbot.models.db import make_session_factory
+    from gridbot.models.entities import utcnow
+    from gridbot.models.org.tokens import list_tokens
 
     now = utcnow()
     with make_session_factory(open_engine())() as session:

@@ -15,8 +15,8 @@ import typer
 from gridbot.runtime import configure_logging, fail, open_engine
 
 if TYPE_CHECKING:
-    from bot.replay import Line
-    from handlers.conversation import Outcome
+    from gridbot.bot.replay import Line
+    from gridbot.handlers.conversation import Outcome
 
 
 class TransportName(StrEnum):
@@ -49,12 +49,12 @@ def demo(
     ] = DemoChannel.WECHAT,
 ) -> None:
     """Replay a simulated day of one grid group on SQLite (no Redis, no WeChat) and print it."""
-    from bot.app import build_runtime
-    from bot.demo import DEMO_TRANSCRIPT, run_demo
-    from bot.replay import SimClock, TranscriptError, read_transcript
-    from models.coordination import LocalCoordinator
-    from models.migrate import upgrade
-    from models.settings import DBSettings, get_settings
+    from gridbot.bot.app import build_runtime
+    from gridbot.bot.demo import DEMO_TRANSCRIPT, run_demo
+    from gridbot.bot.replay import SimClock, TranscriptError, read_transcript
+    from gridbot.models.messaging.coordination import LocalCoordinator
+    from gridbot.models.migrate import upgrade
+    from gridbot.models.settings import DBSettings, get_settings
 
     settings = get_settings().model_copy(update={"db": DBSettings(url=f"sqlite:///{db}")})
     configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
@@ -74,7 +74,7 @@ def demo(
     runtime.classifier()
     echo = (lambda _s: None) if quiet else typer.echo
     if channel is DemoChannel.WECOM:
-        from bot.wecom.demo import run_wecom_demo
+        from gridbot.bot.wecom.demo import run_wecom_demo
 
         summary = anyio.run(run_wecom_demo, runtime, clock, lines, echo, timedelta(hours=tail_hours))
     else:
@@ -93,11 +93,11 @@ def replay(
     progress: Annotated[bool, typer.Option(help="Print one line per handled transcript line.")] = False,
 ) -> None:
     """Replay a transcript against the configured database on a simulated clock; a rerun resumes it."""
-    from bot.app import build_runtime
-    from bot.replay import SimClock, TranscriptError, read_transcript
-    from bot.replay_resume import ResumableReplay
-    from models.coordination import LocalCoordinator
-    from models.settings import get_settings
+    from gridbot.bot.app import build_runtime
+    from gridbot.bot.replay import SimClock, TranscriptError, read_transcript
+    from gridbot.bot.replay_resume import ResumableReplay
+    from gridbot.models.messaging.coordination import LocalCoordinator
+    from gridbot.models.settings import get_settings
 
     settings = get_settings()
     configure_logging(settings)
@@ -137,8 +137,8 @@ def run(
     ] = None,
 ) -> None:
     """Run the bot on a real WeChat group (wechaty), an interactive console group or a journal directory."""
-    from bot.app import build_runtime, serve_until_signalled
-    from models.settings import get_settings
+    from gridbot.bot.app import build_runtime, serve_until_signalled
+    from gridbot.models.settings import get_settings
 
     settings = get_settings()
     quiet = transport is TransportName.CONSOLE and "log_level" not in settings.model_fields_set
@@ -146,21 +146,21 @@ def run(
     engine = open_engine(settings)
     runtime = build_runtime(settings, engine)
     if transport is TransportName.CONSOLE:
-        from bot.console import run_console
+        from gridbot.bot.console import run_console
 
         anyio.run(run_console, runtime)
         return
     if transport is TransportName.JOURNAL:
-        from bot.journal import JournalTransport
+        from gridbot.bot.journal import JournalTransport
 
         if journal_dir is None:
             fail("--transport journal needs --journal-dir DIR", code=2)
         anyio.run(serve_until_signalled, runtime, JournalTransport(journal_dir))
         return
-    from bot.transport import TransportError
+    from gridbot.bot.transport import TransportError
 
     if transport is TransportName.WECOM:
-        from bot.wecom.setup import build_transport
+        from gridbot.bot.wecom.setup import build_transport
 
         try:
             wecom = build_transport(settings, runtime.sessions)
@@ -168,7 +168,7 @@ def run(
         except TransportError as exc:
             fail(str(exc))
         return
-    from bot.wechaty_transport import WechatyTransport
+    from gridbot.bot.wechaty_transport import WechatyTransport
 
     w = settings.wechaty
     if not w.endpoint or w.token is None:

@@ -1,4 +1,4 @@
-"""Database commands: `gridbot db upgrade`, `gridbot db current`, `gridbot db purge-text`."""
+"""Database commands: `gridbot db upgrade|current|revision|purge-text`."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ db_app = typer.Typer(help="Database schema management (Alembic migrations).", no
 @db_app.command("upgrade")
 def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Apply migrations (SQLite file by default; GRIDBOT_DB__URL selects PostgreSQL)."""
-    from models.migrate import current_revision
-    from models.migrate import upgrade as do_upgrade
+    from gridbot.models.migrate import current_revision
+    from gridbot.models.migrate import upgrade as do_upgrade
 
     engine = open_engine()
     try:
@@ -27,10 +27,24 @@ def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> 
     )
 
 
+@db_app.command("revision")
+def revision(message: str = typer.Option(..., "-m", "--message", help="What the migration does.")) -> None:
+    """Autogenerate a migration from the entities (developers; run it against PostgreSQL at head)."""
+    from gridbot.models.migrate import autogenerate, current_revision, head_revision
+
+    engine = open_engine()
+    try:
+        if current_revision(engine) != head_revision(engine):
+            fail("the database is not at the newest revision: run `gridbot db upgrade` on it first", code=2)
+        typer.echo(f"wrote {autogenerate(engine, message)}; read it before committing")
+    finally:
+        engine.dispose()
+
+
 @db_app.command("current")
 def current() -> None:
     """Show the database's revision and the newest one shipped."""
-    from models.migrate import current_revision, head_revision
+    from gridbot.models.migrate import current_revision, head_revision
 
     engine = open_engine()
     typer.echo(f"current: {current_revision(engine) or '(none)'}  head: {head_revision(engine)}")
@@ -46,12 +60,14 @@ def purge_text(
     ] = None,
 ) -> None:
     """Blank message text older than the retention period; rows and metrics stay."""
-    from models.db import make_session_factory, transaction
-    from models.entities import utcnow
-    from models.retention import purge_message_text
-    from models.settings import get_settings
+    from gridbot.models import jobs
+    from gridbot.models.db import make_session_factory
+    from gridbot.models.entities import utcnow
+    from gridbot.models.messaging.coordination import make_coordinator
+    from gridbot.models.settings import get_settings
 
-    days = days if days is not None else get_settings().retention.message_text_days
+    settings = get_settings()
+    days = days if days is not None else settings.retention.message_text_days
     if days is None:
         fail("no retention period: pass --days N or set GRIDBOT_RETENTION__MESSAGE_TEXT_DAYS", code=2)
     if days < 1:
@@ -59,12 +75,13 @@ def purge_text(
             f"the retention period must be at least 1 day (GRIDBOT_RETENTION__MESSAGE_TEXT_DAYS={days})",
             code=2,
         )
-    engine = open_engine()
+    engine = open_engine(settings)
     try:
-        with transaction(make_session_factory(engine)) as session:
-            purged = purge_message_text(session, utcnow(), days)
+        purged = jobs.purge_text(make_session_factory(engine), make_coordinator(settings), utcnow(), days)
     finally:
         engine.dispose()
+    if purged is None:
+        fail("another instance (a running bot or another cron job) is purging now; try again later", code=3)
     typer.echo(f"purged the text of {purged} rows older than {days} days")
 
 

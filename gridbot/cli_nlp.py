@@ -35,15 +35,15 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
-    from nlp.classifier import ModelError
-    from nlp.corpus import CorpusError
-    from nlp.taxonomy import TaxonomyError
+    from gridbot.nlp.classifier import ModelError
+    from gridbot.nlp.corpus import CorpusError
+    from gridbot.nlp.taxonomy import TaxonomyError
 
     return (UsageProblem, ModelError, CorpusError, TaxonomyError, FileNotFoundError)
 
 
 def _load(model: Path | None, backend: str, threshold: float) -> Any:
-    from nlp.classifier import load_classifier
+    from gridbot.nlp.classifier import load_classifier
 
     if backend not in ("fast", "transformers"):
         raise UsageProblem(f"unknown backend {backend!r} (fast or transformers)")
@@ -61,7 +61,7 @@ def _result(clf: Any, c: Any) -> dict[str, Any]:
 
 
 def _read_inputs(path: Path) -> Iterator[tuple[Any, str]]:
-    from nlp.corpus import iter_jsonl
+    from gridbot.nlp.corpus import iter_jsonl
 
     if not path.is_file():
         raise UsageProblem(f"{path}: input file not found")
@@ -133,8 +133,8 @@ def train(
     as_json: Annotated[bool, typer.Option("--json", help="Print the held-out evaluation as JSON.")] = False,
 ) -> None:
     """Train a model (progress on stderr) and evaluate it on the held-out split."""
-    from nlp.evaluate import format_report
-    from nlp.train import train_model
+    from gridbot.nlp.evaluate import format_report
+    from gridbot.nlp.train import train_model
 
     try:
         if data is not None and not data.is_file():
@@ -177,9 +177,9 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Evaluate a model: accuracy and macro-F1 per level, per-class precision/recall, confusion matrices."""
-    from nlp import corpus
-    from nlp.evaluate import evaluate as run_eval
-    from nlp.evaluate import format_report
+    from gridbot.nlp import corpus
+    from gridbot.nlp.evaluate import evaluate as run_eval
+    from gridbot.nlp.evaluate import format_report
 
     try:
         if data is None:
@@ -203,10 +203,10 @@ def export_corrections(
     ] = None,
 ) -> None:
     """Write gridworkers' reclassifications (改类) as training data for `gridbot train --data`."""
+    from gridbot.models.db import make_session_factory
+    from gridbot.models.metrics import LOCAL_TZ
+    from gridbot.models.tickets.corrections import corrections
     from gridbot.runtime import open_engine
-    from models.corrections import corrections
-    from models.db import make_session_factory
-    from models.metrics import LOCAL_TZ
 
     engine = open_engine()
     start = since.replace(tzinfo=LOCAL_TZ) if since else None

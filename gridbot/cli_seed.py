@@ -9,6 +9,7 @@ import typer
 
 from gridbot.runtime import fail, open_engine
 
+BUSY = "another instance (a running bot or another cron job) is refreshing the rollups now; try again later"
 rollup_app = typer.Typer(
     help="Metric rollups: backfill a range, or catch up on recent changes.", no_args_is_help=True
 )
@@ -22,10 +23,10 @@ def seed_demo(
     """Seed an empty database with a synthetic city, then build its rollups."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from models.db import make_session_factory
-    from models.rollups import local_today, refresh_rollups
-    from models.seed import SeedError, SeedShape
-    from models.seed import seed_demo as do_seed
+    from gridbot.models.db import make_session_factory
+    from gridbot.models.metrics.rollups import local_today, refresh_rollups
+    from gridbot.seed import SeedError, SeedShape
+    from gridbot.seed import seed_demo as do_seed
 
     engine = open_engine()
     sessions = make_session_factory(engine)
@@ -65,16 +66,23 @@ def refresh(
     last: str = typer.Option(None, "--to", help="Last local day (default: today)."),
 ) -> None:
     """Recompute the rollups of a range of local days (backfill, or after a bulk import)."""
-    from models.db import make_session_factory
-    from models.rollups import local_today, refresh_rollups
+    from gridbot.models import jobs
+    from gridbot.models.db import make_session_factory
+    from gridbot.models.messaging.coordination import make_coordinator
+    from gridbot.models.metrics.rollups import local_today
+    from gridbot.models.settings import get_settings
 
     try:
         a, b = date.fromisoformat(first), date.fromisoformat(last) if last else local_today()
     except ValueError as exc:
         fail(f"bad date: {exc}")
+    settings = get_settings()
     t0 = time.perf_counter()
-    with make_session_factory(open_engine()).begin() as session:
-        stats = refresh_rollups(session, a, b)
+    stats = jobs.backfill_rollups(
+        make_session_factory(open_engine(settings)), make_coordinator(settings), a, b
+    )
+    if stats is None:
+        fail(BUSY, code=3)
     typer.echo(
         f"{stats.days} days × {stats.grids} grids: {stats.day_rows} day rows, {stats.cohort_rows} cohort rows in {time.perf_counter() - t0:.1f} s"
     )
@@ -85,13 +93,26 @@ def changed(
     minutes: int = typer.Option(10, help="Catch up on changes recorded in the last N minutes."),
 ) -> None:
     """Refresh today and whatever changed recently (run every few minutes from cron or the bot)."""
-    from models.db import make_session_factory
-    from models.entities import utcnow
-    from models.rollups import refresh_changed
+    from gridbot.models import jobs
+    from gridbot.models.db import make_session_factory
+    from gridbot.models.entities import utcnow
+    from gridbot.models.messaging.coordination import make_coordinator
+    from gridbot.models.settings import get_settings
 
+    settings = get_settings()
     now = utcnow()
-    with make_session_factory(open_engine()).begin() as session:
-        stats = refresh_changed(session, since=now - timedelta(minutes=minutes), now=now)
+    engine = open_engine(settings)
+    try:
+        stats = jobs.refresh_changed_rollups(
+            make_session_factory(engine),
+            make_coordinator(settings),
+            since=now - timedelta(minutes=minutes),
+            now=now,
+        )
+    finally:
+        engine.dispose()
+    if stats is None:
+        fail(BUSY, code=3)
     typer.echo(f"{len(stats)} refreshes, {sum(s.day_rows for s in stats)} day rows")
 
 

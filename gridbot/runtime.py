@@ -8,8 +8,8 @@ from typing import NoReturn
 import typer
 from sqlalchemy import Engine
 
-from models.db import DatabaseUnavailable, check_connection, make_engine
-from models.settings import Settings, get_settings
+from gridbot.models.db import DatabaseUnavailable, check_connection, make_engine
+from gridbot.models.settings import Settings, get_settings
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers.commands import COMMANDS, Audience, command, mentioned_person, usage_error
-from handlers.context import CommandError, Context
-from handlers.parsing import Args
-from models import directory
-from models.entities import Grid
-from models.enums import ADMIN_ROLES, Role
+from gridbot.handlers.commands import COMMANDS, Audience, command, mentioned_person, usage_error
+from gridbot.handlers.context import CommandError, Context
+from gridbot.handlers.parsing import Args
+from gridbot.models.entities import Grid
+from gridbot.models.enums import ADMIN_ROLES, Role
+from gridbot.models.org import directory
 
 
 @command("绑定", usage="绑定 网格编号", audience=Audience.ADMIN)

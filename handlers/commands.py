@@ -9,13 +9,13 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
-from handlers import replies
-from handlers.context import CommandError, Context
-from handlers.parsing import Args, parse_args, split_command, ticket_in
-from models import tickets
-from models.entities import Grid, Person, RoleAssignment, Ticket
-from models.enums import ADMIN_ROLES, OPEN_STATUSES
-from models.metrics import LOCAL_TZ, Period, grid_metrics
+from gridbot.handlers import replies
+from gridbot.handlers.context import CommandError, Context
+from gridbot.handlers.parsing import Args, parse_args, split_command, ticket_in
+from gridbot.models.entities import Grid, Person, RoleAssignment, Ticket
+from gridbot.models.enums import ADMIN_ROLES, OPEN_STATUSES
+from gridbot.models.metrics import LOCAL_TZ, Period, grid_metrics
+from gridbot.models.tickets import service as tickets
 
 
 class Audience(StrEnum):

@@ -7,14 +7,14 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from handlers.types import IncomingMessage
-from models.directory import Actor
-from models.entities import ChatGroup, Grid, Message, Person
-from models.enums import ADMIN_ROLES, WORKER_ROLES, OutboxKind, Role, TicketKind
-from models.errors import TicketError
-from models.outbox import enqueue
-from models.sla import SLAPolicy
-from nlp.taxonomy import Taxonomy
+from gridbot.handlers.types import IncomingMessage
+from gridbot.models.entities import ChatGroup, Grid, Message, Person
+from gridbot.models.enums import ADMIN_ROLES, WORKER_ROLES, OutboxKind, Role, TicketKind
+from gridbot.models.errors import TicketError
+from gridbot.models.messaging.outbox import enqueue
+from gridbot.models.org.directory import Actor
+from gridbot.models.tickets.sla import SLAPolicy
+from gridbot.nlp.taxonomy import Taxonomy
 
 
 class CommandError(TicketError):

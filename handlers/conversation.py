@@ -20,25 +20,27 @@ import anyio
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from handlers import admin as _admin  # noqa: F401  (registers the admin commands in the table)
-from handlers import commands, intake, replies
-from handlers.context import Context
-from handlers.spool import Spool
-from handlers.storable import rebuild, storable
-from handlers.types import IncomingMessage, MemberChange
-from models import directory, engagement, failpoints, inbox, telemetry
-from models.coordination import Coordinator
-from models.db import database_down
-from models.entities import ChatGroup, Grid, Message, Person
-from models.enums import ADMIN_ROLES, MessageStatus, MessageType, OutboxKind, Role
-from models.errors import TicketError
-from models.outbox import enqueue
-from models.settings import NLPSettings
-from models.sla import SLAPolicy
-from nlp.classifier import Classifier
-from nlp.normalize import normalize
-from nlp.pii import mask
-from nlp.taxonomy import Taxonomy
+from gridbot.handlers import admin as _admin  # noqa: F401  (registers the admin commands in the table)
+from gridbot.handlers import commands, intake, replies
+from gridbot.handlers.context import Context
+from gridbot.handlers.spool import Spool
+from gridbot.handlers.storable import rebuild, storable
+from gridbot.handlers.types import IncomingMessage, MemberChange
+from gridbot.models import failpoints, telemetry
+from gridbot.models.db import database_down
+from gridbot.models.entities import ChatGroup, Grid, Message, Person
+from gridbot.models.enums import ADMIN_ROLES, MessageStatus, MessageType, OutboxKind, Role
+from gridbot.models.errors import TicketError
+from gridbot.models.messaging import engagement, inbox
+from gridbot.models.messaging.coordination import Coordinator
+from gridbot.models.messaging.outbox import enqueue
+from gridbot.models.org import directory
+from gridbot.models.settings import NLPSettings
+from gridbot.models.tickets.sla import SLAPolicy
+from gridbot.nlp.classifier import Classifier
+from gridbot.nlp.normalize import normalize
+from gridbot.nlp.pii import mask
+from gridbot.nlp.taxonomy import Taxonomy
 
 logger = logging.getLogger(__name__)
 MAX_RECOVERIES = 3  # a message that killed the process this often is answered with the apology

@@ -7,16 +7,24 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from handlers import replies
-from handlers.context import Context
-from handlers.parsing import canonical, ticket_in
-from models import tickets
-from models.directory import grid_workers
-from models.entities import Person, Ticket, TicketReporter
-from models.enums import OPEN_STATUSES, OutboxKind, Priority, RatingScore, Role, TicketKind, TicketStatus
-from models.settings import NLPSettings
-from nlp.classifier import Classification
-from nlp.duplicates import MERGE, SUGGEST, OpenTicket, Thresholds, find_duplicate
+from gridbot.handlers import replies
+from gridbot.handlers.context import Context
+from gridbot.handlers.parsing import canonical, ticket_in
+from gridbot.models.entities import Person, Ticket, TicketReporter
+from gridbot.models.enums import (
+    OPEN_STATUSES,
+    OutboxKind,
+    Priority,
+    RatingScore,
+    Role,
+    TicketKind,
+    TicketStatus,
+)
+from gridbot.models.org.directory import grid_workers
+from gridbot.models.settings import NLPSettings
+from gridbot.models.tickets import service as tickets
+from gridbot.nlp.classifier import Classification
+from gridbot.nlp.duplicates import MERGE, SUGGEST, OpenTicket, Thresholds, find_duplicate
 
 # "3 灯还是不亮" is a rating; "3栋2单元…" is not: a digit counts only when followed by a break.
 RATING = re.compile(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from models.entities import Ticket
-from models.enums import STATUS_LABELS, DeadlineKind
-from models.metrics import LOCAL_TZ, GridMetrics
+from gridbot.models.entities import Ticket
+from gridbot.models.enums import STATUS_LABELS, DeadlineKind
+from gridbot.models.metrics import LOCAL_TZ, GridMetrics
 
 APOLOGY = "处理失败，请稍后再试"
 UNBOUND = "本群尚未绑定网格，请管理员发送「绑定 网格编号」"

@@ -18,8 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from handlers.types import IncomingMessage
-from models.enums import MessageType
+from gridbot.handlers.types import IncomingMessage
+from gridbot.models.enums import MessageType
 
 logger = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 from sqlalchemy.orm import Session
 
-from handlers.types import IncomingMessage
-from models.entities import ChatGroup, Message, Person
+from gridbot.handlers.types import IncomingMessage
+from gridbot.models.entities import ChatGroup, Message, Person
 
 NAME_MAX = 100  # persons.name
 TOPIC_MAX = 200  # chat_groups.topic

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from models.enums import MemberEventKind, MessageType
+from gridbot.models.enums import MemberEventKind, MessageType
 
 
 @dataclass(frozen=True)

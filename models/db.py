@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.settings import DBSettings
+from gridbot.models.settings import DBSettings
 
 
 class DatabaseUnavailable(RuntimeError):

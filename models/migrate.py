@@ -46,3 +46,14 @@ def current_revision(engine: Engine) -> str | None:
 def head_revision(engine: Engine) -> str | None:
     """The newest revision shipped with this version of gridbot."""
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def autogenerate(engine: Engine, message: str) -> str:
+    """Write a new migration comparing the entities with the database (which must be at head)."""
+    cfg = alembic_config(engine)
+    with engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        script = command.revision(cfg, message=message, autogenerate=True)
+    if script is None or isinstance(script, list):
+        raise RuntimeError("alembic wrote no single revision")
+    return str(script.path)

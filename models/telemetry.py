@@ -14,9 +14,9 @@ from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.entities import BotStatus, Outbox, TicketDeadline
-from models.entities.bot_status import BotState
-from models.enums import DeadlineKind, OutboxStatus
+from gridbot.models.entities import BotStatus, Outbox, TicketDeadline
+from gridbot.models.entities.bot_status import BotState
+from gridbot.models.enums import DeadlineKind, OutboxStatus
 
 MESSAGES_PROCESSED = Counter(
     "gridbot_messages_processed_total", "Group messages processed by the bot", ["outcome"]

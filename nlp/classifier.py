@@ -13,8 +13,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from nlp.taxonomy import Taxonomy
-from nlp.urgency import UrgencyCue, active_cues
+from gridbot.nlp.taxonomy import Taxonomy
+from gridbot.nlp.urgency import UrgencyCue, active_cues
 
 MODEL_FORMAT = "gridbot-nlp-model"
 MODEL_FORMAT_VERSION = 1
@@ -219,18 +219,18 @@ def load_classifier(
     if model_dir is not None:
         manifest = read_manifest(Path(model_dir))
         if manifest.get("backend") == "transformers":
-            from nlp import transformers_backend
+            from gridbot.nlp import transformers_backend
 
             return transformers_backend.load(Path(model_dir), review_threshold)
         if manifest.get("backend") != "fast":
             raise ModelError(f"{model_dir}: unknown backend {manifest.get('backend')!r}")
-        from nlp import fast
+        from gridbot.nlp import fast
 
         return fast.load(Path(model_dir), review_threshold)
     if backend != "fast":
         raise ModelError(
             f"the {backend!r} backend has no default model: train one with `gridbot train --backend {backend} --out DIR`"
         )
-    from nlp import fast
+    from gridbot.nlp import fast
 
     return fast.load(fast.default_model_dir(cache_dir or default_cache_dir()), review_threshold)

@@ -8,8 +8,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from nlp.normalize import normalize
-from nlp.taxonomy import Taxonomy, load_taxonomy
+from gridbot.nlp.normalize import normalize
+from gridbot.nlp.taxonomy import Taxonomy, load_taxonomy
 
 CORPUS_DIR = Path(__file__).with_name("data") / "corpus"
 TEST_SHARE = 0.2

@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from nlp import cues
-from nlp.normalize import normalize
-from nlp.segment import stopwords
+from gridbot.nlp import cues
+from gridbot.nlp.normalize import normalize
+from gridbot.nlp.segment import stopwords
 
 MERGE = "merge"
 SUGGEST = "suggest"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from nlp.classifier import Classification, Classifier
-from nlp.corpus import Example
+from gridbot.nlp.classifier import Classification, Classifier
+from gridbot.nlp.corpus import Example
 
 
 def level_report(truth: Sequence[str], pred: Sequence[str]) -> dict[str, Any]:

@@ -21,11 +21,18 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from nlp import corpus, segment, urgency
-from nlp.classifier import Classification, ModelError, decide, library_versions, read_manifest, write_manifest
-from nlp.features import LEXICON_PATH, FeatureConfig, Vectorizer
-from nlp.normalize import normalize
-from nlp.taxonomy import Taxonomy, load_taxonomy, taxonomy_from_dict
+from gridbot.nlp import corpus, segment, urgency
+from gridbot.nlp.classifier import (
+    Classification,
+    ModelError,
+    decide,
+    library_versions,
+    read_manifest,
+    write_manifest,
+)
+from gridbot.nlp.features import LEXICON_PATH, FeatureConfig, Vectorizer
+from gridbot.nlp.normalize import normalize
+from gridbot.nlp.taxonomy import Taxonomy, load_taxonomy, taxonomy_from_dict
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[str], None]

@@ -16,8 +16,8 @@ import numpy as np
 import scipy.sparse as sp
 import yaml
 
-from nlp import cues, segment, urgency
-from nlp.normalize import normalize
+from gridbot.nlp import cues, segment, urgency
+from gridbot.nlp.normalize import normalize
 
 _QUESTION_RE = re.compile(
     r"[?？吗]|怎么|如何|哪里|哪儿|在哪|什么时候|多久|能不能|可不可以|可以.{0,6}吗|请问|咨询|想问|问一下|是否"

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nlp import corpus
-from nlp.features import FeatureConfig
-from nlp.taxonomy import Taxonomy, load_taxonomy
+from gridbot.nlp import corpus
+from gridbot.nlp.features import FeatureConfig
+from gridbot.nlp.taxonomy import Taxonomy, load_taxonomy
 
 Progress = Callable[[str], None]
 # Candidates for a user's own label set, chosen by 3-fold cross-validation on the training part:
@@ -56,8 +56,8 @@ def select_flat_config(examples: Sequence[corpus.Example], progress: Progress) -
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold
 
-    from nlp.fast import C_VALUES
-    from nlp.features import Vectorizer
+    from gridbot.nlp.fast import C_VALUES
+    from gridbot.nlp.features import Vectorizer
 
     y = np.array([str(ex.label) for ex in examples])
     if len(set(y)) < 2 or min(list(y).count(v) for v in set(y)) < 3:
@@ -97,20 +97,20 @@ def train_model(
     say(f"data: {len(train_set)} training, {len(test_set)} held-out messages ({how})")
     tax = None if label_field else taxonomy
     if backend == "fast":
-        from nlp import fast
+        from gridbot.nlp import fast
 
         config = select_flat_config(train_set, say) if label_field else None
         fast.train(train_set, out, tax, config=config, progress=say)
     elif backend == "transformers":
-        from nlp import transformers_backend
+        from gridbot.nlp import transformers_backend
 
         transformers_backend.train(train_set, out, tax, base_model=base_model, epochs=epochs, progress=say)
     else:
         raise ValueError(f"unknown backend {backend!r} (fast or transformers)")
     report = None
     if test_set:
-        from nlp.classifier import load_classifier
-        from nlp.evaluate import evaluate
+        from gridbot.nlp.classifier import load_classifier
+        from gridbot.nlp.evaluate import evaluate
 
         say("evaluating on the held-out split")
         report = evaluate(load_classifier(out), test_set)

@@ -27,10 +27,17 @@ from transformers import (  # noqa: E402
 )
 from transformers.utils import logging as hf_logging  # noqa: E402
 
-from nlp import corpus  # noqa: E402
-from nlp.classifier import Classification, ModelError, decide, library_versions, read_manifest, write_manifest  # noqa: E402
-from nlp.normalize import normalize  # noqa: E402
-from nlp.taxonomy import Taxonomy, taxonomy_from_dict  # noqa: E402
+from gridbot.nlp import corpus  # noqa: E402
+from gridbot.nlp.classifier import (  # noqa: E402
+    Classification,
+    ModelError,
+    decide,
+    library_versions,
+    read_manifest,
+    write_manifest,
+)
+from gridbot.nlp.normalize import normalize  # noqa: E402
+from gridbot.nlp.taxonomy import Taxonomy, taxonomy_from_dict  # noqa: E402
 
 hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 Progress = Callable[[str], None]

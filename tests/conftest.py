@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.db import make_engine, make_session_factory
-from models.entities import Base
-from models.migrate import upgrade
-from models.settings import DBSettings
+from gridbot.models.db import make_engine, make_session_factory
+from gridbot.models.entities import Base
+from gridbot.models.migrate import upgrade
+from gridbot.models.settings import DBSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -160,8 +160,8 @@ class World:
 
 def build_world(session: Session) -> World:
     """Create the tree, people and roles of `World` (the caller commits)."""
-    from models import directory as d
-    from models.enums import Role
+    from gridbot.models.enums import Role
+    from gridbot.models.org import directory as d
 
     w = World()
     city = d.create_region(session, "NJ", "南京市")

@@ -12,8 +12,8 @@ import re
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from handlers import admin as _admin  # noqa: F401  (registers the admin commands in the table)
-from handlers.commands import words
+from gridbot.handlers import admin as _admin  # noqa: F401  (registers the admin commands in the table)
+from gridbot.handlers.commands import words
 
 # One profile for every fuzz test: reproducible in CI (no example database, a fixed seed sequence).
 FUZZ = settings(derandomize=True, database=None, deadline=None, max_examples=300)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from models.migrate import upgrade
+from gridbot.models.migrate import upgrade
 
 
 @dataclass

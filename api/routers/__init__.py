@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.routers import (
+from gridbot.api.routers import (
     bulletin,
     dashboard,
     grids,

@@ -8,12 +8,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from api.auth import PrincipalDep, require_scope
-from api.deps import SessionDep
-from api.errors import WITH_NOT_FOUND, invalid, not_found
-from api.schemas import DB_INT_MAX
-from models.bulletin import monthly_bulletin, to_csv, to_xlsx
-from models.entities import Region
+from gridbot.api.auth import PrincipalDep, require_scope
+from gridbot.api.deps import SessionDep
+from gridbot.api.errors import WITH_NOT_FOUND, invalid, not_found
+from gridbot.api.schemas import DB_INT_MAX
+from gridbot.models.entities import Region
+from gridbot.models.metrics.bulletin import monthly_bulletin, to_csv, to_xlsx
 
 router = APIRouter(tags=["metrics"], responses=WITH_NOT_FOUND)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
-from api.errors import not_found
+from gridbot.api.errors import not_found
 
 router = APIRouter(tags=["dashboard"])
 STATIC = Path(__file__).resolve().parent.parent / "static"

@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api import present
-from api.auth import PrincipalDep, require_grid, require_region
-from api.deps import SessionDep
-from api.errors import ERROR_RESPONSES, ErrorOut
-from api.params import Cursor, Limit, paged
-from api.schemas import DB_INT_MAX, GridDetail, GridPage
-from models import queries
+from gridbot.api import present
+from gridbot.api.auth import PrincipalDep, require_grid, require_region
+from gridbot.api.deps import SessionDep
+from gridbot.api.errors import ERROR_RESPONSES, ErrorOut
+from gridbot.api.params import Cursor, Limit, paged
+from gridbot.api.schemas import DB_INT_MAX, GridDetail, GridPage
+from gridbot.models import listings as queries
 
 router = APIRouter(prefix="/grids", tags=["grids"], responses=ERROR_RESPONSES)
 

@@ -10,10 +10,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
-from api.auth import PrincipalDep, require_scope
-from api.deps import SessionDep
-from api.errors import WITH_NOT_FOUND, invalid, not_found
-from api.metric_schemas import (
+from gridbot.api.auth import PrincipalDep, require_scope
+from gridbot.api.deps import SessionDep
+from gridbot.api.errors import WITH_NOT_FOUND, invalid, not_found
+from gridbot.api.metric_schemas import (
     DayOut,
     MetricsOut,
     OverdueOut,
@@ -24,13 +24,13 @@ from api.metric_schemas import (
     node_out,
     row,
 )
-from api.schemas import DB_INT_MAX
-from models import metric_views as views
-from models.assessment import Method, load_method
-from models.entities import utcnow
-from models.rollup_read import Node
-from models.rollups import local_today
-from models.tokens import TokenPrincipal
+from gridbot.api.schemas import DB_INT_MAX
+from gridbot.models.entities import utcnow
+from gridbot.models.metrics import views as views
+from gridbot.models.metrics.assessment import Method, load_method
+from gridbot.models.metrics.rollup_read import Node
+from gridbot.models.metrics.rollups import local_today
+from gridbot.models.org.tokens import TokenPrincipal
 
 router = APIRouter(prefix="/metrics", tags=["metrics"], responses=WITH_NOT_FOUND)
 MAX_DAYS = 366

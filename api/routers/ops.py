@@ -7,12 +7,12 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.deps import ServicesDep
-from api.schemas import Health
-from models.db import DatabaseUnavailable, check_connection
-from models.entities import utcnow
-from models.migrate import current_revision, head_revision
-from models.telemetry import refresh_from_database
+from gridbot.api.deps import ServicesDep
+from gridbot.api.schemas import Health
+from gridbot.models.db import DatabaseUnavailable, check_connection
+from gridbot.models.entities import utcnow
+from gridbot.models.migrate import current_revision, head_revision
+from gridbot.models.telemetry import refresh_from_database
 
 router = APIRouter(tags=["operations"])
 

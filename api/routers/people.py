@@ -6,14 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api import present
-from api.auth import PrincipalDep, require_grid
-from api.deps import SessionDep
-from api.errors import ERROR_RESPONSES, ErrorOut
-from api.params import Cursor, GridId, Limit, paged
-from api.schemas import PersonPage
-from models import queries
-from models.enums import Role
+from gridbot.api import present
+from gridbot.api.auth import PrincipalDep, require_grid
+from gridbot.api.deps import SessionDep
+from gridbot.api.errors import ERROR_RESPONSES, ErrorOut
+from gridbot.api.params import Cursor, GridId, Limit, paged
+from gridbot.api.schemas import PersonPage
+from gridbot.models import listings as queries
+from gridbot.models.enums import Role
 
 router = APIRouter(prefix="/people", tags=["people"], responses=ERROR_RESPONSES)
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api import present
-from api.auth import PrincipalDep, require_grid
-from api.deps import SessionDep
-from api.errors import ERROR_RESPONSES, ErrorOut
-from api.params import Cursor, GridId, Limit, paged
-from api.schemas import RatingPage
-from models import queries
+from gridbot.api import present
+from gridbot.api.auth import PrincipalDep, require_grid
+from gridbot.api.deps import SessionDep
+from gridbot.api.errors import ERROR_RESPONSES, ErrorOut
+from gridbot.api.params import Cursor, GridId, Limit, paged
+from gridbot.api.schemas import RatingPage
+from gridbot.models import listings as queries
 
 router = APIRouter(prefix="/ratings", tags=["ratings"], responses=ERROR_RESPONSES)
 

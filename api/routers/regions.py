@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from api import present
-from api.auth import PrincipalDep, require_region
-from api.deps import SessionDep
-from api.errors import ERROR_RESPONSES, ErrorOut
-from api.schemas import DB_INT_MAX, RegionDetail, RegionOut
-from models import queries
+from gridbot.api import present
+from gridbot.api.auth import PrincipalDep, require_region
+from gridbot.api.deps import SessionDep
+from gridbot.api.errors import ERROR_RESPONSES, ErrorOut
+from gridbot.api.schemas import DB_INT_MAX, RegionDetail, RegionOut
+from gridbot.models import listings as queries
 
 router = APIRouter(prefix="/regions", tags=["regions"], responses=ERROR_RESPONSES)
 

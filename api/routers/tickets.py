@@ -13,17 +13,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from sqlalchemy.orm import Session
 
-from api import present
-from api.auth import PrincipalDep, require_grid
-from api.deps import ServicesDep, SessionDep
-from api.errors import ERROR_RESPONSES, ErrorOut
-from api.params import Cursor, GridId, Limit, paged
-from api.schemas import DB_INT_MAX, AssignIn, ReasonIn, RejectIn, ResolveIn, TicketDetail, TicketPage
-from models import queries
-from models import tickets as service
-from models.entities import utcnow
-from models.enums import TicketKind, TicketStatus
-from models.tokens import TokenPrincipal
+from gridbot.api import present
+from gridbot.api.auth import PrincipalDep, require_grid
+from gridbot.api.deps import ServicesDep, SessionDep
+from gridbot.api.errors import ERROR_RESPONSES, ErrorOut
+from gridbot.api.params import Cursor, GridId, Limit, paged
+from gridbot.api.schemas import DB_INT_MAX, AssignIn, ReasonIn, RejectIn, ResolveIn, TicketDetail, TicketPage
+from gridbot.models import listings as queries
+from gridbot.models.entities import utcnow
+from gridbot.models.enums import TicketKind, TicketStatus
+from gridbot.models.org.tokens import TokenPrincipal
+from gridbot.models.tickets import service as service
 
 router = APIRouter(prefix="/tickets", tags=["tickets"], responses=ERROR_RESPONSES)
 Number = Annotated[int, Path(ge=1, le=DB_INT_MAX, description="The ticket number (#42 → 42).")]

@@ -23,13 +23,15 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from api.deps import ServicesDep
-from api.errors import ApiError, forbidden, not_found, ticket_error, unauthorized
-from models import channel, directory, tickets
-from models.entities import ChatGroup, Person, Ticket, utcnow
-from models.enums import OPEN_STATUSES, STATUS_LABELS, Role
-from models.errors import TicketError
-from models.settings import WeComSettings
+from gridbot.api.deps import ServicesDep
+from gridbot.api.errors import ApiError, forbidden, not_found, ticket_error, unauthorized
+from gridbot.models.entities import ChatGroup, Person, Ticket, utcnow
+from gridbot.models.enums import OPEN_STATUSES, STATUS_LABELS, Role
+from gridbot.models.errors import TicketError
+from gridbot.models.org import directory
+from gridbot.models.settings import WeComSettings
+from gridbot.models.tickets import handoffs
+from gridbot.models.tickets import service as tickets
 
 # the sidebar page's own backend (its own session scheme): not part of the administrators' API schema
 router = APIRouter(prefix="/wecom/sidebar", tags=["wecom"], include_in_schema=False)
@@ -193,7 +195,7 @@ def chat(
         numbers = {t.id: t.number for t in rows}
         waiting = [
             SidebarHandoff(id=h.id, text=h.text, ticket=numbers.get(h.ticket_id) if h.ticket_id else None)
-            for h in channel.open_for_room(db, chat_id)
+            for h in handoffs.open_for_room(db, chat_id)
         ]
     return SidebarChat(topic=topic, tickets=open_tickets, handoffs=waiting)
 

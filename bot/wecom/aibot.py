@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.transport import TransportError
-from models.settings import WeComSettings
+from gridbot.bot.transport import TransportError
+from gridbot.models.settings import WeComSettings
 
 logger = logging.getLogger(__name__)
 

@@ -31,11 +31,12 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.wecom.finance import ArchiveSource, KeyRing
-from handlers.types import IncomingMessage
-from models import channel
-from models.entities import ChatGroup, Person, utcnow
-from models.enums import MessageType
+from gridbot.bot.wecom.finance import ArchiveSource, KeyRing
+from gridbot.handlers.types import IncomingMessage
+from gridbot.models.entities import ChatGroup, Person, utcnow
+from gridbot.models.enums import MessageType
+from gridbot.models.messaging import cursors
+from gridbot.models.tickets import handoffs
 
 logger = logging.getLogger(__name__)
 SOURCE = "wecom-archive"
@@ -115,7 +116,7 @@ class ArchivePuller:
 
     def _cursor(self) -> int:
         with self.sessions.begin() as session:
-            return channel.cursor(session, SOURCE).seq
+            return cursors.cursor(session, SOURCE).seq
 
     def _open(self, item_seq: int, random_key_enc: str, msg_enc: str) -> dict[str, Any]:
         return self.source.decrypt(self.keys.random_key(random_key_enc), msg_enc)
@@ -203,11 +204,11 @@ class ArchivePuller:
 
     def _close_handoffs(self, roomid: str, text: str, plain: dict[str, Any], at: datetime) -> int:
         with self.sessions.begin() as session:
-            return len(channel.close_matching(session, roomid, text, f"wecom:{plain.get('msgid')}", at))
+            return len(handoffs.close_matching(session, roomid, text, f"wecom:{plain.get('msgid')}", at))
 
     def _advance(self, result: PullResult, newest: datetime | None) -> None:
         with self.sessions.begin() as session:
-            row = channel.cursor(session, SOURCE, lock=True)
+            row = cursors.cursor(session, SOURCE, lock=True)
             if result.seq > row.seq:
                 row.seq = result.seq
                 row.skipped_no_consent += result.skipped_no_consent

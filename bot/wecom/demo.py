@@ -14,16 +14,16 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import update
 
-from bot.app import Runtime
-from bot.demo import names_of, setup_world, summary
-from bot.replay import Line, Replay, SimClock
-from bot.wecom.transport import dm_room, ensure_staff_room, handoff_text, plan_delivery
-from handlers import commands
-from handlers.conversation import Outcome
-from handlers.types import OutgoingMessage
-from models import channel
-from models.entities import ChatGroup
-from models.metrics import LOCAL_TZ
+from gridbot.bot.app import Runtime
+from gridbot.bot.demo import names_of, setup_world, summary
+from gridbot.bot.replay import Line, Replay, SimClock
+from gridbot.bot.wecom.transport import dm_room, ensure_staff_room, handoff_text, plan_delivery
+from gridbot.handlers import commands
+from gridbot.handlers.conversation import Outcome
+from gridbot.handlers.types import OutgoingMessage
+from gridbot.models.entities import ChatGroup
+from gridbot.models.metrics import LOCAL_TZ
+from gridbot.models.tickets import handoffs
 
 FORWARD_AFTER = timedelta(minutes=2)  # how long the demo gridworker takes to post a handoff
 
@@ -84,7 +84,7 @@ class WeComReplay(Replay[WeComDemoTransport]):
         for at, room, worker, text in due:
             self.clock.now = max(self.clock.now, at)
             with self.runtime.sessions.begin() as session:
-                closed = channel.close_matching(
+                closed = handoffs.close_matching(
                     session, room, text, f"demo-forward-{at.timestamp()}", self.clock.now
                 )
             mark = "  [存档确认 ✓]" if closed else ""

@@ -9,10 +9,10 @@ from urllib.parse import urlparse
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.transport import TransportError
-from bot.wecom.finance import ArchiveError, FinanceSdk, KeyRing, default_library
-from bot.wecom.transport import WeComTransport
-from models.settings import Settings
+from gridbot.bot.transport import TransportError
+from gridbot.bot.wecom.finance import ArchiveError, FinanceSdk, KeyRing, default_library
+from gridbot.bot.wecom.transport import WeComTransport
+from gridbot.models.settings import Settings
 
 
 def build_transport(settings: Settings, sessions: sessionmaker[Session]) -> WeComTransport:

@@ -23,16 +23,17 @@ import anyio
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.transport import OnMemberChange, OnMessage, TransportError, TransportStatus
-from bot.wecom.aibot import AiBotChannel, BotText, CardClick
-from bot.wecom.archive import ArchivePuller, ConsentCache
-from bot.wecom.finance import ArchiveSource, KeyRing
-from bot.wecom.qyapi import QyApi
-from handlers.types import IncomingMessage, OutgoingMessage
-from models import channel, directory
-from models.entities import ChatGroup, Grid, Outbox, Person, Ticket, utcnow
-from models.enums import OutboxKind, Role, TicketStatus
-from models.settings import Settings
+from gridbot.bot.transport import OnMemberChange, OnMessage, TransportError, TransportStatus
+from gridbot.bot.wecom.aibot import AiBotChannel, BotText, CardClick
+from gridbot.bot.wecom.archive import ArchivePuller, ConsentCache
+from gridbot.bot.wecom.finance import ArchiveSource, KeyRing
+from gridbot.bot.wecom.qyapi import QyApi
+from gridbot.handlers.types import IncomingMessage, OutgoingMessage
+from gridbot.models.entities import ChatGroup, Grid, Outbox, Person, Ticket, utcnow
+from gridbot.models.enums import OutboxKind, Role, TicketStatus
+from gridbot.models.org import directory
+from gridbot.models.settings import Settings
+from gridbot.models.tickets import handoffs
 
 logger = logging.getLogger(__name__)
 STAFF_KINDS = {OutboxKind.REMINDER, OutboxKind.ESCALATION}
@@ -110,7 +111,7 @@ def plan_delivery(session: Session, message: OutgoingMessage, now: datetime) -> 
     staff = bool(kinds) and kinds <= STAFF_KINDS
     if staff or not message.outbox_ids:
         return Plan(staff, workers, None, group.topic if group else "", None)
-    handoff, _ = channel.create(
+    handoff, _ = handoffs.create(
         session,
         outbox_ids=message.outbox_ids,
         room_id=message.room_id or "",

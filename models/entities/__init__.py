@@ -1,11 +1,11 @@
 """Typed SQLAlchemy 2.0 entities of the domain."""
 
-from models.entities.auth import ApiToken
-from models.entities.base import Base, UTCDateTime, utcnow
-from models.entities.bot_status import BotState, BotStatus
-from models.entities.channel import Handoff, IntakeCursor
-from models.entities.message import Message, Outbox
-from models.entities.region import (
+from gridbot.models.entities.auth import ApiToken
+from gridbot.models.entities.base import Base, UTCDateTime, utcnow
+from gridbot.models.entities.bot_status import BotState, BotStatus
+from gridbot.models.entities.channel import Handoff, IntakeCursor
+from gridbot.models.entities.message import Message, Outbox
+from gridbot.models.entities.region import (
     ChatGroup,
     Grid,
     MemberEvent,
@@ -14,8 +14,15 @@ from models.entities.region import (
     Region,
     RoleAssignment,
 )
-from models.entities.rollup import RollupCohort, RollupDay
-from models.entities.ticket import Rating, ReminderLog, Ticket, TicketDeadline, TicketEvent, TicketReporter
+from gridbot.models.entities.rollup import RollupCohort, RollupDay
+from gridbot.models.entities.ticket import (
+    Rating,
+    ReminderLog,
+    Ticket,
+    TicketDeadline,
+    TicketEvent,
+    TicketReporter,
+)
 
 __all__ = [
     "ApiToken",

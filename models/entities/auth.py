@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.entities.base import Base, str_enum, utcnow
-from models.enums import Role
+from gridbot.models.entities.base import Base, str_enum, utcnow
+from gridbot.models.enums import Role
 
 
 class ApiToken(Base):

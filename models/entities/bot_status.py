@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.entities.base import Base, str_enum, utcnow
+from gridbot.models.entities.base import Base, str_enum, utcnow
 
 
 class BotState(StrEnum):

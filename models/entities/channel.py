@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.entities.base import Base, utcnow
+from gridbot.models.entities.base import Base, utcnow
 
 
 class Handoff(Base):

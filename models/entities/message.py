@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.entities.base import Base, str_enum, utcnow
-from models.enums import MessageDirection, MessageStatus, MessageType, OutboxKind, OutboxStatus, Role
+from gridbot.models.entities.base import Base, str_enum, utcnow
+from gridbot.models.enums import MessageDirection, MessageStatus, MessageType, OutboxKind, OutboxStatus, Role
 
 
 class Message(Base):

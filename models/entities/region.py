@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.entities.base import Base, str_enum, utcnow
-from models.enums import GridType, MemberEventKind, RegionLevel, Role
+from gridbot.models.entities.base import Base, str_enum, utcnow
+from gridbot.models.enums import GridType, MemberEventKind, RegionLevel, Role
 
 
 class Region(Base):

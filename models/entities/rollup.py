@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import Date, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.entities.base import Base
+from gridbot.models.entities.base import Base
 
 # the counts of models.metrics.queries.ticket_counts, stored as per-day increments
 COHORT_COUNTS = (

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.entities.base import Base, str_enum, utcnow
-from models.enums import DeadlineKind, Priority, RatingScore, TicketKind, TicketStatus
+from gridbot.models.entities.base import Base, str_enum, utcnow
+from gridbot.models.enums import DeadlineKind, Priority, RatingScore, TicketKind, TicketStatus
 
 
 class Ticket(Base):

@@ -5,10 +5,10 @@ by local day. Periods are half-open [start, end) in UTC; figures use only what w
 the period end, so a past month's bulletin does not change when later work is recorded.
 """
 
-from models.metrics.period import LOCAL_TZ, Period, Scope
-from models.metrics.queries import RANK_KEYS, grid_metrics, rank_grids, scope_metrics
-from models.metrics.report import GridMetrics, ScopeMetrics
-from models.metrics.series import DailyCounts, daily_series
+from gridbot.models.metrics.period import LOCAL_TZ, Period, Scope
+from gridbot.models.metrics.queries import RANK_KEYS, grid_metrics, rank_grids, scope_metrics
+from gridbot.models.metrics.report import GridMetrics, ScopeMetrics
+from gridbot.models.metrics.series import DailyCounts, daily_series
 
 __all__ = [
     "LOCAL_TZ",

@@ -12,7 +12,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from models.entities import Grid
+from gridbot.models.entities import Grid
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 

@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import and_, case, distinct, func, select
 from sqlalchemy.orm import Session
 
-from models.entities import ChatGroup, Grid, MemberSnapshot, Message, Rating, Ticket
-from models.metrics import rules
-from models.metrics.period import Period, Scope
-from models.metrics.report import LOWER_IS_BETTER, RATE_KEYS, GridMetrics, ScopeMetrics, percentile
-from models.metrics.rules import AnySelect, count_where
+from gridbot.models.entities import ChatGroup, Grid, MemberSnapshot, Message, Rating, Ticket
+from gridbot.models.metrics import rules
+from gridbot.models.metrics.period import Period, Scope
+from gridbot.models.metrics.report import LOWER_IS_BETTER, RATE_KEYS, GridMetrics, ScopeMetrics, percentile
+from gridbot.models.metrics.rules import AnySelect, count_where
 
 _NOT_SUMMED = {"grid_id", "grid_code", "grid_name", "first_response_median_s", "first_response_p90_s"}
 RANK_KEYS = frozenset(

@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, not_, or_
 
-from models.entities import Message, Ticket, TicketDeadline, TicketEvent
-from models.enums import WORKER_ROLES, DeadlineKind, MessageDirection, RatingScore, Role, TicketStatus
-from models.metrics.period import Period
+from gridbot.models.entities import Message, Ticket, TicketDeadline, TicketEvent
+from gridbot.models.enums import WORKER_ROLES, DeadlineKind, MessageDirection, RatingScore, Role, TicketStatus
+from gridbot.models.metrics.period import Period
 
 AnySelect = Select[*tuple[Any, ...]]
 NOT_RECEIVED = (TicketStatus.MERGED, TicketStatus.REJECTED)

@@ -8,10 +8,10 @@ from datetime import date
 from sqlalchemy import and_, case, distinct, func, select
 from sqlalchemy.orm import Session
 
-from models.entities import Message, Rating, Ticket
-from models.metrics import rules
-from models.metrics.period import Period, Scope, as_date, local_date
-from models.metrics.rules import AnySelect, count_where
+from gridbot.models.entities import Message, Rating, Ticket
+from gridbot.models.metrics import rules
+from gridbot.models.metrics.period import Period, Scope, as_date, local_date
+from gridbot.models.metrics.rules import AnySelect, count_where
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection, create_engine, pool
 
-from models.entities import Base, UTCDateTime
+from gridbot.models.entities import Base, UTCDateTime
 
 target_metadata = Base.metadata
 config = context.config

@@ -17,16 +17,16 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.app import create_app
-from api.ratelimit import LocalRateLimiter
-from models import tickets as service
-from models.coordination import LocalCoordinator
-from models.entities import Message, Person, Region, Ticket
-from models.enums import MessageDirection, Priority, Role, TicketKind
-from models.settings import APISettings, DBSettings, Settings
-from models.sla import SLAPolicy, load_policy
-from models.tokens import create_token
-from nlp.pii import mask
+from gridbot.api.app import create_app
+from gridbot.api.ratelimit import LocalRateLimiter
+from gridbot.models.entities import Message, Person, Region, Ticket
+from gridbot.models.enums import MessageDirection, Priority, Role, TicketKind
+from gridbot.models.messaging.coordination import LocalCoordinator
+from gridbot.models.org.tokens import create_token
+from gridbot.models.settings import APISettings, DBSettings, Settings
+from gridbot.models.tickets import service as service
+from gridbot.models.tickets.sla import SLAPolicy, load_policy
+from gridbot.nlp.pii import mask
 from tests.conftest import World
 
 PHONE = "13812345678"
@@ -126,7 +126,7 @@ def tokens(world: World, session_factory: sessionmaker[Session]) -> Tokens:
     with session_factory() as session:
         from sqlalchemy import select
 
-        from models.entities import ApiToken
+        from gridbot.models.entities import ApiToken
 
         person = session.scalar(select(ApiToken.person_id).where(ApiToken.name == "孙主任"))
     assert person is not None

@@ -11,9 +11,9 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.entities import ApiToken, Ticket, TicketEvent
-from models.enums import Role
-from models.tokens import revoke_token
+from gridbot.models.entities import ApiToken, Ticket, TicketEvent
+from gridbot.models.enums import Role
+from gridbot.models.org.tokens import revoke_token
 from tests.api.conftest import Seeded, Tokens, bearer, new_token, open_client
 from tests.conftest import World
 

@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from gridbot.cli import _register, app
-from models.db import make_session_factory
-from models.settings import get_settings
+from gridbot.models.db import make_session_factory
+from gridbot.models.settings import get_settings
 from tests.conftest import build_world
 
 

@@ -15,13 +15,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.app import create_app
-from api.ratelimit import LocalRateLimiter
-from models.coordination import LocalCoordinator
-from models.entities import Region
-from models.enums import Role
-from models.rollups import refresh_rollups
-from models.tokens import create_token
+from gridbot.api.app import create_app
+from gridbot.api.ratelimit import LocalRateLimiter
+from gridbot.models.entities import Region
+from gridbot.models.enums import Role
+from gridbot.models.messaging.coordination import LocalCoordinator
+from gridbot.models.metrics.rollups import refresh_rollups
+from gridbot.models.org.tokens import create_token
 from tests.api.conftest import api_settings
 from tests.conftest import World, build_world
 from tests.integration.test_metrics import G001, STREET, Ids, build_metrics_world

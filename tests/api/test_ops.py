@@ -9,8 +9,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from api.app import create_app
-from models.migrate import downgrade
+from gridbot.api.app import create_app
+from gridbot.models.migrate import downgrade
 from tests.api.conftest import Tokens, api_settings, open_client
 
 pytestmark = pytest.mark.anyio

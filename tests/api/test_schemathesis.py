@@ -8,12 +8,12 @@ import schemathesis
 from hypothesis import HealthCheck
 from sqlalchemy import Engine
 
-from api.app import create_app
-from api.ratelimit import LocalRateLimiter
-from models.coordination import LocalCoordinator
-from models.db import make_session_factory
-from models.enums import Role
-from models.sla import SLAPolicy
+from gridbot.api.app import create_app
+from gridbot.api.ratelimit import LocalRateLimiter
+from gridbot.models.db import make_session_factory
+from gridbot.models.enums import Role
+from gridbot.models.messaging.coordination import LocalCoordinator
+from gridbot.models.tickets.sla import SLAPolicy
 from tests.api.conftest import api_settings, bearer, file_ticket, new_token
 from tests.conftest import build_world
 

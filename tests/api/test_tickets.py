@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.entities import Outbox
-from models.sla import SLAPolicy
+from gridbot.models.entities import Outbox
+from gridbot.models.tickets.sla import SLAPolicy
 from tests.api.conftest import PHONE, T0, Seeded, Tokens, file_ticket
 from tests.conftest import World
 
@@ -245,8 +245,8 @@ async def test_detail_has_the_trail_and_allowed_actions(
 async def test_grid_detail_shows_groups_member_counts_and_the_bot_state(
     client: httpx.AsyncClient, tokens: Tokens, world: World, session_factory: sessionmaker[Session]
 ) -> None:
-    from models import bot_status
-    from models.entities import BotState, ChatGroup, MemberSnapshot
+    from gridbot.models.entities import BotState, ChatGroup, MemberSnapshot
+    from gridbot.models.messaging import bot_status
 
     with session_factory.begin() as session:
         group = session.scalars(select(ChatGroup).where(ChatGroup.room_id == world.room)).one()

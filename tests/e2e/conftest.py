@@ -23,6 +23,7 @@ import pytest
 PUPPET_DIR = Path(__file__).resolve().parent / "puppet"
 REQUIRED = os.environ.get("GRIDBOT_E2E_REQUIRED") == "1"
 EVENT_TIMEOUT_S = 10.0
+READY_TIMEOUT_S = 60.0  # node's start alone took 17 s on a loaded 2-core machine
 
 
 def unavailable(reason: str) -> None:
@@ -83,7 +84,7 @@ class PuppetProcess:
             )
         assert self._proc.stdout is not None
         while not self.ready:
-            line = await asyncio.wait_for(self._proc.stdout.readline(), EVENT_TIMEOUT_S)
+            line = await asyncio.wait_for(self._proc.stdout.readline(), READY_TIMEOUT_S)
             if not line:
                 raise RuntimeError(f"puppet server exited before ready; see {self.log_path}")
             event = json.loads(line)
@@ -208,7 +209,7 @@ class BotSide:
 
 def make_transport(endpoint: str, token: str, tmp_path: Path, **options: Any) -> Any:
     """A WechatyTransport with test-friendly timeouts and a private cache dir."""
-    from bot.wechaty_transport import WechatyTransport
+    from gridbot.bot.wechaty_transport import WechatyTransport
 
     options.setdefault("login_timeout_s", 10.0)
     options.setdefault("backoff_s", (0.2, 1.0))

@@ -24,14 +24,14 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.demo import setup_world
-from bot.replay import Line
-from models.db import make_engine, make_session_factory
-from models.entities import BotState, BotStatus, Message, Outbox, Ticket
-from models.enums import MessageDirection, MessageStatus, OutboxStatus, TicketStatus
-from models.migrate import upgrade
-from models.settings import DBSettings
-from nlp.classifier import load_classifier
+from gridbot.bot.demo import setup_world
+from gridbot.bot.replay import Line
+from gridbot.models.db import make_engine, make_session_factory
+from gridbot.models.entities import BotState, BotStatus, Message, Outbox, Ticket
+from gridbot.models.enums import MessageDirection, MessageStatus, OutboxStatus, TicketStatus
+from gridbot.models.migrate import upgrade
+from gridbot.models.settings import DBSettings
+from gridbot.nlp.classifier import load_classifier
 from tests.e2e.conftest import PuppetProcess, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.anyio]

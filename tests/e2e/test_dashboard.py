@@ -18,9 +18,9 @@ import uvicorn
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.app import create_app
-from api.ratelimit import LocalRateLimiter
-from models.coordination import LocalCoordinator
+from gridbot.api.app import create_app
+from gridbot.api.ratelimit import LocalRateLimiter
+from gridbot.models.messaging.coordination import LocalCoordinator
 from tests.api.conftest import api_settings
 from tests.api.test_metrics_api import seed
 from tests.e2e.conftest import unavailable

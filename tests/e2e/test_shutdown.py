@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select
 
-from models.entities import BotState, BotStatus
-from models.migrate import upgrade
+from gridbot.models.entities import BotState, BotStatus
+from gridbot.models.migrate import upgrade
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

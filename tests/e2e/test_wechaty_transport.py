@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.transport import TransportError
-from handlers.types import OutgoingMessage
-from models.enums import MemberEventKind, MessageType
+from gridbot.bot.transport import TransportError
+from gridbot.handlers.types import OutgoingMessage
+from gridbot.models.enums import MemberEventKind, MessageType
 from tests.e2e.conftest import EVENT_TIMEOUT_S, BotSide, PuppetProcess, free_port, make_transport
 
 pytestmark = [

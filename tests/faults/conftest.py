@@ -15,11 +15,11 @@ from typing import NoReturn
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from models.db import make_engine
-from models.entities import Base
-from models.migrate import upgrade
-from models.settings import DBSettings
-from nlp.classifier import Classifier, load_classifier
+from gridbot.models.db import make_engine
+from gridbot.models.entities import Base
+from gridbot.models.migrate import upgrade
+from gridbot.models.settings import DBSettings
+from gridbot.nlp.classifier import Classifier, load_classifier
 from tests.faults.servers import PrivatePostgres, PrivateRedis, ServerUnavailable
 
 REQUIRED_ENV = "GRIDBOT_FAULTS_REQUIRED"

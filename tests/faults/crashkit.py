@@ -28,10 +28,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.demo import DEMO_TRANSCRIPT
-from models import directory
-from models.enums import Role
-from models.failpoints import POINTS
+from gridbot.bot.demo import DEMO_TRANSCRIPT
+from gridbot.models.enums import Role
+from gridbot.models.failpoints import POINTS
+from gridbot.models.org import directory
 
 GRIDBOT = Path(sys.executable).with_name("gridbot")
 PLACEHOLDER = re.compile(r"([#＃])\{(\w+)\}")

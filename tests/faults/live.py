@@ -21,18 +21,18 @@ import anyio
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from bot.app import Runtime, build_runtime, serve
-from bot.demo import setup_world
-from bot.replay import Line
-from bot.transport import OnMemberChange, OnMessage, TransportStatus
-from handlers.types import IncomingMessage, OutgoingMessage
-from models.coordination import Coordinator
-from models.db import make_session_factory
-from models.entities import Message, TicketDeadline, utcnow
-from models.enums import DeadlineKind
-from models.settings import DBSettings, OutboxSettings, RedisSettings, Settings, SLASettings
-from models.sweeper import SweepResult
-from nlp.classifier import Classifier
+from gridbot.bot.app import Runtime, build_runtime, serve
+from gridbot.bot.demo import setup_world
+from gridbot.bot.replay import Line
+from gridbot.bot.transport import OnMemberChange, OnMessage, TransportStatus
+from gridbot.handlers.types import IncomingMessage, OutgoingMessage
+from gridbot.models.db import make_session_factory
+from gridbot.models.entities import Message, TicketDeadline, utcnow
+from gridbot.models.enums import DeadlineKind
+from gridbot.models.messaging.coordination import Coordinator
+from gridbot.models.settings import DBSettings, OutboxSettings, RedisSettings, Settings, SLASettings
+from gridbot.models.tickets.sweeper import SweepResult
+from gridbot.nlp.classifier import Classifier
 
 T = TypeVar("T")
 ROOM_A, ROOM_B = "fault-room-a@chatroom", "fault-room-b@chatroom"

@@ -24,9 +24,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.journal import HANDLED, INBOUND, SENT, read_records
-from models import directory
-from models.enums import Role
+from gridbot.bot.journal import HANDLED, INBOUND, SENT, read_records
+from gridbot.models.enums import Role
+from gridbot.models.org import directory
 
 GRIDBOT = Path(sys.executable).with_name("gridbot")
 READY_TIMEOUT_S = 60.0

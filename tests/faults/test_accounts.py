@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from models.coordination import LocalCoordinator
-from models.db import make_session_factory
-from models.entities import ChatGroup
-from nlp.classifier import Classifier
+from gridbot.models.db import make_session_factory
+from gridbot.models.entities import ChatGroup
+from gridbot.models.messaging.coordination import LocalCoordinator
+from gridbot.nlp.classifier import Classifier
 from tests.faults.live import (
     ROOM_A,
     ROOM_B,

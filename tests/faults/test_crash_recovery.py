@@ -33,14 +33,14 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from bot.journal import SENT, read_records
-from bot.replay import Replay, read_transcript
-from models.entities import Message, Outbox, Person, ReminderLog, Ticket, TicketEvent
-from models.enums import MessageDirection, MessageStatus, OutboxStatus, TicketStatus
-from models.failpoints import POINTS
-from models.lifecycle import RULES, Action
-from nlp.classifier import default_cache_dir
-from nlp.fast import default_model_dir
+from gridbot.bot.journal import SENT, read_records
+from gridbot.bot.replay import Replay, read_transcript
+from gridbot.models.entities import Message, Outbox, Person, ReminderLog, Ticket, TicketEvent
+from gridbot.models.enums import MessageDirection, MessageStatus, OutboxStatus, TicketStatus
+from gridbot.models.failpoints import POINTS
+from gridbot.models.tickets.lifecycle import RULES, Action
+from gridbot.nlp.classifier import default_cache_dir
+from gridbot.nlp.fast import default_model_dir
 from tests.faults.crashkit import (
     Attempt,
     Replayer,

@@ -27,13 +27,30 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import tickets as service
-from models.entities import Message, Outbox, Region, ReminderLog, Ticket, TicketDeadline, TicketEvent, utcnow
-from models.enums import MessageDirection, MessageStatus, OutboxKind, OutboxStatus, Priority, Role, TicketKind
-from models.sla import load_policy
-from models.tokens import create_token
-from nlp.classifier import default_cache_dir
-from nlp.fast import default_model_dir
+from gridbot.models.entities import (
+    Message,
+    Outbox,
+    Region,
+    ReminderLog,
+    Ticket,
+    TicketDeadline,
+    TicketEvent,
+    utcnow,
+)
+from gridbot.models.enums import (
+    MessageDirection,
+    MessageStatus,
+    OutboxKind,
+    OutboxStatus,
+    Priority,
+    Role,
+    TicketKind,
+)
+from gridbot.models.org.tokens import create_token
+from gridbot.models.tickets import service as service
+from gridbot.models.tickets.sla import load_policy
+from gridbot.nlp.classifier import default_cache_dir
+from gridbot.nlp.fast import default_model_dir
 from tests.faults import multikit as mk
 from tests.faults.servers import free_port
 from tests.pg import Schema, pg_schema

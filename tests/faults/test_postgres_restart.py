@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from handlers.types import IncomingMessage, OutgoingMessage
-from models.coordination import LocalCoordinator
-from models.entities import ChatGroup, Message, Outbox, Ticket
-from models.enums import MessageDirection, MessageStatus, OutboxStatus
-from nlp.classifier import Classifier
+from gridbot.handlers.types import IncomingMessage, OutgoingMessage
+from gridbot.models.entities import ChatGroup, Message, Outbox, Ticket
+from gridbot.models.enums import MessageDirection, MessageStatus, OutboxStatus
+from gridbot.models.messaging.coordination import LocalCoordinator
+from gridbot.nlp.classifier import Classifier
 from tests.faults.live import (
     ROOM_A,
     ROOM_B,

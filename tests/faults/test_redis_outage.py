@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from models.coordination import RedisCoordinator
-from models.db import make_session_factory
-from models.entities import Message, Outbox, ReminderLog, Ticket
-from models.enums import MessageDirection, MessageStatus, OutboxKind, OutboxStatus
-from nlp.classifier import Classifier
+from gridbot.models.db import make_session_factory
+from gridbot.models.entities import Message, Outbox, ReminderLog, Ticket
+from gridbot.models.enums import MessageDirection, MessageStatus, OutboxKind, OutboxStatus
+from gridbot.models.messaging.coordination import RedisCoordinator
+from gridbot.nlp.classifier import Classifier
 from tests.faults.live import (
     LEADER,
     ROOM_A,
@@ -82,7 +82,7 @@ async def test_redis_stopped_then_restarted_mid_run(
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="models.coordination")
+    caplog.set_level(logging.INFO, logger="gridbot.models.messaging.coordination")
     seed(pg_engine)
     settings = live_settings(pg_engine.url.render_as_string(False), tmp_path / "spool", private_redis.url)
     runtime = make_runtime(settings, pg_engine, coordinator, fault_classifier)

@@ -17,14 +17,14 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from bot.app import Runtime, build_runtime
-from bot.demo import names_of, setup_world
-from bot.replay import Line, Replay, ReplayTransport, SimClock
-from handlers.types import OutgoingMessage
-from models.coordination import LocalCoordinator
-from models.entities import Message, Person, Ticket
-from models.settings import DBSettings, Settings
-from nlp.classifier import Classifier, load_classifier
+from gridbot.bot.app import Runtime, build_runtime
+from gridbot.bot.demo import names_of, setup_world
+from gridbot.bot.replay import Line, Replay, ReplayTransport, SimClock
+from gridbot.handlers.types import OutgoingMessage
+from gridbot.models.entities import Message, Person, Ticket
+from gridbot.models.messaging.coordination import LocalCoordinator
+from gridbot.models.settings import DBSettings, Settings
+from gridbot.nlp.classifier import Classifier, load_classifier
 
 T0 = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)  # Tuesday 09:00 in Shanghai, a working day
 ROOM = "demo-room@chatroom"

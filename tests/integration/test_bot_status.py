@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import bot_status
-from models.entities import BotState, BotStatus
+from gridbot.models.entities import BotState, BotStatus
+from gridbot.models.messaging import bot_status
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)

@@ -8,8 +8,14 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from models.coordination import SEEN_MAX, Coordinator, LocalCoordinator, RedisCoordinator, make_coordinator
-from models.settings import RedisSettings, Settings
+from gridbot.models.messaging.coordination import (
+    SEEN_MAX,
+    Coordinator,
+    LocalCoordinator,
+    RedisCoordinator,
+    make_coordinator,
+)
+from gridbot.models.settings import RedisSettings, Settings
 
 pytestmark = pytest.mark.integration
 
@@ -79,7 +85,7 @@ def test_redis_lock_survives_a_stale_owner_release(redis_url: str) -> None:
 
 def test_redis_down_degrades_to_local_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
     coord = RedisCoordinator("redis://127.0.0.1:1/0", timeout_s=0.5)  # nothing listens there
-    with caplog.at_level(logging.WARNING, logger="models.coordination"):
+    with caplog.at_level(logging.WARNING, logger="gridbot.models.messaging.coordination"):
         with coord.lock("sweep", 30) as a:
             assert a.acquired
             with coord.lock("sweep", 30) as b:

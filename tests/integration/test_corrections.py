@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from gridbot.cli import _register, app
-from models import tickets
-from models.directory import actor_for
-from models.entities import Person
-from models.enums import Priority, TicketKind
-from models.settings import get_settings
-from models.sla import load_policy
-from nlp.corpus import read_examples
+from gridbot.models.entities import Person
+from gridbot.models.enums import Priority, TicketKind
+from gridbot.models.org.directory import actor_for
+from gridbot.models.settings import get_settings
+from gridbot.models.tickets import service as tickets
+from gridbot.models.tickets.sla import load_policy
+from gridbot.nlp.corpus import read_examples
 from tests.conftest import build_world
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)

@@ -25,11 +25,11 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from handlers.conversation import Conversation
-from handlers.types import IncomingMessage
-from models import directory
-from models.entities import Grid, Message, Outbox, Ticket, TicketEvent
-from models.enums import MessageStatus, MessageType
+from gridbot.handlers.conversation import Conversation
+from gridbot.handlers.types import IncomingMessage
+from gridbot.models.entities import Grid, Message, Outbox, Ticket, TicketEvent
+from gridbot.models.enums import MessageStatus, MessageType
+from gridbot.models.org import directory
 from tests.hostile import (
     FUZZ,
     NAMES,

@@ -12,10 +12,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from handlers import replies
-from handlers.types import IncomingMessage
-from models.entities import ChatGroup, Grid, RoleAssignment, TicketEvent
-from models.enums import Role, TicketStatus
+from gridbot.handlers import replies
+from gridbot.handlers.types import IncomingMessage
+from gridbot.models.entities import ChatGroup, Grid, RoleAssignment, TicketEvent
+from gridbot.models.enums import Role, TicketStatus
 from tests.integration.conftest import ROOM, Group, ticket
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]

@@ -22,17 +22,17 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
-from api.app import create_app
-from bot.app import build_runtime
-from bot.demo import DEMO_TRANSCRIPT, run_demo
-from bot.replay import Line, SimClock, read_transcript
-from models.coordination import LocalCoordinator
-from models.db import make_engine, make_session_factory
-from models.enums import Role
-from models.settings import DBSettings, Settings, get_settings
-from models.tokens import create_token, find_region
-from nlp.classifier import Classifier
-from nlp.pii import id_checksum_ok
+from gridbot.api.app import create_app
+from gridbot.bot.app import build_runtime
+from gridbot.bot.demo import DEMO_TRANSCRIPT, run_demo
+from gridbot.bot.replay import Line, SimClock, read_transcript
+from gridbot.models.db import make_engine, make_session_factory
+from gridbot.models.enums import Role
+from gridbot.models.messaging.coordination import LocalCoordinator
+from gridbot.models.org.tokens import create_token, find_region
+from gridbot.models.settings import DBSettings, Settings, get_settings
+from gridbot.nlp.classifier import Classifier
+from gridbot.nlp.pii import id_checksum_ok
 from tests.pg import url_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio, pytest.mark.slow]

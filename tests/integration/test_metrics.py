@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import directory as d
-from models.db import is_postgres
-from models.engagement import record_member_snapshot
-from models.entities import Grid, Message, Rating, Region, Ticket, TicketDeadline, TicketEvent
-from models.enums import DeadlineKind, MessageDirection, RatingScore, Role, TicketKind, TicketStatus
-from models.metrics import Period, Scope, daily_series, grid_metrics, rank_grids, rules, scope_metrics
+from gridbot.models.db import is_postgres
+from gridbot.models.entities import Grid, Message, Rating, Region, Ticket, TicketDeadline, TicketEvent
+from gridbot.models.enums import DeadlineKind, MessageDirection, RatingScore, Role, TicketKind, TicketStatus
+from gridbot.models.messaging.engagement import record_member_snapshot
+from gridbot.models.metrics import Period, Scope, daily_series, grid_metrics, rank_grids, rules, scope_metrics
+from gridbot.models.org import directory as d
 from tests.conftest import World
 
 MARCH = Period.local_month(2026, 3)

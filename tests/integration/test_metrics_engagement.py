@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.engagement import record_member_event, record_member_snapshot
-from models.entities import ChatGroup, MemberEvent
-from models.enums import MemberEventKind
-from models.metrics import Period, Scope, scope_metrics
+from gridbot.models.entities import ChatGroup, MemberEvent
+from gridbot.models.enums import MemberEventKind
+from gridbot.models.messaging.engagement import record_member_event, record_member_snapshot
+from gridbot.models.metrics import Period, Scope, scope_metrics
 from tests.conftest import World
 
 NOON = datetime(2026, 3, 10, 4, tzinfo=UTC)

@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
-from models.entities import Base
-from models.migrate import current_revision, downgrade, head_revision, upgrade
+from gridbot.models.entities import Base
+from gridbot.models.migrate import current_revision, downgrade, head_revision, upgrade
 
 
 def test_migrated_schema_matches_entities(any_engine: Engine) -> None:

@@ -10,13 +10,13 @@ import pytest
 import redis
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.sender import OutboxSender
-from handlers.types import OutgoingMessage
-from models import outbox as ob
-from models.coordination import LocalCoordinator, RedisCoordinator
-from models.entities import Outbox
-from models.enums import OutboxKind, OutboxStatus
-from models.settings import OutboxSettings
+from gridbot.bot.sender import OutboxSender
+from gridbot.handlers.types import OutgoingMessage
+from gridbot.models.entities import Outbox
+from gridbot.models.enums import OutboxKind, OutboxStatus
+from gridbot.models.messaging import outbox as ob
+from gridbot.models.messaging.coordination import LocalCoordinator, RedisCoordinator
+from gridbot.models.settings import OutboxSettings
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from handlers import replies
-from handlers.commands import COMMANDS, Audience
-from models.entities import Ticket, TicketEvent
-from models.enums import TicketStatus
+from gridbot.handlers import replies
+from gridbot.handlers.commands import COMMANDS, Audience
+from gridbot.models.entities import Ticket, TicketEvent
+from gridbot.models.enums import TicketStatus
 from tests.integration.conftest import Group, name_of, ticket
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]

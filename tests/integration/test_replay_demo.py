@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import Runtime
-from bot.demo import DEMO_TRANSCRIPT, run_demo
-from bot.replay import SimClock, read_transcript
-from models.entities import Message, Rating, ReminderLog, Ticket, TicketReporter
-from models.enums import STATUS_LABELS, MessageDirection, MessageStatus, Priority
+from gridbot.bot.app import Runtime
+from gridbot.bot.demo import DEMO_TRANSCRIPT, run_demo
+from gridbot.bot.replay import SimClock, read_transcript
+from gridbot.models.entities import Message, Rating, ReminderLog, Ticket, TicketReporter
+from gridbot.models.enums import STATUS_LABELS, MessageDirection, MessageStatus, Priority
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio, pytest.mark.slow]
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from models.entities import ChatGroup, Message, RoleAssignment
-from models.enums import Role
+from gridbot.models.entities import ChatGroup, Message, RoleAssignment
+from gridbot.models.enums import Role
 from tests.integration.conftest import T0, Group
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import Runtime
-from handlers.types import OutgoingMessage
-from models.entities import Message, Rating, Ticket, TicketEvent
-from models.enums import MessageStatus, Priority, RatingScore, TicketStatus
-from nlp.classifier import Classification
+from gridbot.bot.app import Runtime
+from gridbot.handlers.types import OutgoingMessage
+from gridbot.models.entities import Message, Rating, Ticket, TicketEvent
+from gridbot.models.enums import MessageStatus, Priority, RatingScore, TicketStatus
+from gridbot.nlp.classifier import Classification
 from tests.integration.conftest import Group, Play, inbound, name_of, ticket
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]

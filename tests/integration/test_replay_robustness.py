@@ -9,14 +9,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import Runtime
-from bot.replay import Replay, ReplayTransport, SimClock
-from handlers import commands, intake, replies
-from handlers.conversation import MAX_RECOVERIES, Conversation
-from handlers.types import IncomingMessage
-from models.coordination import LocalCoordinator
-from models.entities import Message, Ticket
-from models.enums import MessageDirection, MessageStatus
+from gridbot.bot.app import Runtime
+from gridbot.bot.replay import Replay, ReplayTransport, SimClock
+from gridbot.handlers import commands, intake, replies
+from gridbot.handlers.conversation import MAX_RECOVERIES, Conversation
+from gridbot.handlers.types import IncomingMessage
+from gridbot.models.entities import Message, Ticket
+from gridbot.models.enums import MessageDirection, MessageStatus
+from gridbot.models.messaging.coordination import LocalCoordinator
 from tests.integration.conftest import ROOM, Group, inbound
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]

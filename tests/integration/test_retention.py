@@ -17,15 +17,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from gridbot.cli import _register, app
-from models.entities import Message, Outbox, RollupCohort, RollupDay, utcnow
-from models.enums import MessageDirection, MessageStatus, OutboxKind, OutboxStatus, Role
-from models.inbox import classified
-from models.metrics import Period, Scope, daily_series, scope_metrics
-from models.outbox import enqueue
-from models.retention import purge_message_text
-from models.rollups import refresh_rollups
-from models.settings import get_settings
-from nlp.pii import mask
+from gridbot.models.entities import Message, Outbox, RollupCohort, RollupDay, utcnow
+from gridbot.models.enums import MessageDirection, MessageStatus, OutboxKind, OutboxStatus, Role
+from gridbot.models.messaging.inbox import classified
+from gridbot.models.messaging.outbox import enqueue
+from gridbot.models.messaging.retention import purge_message_text
+from gridbot.models.metrics import Period, Scope, daily_series, scope_metrics
+from gridbot.models.metrics.rollups import refresh_rollups
+from gridbot.models.settings import get_settings
+from gridbot.nlp.pii import mask
 from tests.conftest import World
 from tests.integration.test_metrics import MARCH, Ids, build_metrics_world
 from tests.pg import url_of

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.app import Runtime
-from models.entities import Grid, Message, RollupDay
-from models.enums import MessageDirection
-from models.rollups import local_today
-from models.settings import RetentionSettings
+from gridbot.bot.app import Runtime
+from gridbot.models.entities import Grid, Message, RollupDay
+from gridbot.models.enums import MessageDirection
+from gridbot.models.metrics.rollups import local_today
+from gridbot.models.settings import RetentionSettings
 from tests.integration.conftest import Group
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]

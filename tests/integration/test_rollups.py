@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.entities import Grid, Region, RollupDay, Ticket
-from models.enums import TicketStatus
-from models.metrics import GridMetrics, Period, Scope, daily_series, scope_metrics
-from models.rollup_read import grid_node, region_node, reports, with_percentiles
-from models.rollups import refresh_changed, refresh_rollups
+from gridbot.models.entities import Grid, Region, RollupDay, Ticket
+from gridbot.models.enums import TicketStatus
+from gridbot.models.metrics import GridMetrics, Period, Scope, daily_series, scope_metrics
+from gridbot.models.metrics.rollup_read import grid_node, region_node, reports, with_percentiles
+from gridbot.models.metrics.rollups import refresh_changed, refresh_rollups
 from tests.conftest import World
 from tests.integration.test_metrics import END, Ids, build_metrics_world
 

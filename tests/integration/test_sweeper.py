@@ -12,12 +12,12 @@ import redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import deadlines, sweeper
-from models.coordination import LocalCoordinator, RedisCoordinator
-from models.entities import Outbox, ReminderLog, Ticket, TicketDeadline
-from models.enums import DeadlineKind, OutboxKind, Priority, TicketKind, TicketStatus
-from models.outbox import claim_due
-from models.sla import load_policy
+from gridbot.models.entities import Outbox, ReminderLog, Ticket, TicketDeadline
+from gridbot.models.enums import DeadlineKind, OutboxKind, Priority, TicketKind, TicketStatus
+from gridbot.models.messaging.coordination import LocalCoordinator, RedisCoordinator
+from gridbot.models.messaging.outbox import claim_due
+from gridbot.models.tickets import deadlines, sweeper
+from gridbot.models.tickets.sla import load_policy
 from tests.conftest import World, build_world
 
 pytestmark = pytest.mark.integration

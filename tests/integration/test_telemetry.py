@@ -8,10 +8,12 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import bot_status, telemetry, tickets
-from models.entities.bot_status import BotState
-from models.enums import Priority, TicketKind
-from models.sla import load_policy
+from gridbot.models import telemetry
+from gridbot.models.entities.bot_status import BotState
+from gridbot.models.enums import Priority, TicketKind
+from gridbot.models.messaging import bot_status
+from gridbot.models.tickets import service as tickets
+from gridbot.models.tickets.sla import load_policy
 from tests.conftest import World
 from tests.integration.conftest import Group
 

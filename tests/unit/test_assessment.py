@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.assessment import AssessmentConfigError, load_method, parse_method, score
+from gridbot.models.metrics.assessment import AssessmentConfigError, load_method, parse_method, score
 
 METHOD = """\
 name: 测试办法

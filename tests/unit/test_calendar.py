@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.calendar import WorkCalendar, expand_dates
-from models.sla import load_policy
+from gridbot.models.tickets.calendar import WorkCalendar, expand_dates
+from gridbot.models.tickets.sla import load_policy
 
 SH = ZoneInfo("Asia/Shanghai")
 

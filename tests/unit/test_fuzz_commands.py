@@ -15,14 +15,14 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.wechaty_messages import split_quote
-from handlers import commands
-from handlers.commands import COMMANDS, Command, find, looks_deliberate, ticket_arg
-from handlers.context import CommandError, Context
-from handlers.parsing import MAX_COMMAND_LEN, canonical, parse_args, split_command, ticket_in
-from nlp.normalize import MAX_LEN, normalize
-from nlp.pii import mask
-from nlp.taxonomy import Taxonomy, load_taxonomy
+from gridbot.bot.wechaty_messages import split_quote
+from gridbot.handlers import commands
+from gridbot.handlers.commands import COMMANDS, Command, find, looks_deliberate, ticket_arg
+from gridbot.handlers.context import CommandError, Context
+from gridbot.handlers.parsing import MAX_COMMAND_LEN, canonical, parse_args, split_command, ticket_in
+from gridbot.nlp.normalize import MAX_LEN, normalize
+from gridbot.nlp.pii import mask
+from gridbot.nlp.taxonomy import Taxonomy, load_taxonomy
 from tests.hostile import (
     FORGED_NUMBERS,
     FUZZ,

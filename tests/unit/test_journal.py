@@ -8,8 +8,8 @@ from pathlib import Path
 import anyio
 import pytest
 
-from bot.journal import CURSOR, HANDLED, INBOUND, SENT, JournalSink, JournalTransport, read_records
-from handlers.types import IncomingMessage, MemberChange, OutgoingMessage
+from gridbot.bot.journal import CURSOR, HANDLED, INBOUND, SENT, JournalSink, JournalTransport, read_records
+from gridbot.handlers.types import IncomingMessage, MemberChange, OutgoingMessage
 
 
 @pytest.mark.anyio

@@ -10,19 +10,19 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import tickets as svc
-from models.directory import SYSTEM_ACTOR, Actor, actor_for
-from models.entities import Outbox, Person, Rating, Ticket, TicketEvent
-from models.enums import Priority, RatingScore, TicketKind, TicketStatus
-from models.errors import (
+from gridbot.models.entities import Outbox, Person, Rating, Ticket, TicketEvent
+from gridbot.models.enums import Priority, RatingScore, TicketKind, TicketStatus
+from gridbot.models.errors import (
     ConcurrentUpdate,
     PermissionDenied,
     TicketError,
     TicketNotFound,
     TransitionNotAllowed,
 )
-from models.lifecycle import RULES, Action
-from models.sla import SLAPolicy, load_policy
+from gridbot.models.org.directory import SYSTEM_ACTOR, Actor, actor_for
+from gridbot.models.tickets import service as svc
+from gridbot.models.tickets.lifecycle import RULES, Action
+from gridbot.models.tickets.sla import SLAPolicy, load_policy
 from tests.conftest import World
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Asia/Shanghai

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from models.metrics import GridMetrics, Period, Scope
-from models.metrics.report import percentile, ratio
+from gridbot.models.metrics import GridMetrics, Period, Scope
+from gridbot.models.metrics.report import percentile, ratio
 
 
 def test_a_local_month_is_half_open_in_utc() -> None:

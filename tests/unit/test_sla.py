@@ -7,9 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from models.enums import DeadlineKind, Priority, TicketKind
-from models.settings import SLASettings
-from models.sla import DEFAULT_POLICY_FILE, Basis, DeadlineSpec, SLAPolicyError, load_policy, load_policy_for
+from gridbot.models.enums import DeadlineKind, Priority, TicketKind
+from gridbot.models.settings import SLASettings
+from gridbot.models.tickets.sla import (
+    DEFAULT_POLICY_FILE,
+    Basis,
+    DeadlineSpec,
+    SLAPolicyError,
+    load_policy,
+    load_policy_for,
+)
 
 POLICY = load_policy()
 FR, FB, RES = DeadlineKind.FIRST_RESPONSE, DeadlineKind.FEEDBACK, DeadlineKind.RESOLUTION

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from handlers.spool import Spool
-from handlers.types import IncomingMessage
-from models.enums import MessageType
+from gridbot.handlers.spool import Spool
+from gridbot.handlers.types import IncomingMessage
+from gridbot.models.enums import MessageType
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

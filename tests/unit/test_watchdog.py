@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 import anyio
 import pytest
 
-from bot.transport import TransportStatus
-from bot.watchdog import Health, Watchdog
-from models.entities import BotState
-from models.sla import load_policy
+from gridbot.bot.transport import TransportStatus
+from gridbot.bot.watchdog import Health, Watchdog
+from gridbot.models.entities import BotState
+from gridbot.models.tickets.sla import load_policy
 
 SH = ZoneInfo("Asia/Shanghai")
 CALENDAR = load_policy().calendar  # 09:00–12:00 and 13:30–18:00, Monday to Friday
@@ -136,7 +136,7 @@ def test_unchanged_readings_are_written_only_as_a_heartbeat() -> None:
 def test_each_change_of_state_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
     status = online()
     dog, _, sink = make(status, local(3, 10, 9))
-    caplog.set_level(logging.INFO, logger="bot.watchdog")
+    caplog.set_level(logging.INFO, logger="gridbot.bot.watchdog")
     dog.check()
     status.connected = status.logged_in = False
     status.last_error = "cannot reach the puppet service at 127.0.0.1:1"

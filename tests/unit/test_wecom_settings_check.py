@@ -10,12 +10,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 pytest.importorskip("aibot", reason="the wecom extra is not installed")
 
-from bot.wecom.setup import check_wecom_settings  # noqa: E402
-from models.settings import Settings, WeComSettings  # noqa: E402
+from gridbot.bot.wecom.setup import check_wecom_settings  # noqa: E402
+from gridbot.models.settings import Settings, WeComSettings  # noqa: E402
 
 
 def settings(**wecom: object) -> Settings:
-    return Settings(_env_file=None, wecom=WeComSettings(**wecom))  # type: ignore[call-arg, arg-type]
+    return Settings(_env_file=None, wecom=WeComSettings(**wecom))
 
 
 def failures(s: Settings) -> list[str]:

@@ -19,15 +19,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 pytest.importorskip("aibot", reason="the wecom extra is not installed (pip install 'gridbot[wecom]')")
 
-from bot.app import Runtime, build_runtime, serve  # noqa: E402
-from bot.wecom.finance import KeyRing  # noqa: E402
-from bot.wecom.transport import WeComTransport  # noqa: E402
-from models import directory  # noqa: E402
-from models.coordination import make_coordinator  # noqa: E402
-from models.db import make_session_factory  # noqa: E402
-from models.entities import ChatGroup  # noqa: E402
-from models.enums import Role  # noqa: E402
-from models.settings import OutboxSettings, Settings, SLASettings, WeComSettings  # noqa: E402
+from gridbot.bot.app import Runtime, build_runtime, serve  # noqa: E402
+from gridbot.bot.wecom.finance import KeyRing  # noqa: E402
+from gridbot.bot.wecom.transport import WeComTransport  # noqa: E402
+from gridbot.models.db import make_session_factory  # noqa: E402
+from gridbot.models.entities import ChatGroup  # noqa: E402
+from gridbot.models.enums import Role  # noqa: E402
+from gridbot.models.messaging.coordination import make_coordinator  # noqa: E402
+from gridbot.models.org import directory  # noqa: E402
+from gridbot.models.settings import OutboxSettings, Settings, SLASettings, WeComSettings  # noqa: E402
 from tests.e2e.wecom.fakes import FakeAiBot, FakeArchive, FakeQyApi, corp_keys, make_tls  # noqa: E402
 
 CORP, BOT_ID, BOT_SECRET, ARCHIVE_SECRET, APP_SECRET = (

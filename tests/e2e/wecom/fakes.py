@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.x509.oid import NameOID
 from websockets.asyncio.server import ServerConnection, serve
 
-from bot.wecom.finance import EncryptedChat
+from gridbot.bot.wecom.finance import EncryptedChat
 
 
 # ---- TLS for the fake AI bot endpoint --------------------------------------------------------

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 PROBE = """
 import json, sys, time
-from bot.wecom.finance import ArchiveError, FinanceSdk, default_library
+from gridbot.bot.wecom.finance import ArchiveError, FinanceSdk, default_library
 proxy, timeout_s, what = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 sdk = FinanceSdk("ww0000000000000000", "not-a-real-secret", timeout_s=timeout_s, proxy=proxy)
 started = time.monotonic()

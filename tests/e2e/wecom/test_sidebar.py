@@ -15,16 +15,17 @@ import uvicorn
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.app import create_app
-from api.ratelimit import LocalRateLimiter
-from models import channel, tickets
-from models.coordination import LocalCoordinator
-from models.db import make_session_factory
-from models.entities import Grid, Outbox, Ticket, utcnow
-from models.enums import OutboxKind, Priority, TicketKind, TicketStatus
-from models.outbox import enqueue
-from models.settings import SLASettings, WeComSettings
-from models.sla import load_policy_for
+from gridbot.api.app import create_app
+from gridbot.api.ratelimit import LocalRateLimiter
+from gridbot.models.db import make_session_factory
+from gridbot.models.entities import Grid, Outbox, Ticket, utcnow
+from gridbot.models.enums import OutboxKind, Priority, TicketKind, TicketStatus
+from gridbot.models.messaging.coordination import LocalCoordinator
+from gridbot.models.messaging.outbox import enqueue
+from gridbot.models.settings import SLASettings, WeComSettings
+from gridbot.models.tickets import handoffs
+from gridbot.models.tickets import service as tickets
+from gridbot.models.tickets.sla import load_policy_for
 from tests.api.conftest import api_settings
 from tests.e2e.conftest import free_port, unavailable
 from tests.e2e.wecom.conftest import APP_SECRET, CORP, ROOM, WORKER, ZHANG, grid_world
@@ -78,7 +79,7 @@ def seed(sessions: sessionmaker[Session]) -> tuple[int, str]:
             room_id=ROOM,
             ticket_id=ticket.id,
         )
-        channel.create(
+        handoffs.create(
             session,
             outbox_ids=[row.id],
             room_id=ROOM,

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.transport import TransportError
-from bot.wecom.transport import WeComTransport
-from models import channel
-from models.entities import Handoff, Message, Outbox, Ticket, TicketDeadline, utcnow
-from models.enums import MessageDirection, TicketStatus
+from gridbot.bot.transport import TransportError
+from gridbot.bot.wecom.transport import WeComTransport
+from gridbot.models.entities import Handoff, Message, Outbox, Ticket, TicketDeadline, utcnow
+from gridbot.models.enums import MessageDirection, TicketStatus
+from gridbot.models.messaging import cursors
 from tests.e2e.wecom.conftest import LEADER, LIU, ROOM, WORKER, WU, ZHANG, Bot, BotRunner, WeCom, until
 from tests.e2e.wecom.fakes import to
 
@@ -83,7 +83,7 @@ async def test_member_without_consent_is_skipped_and_counted(wecom: WeCom, runne
             )
             == 1
         )
-        cursor = channel.cursor(session, "wecom-archive")
+        cursor = cursors.cursor(session, "wecom-archive")
         assert (cursor.seq, cursor.skipped_no_consent) == (2, 1)
     await runner.stop(bot)
 
@@ -104,7 +104,7 @@ async def test_restart_resumes_from_the_cursor_with_nothing_doubled(wecom: WeCom
     before = await until(lambda: (c := _counts(runner))["handoffs"] == c["room_outbox"] and c)  # all sent
     # a lost cursor commit (crash after routing): the whole log comes again, nothing is doubled
     with runner.sessions.begin() as session:
-        channel.cursor(session, "wecom-archive").seq = 0
+        cursors.cursor(session, "wecom-archive").seq = 0
     reread = await until(
         lambda: next(
             (i for i, f in enumerate(wecom.archive.fetches) if i > fetched_before and f[0] == 0), None
@@ -201,7 +201,7 @@ def _inbound(runner: BotRunner) -> int:
 
 def channel_seq(runner: BotRunner) -> int:
     with runner.sessions() as session:
-        return channel.cursor(session, "wecom-archive").seq
+        return cursors.cursor(session, "wecom-archive").seq
 
 
 async def _sweep(bot: Bot, hours: float) -> None:

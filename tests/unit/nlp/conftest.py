@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from nlp import corpus, fast
-from nlp.classifier import Classifier, load_classifier
-from nlp.taxonomy import load_taxonomy
+from gridbot.nlp import corpus, fast
+from gridbot.nlp.classifier import Classifier, load_classifier
+from gridbot.nlp.taxonomy import load_taxonomy
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SHARED_DATA = (REPO_ROOT / ".." / "shared" / "data").resolve()

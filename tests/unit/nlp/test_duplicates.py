@@ -4,7 +4,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from nlp.duplicates import MERGE, NEW, SUGGEST, OpenTicket, Thresholds, find_duplicate, text_similarity
+from gridbot.nlp.duplicates import (
+    MERGE,
+    NEW,
+    SUGGEST,
+    OpenTicket,
+    Thresholds,
+    find_duplicate,
+    text_similarity,
+)
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 OPEN = [

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from nlp import corpus, fast
-from nlp.classifier import Classification, Classifier, ModelError, load_classifier
-from nlp.taxonomy import load_taxonomy
+from gridbot.nlp import corpus, fast
+from gridbot.nlp.classifier import Classification, Classifier, ModelError, load_classifier
+from gridbot.nlp.taxonomy import load_taxonomy
 
 ODD_INPUTS = [
     "",

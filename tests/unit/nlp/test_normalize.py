@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlp.normalize import normalize, strip_quote
+from gridbot.nlp.normalize import normalize, strip_quote
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlp.pii import find, id_checksum_ok, luhn_ok, mask
+from gridbot.nlp.pii import find, id_checksum_ok, luhn_ok, mask
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 

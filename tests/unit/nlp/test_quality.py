@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from nlp import corpus
-from nlp.classifier import Classifier
-from nlp.evaluate import evaluate, expected_calibration_error, format_report, level_report
-from nlp.train import train_model
+from gridbot.nlp import corpus
+from gridbot.nlp.classifier import Classifier
+from gridbot.nlp.evaluate import evaluate, expected_calibration_error, format_report, level_report
+from gridbot.nlp.train import train_model
 
 from .conftest import SHARED_DATA
 

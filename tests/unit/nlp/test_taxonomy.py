@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from nlp.taxonomy import TaxonomyError, load_taxonomy
+from gridbot.nlp.taxonomy import TaxonomyError, load_taxonomy
 
 
 def test_default_taxonomy() -> None:

@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
-from nlp import segment
-from nlp.cues import Location, chinese_number, location, same_place
-from nlp.urgency import active_cues, find_cues, is_urgent
+from gridbot.nlp import segment
+from gridbot.nlp.cues import Location, chinese_number, location, same_place
+from gridbot.nlp.urgency import active_cues, find_cues, is_urgent
 
 
 def test_userdict_words_stay_whole() -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from nlp import corpus
-from nlp.classifier import Classification, Classifier, load_classifier
-from nlp.taxonomy import load_taxonomy
+from gridbot.nlp import corpus
+from gridbot.nlp.classifier import Classification, Classifier, load_classifier
+from gridbot.nlp.taxonomy import load_taxonomy
 
 pytestmark = [
     pytest.mark.slow,
@@ -26,7 +26,7 @@ def test_tiny_bert_trains_saves_and_reloads_offline(
     corpus_split: tuple[list[corpus.Example], list[corpus.Example]],
 ) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    from nlp import transformers_backend
+    from gridbot.nlp import transformers_backend
 
     train = corpus_split[0][::10]
     transformers_backend.train(train, tmp_path, load_taxonomy(), epochs=2, hidden_size=32, layers=1)
@@ -45,7 +45,7 @@ def test_tiny_bert_trains_saves_and_reloads_offline(
 
 
 def test_char_vocabulary_fallback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from nlp import transformers_backend
+    from gridbot.nlp import transformers_backend
 
     monkeypatch.setattr(transformers_backend, "cn_clip_vocab", lambda: None)
     examples = [

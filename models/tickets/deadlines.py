@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.entities import Ticket, TicketDeadline
-from models.enums import DeadlineKind
-from models.sla import LEVELS, Basis, DeadlineSpec, SLAPolicy
+from gridbot.models.entities import Ticket, TicketDeadline
+from gridbot.models.enums import DeadlineKind
+from gridbot.models.tickets.sla import LEVELS, Basis, DeadlineSpec, SLAPolicy
 
 
 def start_clocks(session: Session, ticket: Ticket, now: datetime, policy: SLAPolicy) -> list[TicketDeadline]:

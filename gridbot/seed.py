@@ -20,8 +20,8 @@ import numpy as np
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
 
-from models.bulk import bulk_insert
-from models.entities import (
+from gridbot.models.bulk import bulk_insert
+from gridbot.models.entities import (
     ChatGroup,
     Grid,
     MemberSnapshot,
@@ -33,7 +33,7 @@ from models.entities import (
     Ticket,
     TicketDeadline,
 )
-from models.rollups import day_start, local_today
+from gridbot.models.metrics.rollups import day_start, local_today
 
 Progress = Callable[[str, float, int], None]
 H = timedelta(hours=1)

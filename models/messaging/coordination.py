@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol, TypeVar
 
-from models.settings import Settings
+from gridbot.models.settings import Settings
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from models.db import is_postgres
-from models.entities import ChatGroup, Outbox
-from models.enums import OutboxKind, OutboxStatus
+from gridbot.models.db import is_postgres
+from gridbot.models.entities import ChatGroup, Outbox
+from gridbot.models.enums import OutboxKind, OutboxStatus
 
 _MAX_BACKOFF = timedelta(hours=1)
 

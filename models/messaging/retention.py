@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from models.entities import Message, Outbox
-from models.enums import MessageStatus, OutboxStatus
+from gridbot.models.entities import Message, Outbox
+from gridbot.models.enums import MessageStatus, OutboxStatus
 
 _DONE_OUTBOX = (OutboxStatus.SENT, OutboxStatus.DEAD)
 

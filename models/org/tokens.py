@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.directory import Actor, DirectoryError
-from models.entities import ApiToken, Person, Region, utcnow
-from models.enums import ADMIN_LEVEL, ADMIN_ROLES, Role
+from gridbot.models.entities import ApiToken, Person, Region, utcnow
+from gridbot.models.enums import ADMIN_LEVEL, ADMIN_ROLES, Role
+from gridbot.models.org.directory import Actor, DirectoryError
 
 PREFIX = "gb_"
 LAST_USED_RESOLUTION = timedelta(minutes=1)

@@ -19,13 +19,13 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from models.entities import Grid, Region
-from models.entities.rollup import COHORT_COUNTS, DAY_FLOWS, DAY_STOCKS, RollupCohort, RollupDay
-from models.enums import RegionLevel
-from models.metrics import GridMetrics, Period, Scope
-from models.metrics import queries as q
-from models.metrics.report import percentile, ratio
-from models.rollups import GRID
+from gridbot.models.entities import Grid, Region
+from gridbot.models.entities.rollup import COHORT_COUNTS, DAY_FLOWS, DAY_STOCKS, RollupCohort, RollupDay
+from gridbot.models.enums import RegionLevel
+from gridbot.models.metrics import GridMetrics, Period, Scope
+from gridbot.models.metrics import queries as q
+from gridbot.models.metrics.report import percentile, ratio
+from gridbot.models.metrics.rollups import GRID
 
 PERCENTILE_MAX_GRIDS = 2000
 ACTIVITY_KEY = "active_residents_per_100_households"

@@ -17,9 +17,9 @@ from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.entities import Region
-from models.enums import RegionLevel
-from models.rollup_read import Node, region_node, reports
+from gridbot.models.entities import Region
+from gridbot.models.enums import RegionLevel
+from gridbot.models.metrics.rollup_read import Node, region_node, reports
 
 HEADERS = (
     "排名",

@@ -25,8 +25,8 @@ from typing import Any
 from sqlalchemy import Select, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
-from models.bulk import bulk_insert
-from models.entities import (
+from gridbot.models.bulk import bulk_insert
+from gridbot.models.entities import (
     ChatGroup,
     Grid,
     MemberSnapshot,
@@ -37,11 +37,11 @@ from models.entities import (
     TicketEvent,
     utcnow,
 )
-from models.entities.rollup import COHORT_COUNTS, DAY_FLOWS, DAY_STOCKS, RollupCohort, RollupDay
-from models.enums import RegionLevel
-from models.metrics import LOCAL_TZ, Period, Scope
-from models.metrics import queries as q
-from models.metrics.period import as_date, local_date
+from gridbot.models.entities.rollup import COHORT_COUNTS, DAY_FLOWS, DAY_STOCKS, RollupCohort, RollupDay
+from gridbot.models.enums import RegionLevel
+from gridbot.models.metrics import LOCAL_TZ, Period, Scope
+from gridbot.models.metrics import queries as q
+from gridbot.models.metrics.period import as_date, local_date
 
 GRID = "grid"
 UP_LEVELS = (RegionLevel.COMMUNITY, RegionLevel.STREET, RegionLevel.DISTRICT, RegionLevel.CITY)

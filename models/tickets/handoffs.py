@@ -1,4 +1,4 @@
-"""Handoffs (replies a gridworker posts for the bot) and intake cursors: platform-neutral bookkeeping.
+"""Handoffs: replies a gridworker posts for the bot (platform-neutral bookkeeping).
 
 A room whose `can_post` is False gets no message from the bot: each reply the outbox owes it becomes
 a handoff for the responsible gridworker. When the text shows up in the room (the gridworker posted
@@ -14,9 +14,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.entities import ChatGroup, Handoff, IntakeCursor, Ticket
-from models.enums import OutboxKind
-from models.tickets import record_first_response
+from gridbot.models.entities import ChatGroup, Handoff, Ticket
+from gridbot.models.enums import OutboxKind
+from gridbot.models.tickets.service import record_first_response
 
 _SPACE = re.compile(r"\s+")
 
@@ -97,14 +97,3 @@ def close_matching(session: Session, room_id: str, text: str, message_id: str, a
                     record_first_response(session, ticket, at)
     session.flush()
     return closed
-
-
-def cursor(session: Session, source: str, *, lock: bool = False) -> IntakeCursor:
-    """The cursor of `source` (created at 0); `lock` holds it for this transaction."""
-    stmt = select(IntakeCursor).where(IntakeCursor.source == source)
-    row = session.scalar(stmt.with_for_update() if lock else stmt)
-    if row is None:
-        row = IntakeCursor(source=source, seq=0, skipped_no_consent=0, lag_s=0.0)
-        session.add(row)
-        session.flush()
-    return row

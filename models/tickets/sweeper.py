@@ -21,14 +21,15 @@ from sqlalchemy import Table, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import deadlines, failpoints
-from models.coordination import Coordinator
-from models.db import is_postgres
-from models.directory import grid_workers, region_admins
-from models.entities import ChatGroup, Grid, Outbox, Person, ReminderLog, Ticket, TicketDeadline
-from models.enums import OPEN_STATUSES, DeadlineKind, OutboxKind, OutboxStatus, Role, TicketStatus
-from models.outbox import enqueue
-from models.sla import Schedule, SLAPolicy
+from gridbot.models import failpoints
+from gridbot.models.db import is_postgres
+from gridbot.models.entities import ChatGroup, Grid, Outbox, Person, ReminderLog, Ticket, TicketDeadline
+from gridbot.models.enums import OPEN_STATUSES, DeadlineKind, OutboxKind, OutboxStatus, Role, TicketStatus
+from gridbot.models.messaging.coordination import Coordinator
+from gridbot.models.messaging.outbox import enqueue
+from gridbot.models.org.directory import grid_workers, region_admins
+from gridbot.models.tickets import deadlines
+from gridbot.models.tickets.sla import Schedule, SLAPolicy
 
 logger = logging.getLogger(__name__)
 LOCK_NAME = "sla-sweeper"

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.entities import ChatGroup, Grid, Person, Region, RoleAssignment, utcnow
-from models.enums import ADMIN_LEVEL, ADMIN_ROLES, WORKER_ROLES, GridType, RegionLevel, Role
+from gridbot.models.entities import ChatGroup, Grid, Person, Region, RoleAssignment, utcnow
+from gridbot.models.enums import ADMIN_LEVEL, ADMIN_ROLES, WORKER_ROLES, GridType, RegionLevel, Role
 
 _CHILD_LEVEL = {
     None: RegionLevel.CITY,

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from models.calendar import WorkCalendar, expand_dates
-from models.enums import DeadlineKind, Priority, TicketKind
-from models.settings import SLASettings
+from gridbot.models.enums import DeadlineKind, Priority, TicketKind
+from gridbot.models.settings import SLASettings
+from gridbot.models.tickets.calendar import WorkCalendar, expand_dates
 
 DEFAULT_POLICY_FILE = Path(__file__).with_name("sla_default.yaml")
 LEVELS = (1, 2, 3, 4)  # 1 warning to the assignee, 2 breach → grid leader, 3 community, 4 street

@@ -13,20 +13,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from models import deadlines
-from models.announce import announce, room_can_post
-from models.directory import Actor, grid_workers
-from models.entities import Grid, Person, Rating, Ticket, TicketEvent, TicketReporter
-from models.enums import DeadlineKind, Priority, RatingScore, Role, TicketKind, TicketStatus
-from models.errors import (
+from gridbot.models.entities import Grid, Person, Rating, Ticket, TicketEvent, TicketReporter
+from gridbot.models.enums import DeadlineKind, Priority, RatingScore, Role, TicketKind, TicketStatus
+from gridbot.models.errors import (
     ConcurrentUpdate,
     PermissionDenied,
     TicketError,
     TicketNotFound,
     TransitionNotAllowed,
 )
-from models.lifecycle import Action, check
-from models.sla import SLAPolicy
+from gridbot.models.org.directory import Actor, grid_workers
+from gridbot.models.tickets import deadlines
+from gridbot.models.tickets.announce import announce, room_can_post
+from gridbot.models.tickets.lifecycle import Action, check
+from gridbot.models.tickets.sla import SLAPolicy
 
 RATING_WINDOW = timedelta(hours=48)
 

@@ -13,14 +13,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.assessment import Assessment, Method, score
-from models.entities import Grid, Region, RollupCohort, RollupDay, Ticket, TicketDeadline
-from models.enums import DeadlineKind
-from models.metrics import rules
-from models.metrics.period import as_date
-from models.metrics.queries import RANK_KEYS
-from models.metrics.report import LOWER_IS_BETTER, RATE_KEYS
-from models.rollup_read import (
+from gridbot.models.entities import Grid, Region, RollupCohort, RollupDay, Ticket, TicketDeadline
+from gridbot.models.enums import DeadlineKind
+from gridbot.models.metrics import rules
+from gridbot.models.metrics.assessment import Assessment, Method, score
+from gridbot.models.metrics.period import as_date
+from gridbot.models.metrics.queries import RANK_KEYS
+from gridbot.models.metrics.report import LOWER_IS_BETTER, RATE_KEYS
+from gridbot.models.metrics.rollup_read import (
     ACTIVITY_KEY,
     Node,
     NodeReport,
@@ -32,7 +32,7 @@ from models.rollup_read import (
     reports,
     with_percentiles,
 )
-from models.rollups import GRID
+from gridbot.models.metrics.rollups import GRID
 
 INDICATOR_KEYS = frozenset({*RATE_KEYS, ACTIVITY_KEY})
 RANKABLE = frozenset({*RANK_KEYS, ACTIVITY_KEY, "active_resident_days", "score"} - {"active_residents"})

@@ -17,8 +17,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from models import bot_status
-from models.entities import (
+from gridbot.models.entities import (
     BotStatus,
     ChatGroup,
     Grid,
@@ -31,9 +30,10 @@ from models.entities import (
     Ticket,
     TicketEvent,
 )
-from models.enums import Role, TicketKind, TicketStatus
-from models.metrics.period import Period
-from models.metrics.rules import AnySelect, overdue_at
+from gridbot.models.enums import Role, TicketKind, TicketStatus
+from gridbot.models.messaging import bot_status
+from gridbot.models.metrics.period import Period
+from gridbot.models.metrics.rules import AnySelect, overdue_at
 
 T = TypeVar("T")
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.entities import Ticket, TicketEvent
+from gridbot.models.entities import Ticket, TicketEvent
 
 
 @dataclass(frozen=True)

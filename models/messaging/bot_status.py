@@ -9,8 +9,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from models.db import is_postgres
-from models.entities import BotState, BotStatus
+from gridbot.models.db import is_postgres
+from gridbot.models.entities import BotState, BotStatus
 
 _ERROR_LEN = 500
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from models.directory import Actor
-from models.entities import Grid, Ticket
-from models.enums import ADMIN_ROLES, STATUS_LABELS, WORKER_ROLES, Role, TicketStatus
-from models.errors import PermissionDenied, TransitionNotAllowed
+from gridbot.models.entities import Grid, Ticket
+from gridbot.models.enums import ADMIN_ROLES, STATUS_LABELS, WORKER_ROLES, Role, TicketStatus
+from gridbot.models.errors import PermissionDenied, TransitionNotAllowed
+from gridbot.models.org.directory import Actor
 
 S = TicketStatus
 

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models.db import is_postgres
-from models.entities import ChatGroup, Message
-from models.enums import MessageDirection, MessageStatus, MessageType, Role
+from gridbot.models.db import is_postgres
+from gridbot.models.entities import ChatGroup, Message
+from gridbot.models.enums import MessageDirection, MessageStatus, MessageType, Role
 
 MAX_STORED_TEXT = 20_000  # characters kept of one message; the rest is cut (oversized input)
 

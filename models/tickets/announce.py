@@ -10,9 +10,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.entities import ChatGroup, Person, Ticket, TicketEvent
-from models.enums import OutboxKind
-from models.outbox import enqueue
+from gridbot.models.entities import ChatGroup, Person, Ticket, TicketEvent
+from gridbot.models.enums import OutboxKind
+from gridbot.models.messaging.outbox import enqueue
 
 RATING_PROMPT = "请对本次处理评价：回复 1 满意 / 2 基本满意 / 3 不满意"
 

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from models.entities import MemberEvent, MemberSnapshot
-from models.enums import MemberEventKind
+from gridbot.models.entities import MemberEvent, MemberSnapshot
+from gridbot.models.enums import MemberEventKind
 
 
 def _aware(now: datetime) -> datetime:

@@ -1,0 +1,87 @@
+"""Jobs that one instance at a time may run: the deadline sweep, rollup refresh, the text purge.
+
+The bot's background loops and the CLI commands (`gridbot rollup changed|refresh`, `gridbot db
+purge-text`) both call these, so a cron job and a running bot never do the same work at once. Each
+takes the coordinator lock (Redis when configured, in-process otherwise) and, inside its
+transaction, a PostgreSQL advisory lock: the database-side guard that still holds when Redis is
+lost or flushed. A job that finds its lock held returns None and does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from gridbot.models.db import try_xact_lock
+from gridbot.models.messaging.coordination import Coordinator
+from gridbot.models.messaging.retention import purge_message_text
+from gridbot.models.metrics.rollups import RefreshStats, refresh_changed, refresh_rollups
+from gridbot.models.org.directory import SYSTEM_ACTOR
+from gridbot.models.tickets import sweeper
+from gridbot.models.tickets.service import close_unrated
+from gridbot.models.tickets.sla import SLAPolicy
+
+logger = logging.getLogger(__name__)
+
+ROLLUPS = "rollups"
+RETENTION = "retention"
+JOB_LOCK_TTL_S = 600
+
+
+def sweep_deadlines(
+    sessions: sessionmaker[Session],
+    policy: SLAPolicy,
+    coordinator: Coordinator,
+    now: datetime,
+    batch_size: int = 500,
+) -> sweeper.SweepResult:
+    """One deadline sweep (its own lock, see models.tickets.sweeper), then close unrated tickets."""
+    result = sweeper.sweep(sessions, policy, now, coordinator, batch_size)
+    if not result.skipped:
+        with sessions.begin() as session:
+            close_unrated(session, now, SYSTEM_ACTOR)
+    return result
+
+
+def refresh_changed_rollups(
+    sessions: sessionmaker[Session], coordinator: Coordinator, since: datetime, now: datetime
+) -> list[RefreshStats] | None:
+    """Bring the rollups up to date with what changed since `since`; None if another instance is at it."""
+    with coordinator.lock(ROLLUPS, ttl_s=JOB_LOCK_TTL_S) as held:
+        if not held.acquired:
+            return None
+        with sessions.begin() as session:
+            if not try_xact_lock(session, f"gridbot:{ROLLUPS}"):
+                return None
+            return refresh_changed(session, since, now)
+
+
+def backfill_rollups(
+    sessions: sessionmaker[Session], coordinator: Coordinator, first: date, last: date
+) -> RefreshStats | None:
+    """Recompute the rollups of local days first..last; None if another instance holds the lock."""
+    with coordinator.lock(ROLLUPS, ttl_s=JOB_LOCK_TTL_S) as held:
+        if not held.acquired:
+            return None
+        with sessions.begin() as session:
+            if not try_xact_lock(session, f"gridbot:{ROLLUPS}"):
+                return None
+            return refresh_rollups(session, first, last)
+
+
+def purge_text(
+    sessions: sessionmaker[Session], coordinator: Coordinator, now: datetime, days: int
+) -> int | None:
+    """Blank message text older than `days`; rows purged, or None if another instance is at it."""
+    with coordinator.lock(RETENTION, ttl_s=JOB_LOCK_TTL_S) as held:
+        if not held.acquired:
+            return None
+        with sessions.begin() as session:
+            if not try_xact_lock(session, f"gridbot:{RETENTION}"):
+                return None
+            purged = purge_message_text(session, now, days)
+    if purged:
+        logger.info("retention: text older than %d days purged from %d rows", days, purged)
+    return purged

@@ -1,0 +1,1 @@
+"""Messages in and out: the persist-first inbox, the outbox, coordination between instances, engagement."""
