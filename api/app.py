@@ -15,8 +15,10 @@ from gridbot.api.deps import Services
 from gridbot.api.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from gridbot.api.routers import ROUTERS
 from gridbot.models.db import make_engine, make_session_factory
+from gridbot.models.entities import utcnow
 from gridbot.models.messaging.coordination import Coordinator, RedisCoordinator, make_coordinator
 from gridbot.models.settings import Settings, get_settings
+from gridbot.models.tickets.holidays import coverage_warning
 from gridbot.models.tickets.sla import load_policy_for
 
 logger = logging.getLogger(__name__)
@@ -50,6 +52,9 @@ def create_app(
             policy=load_policy_for(settings.sla),
         )
         logger.info("API ready on %s", db.url.render_as_string(hide_password=True))
+        calendar = app.state.services.policy.calendar
+        if warning := coverage_warning(calendar, utcnow().astimezone(calendar.tz).date()):
+            logger.warning("%s", warning)
         try:
             yield
         finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -72,6 +74,11 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, DirectoryError)
         return _body(ApiError(409, "conflict", exc.user_message))
 
+    async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return JSONResponse({"detail": [readable(e) for e in exc.errors()]}, status_code=422)
+
+    app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(TicketError, on_ticket_error)
     app.add_exception_handler(DirectoryError, on_directory_error)
@@ -82,6 +89,49 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     403: {"model": ErrorOut, "description": "outside the token's region"},
     429: {"model": ErrorOut, "description": "rate limit exceeded; see Retry-After"},
 }
+
+
+_WHAT = {"query": "参数", "path": "路径参数", "body": "请求体", "header": "请求头"}
+_MESSAGES = {
+    "missing": "缺少必填项",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "float_parsing": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "date_from_datetime_parsing": "应为日期，格式 YYYY-MM-DD",
+    "date_parsing": "应为日期，格式 YYYY-MM-DD",
+    "string_pattern_mismatch": "格式不对",
+    "string_too_long": "太长",
+    "string_too_short": "太短",
+    "greater_than_equal": "太小",
+    "greater_than": "太小",
+    "less_than_equal": "太大",
+    "less_than": "太大",
+    "literal_error": "不是允许的取值",
+    "enum": "不是允许的取值",
+    "json_invalid": "不是有效的 JSON",
+    "extra_forbidden": "不认识的字段",
+}
+
+
+def readable(error: Any) -> dict[str, Any]:
+    """One validation error in FastAPI's shape, its `msg` in Chinese naming the parameter."""
+    loc = tuple(error.get("loc", ()))
+    where = _WHAT.get(str(loc[0]), "") if loc else ""
+    name = ".".join(str(p) for p in loc[1:]) or where
+    kind = str(error.get("type", ""))
+    limit = error.get("ctx") or {}
+    bound = next(
+        (
+            f"（限 {v}）"
+            for k, v in limit.items()
+            if k in ("ge", "gt", "le", "lt", "max_length", "min_length")
+        ),
+        "",
+    )
+    text = _MESSAGES.get(kind)
+    msg = f"{where} {name}：{text}{bound}" if text else str(error.get("msg", ""))
+    return {"loc": list(loc), "msg": msg, "type": kind}
 
 
 def invalid(param: str, message: str) -> RequestValidationError:

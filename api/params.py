@@ -30,3 +30,15 @@ def paged(read: Callable[[], T]) -> T:
         raise RequestValidationError(
             [{"loc": ("query", "cursor"), "msg": "invalid cursor", "type": "value_error"}]
         ) from None
+
+
+# A region or grid by its code (what people know: 320106011, NJ-GL) or by its numeric id.
+REF_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,31}$"
+RegionRef = Annotated[
+    str | None,
+    Query(max_length=32, pattern=REF_PATTERN, description="Region code or id (default: the token's region)."),
+]
+GridRef = Annotated[
+    str | None,
+    Query(max_length=32, pattern=REF_PATTERN, description="A grid code or id instead of a region."),
+]

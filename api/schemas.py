@@ -240,3 +240,5 @@ class Health(BaseModel):
 
     status: str
     checks: dict[str, str] = Field(default_factory=dict)
+    # what an operator must act on soon but that does not stop serving (holiday list, bot login)
+    warnings: list[str] = Field(default_factory=list)

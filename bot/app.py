@@ -23,9 +23,11 @@ from gridbot.handlers.types import Sender
 from gridbot.models import jobs
 from gridbot.models.db import database_down, make_session_factory
 from gridbot.models.entities import utcnow
+from gridbot.models.messaging import bot_status
 from gridbot.models.messaging.coordination import Coordinator, make_coordinator
 from gridbot.models.settings import Settings
 from gridbot.models.tickets import sweeper
+from gridbot.models.tickets.holidays import coverage_warning
 from gridbot.models.tickets.sla import SLAPolicy, load_policy_for
 from gridbot.nlp.classifier import Classifier, load_classifier
 from gridbot.nlp.taxonomy import Taxonomy, load_taxonomy
@@ -161,10 +163,21 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
         if await anyio.to_thread.run_sync(runtime.refresh_rollups, rollup_since[0], now):
             rollup_since[0] = now
 
+    silence = timedelta(minutes=settings.wechaty.silence_alert_minutes)
+    watchdog = Watchdog(transport.status, runtime.policy.calendar, silence, database_sink(runtime.sessions))
+    if hasattr(transport, "on_status"):  # a QR code to scan is recorded at once (gridbot status, /readyz)
+        transport.on_status = watchdog.check
+    pre_login = watchdog.account
+    calendar = runtime.policy.calendar
+    if warning := coverage_warning(calendar, utcnow().astimezone(calendar.tz).date()):
+        logger.warning("%s", warning)
     # before the task group, so a failed login is a plain TransportError for the caller
     await transport.start(conversation.handle, conversation.on_member_change)
     # logged in: the account this instance speaks as (rooms it serves are answered through it)
     conversation.account = sender.account = transport.status.bot_id
+    if watchdog.account != pre_login:
+        with runtime.sessions.begin() as session:
+            bot_status.forget(session, pre_login)  # the placeholder row that showed the QR code
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(sender.run, stop)
@@ -181,10 +194,6 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
             settings.rollup_interval_s,
             stop,
             rollups,
-        )
-        silence = timedelta(minutes=settings.wechaty.silence_alert_minutes)
-        watchdog = Watchdog(
-            transport.status, runtime.policy.calendar, silence, database_sink(runtime.sessions)
         )
         tg.start_soon(watchdog.run, stop)
         await stop.wait()

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from gridbot.bot.app import Runtime, serve
 from gridbot.bot.transport import OnMemberChange, OnMessage, TransportStatus
 from gridbot.handlers.types import IncomingMessage, OutgoingMessage
-from gridbot.models.entities import Grid, Person, utcnow
+from gridbot.models.entities import ChatGroup, Grid, Message, Person, RoleAssignment, utcnow
 
 ROOM = "console-group@chatroom"
 
@@ -104,8 +104,16 @@ def _members(runtime: Runtime) -> dict[str, str]:
             ]
             grid = setup_world(session, staff)
         directory.bind_group(session, ROOM, grid, topic="控制台网格群")
+        group = session.scalars(select(ChatGroup).where(ChatGroup.room_id == ROOM)).one()
+        # the room's members: who holds a role in its grid, and who has spoken in it
+        in_grid = select(RoleAssignment.person_id).where(
+            RoleAssignment.grid_id == grid.id, RoleAssignment.active
+        )
+        spoke = select(Message.sender_id).where(Message.group_id == group.id)
         people = session.scalars(
-            select(Person).where(Person.platform_id.is_not(None)).order_by(Person.id)
+            select(Person)
+            .where(Person.platform_id.is_not(None), Person.id.in_(in_grid) | Person.id.in_(spoke))
+            .order_by(Person.id)
         ).all()
         names = {p.name: p.platform_id for p in people if p.platform_id}
     names.setdefault("张阿姨", "console:张阿姨")
@@ -120,6 +128,8 @@ async def run_console(runtime: Runtime) -> None:
     async with anyio.create_task_group() as tg:
         tg.start_soon(serve, runtime, transport, stop)
         await transport.loop()
+        # the last lines' replies wait out the outbox merge window: let them go out before stopping
+        await anyio.sleep(runtime.settings.outbox.merge_window_s + runtime.settings.outbox.min_interval_s)
         stop.set()
 
 

@@ -18,6 +18,7 @@ from gridbot.handlers.types import OutgoingMessage
 from gridbot.models.entities import Grid, Person, ReminderLog, Ticket, TicketDeadline
 from gridbot.models.enums import STATUS_LABELS, DeadlineKind, GridType, Role
 from gridbot.models.metrics import LOCAL_TZ, Period, grid_metrics
+from gridbot.models.metrics.rollups import refresh_rollups
 from gridbot.models.org import directory
 
 DEMO_TRANSCRIPT = Path(__file__).parent / "data" / "demo_day.jsonl"
@@ -76,7 +77,13 @@ def printer(
     def on_send(at: datetime, message: OutgoingMessage) -> None:
         mentions = " ".join(f"@{names.get(m, m)}" for m in message.mention_ids)
         body = message.text.replace("\n", "\n        ")
-        echo(f"{_local(at)}   🤖 {bot_name}: {mentions + ' ' if mentions else ''}{body}")
+        # escalations go to community and street staff by direct message, not into the group
+        to = (
+            f" → 私信 {names.get(message.to_contact_id or '', message.to_contact_id)}"
+            if message.room_id is None
+            else ""
+        )
+        echo(f"{_local(at)}   🤖 {bot_name}{to}: {mentions + ' ' if mentions else ''}{body}")
 
     return on_line, on_send
 
@@ -124,5 +131,9 @@ async def run_demo(
     on_line, on_send = printer(echo, runtime.settings.wechaty.bot_name, names)
     replay = Replay(runtime, clock, ReplayTransport(clock, on_send), on_line=on_line)
     await replay.run(lines, tail=tail)
+    day = lines[0].at.astimezone(LOCAL_TZ).date()
+    with runtime.sessions.begin() as session:
+        # the dashboard reads daily rollups: build them for the replayed days now
+        refresh_rollups(session, day, clock.now.astimezone(LOCAL_TZ).date())
     with runtime.sessions() as session:
-        return summary(session, grid_id, clock.now, lines[0].at.astimezone(LOCAL_TZ).date())
+        return summary(session, grid_id, clock.now, day)

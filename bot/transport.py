@@ -32,6 +32,8 @@ class TransportStatus:
     bot_name: str | None = None
     last_message_at: datetime | None = None
     last_error: str | None = None
+    # the login QR code's link while the puppet waits for an operator to scan it; None otherwise
+    login_url: str | None = None
 
 
 class Transport(Protocol):

@@ -36,6 +36,7 @@ class Health:
     logged_in: bool
     last_message_at: datetime | None
     last_error: str | None
+    login_url: str | None = None
 
 
 Sink = Callable[[str, Health, datetime], None]
@@ -48,6 +49,8 @@ def assess(
     error = status.last_error
     if not status.connected:
         state = BotState.DISCONNECTED
+    elif not status.logged_in and status.login_url:
+        state, error = BotState.WAITING_SCAN, "waiting for the login QR code to be scanned"
     elif not status.logged_in:
         state = BotState.LOGGED_OUT
     else:
@@ -55,12 +58,13 @@ def assess(
         silent = silence > timedelta() and calendar.between(quiet_since, now) >= silence
         state = BotState.SILENT if silent else BotState.ONLINE
         error = None if state is BotState.ONLINE else error
-    return Health(state, status.logged_in, status.last_message_at, error)
+    login_url = status.login_url if state is BotState.WAITING_SCAN else None
+    return Health(state, status.logged_in, status.last_message_at, error, login_url)
 
 
 def _essence(health: Health) -> tuple[BotState, bool, str | None]:
     """What a write is due for: a new message time alone waits for the heartbeat."""
-    return health.state, health.logged_in, health.last_error
+    return health.state, health.logged_in, health.last_error or health.login_url
 
 
 def database_sink(sessions: sessionmaker[Session]) -> Sink:
@@ -75,6 +79,7 @@ def database_sink(sessions: sessionmaker[Session]) -> Sink:
                 logged_in=health.logged_in,
                 last_message_at=health.last_message_at,
                 last_error=health.last_error,
+                login_url=health.login_url,
                 now=now,
             )
 
@@ -132,6 +137,8 @@ class Watchdog:
             logger.warning(
                 "watchdog: bot %s has received no message for %g working minutes", self.account, minutes
             )
+        elif health.state is BotState.WAITING_SCAN:
+            logger.warning("watchdog: bot %s is waiting for the login QR code to be scanned", self.account)
         else:
             logger.warning("watchdog: bot %s is %s: %s", self.account, health.state.value, health.last_error)
 

@@ -109,6 +109,50 @@ def _write_box(box: Any, path: str) -> None:
     asyncio.run(box.to_file(path, overwrite=True))
 
 
+_AT_NAME = re.compile(r"@([^\s@\u2005]{1,64})")
+
+Member = tuple[str, str, str]  # (platform id, WeChat name, name in this room)
+
+
+def resolve_mentions(
+    text: str, explicit: tuple[str, ...], members: list[Member]
+) -> tuple[tuple[str, str], ...]:
+    """(platform id, name) of each @-mention, by id from WeChat's mention list, else from the member list.
+
+    A hand-typed `@Name` (no mention list) is matched against every member's room name and WeChat
+    name; all matches are returned so the handler can refuse a clash rather than guess.
+    """
+    by_id = {m[0]: m for m in members}
+    if explicit:
+        return tuple((cid, (by_id[cid][2] or by_id[cid][1]) if cid in by_id else "") for cid in explicit)
+    found: list[tuple[str, str]] = []
+    for name in _AT_NAME.findall(text):
+        found += [(cid, alias or wx) for cid, wx, alias in members if name in (wx, alias)]
+    return tuple(found)
+
+
+async def room_members(puppet: Any, room_id: str, only: tuple[str, ...] = ()) -> list[Member]:
+    """The room's members (or just `only`) with their names (members who never spoke included)."""
+    out: list[Member] = []
+    for contact_id in only or await puppet.room_members(room_id):
+        payload = await puppet.room_member_payload(room_id, contact_id)
+        out.append(
+            (
+                str(contact_id),
+                str(getattr(payload, "name", "") or ""),
+                str(getattr(payload, "room_alias", "") or ""),
+            )
+        )
+    return out
+
+
+def sender_handles(payload: Any) -> tuple[str, ...]:
+    """The WeChat id and phones the puppet reports for a contact (to match imported staff)."""
+    handles = [str(getattr(payload, "weixin", "") or "")]
+    handles += [str(p) for p in (getattr(payload, "phone", None) or ()) if p]
+    return tuple(h for h in handles if h)
+
+
 async def to_incoming(
     msg: Any, bot_id: str, bot_names: tuple[str, ...], attachments: Path, attachment_timeout_s: float
 ) -> IncomingMessage | None:
@@ -128,6 +172,15 @@ async def to_incoming(
         text = quote.reply
     text, named = strip_mention(text, bot_names)
     attachment = await save_attachment(msg, attachments, attachment_timeout_s) if has_file else None
+    names: tuple[tuple[str, str], ...] = ()
+    others = tuple(m for m in mentioned if m != bot_id)
+    if others or (msg_type is MessageType.TEXT and "@" in text):
+        try:
+            members = await room_members(msg.puppet, str(payload.room_id), others)
+        except Exception as exc:  # the puppet's errors are untyped; without names the handler asks to @ again
+            logger.warning("wechaty: member list of a room unavailable: %s", type(exc).__name__)
+            members = []
+        names = resolve_mentions(text, others, members)
     return IncomingMessage(
         platform_id=str(msg.message_id),
         room_id=str(payload.room_id),
@@ -139,6 +192,8 @@ async def to_incoming(
         room_topic=str(room.payload.topic or ""),
         mentions=mentioned,
         mentions_bot=named or bot_id in mentioned,
+        mention_names=names,
+        sender_handles=sender_handles(talker.payload),
         quoted_text=quote.quoted_text if quote else None,
         attachment_path=attachment,
     )

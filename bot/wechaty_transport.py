@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from gridbot.bot.transport import OnMemberChange, OnMessage, TransportError, TransportStatus
 from gridbot.bot.wechaty_compat import describe, load_wechaty, new_puppet_options
@@ -27,6 +30,27 @@ from gridbot.handlers.types import OutgoingMessage
 from gridbot.models.enums import MemberEventKind
 
 logger = logging.getLogger(__name__)
+
+# wechaty ScanStatus: 2 Waiting (a QR code to show), 5 Timeout (a new one follows), 3 Scanned
+SCAN_SHOWN = frozenset({2})
+SCAN_SCANNED = 3
+
+
+def qr_link(qrcode: str) -> str:
+    """A link that renders the QR code in a browser (the usual Wechaty one)."""
+    return "https://wechaty.js.org/qrcode/" + quote(qrcode, safe="")
+
+
+def terminal_qr(qrcode: str) -> str:
+    """The QR code drawn with text, for scanning straight off the terminal or log."""
+    import qrcode as qr
+
+    code = qr.QRCode(border=1)
+    code.add_data(qrcode)
+    out = io.StringIO()
+    code.print_ascii(out=out, invert=True)
+    return out.getvalue()
+
 
 _INFLIGHT = 32  # messages converted concurrently (each costs a few gRPC calls)
 
@@ -53,6 +77,7 @@ class WechatyTransport:
         attachment_timeout_s: float = 20.0,
         reconnect: bool = True,
         backoff_s: tuple[float, float] = (0.5, 30.0),
+        scan_wait_s: float = 600.0,
     ) -> None:
         host, sep, port = endpoint.rpartition(":")
         if not sep or not host or not port.isdigit():
@@ -67,6 +92,9 @@ class WechatyTransport:
         self._attachment_timeout_s = attachment_timeout_s
         self._reconnect = reconnect
         self._backoff_s = backoff_s
+        self._scan_wait_s = scan_wait_s  # after a QR code is shown, how long an operator has to scan it
+        # called (in the event loop) when the login state changes: a QR code to scan, login, logout
+        self.on_status: Callable[[], None] | None = None
         self.status = TransportStatus(name="wechaty")
         # Set on each drop / each re-login after a drop (each clears the other): for watchers and tests.
         self.disconnected = asyncio.Event()
@@ -151,13 +179,22 @@ class WechatyTransport:
             # Their object caches are class-level dicts shared by every instance: cached objects
             # would keep talking to a previous (stopped) puppet.
             getattr(bot, user_class)._pool = {}
-        logged_in = asyncio.Event()
-        self._listen(bot, logged_in)
+        logged_in, scanned = asyncio.Event(), asyncio.Event()
+        self._listen(bot, logged_in, scanned)
         conn = _Connection(bot, asyncio.create_task(bot.puppet.start()))
         waiter = asyncio.create_task(logged_in.wait())
-        # Keep a little of the budget for closing down, so the error comes within the timeout.
-        remaining = max(0.0, deadline - loop.time() - min(1.0, self._login_timeout_s / 10))
-        await asyncio.wait({waiter, conn.stream}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+        while True:
+            # Keep a little of the budget for closing down, so the error comes within the timeout.
+            remaining = max(0.0, deadline - loop.time() - min(1.0, self._login_timeout_s / 10))
+            scan = asyncio.create_task(scanned.wait())
+            await asyncio.wait(
+                {waiter, conn.stream, scan}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
+            )
+            scan.cancel()
+            if not scanned.is_set() or logged_in.is_set() or conn.stream.done():
+                break
+            scanned.clear()  # a (new) QR code is shown: the operator gets the scan time from now
+            deadline = max(deadline, loop.time() + self._scan_wait_s)
         waiter.cancel()
         if logged_in.is_set():
             self.status.connected = True
@@ -166,6 +203,8 @@ class WechatyTransport:
             reason = describe(conn.stream.exception() or RuntimeError(), self.endpoint)
         elif conn.stream.done():
             reason = f"the puppet service at {self.endpoint} closed the connection before login"
+        elif self.status.login_url:
+            reason = f"the login QR code was not scanned within {self._scan_wait_s:g} s"
         else:
             reason = f"no login from the puppet service at {self.endpoint} within {self._login_timeout_s:g} s (wrong token?)"
         await self._close(conn, polite=False)
@@ -235,21 +274,52 @@ class WechatyTransport:
 
     # -- events ----------------------------------------------------------------------------------
 
-    def _listen(self, bot: Any, logged_in: asyncio.Event) -> None:
+    def _changed(self) -> None:
+        if self.on_status is not None:
+            try:
+                self.on_status()
+            except Exception:  # reporting must never break the connection
+                logger.exception("wechaty: could not record the login state")
+
+    def _listen(self, bot: Any, logged_in: asyncio.Event, scanned: asyncio.Event) -> None:
         puppet = bot.puppet
+
+        def on_scan(payload: Any) -> None:
+            qrcode = str(getattr(payload, "qrcode", "") or "")
+            status = int(getattr(payload, "status", 0) or 0)
+            if qrcode and status in SCAN_SHOWN:
+                self.status.connected = True  # the gateway answers; only the account is not in
+                self.status.login_url = qr_link(qrcode)
+                logger.warning(
+                    "wechaty: scan this QR code with the bot's WeChat account to log in: %s\n%s",
+                    self.status.login_url,
+                    terminal_qr(qrcode),
+                )
+                scanned.set()
+            elif status == SCAN_SCANNED:
+                logger.warning("wechaty: QR code scanned: confirm the login on the phone")
+            self._changed()
 
         async def on_login(payload: Any) -> None:
             me = bot.ContactSelf.load(payload.contact_id)
             await me.ready()
             self.status.bot_id, self.status.bot_name = str(payload.contact_id), str(me.name or "")
             self.status.logged_in = True
+            self.status.login_url = None
             logger.info("wechaty: logged in as %s", payload.contact_id)
             logged_in.set()
+            self._changed()
 
         def on_logout(payload: Any) -> None:
             self.status.logged_in = False
             self.status.last_error = "the WeChat account was logged out"
-            logger.warning("wechaty: logged out (%s)", getattr(payload, "contact_id", "?"))
+            logger.warning(
+                "wechaty: the WeChat account %s was logged out (kicked off, logged out on the phone, or the "
+                "session expired). Messages are not received until it logs in again: watch this log for a "
+                "new QR code, or restart the gateway and the bot (docs/zh/部署手册.md, 登录微信)",
+                getattr(payload, "contact_id", "?"),
+            )
+            self._changed()
 
         def on_message(payload: Any) -> None:
             # Called in arrival order: queue the conversion now, deliver in that order later.
@@ -261,6 +331,7 @@ class WechatyTransport:
         def on_error(payload: Any) -> None:
             logger.warning("wechaty: puppet error event")
 
+        puppet.on("scan", on_scan)
         puppet.on("login", on_login)
         puppet.on("logout", on_logout)
         puppet.on("message", on_message)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from gridbot.runtime import fail, open_engine
+from gridbot.runtime import check_redis, fail, open_engine
 
 token_app = typer.Typer(help="Administrators' API tokens (only a hash is stored).", no_args_is_help=True)
 
@@ -37,6 +37,7 @@ def api(
     settings = get_settings()
     configure_logging(settings.log_level, json_logs)
     open_engine(settings).dispose()  # fail early, with a readable message, when the database is down
+    check_redis(settings)
     uvicorn.run(
         create_app(settings),
         host=host or settings.api.host,

@@ -4,7 +4,7 @@ against the configured database) and `gridbot run` (a real transport)."""
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Annotated
 import anyio
 import typer
 
-from gridbot.runtime import configure_logging, fail, open_engine
+from gridbot.runtime import check_redis, configure_logging, fail, open_engine
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
     from gridbot.bot.replay import Line
     from gridbot.handlers.conversation import Outcome
 
@@ -66,7 +68,7 @@ def demo(
         fail("the transcript is empty", code=2)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    engine = open_engine(settings)
+    engine = open_engine(settings, migrated=False)
     upgrade(engine)
     clock = SimClock(lines[0].at)
     runtime = build_runtime(settings, engine, coordinator=LocalCoordinator(clock=clock.seconds))
@@ -80,6 +82,28 @@ def demo(
     else:
         summary = anyio.run(run_demo, runtime, clock, lines, echo, timedelta(hours=tail_hours))
     typer.echo(summary)
+    _dashboard_hint(runtime.sessions, db, lines[0].at)
+
+
+def _dashboard_hint(sessions: sessionmaker[Session], db: Path, day: datetime) -> None:
+    """How to open the dashboard on the demo database: a token for its city, the command, the dates."""
+    from sqlalchemy import select
+
+    from gridbot.models.entities import Region
+    from gridbot.models.enums import RegionLevel, Role
+    from gridbot.models.metrics import LOCAL_TZ
+    from gridbot.models.org.tokens import create_token
+
+    with sessions.begin() as session:
+        city = session.scalars(select(Region).where(Region.level == RegionLevel.CITY)).first()
+        if city is None:
+            return
+        _, token = create_token(session, role=Role.CITY_ADMIN, region=city, name="演示管理员")
+    date = day.astimezone(LOCAL_TZ).date().isoformat()
+    typer.echo("")
+    typer.echo("===== 管理端看板（演示数据，统计已生成） =====")
+    typer.echo(f"  GRIDBOT_DB__URL=sqlite:///{db} gridbot api")
+    typer.echo(f"  浏览器打开 http://127.0.0.1:8000/dashboard ，输入令牌 {token} ，日期选 {date} 至 {date}")
 
 
 def replay(
@@ -144,6 +168,7 @@ def run(
     quiet = transport is TransportName.CONSOLE and "log_level" not in settings.model_fields_set
     configure_logging(settings.model_copy(update={"log_level": "WARNING"}) if quiet else settings)
     engine = open_engine(settings)
+    check_redis(settings)
     runtime = build_runtime(settings, engine)
     if transport is TransportName.CONSOLE:
         from gridbot.bot.console import run_console

@@ -17,7 +17,7 @@ def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> 
     from gridbot.models.migrate import current_revision
     from gridbot.models.migrate import upgrade as do_upgrade
 
-    engine = open_engine()
+    engine = open_engine(migrated=False)
     try:
         do_upgrade(engine, revision)
     except Exception as exc:  # a failed migration is reported, not dumped
@@ -46,7 +46,7 @@ def current() -> None:
     """Show the database's revision and the newest one shipped."""
     from gridbot.models.migrate import current_revision, head_revision
 
-    engine = open_engine()
+    engine = open_engine(migrated=False)
     typer.echo(f"current: {current_revision(engine) or '(none)'}  head: {head_revision(engine)}")
 
 

@@ -16,8 +16,11 @@ rollup_app = typer.Typer(
 
 
 def seed_demo(
-    grids: int = typer.Option(12_990, help="How many grids (workers and residents scale with it)."),
-    days: int = typer.Option(90, help="Days of messages and tickets, ending today."),
+    grids: int = typer.Option(
+        60,
+        help="How many grids (a small city; 12990 for Nanjing's scale). Workers and residents scale with it.",
+    ),
+    days: int = typer.Option(90, help="Days of messages and tickets, ending yesterday."),
     seed: int = typer.Option(1, help="Random seed."),
 ) -> None:
     """Seed an empty database with a synthetic city, then build its rollups."""
@@ -52,8 +55,8 @@ def seed_demo(
         seeded = time.perf_counter() - t0
         bar.update(task, completed=5, description="rollups")
         today = local_today()
-        with sessions.begin() as session:
-            refresh_rollups(session, today - timedelta(days=days - 1), today)
+        with sessions.begin() as session:  # the seeded days end yesterday
+            refresh_rollups(session, today - timedelta(days=days), today)
         bar.update(task, completed=6, description="done")
     for table, n in stats.rows.items():
         typer.echo(f"{table:>18}: {n:,}")

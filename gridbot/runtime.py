@@ -26,12 +26,58 @@ def configure_logging(settings: Settings) -> None:
     )
 
 
-def open_engine(settings: Settings | None = None) -> Engine:
-    """An engine for the configured database, verified reachable (or a clear error and exit)."""
+def open_engine(settings: Settings | None = None, *, migrated: bool = True) -> Engine:
+    """An engine for the configured database, verified reachable and (unless `migrated=False`)
+    migrated to this version's head, or a clear error and exit."""
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    from gridbot.models.migrate import current_revision, head_revision
+    from gridbot.setup_errors import DB_URL_HELP
+
     settings = settings or get_settings()
-    engine = make_engine(settings.db)
+    try:
+        engine = make_engine(settings.db)
+    except (ArgumentError, NoSuchModuleError, ValueError):
+        fail(f"GRIDBOT_DB__URL is not a usable database URL: {DB_URL_HELP}.", code=2)
     try:
         check_connection(engine)
     except DatabaseUnavailable as exc:
         fail(f"{exc}. Is the database running, and is GRIDBOT_DB__URL right?")
+    if migrated:
+        quiet = logging.getLogger("alembic.runtime.migration")
+        level = quiet.level
+        quiet.setLevel(logging.WARNING)  # a revision check is not news in the log
+        try:
+            current, head = current_revision(engine), head_revision(engine)
+        finally:
+            quiet.setLevel(level)
+        if current is None:
+            fail("the database has no gridbot tables yet: run `gridbot db upgrade` first.")
+        if current != head:
+            fail(
+                f"the database is at revision {current}, this gridbot needs {head}: run `gridbot db upgrade`."
+            )
     return engine
+
+
+def check_redis(settings: Settings) -> None:
+    """When Redis is configured, verify the URL and that it answers (or a clear error and exit)."""
+    if not settings.redis.url:
+        return
+    import redis
+
+    try:
+        client = redis.Redis.from_url(settings.redis.url, socket_connect_timeout=3, socket_timeout=3)
+    except ValueError:
+        fail(
+            "GRIDBOT_REDIS__URL is not a Redis URL: use redis://HOST:6379/0 (or unset it to run without Redis).",
+            2,
+        )
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as exc:
+        fail(
+            f"Redis is unreachable at GRIDBOT_REDIS__URL ({type(exc).__name__}): start Redis or fix/unset the URL."
+        )
+    finally:
+        client.close()

@@ -43,6 +43,23 @@ class SeedError(RuntimeError):
     """The database cannot be seeded (it is not empty)."""
 
 
+# (kind, category, label, texts): what residents of a demo city report, in the policy's categories
+SAMPLES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("incident", "sanitation", "环境卫生", ("小区门口垃圾三天没人清运了", "楼道里堆满了杂物，味道很大")),
+    ("incident", "facilities", "市政设施", ("3栋楼道灯坏了，晚上很黑", "路口井盖松动，踩上去会响")),
+    ("incident", "property", "物业服务", ("电梯又停了，老人上不去楼", "地下车库漏水好几天了")),
+    ("incident", "noise", "噪音扰民", ("楼上装修早上七点就开始砸墙", "广场舞音响开到晚上十点")),
+    ("incident", "safety", "治安消防", ("消防通道被电动车堵死了", "楼道里有人给电瓶车充电")),
+    ("incident", "dispute", "矛盾纠纷", ("邻居占用公共走廊放鞋柜，说了不听", "楼上漏水到我家，对方不肯修")),
+    ("incident", "violation", "违规违建", ("一楼住户在绿地上搭了棚子", "顶楼有人在加盖房间")),
+    ("request", "social_security", "社保医保", ("想问一下医保卡怎么办理异地备案", "灵活就业社保在哪里缴")),
+    ("request", "certificates", "证明证照", ("开居住证明需要带什么材料", "老人办身份证能上门吗")),
+    ("request", "elderly_care", "养老助残", ("独居老人想申请助餐服务", "残疾人证年审在哪里办")),
+    ("request", "employment", "就业创业", ("社区有没有招聘信息", "失业登记怎么办理")),
+    ("request", "education", "教育入学", ("孩子明年上小学，学区怎么查", "幼儿园报名什么时候开始")),
+)
+
+
 @dataclass(frozen=True)
 class SeedShape:
     """How big the synthetic city is."""
@@ -122,7 +139,7 @@ def seed_demo(
         # the ids are consistent by construction; per-row foreign-key triggers would double the load time
         session.execute(text("SET LOCAL session_replication_role = replica"))
     rng = np.random.default_rng(seed)
-    end = end or local_today()
+    end = end or local_today() - timedelta(days=1)  # whole days only: nothing later than now
     first = end - timedelta(days=shape.days - 1)
     start = day_start(first)
     n = shape.grids
@@ -333,12 +350,13 @@ def _tickets(
                 )
             late = resolved is None or resolved > created + timedelta(days=3)
             reporter = n_workers + (g - 1) * shape.speakers + int(rng.integers(0, shape.speakers)) + 1
+            kind, category, label, samples = SAMPLES[int(rng.integers(0, len(SAMPLES)))]
             tickets.append(
                 (
                     tid,
-                    "incident" if rng.random() < 0.6 else "request",
-                    "环境卫生",
-                    "环境卫生",
+                    kind,
+                    category,
+                    label,
                     "normal",
                     status,
                     g,
@@ -353,7 +371,7 @@ def _tickets(
                     1,
                     0,
                     created if status == "rejected" else None,
-                    "（演示工单）",
+                    samples[int(rng.integers(0, len(samples)))],
                     "（演示工单）",
                     False,
                 )

@@ -9,12 +9,17 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
+from gridbot.handlers import knowledge as knowledge_chat
+from gridbot.handlers import notices as notice_texts
 from gridbot.handlers import replies
 from gridbot.handlers.context import CommandError, Context
 from gridbot.handlers.parsing import Args, parse_args, split_command, ticket_in
+from gridbot.models import knowledge as knowledge_store
 from gridbot.models.entities import Grid, Person, RoleAssignment, Ticket
 from gridbot.models.enums import ADMIN_ROLES, OPEN_STATUSES
+from gridbot.models.messaging import notices as notices_service
 from gridbot.models.metrics import LOCAL_TZ, Period, grid_metrics
+from gridbot.models.org import bind_codes, directory
 from gridbot.models.tickets import service as tickets
 
 
@@ -66,12 +71,14 @@ def find(text: str) -> tuple[Command, str] | None:
     return (COMMANDS[hit[0]], hit[1]) if hit else None
 
 
-def looks_deliberate(rest: str) -> bool:
+def looks_deliberate(rest: str, cmd: Command | None = None) -> bool:
     """Whether a resident's line starting with a command word is really a command.
 
-    Residents write freely ("回家了", "查一下水费"): only a bare command word or one naming a
-    ticket number counts, so ordinary chat is still classified.
+    Residents write freely ("回家了", "查一下水费"): only a bare command word, one naming a
+    ticket number, or 绑定 with a one-time bind code counts, so ordinary chat is still classified.
     """
+    if cmd is not None and cmd.name == "绑定" and bind_codes.looks_like_code(rest):
+        return True
     return not rest or bool(parse_args(rest).tickets)
 
 
@@ -114,15 +121,42 @@ def _admin_over(ctx: Context, ticket: Ticket) -> bool:
     return grid is not None and bool(ctx.actor.roles_for(grid) & ADMIN_ROLES)
 
 
-def mentioned_person(ctx: Context, cmd: Command, args: Args) -> Person:
-    """The person a command @-mentions: by platform id from the mention list, else by name in the grid."""
-    for platform_id in ctx.msg.mentions:
-        person = ctx.session.scalar(select(Person).where(Person.platform_id == platform_id))
-        if person is not None:
-            return person
-    if not args.at_names:
+def mentioned_person(ctx: Context, cmd: Command, args: Args, staff_by_name: bool = False) -> Person:
+    """The person a command @-mentions, by platform id.
+
+    The adapter resolves each @-mention against the room's member list, so a member who never
+    spoke is found too (and created here); an @Name matching several members is refused. Only
+    with `staff_by_name` (转派: the target must be staff anyway) does a bare @Name fall back to the
+    one holder of a role in this grid with that name.
+    """
+    names = dict(ctx.msg.mention_names)
+    explicit = [pid for pid in ctx.msg.mentions if pid]
+    if explicit:  # WeChat's own mention list: the member picked from the list, unambiguous
+        pid = explicit[0]
+    elif ctx.msg.mention_names:  # a hand-typed @Name the adapter matched against the member list
+        pid, first = ctx.msg.mention_names[0]
+        clash = [p for p, n in ctx.msg.mention_names if n == first]
+        if len(clash) > 1:
+            raise CommandError(
+                f"群里有 {len(clash)} 位成员都叫「{first}」，无法确定是哪一位。"
+                "请在微信里输入 @ 后从成员列表中选择对方，或请对方先修改群昵称"
+            )
+    elif args.at_names and staff_by_name:
+        return _staff_named(ctx, args.at_names[0])
+    elif args.at_names:
+        raise CommandError(
+            f"在群成员中找不到「{args.at_names[0]}」。请在微信里输入 @ 后从成员列表中选择对方，不要手动输入名字"
+        )
+    else:
         raise usage_error(cmd)
-    name = args.at_names[0]
+    known = ctx.session.scalar(select(Person).where(Person.platform_id == pid))
+    if known is not None:
+        return known
+    fallback = args.at_names[0] if args.at_names else "群成员"
+    return directory.ensure_person(ctx.session, pid, names.get(pid) or fallback)
+
+
+def _staff_named(ctx: Context, name: str) -> Person:
     grid = ctx.require_grid()
     matches = ctx.session.scalars(
         select(Person)
@@ -200,7 +234,7 @@ def transfer(ctx: Context, args: Args) -> None:
     """把工单转给本网格其他网格员"""
     cmd = COMMANDS["转派"]
     number = ticket_arg(ctx, cmd, args)
-    target = mentioned_person(ctx, cmd, args)
+    target = mentioned_person(ctx, cmd, args, staff_by_name=True)
     tickets.transfer(ctx.session, in_grid(ctx, number).id, ctx.actor, ctx.now, target.id)
 
 
@@ -270,3 +304,59 @@ def run(ctx: Context, cmd: Command, rest: str) -> None:
     if not allowed(cmd, ctx):
         raise CommandError(replies.NO_PERMISSION)
     cmd.run(ctx, parse_args(rest))
+
+
+# ---- notices (知晓率): staff post, residents confirm with 收到 (handlers/notices.py) ----------------
+
+
+@command("通知", usage="通知 内容")
+def notice(ctx: Context, args: Args) -> None:
+    """在群里发布通知，居民回复「收到」计入知晓率"""
+    grid = ctx.require_grid()
+    found = find(ctx.msg.text)
+    text = found[1].strip() if found else ""
+    if not text:
+        raise usage_error(COMMANDS["通知"])
+    notices_service.post(
+        ctx.session,
+        grid_id=grid.id,
+        room_id=ctx.group.room_id,
+        author_id=ctx.person.id,
+        text=text,
+        now=ctx.now,
+        remind_after=notice_texts.remind_after(),
+    )
+
+
+@command("通知情况", usage="通知情况 #通知编号")
+def notice_status(ctx: Context, args: Args) -> None:
+    """查看通知的知晓率和未确认的居民"""
+    number = args.tickets[0] if args.tickets else None
+    if number is None and (m := notice_texts.QUOTED_NOTICE.search(ctx.msg.quoted_text or "")):
+        number = int(m.group(1))
+    if number is None:
+        raise usage_error(COMMANDS["通知情况"])
+    st = notices_service.status(ctx.session, number)
+    if st is None or (ctx.grid is not None and st.grid_id != ctx.grid.id):
+        raise CommandError(f"没有找到通知 #{number}，请核对编号")
+    ctx.reply(notice_texts.status_text(st))
+
+
+# ---- answers to questions (咨询): teach the knowledge base from an answered ticket ----------------
+
+
+@command("答", "解答", usage="答 #工单号 内容（末尾加「存为常见问题」可提交审核）")
+def answer(ctx: Context, args: Args) -> None:
+    """答复居民的咨询，可存为常见问题供以后自动答复"""
+    cmd = COMMANDS["答"]
+    number = ticket_arg(ctx, cmd, args)
+    text, save = knowledge_chat.split_save(args.text)
+    if not text:
+        raise usage_error(cmd)
+    ticket = in_grid(ctx, number)
+    tickets.respond(ctx.session, ticket.id, ctx.actor, ctx.now, text)
+    if save:
+        grid = ctx.require_grid()
+        source = f"{grid.name} 网格员{ctx.person.name}（工单 {ticket.number}）"
+        entry = knowledge_store.suggest(ctx.session, ticket, text, source, ctx.person.id, ctx.now)
+        ctx.reply(f"已存为待审核的常见问题（编号 {entry.id}），管理员审核通过后，类似问题将自动答复")

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridbot.handlers import admin as _admin  # noqa: F401  (registers the admin commands in the table)
-from gridbot.handlers import commands, intake, replies
+from gridbot.handlers import commands, intake, knowledge, notices, replies
 from gridbot.handlers.context import Context
 from gridbot.handlers.spool import Spool
 from gridbot.handlers.storable import rebuild, storable
@@ -158,7 +158,7 @@ class Conversation:
                 session.flush()
             if self.account and group.bot_account != self.account:
                 group.bot_account = self.account  # replies to this room go out through this account
-            person = directory.ensure_person(session, msg.sender_id, msg.sender_name)
+            person = directory.ensure_person(session, msg.sender_id, msg.sender_name, msg.sender_handles)
             role = self._role(session, person, group)
             text = msg.text if msg.msg_type is MessageType.TEXT else (msg.text or f"[{msg.msg_type.value}]")
             record = inbox.record_inbound(
@@ -253,7 +253,7 @@ class Conversation:
     def _dispatch(self, ctx: Context) -> Outcome:
         found = commands.find(ctx.msg.text) if ctx.msg.msg_type is MessageType.TEXT else None
         staff = ctx.is_worker or ctx.is_admin
-        if found is not None and (staff or commands.looks_deliberate(found[1])):
+        if found is not None and (staff or commands.looks_deliberate(found[1], found[0])):
             commands.run(ctx, *found)  # a resident's gridworker command is refused in there
             return Outcome("command", kind=found[0].name)
         if ctx.msg.msg_type is not MessageType.TEXT or ctx.grid is None:
@@ -261,11 +261,17 @@ class Conversation:
         if staff:
             number = intake.worker_mentions_reporter(ctx)
             return Outcome("worker", ticket=number)
+        if notices.try_ack(ctx):  # 收到 to a notice (知晓率): recorded, not classified
+            return Outcome("ack")
+        if knowledge.try_escalate(ctx):  # 人工 after an answer from the knowledge base
+            return Outcome("escalated")
         if intake.try_rating(ctx):
             return Outcome("rating")
         with telemetry.CLASSIFICATION_SECONDS.time():
             classification = self.classifier().classify(ctx.msg.text)
         inbox.classified(ctx.message, classification.to_dict())
+        if (answered := knowledge.try_answer(ctx, classification)) is not None:
+            return Outcome("answered", ticket=answered, kind="question")
         if not classification.actionable:
             return Outcome("chatter", kind=classification.kind)
         number = intake.file_report(ctx, classification, self.nlp)

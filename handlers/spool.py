@@ -38,6 +38,8 @@ def _decode(line: str) -> IncomingMessage:
     row["sent_at"] = datetime.fromisoformat(row["sent_at"])
     row["msg_type"] = MessageType(row["msg_type"])
     row["mentions"] = tuple(row.get("mentions") or ())
+    row["mention_names"] = tuple((str(i), str(n)) for i, n in row.get("mention_names") or ())
+    row["sender_handles"] = tuple(row.get("sender_handles") or ())
     return IncomingMessage(**row)
 
 

@@ -23,6 +23,12 @@ class IncomingMessage:
     msg_type: MessageType = MessageType.TEXT
     room_topic: str = ""
     mentions: tuple[str, ...] = ()  # platform ids of the contacts @-mentioned
+    # (platform id, name in the room) of each @-mention, resolved by the adapter from the room's
+    # member list, so a member who never spoke can be appointed; an @Name typed by hand that
+    # matches several members yields all of them (the handler refuses the clash)
+    mention_names: tuple[tuple[str, str], ...] = ()
+    # further ids the platform reports for the sender (WeChat id, phone): match imported staff
+    sender_handles: tuple[str, ...] = ()
     mentions_bot: bool = False
     quoted_platform_id: str | None = None
     quoted_text: str | None = None

@@ -30,6 +30,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def make_engine(settings: DBSettings) -> Engine:
     """An engine for the configured URL (SQLite gets WAL and foreign keys)."""
     url = make_url(settings.url)
+    if settings.password is not None:
+        url = url.set(password=settings.password.get_secret_value())
     # hide_parameters: a failed statement's traceback must not carry residents' texts into the log
     kwargs: dict[str, Any] = {"echo": settings.echo, "hide_parameters": True}
     if url.get_backend_name() == "sqlite":

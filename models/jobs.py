@@ -15,6 +15,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridbot.models.db import try_xact_lock
+from gridbot.models.messaging import notices
 from gridbot.models.messaging.coordination import Coordinator
 from gridbot.models.messaging.retention import purge_message_text
 from gridbot.models.metrics.rollups import RefreshStats, refresh_changed, refresh_rollups
@@ -37,11 +38,13 @@ def sweep_deadlines(
     now: datetime,
     batch_size: int = 500,
 ) -> sweeper.SweepResult:
-    """One deadline sweep (its own lock, see models.tickets.sweeper), then close unrated tickets."""
+    """One deadline sweep (its own lock, see models.tickets.sweeper), then close unrated tickets and
+    send the due notice reminders (知晓率)."""
     result = sweeper.sweep(sessions, policy, now, coordinator, batch_size)
     if not result.skipped:
         with sessions.begin() as session:
             close_unrated(session, now, SYSTEM_ACTOR)
+            notices.remind_due(session, now)
     return result
 
 

@@ -6,7 +6,7 @@ import socket
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -14,6 +14,8 @@ class DBSettings(BaseModel):
     """Where tickets live: a SQLite file by default, PostgreSQL via a psycopg URL."""
 
     url: str = "sqlite:///gridbot.db"
+    # the password apart from the URL: any character works (a / or @ inside a URL breaks it)
+    password: SecretStr | None = None
     echo: bool = False
     pool_size: int = 5
 
@@ -68,6 +70,12 @@ class NLPSettings(BaseModel):
     backend: str = "fast"
     model_dir: Path | None = None
     taxonomy_file: Path | None = None
+
+    @field_validator("model_dir", "taxonomy_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, v: object) -> object:
+        return None if v == "" else v  # compose passes an unset variable as ""
+
     review_threshold: float = 0.6
     duplicate_merge_threshold: float = 0.75
     duplicate_suggest_threshold: float = 0.45
@@ -88,6 +96,14 @@ class SLASettings(BaseModel):
     """SLA policy file and sweeper cadence."""
 
     policy_file: Path | None = None
+
+    @field_validator("policy_file", "holidays_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, v: object) -> object:
+        return None if v == "" else v  # compose passes an unset variable as ""
+
+    # next years' holidays (`gridbot calendar import`), merged over the policy's calendar
+    holidays_file: Path | None = Path("gridbot-holidays.yaml")
     timezone: str = "Asia/Shanghai"
     sweep_interval_s: float = 30.0
     sweep_batch_size: int = 500
@@ -110,6 +126,36 @@ class RetentionSettings(BaseModel):
     purge_interval_s: float = 3600.0
 
 
+class ExchangeSettings(BaseModel):
+    """The platform exchange: webhook delivery and the per-city mapping file."""
+
+    config_file: Path | None = None  # None: the shipped models/exchange/exchange_default.yaml
+    interval_s: float = 2.0
+    batch_size: int = Field(default=100, ge=1, le=1000)
+    concurrency: int = Field(default=8, ge=1, le=64)
+    max_attempts: int = Field(default=8, ge=1)
+    backoff_base_s: float = Field(default=10.0, gt=0)
+    stale_claim_s: float = 300.0
+    inbound_max_bytes: int = 64 * 1024
+
+
+class NoticeSettings(BaseModel):
+    """Notices residents confirm (知晓率)."""
+
+    remind_after_minutes: int = Field(default=240, ge=1)
+    ack_window_days: int = Field(default=7, ge=1)  # a 收到 counts for notices of the last N days
+
+
+class KnowledgeSettings(BaseModel):
+    """Answering residents' questions from the community knowledge base."""
+
+    enabled: bool = True
+    # precision first; chosen on nlp/data/faq/paraphrases.jsonl (gridbot kb eval prints the sweep)
+    threshold: float = Field(default=0.45, gt=0, le=1)
+    margin: float = Field(default=0.05, ge=0, le=1)
+    coverage: float = Field(default=0.7, ge=0, le=1)
+
+
 class Settings(BaseSettings):
     """All settings; nested groups map to GRIDBOT_<GROUP>__<FIELD> variables."""
 
@@ -130,6 +176,9 @@ class Settings(BaseSettings):
     sla: SLASettings = Field(default_factory=SLASettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    exchange: ExchangeSettings = Field(default_factory=ExchangeSettings)
+    notices: NoticeSettings = Field(default_factory=NoticeSettings)
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     # one name per running bot process: at start it takes back the sends its dead predecessor claimed
     instance_id: str = Field(default_factory=socket.gethostname)
     # inbound messages that arrive while the database is down wait here and are replayed in order

@@ -9,6 +9,7 @@ concurrent runs on one machine do not disturb each other.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -204,3 +205,36 @@ def world(session_factory: sessionmaker[Session]) -> World:
     """`build_world` committed into `any_engine` (runs on SQLite and on PostgreSQL)."""
     with session_factory.begin() as session:
         return build_world(session)
+
+
+_SKIPS: dict[str, tuple[int, set[str]]] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count skipped tests per group (tests/<group>/) with the variables their reasons name."""
+    if not report.skipped:
+        return
+    rel = Path(report.fspath).resolve().relative_to(REPO_ROOT / "tests").parts
+    group = rel[0] if len(rel) > 1 else "tests"
+    reason = str(report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr)
+    count, names = _SKIPS.get(group, (0, set()))
+    names |= set(re.findall(r"GRIDBOT_[A-Z_]+|\b(?:node|npm|chromium|docker compose)\b", reason))
+    if "shared" in reason:
+        names.add("../shared/data")
+    _SKIPS[group] = (count + 1, names)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """With GRIDBOT_SKIP_SUMMARY set (scripts/test), write one line: what was skipped and what runs it."""
+    target = os.environ.get("GRIDBOT_SKIP_SUMMARY")
+    if not target:
+        return
+    if not _SKIPS:
+        line = "skipped: nothing"
+    else:
+        groups = [
+            f"{group} ({count}{': ' + ', '.join(sorted(names)) if names else ''})"
+            for group, (count, names) in sorted(_SKIPS.items())
+        ]
+        line = "skipped: " + "; ".join(groups) + " (set or install these to run them)"
+    Path(target).write_text(line + "\n", encoding="utf-8")

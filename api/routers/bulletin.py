@@ -11,9 +11,10 @@ from fastapi.responses import Response
 from gridbot.api.auth import PrincipalDep, require_scope
 from gridbot.api.deps import SessionDep
 from gridbot.api.errors import WITH_NOT_FOUND, invalid, not_found
-from gridbot.api.schemas import DB_INT_MAX
+from gridbot.api.params import REF_PATTERN
 from gridbot.models.entities import Region
 from gridbot.models.metrics.bulletin import monthly_bulletin, to_csv, to_xlsx
+from gridbot.models.org.org_view import region_id_by_ref
 
 router = APIRouter(tags=["metrics"], responses=WITH_NOT_FOUND)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -23,12 +24,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def bulletin(
     principal: PrincipalDep,
     session: SessionDep,
-    region: Annotated[int, Query(ge=1, le=DB_INT_MAX, description="A street or district id.")],
+    region: Annotated[
+        str, Query(max_length=32, pattern=REF_PATTERN, description="A street or district code or id.")
+    ],
     month: Annotated[str, Query(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
     format: Literal["json", "csv", "xlsx"] = "json",  # noqa: A002 - the public parameter name
 ) -> Any:
     """回复率 / 办结率 / 满意率 per community with a ranking (by the mean of the three rates)."""
-    found = session.get(Region, region)
+    region_id = region_id_by_ref(session, region)
+    found = session.get(Region, region_id) if region_id is not None else None
     if found is None:
         raise not_found("该区域")
     require_scope(principal, found.path)

@@ -24,22 +24,21 @@ from gridbot.api.metric_schemas import (
     node_out,
     row,
 )
-from gridbot.api.schemas import DB_INT_MAX
+from gridbot.api.params import GridRef, RegionRef
 from gridbot.models.entities import utcnow
 from gridbot.models.metrics import views as views
 from gridbot.models.metrics.assessment import Method, load_method
 from gridbot.models.metrics.rollup_read import Node
 from gridbot.models.metrics.rollups import local_today
+from gridbot.models.org.org_view import grid_id_by_ref, region_id_by_ref
 from gridbot.models.org.tokens import TokenPrincipal
 
 router = APIRouter(prefix="/metrics", tags=["metrics"], responses=WITH_NOT_FOUND)
 MAX_DAYS = 366
 ASSESSMENT_ENV = "GRIDBOT_ASSESSMENT_FILE"
 
-RegionQ = Annotated[
-    int | None, Query(ge=1, le=DB_INT_MAX, description="Region id (default: the token's region).")
-]
-GridQ = Annotated[int | None, Query(ge=1, le=DB_INT_MAX, description="A grid id instead of a region.")]
+RegionQ = RegionRef
+GridQ = GridRef
 FromQ = Annotated[
     date | None, Query(alias="from", description="First local day (default: 29 days before `to`).")
 ]
@@ -60,8 +59,12 @@ def _period(first: date | None, last: date | None) -> tuple[date, date]:
     return first, last
 
 
-def _node(session: Session, principal: TokenPrincipal, region: int | None, grid: int | None) -> Node:
-    node = views.find_node(session, region if region or grid else principal.region_id, grid)
+def _node(session: Session, principal: TokenPrincipal, region: str | None, grid: str | None) -> Node:
+    region_id = region_id_by_ref(session, region) if region else None
+    grid_id = grid_id_by_ref(session, grid) if grid else None
+    if (region and region_id is None) or (grid and grid_id is None):
+        raise not_found("该网格" if grid else "该区域")
+    node = views.find_node(session, region_id if region_id or grid_id else principal.region_id, grid_id)
     if node is None:
         raise not_found("该网格" if grid else "该区域")
     require_scope(principal, node.path)

@@ -7,12 +7,14 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 
-from gridbot.api.deps import ServicesDep
+from gridbot.api.deps import Services, ServicesDep
 from gridbot.api.schemas import Health
 from gridbot.models.db import DatabaseUnavailable, check_connection
-from gridbot.models.entities import utcnow
+from gridbot.models.entities import BotState, utcnow
+from gridbot.models.messaging import bot_status
 from gridbot.models.migrate import current_revision, head_revision
 from gridbot.models.telemetry import refresh_from_database
+from gridbot.models.tickets.holidays import coverage_warning
 
 router = APIRouter(tags=["operations"])
 
@@ -36,8 +38,23 @@ def readyz(services: ServicesDep) -> Response:
     if services.redis_limiter is not None:
         checks["redis"] = "ok" if services.redis_limiter.ping() else "unreachable"
     ready = all(v == "ok" for v in checks.values())
-    body = Health(status="ready" if ready else "not ready", checks=checks)
+    warnings = _warnings(services)
+    body = Health(status="ready" if ready else "not ready", checks=checks, warnings=warnings)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
+
+
+def _warnings(services: Services) -> list[str]:
+    """The holiday-list gap and bot accounts that need an operator (never the login link: no token here)."""
+    calendar = services.policy.calendar
+    warning = coverage_warning(calendar, utcnow().astimezone(calendar.tz).date())
+    out = [warning] if warning else []
+    try:
+        with services.sessions() as session:
+            rows = bot_status.read_all(session)
+    except SQLAlchemyError:
+        return out
+    out += [f"bot {r.account}: bot_status={r.state.value}" for r in rows if r.state is not BotState.ONLINE]
+    return out
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})

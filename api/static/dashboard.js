@@ -63,7 +63,14 @@ function trend(days) {
   chart = new Chart($("trend"), { type: "line", data, options });
 }
 
+async function warnings() {
+  // the holiday list of this or next year missing, a bot waiting for its QR scan: said loudly
+  const body = await fetch("/readyz").then((r) => r.json()).catch(() => ({ warnings: [] }));
+  $("warnings").textContent = (body.warnings || []).map((w) => "⚠ " + w).join("\n");
+}
+
 async function load() {
+  warnings();
   const node = trail[trail.length - 1];
   $("status").textContent = "加载中…";
   try {

@@ -4,8 +4,12 @@ from gridbot.models.entities.auth import ApiToken
 from gridbot.models.entities.base import Base, UTCDateTime, utcnow
 from gridbot.models.entities.bot_status import BotState, BotStatus
 from gridbot.models.entities.channel import Handoff, IntakeCursor
+from gridbot.models.entities.exchange import ExternalLink, WebhookDelivery, WebhookEvent
+from gridbot.models.entities.knowledge import KnowledgeAnswer, KnowledgeEntry
 from gridbot.models.entities.message import Message, Outbox
+from gridbot.models.entities.notice import Notice, NoticeTarget
 from gridbot.models.entities.region import (
+    BindCode,
     ChatGroup,
     Grid,
     MemberEvent,
@@ -27,15 +31,21 @@ from gridbot.models.entities.ticket import (
 __all__ = [
     "ApiToken",
     "Base",
+    "BindCode",
     "BotState",
     "BotStatus",
     "ChatGroup",
+    "ExternalLink",
     "Grid",
     "Handoff",
     "IntakeCursor",
     "MemberEvent",
     "MemberSnapshot",
+    "KnowledgeAnswer",
+    "KnowledgeEntry",
     "Message",
+    "Notice",
+    "NoticeTarget",
     "Outbox",
     "Person",
     "Rating",
@@ -49,5 +59,7 @@ __all__ = [
     "TicketEvent",
     "TicketReporter",
     "UTCDateTime",
+    "WebhookDelivery",
+    "WebhookEvent",
     "utcnow",
 ]

@@ -15,6 +15,7 @@ class BotState(StrEnum):
     """What the watchdog concluded about one bot account."""
 
     ONLINE = "online"
+    WAITING_SCAN = "waiting_scan"  # the puppet shows a login QR code: an operator must scan it
     SILENT = "silent"  # logged in, but no message for the configured working time
     LOGGED_OUT = "logged_out"
     DISCONNECTED = "disconnected"
@@ -31,4 +32,6 @@ class BotStatus(Base):
     logged_in: Mapped[bool] = mapped_column(default=False)
     last_message_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # the login QR code's link while waiting for a scan (shown to admins: gridbot status, /readyz)
+    login_url: Mapped[str | None] = mapped_column(String(500))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -82,8 +82,12 @@ class Person(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     platform_id: Mapped[str | None] = mapped_column(String(128), unique=True)
     name: Mapped[str] = mapped_column(String(100))
-    phone: Mapped[str | None] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(String(32))  # masked (138****1234): the served copy
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # identifiers from the organisation sheet, used to recognise an imported person in a group
+    wechat_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)  # sha256 of the digits
+    wecom_userid: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class RoleAssignment(Base):
@@ -113,3 +117,19 @@ class MemberEvent(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
     kind: Mapped[MemberEventKind] = mapped_column(str_enum(MemberEventKind))
     at: Mapped[datetime]
+
+
+class BindCode(Base):
+    """A short-lived, single-use code that lets someone bind a group to a grid; only a hash is kept."""
+
+    __tablename__ = "bind_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"), index=True)
+    # an imported person the code speaks for: whoever posts it becomes that person
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_in_room: Mapped[str | None] = mapped_column(String(128))

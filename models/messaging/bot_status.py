@@ -24,6 +24,7 @@ def record(
     last_message_at: datetime | None,
     last_error: str | None,
     now: datetime,
+    login_url: str | None = None,
 ) -> BotStatus:
     """Store what the watchdog saw for `account` now (one row per account, overwritten).
 
@@ -35,6 +36,7 @@ def record(
         "last_message_at": last_message_at,
         "last_error": last_error[:_ERROR_LEN] if last_error else None,
         "updated_at": now,
+        "login_url": login_url[:_ERROR_LEN] if login_url else None,
     }
     insert = pg_insert if is_postgres(session) else sqlite_insert
     stmt = insert(BotStatus).values(account=account, **values)
@@ -42,6 +44,13 @@ def record(
     row = session.get(BotStatus, account, populate_existing=True)
     assert row is not None
     return row
+
+
+def forget(session: Session, account: str) -> None:
+    """Drop an account's row (the pre-login placeholder once the real account id is known)."""
+    row = session.get(BotStatus, account)
+    if row is not None:
+        session.delete(row)
 
 
 def read(session: Session, account: str) -> BotStatus | None:

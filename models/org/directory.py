@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from gridbot.models.entities import ChatGroup, Grid, Person, Region, RoleAssignment, utcnow
@@ -63,14 +66,63 @@ def create_grid(
     return grid
 
 
-def ensure_person(session: Session, platform_id: str, name: str) -> Person:
-    """The person with this platform id, created on first sight; the display name follows renames."""
+_PHONE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def normalize_phone(raw: str) -> str:
+    """Digits of a mainland mobile number ('+86 138-0000-1111' → '13800001111'), or '' if not one."""
+    digits = re.sub(r"\D", "", raw)
+    if digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return digits if _PHONE.match(digits) else ""
+
+
+def phone_hash(digits: str) -> str:
+    """The stored lookup key of a phone number (the number itself is stored masked only)."""
+    return hashlib.sha256(f"gridbot-phone:{digits}".encode()).hexdigest()
+
+
+def mask_phone(digits: str) -> str:
+    """138****1111: the copy that is stored and served."""
+    return f"{digits[:3]}****{digits[-4:]}"
+
+
+def imported(person: Person) -> bool:
+    """Whether the person came from the organisation sheet (their official name is kept)."""
+    return bool(person.wechat_id or person.phone_hash or person.wecom_userid)
+
+
+def claim_imported(session: Session, platform_id: str, handles: Iterable[str] = ()) -> Person | None:
+    """An imported person not yet seen in a group whose 微信号/手机号/企业微信账号 matches, now claimed."""
+    ids = {platform_id, *handles} - {""}
+    phones = {phone_hash(p) for p in (normalize_phone(h) for h in ids) if p}
+    conditions = [Person.wechat_id.in_(ids), Person.wecom_userid.in_(ids)]
+    if phones:
+        conditions.append(Person.phone_hash.in_(phones))
+    person = session.scalars(
+        select(Person).where(Person.platform_id.is_(None), or_(*conditions)).order_by(Person.id)
+    ).first()
+    if person is not None:
+        person.platform_id = platform_id
+        session.flush()
+    return person
+
+
+def ensure_person(session: Session, platform_id: str, name: str, handles: Iterable[str] = ()) -> Person:
+    """The person with this platform id, created on first sight; the display name follows renames.
+
+    On first sight a person imported from the organisation sheet is matched by their WeChat id,
+    phone or WeCom account (`handles` are further ids the platform reports for the contact) and keeps
+    the official name from the sheet.
+    """
     person = session.scalar(select(Person).where(Person.platform_id == platform_id))
+    if person is None:
+        person = claim_imported(session, platform_id, handles)
     if person is None:
         person = Person(platform_id=platform_id, name=name)
         session.add(person)
         session.flush()
-    elif name and person.name != name:
+    elif name and person.name != name and not imported(person):
         person.name = name
     return person
 
@@ -208,3 +260,40 @@ def actor_for(session: Session, person: Person) -> Actor:
         .where(RoleAssignment.person_id == person.id, RoleAssignment.active)
     ).all()
     return Actor(person_id=person.id, name=person.name, roles=frozenset((r, g, p) for r, g, p in rows))
+
+
+def claim(session: Session, imported_person: Person, poster: Person) -> Person:
+    """The poster of a personal bind code becomes the imported person: roles and identifiers move over.
+
+    The poster's own row (created when they first spoke) is kept, so their message history stays theirs.
+    """
+    if imported_person.id == poster.id:
+        return poster
+    if imported_person.platform_id is not None:
+        raise DirectoryError(f"{imported_person.name} 已由另一个微信账号认领，如有误请联系管理员")
+    held = {
+        (r.role, r.grid_id, r.region_id)
+        for r in session.scalars(select(RoleAssignment).where(RoleAssignment.person_id == poster.id))
+    }
+    for ra in session.scalars(select(RoleAssignment).where(RoleAssignment.person_id == imported_person.id)):
+        if (ra.role, ra.grid_id, ra.region_id) in held:
+            session.delete(ra)
+        else:
+            ra.person_id = poster.id
+    poster.name = imported_person.name
+    poster.wechat_id, imported_person.wechat_id = imported_person.wechat_id, None
+    poster.phone_hash, imported_person.phone_hash = imported_person.phone_hash, None
+    poster.phone = imported_person.phone or poster.phone
+    poster.wecom_userid, imported_person.wecom_userid = imported_person.wecom_userid, None
+    imported_person.name = f"{imported_person.name}（已认领）"[:100]
+    session.flush()
+    return poster
+
+
+def active_roles(session: Session, person: Person) -> list[RoleAssignment]:
+    """The person's active role assignments."""
+    return list(
+        session.scalars(
+            select(RoleAssignment).where(RoleAssignment.person_id == person.id, RoleAssignment.active)
+        )
+    )

@@ -6,6 +6,7 @@ A malformed file raises SLAPolicyError naming the file and the line.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -262,8 +263,18 @@ def load_policy(path: Path | None = None, *, timezone: str = "Asia/Shanghai") ->
 
 
 def load_policy_for(settings: SLASettings) -> SLAPolicy:
-    """The policy `Settings.sla` selects."""
-    return load_policy(settings.policy_file, timezone=settings.timezone)
+    """The policy `Settings.sla` selects, with the years of the holiday file (if any) merged in."""
+    policy = load_policy(settings.policy_file, timezone=settings.timezone)
+    path = settings.holidays_file
+    if path is None or not path.exists():
+        return policy
+    from gridbot.models.tickets.holidays import HolidayFileError, apply_years, read_holiday_file
+
+    try:
+        years = read_holiday_file(path)
+    except HolidayFileError as exc:
+        raise SLAPolicyError(str(path), None, str(exc)) from None
+    return dataclasses.replace(policy, calendar=apply_years(policy.calendar, years))
 
 
 def _build(f: _PolicyFile, source: str, root: yaml.Node | None, default_tz: str) -> SLAPolicy:

@@ -150,7 +150,7 @@ async def test_bad_parameters_and_scope(fx: Fixture) -> None:
     bad = [
         {"region": fx.world.street, "from": "2026-03-31", "to": "2026-03-01"},
         {"region": fx.world.street, "from": "2024-01-01", "to": "2026-03-01"},
-        {"region": "x"},
+        {"region": "x y"},  # not a code nor an id
     ]
     for params in bad:
         assert (await fx.client.get("/metrics/report", params=params)).status_code == 422

@@ -154,7 +154,11 @@ async def test_a_replayed_day_and_api_calls_log_no_secret_and_no_personal_number
         ).scalar()
     assert stored == len(RESIDENT_SAYS)
     names = {name for name, _ in logs.texts}
-    assert len(logs.texts) > 100 and any(n.startswith(("bot.", "handlers.", "models.")) for n in names)
+    ours = {n for n in names if n.split(".", 1)[0] in {"gridbot", "bot", "handlers", "models", "nlp", "api"}}
+    assert len(logs.texts) > 100 and any(
+        n.startswith(("gridbot.bot.", "gridbot.handlers.", "gridbot.models.")) for n in ours
+    )
+    assert all(n.startswith("gridbot.") for n in ours)  # one hierarchy: `gridbot` sets every level
     assert any(n.startswith("sqlalchemy.engine") for n in names)  # every statement was logged
     assert token not in "\n".join(t for _, t in logs.texts)
     assert _leaks(logs) == []

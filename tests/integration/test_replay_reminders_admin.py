@@ -104,7 +104,7 @@ async def test_unbind_then_the_room_is_ignored(group: Group) -> None:
 
 async def test_appoint_a_gridworker_who_then_gets_the_tickets(group: Group) -> None:
     await bind_lines(group, {"name": "孙主任", "text": "绑定 WTS-02"}, {"name": "钱大姐", "text": "大家好"})
-    texts = await bind_lines(group, {"name": "孙主任", "text": "设网格员 @钱大姐"})
+    texts = await bind_lines(group, {"name": "孙主任", "text": "设网格员 @钱大姐", "mentions": ["wx-钱大姐"]})
     assert texts == ["已设置钱大姐为【五台山第二网格】网格员"]
     texts = await bind_lines(group, {"name": "张阿姨", "text": LAMP})
     assert "已转网格员钱大姐" in texts[0]

@@ -58,3 +58,14 @@ def test_no_module_imports_a_bare_layer_name() -> None:
             if bare.search(path.read_text(encoding="utf-8")):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_every_entry_point_module_is_in_the_layer_contract() -> None:
+    """A new module in gridbot/ must take its place in the import-linter layers (pyproject.toml)."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    (layers,) = [c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers"]
+    top = {name.strip() for name in layers["layers"][0].split(":")}
+    modules = {f"gridbot.{p.stem}" for p in (ROOT / "gridbot").glob("*.py") if p.stem != "__init__"}
+    assert modules == top

@@ -1,7 +1,7 @@
 """WeCom channel: rooms the bot may not post in, handoffs, intake cursors
 
 Revision ID: 0100
-Revises: 0005
+Revises: 0009
 Create Date: 2026-12-02 06:40:00.000000
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0100"
-down_revision: str | Sequence[str] | None = "0005"
+down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
