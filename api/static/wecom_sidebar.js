@@ -45,7 +45,7 @@
 
   function act(number, action) {
     api("/wecom/sidebar/api/chat/" + encodeURIComponent(chatId) + "/tickets/" + number.replace("#", "") + "/" + action, "POST")
-      .then(function (t) { status("工单 " + t.number + " " + t.status); return load(); })
+      .then(function (t) { return load().then(function () { status("工单 " + t.number + " " + t.status); }); })
       .catch(function (e) { status(e.message); });
   }
 
