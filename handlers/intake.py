@@ -149,10 +149,14 @@ def file_report(
     if review:
         return ticket.id  # no public reply: it waits in the gridworkers' 待确认 list
     assignee = ctx.session.get(Person, ticket.assignee_id) if ticket.assignee_id else None
-    ctx.reply(replies.filed(ctx.msg.sender_name, ticket, assignee.name if assignee else None))
+    ctx.reply(
+        replies.filed(ctx.msg.sender_name, ticket, assignee.name if assignee else None), ticket_id=ticket.id
+    )
     if urgent:
         alarm = [p.platform_id for p in grid_workers(ctx.session, grid.id) if p.platform_id]
-        ctx.reply(replies.urgent(ticket), mention_ids=tuple(alarm), kind=OutboxKind.ALERT)
+        ctx.reply(
+            replies.urgent(ticket), mention_ids=tuple(alarm), kind=OutboxKind.ALERT, ticket_id=ticket.id
+        )
     return ticket.id
 
 

@@ -19,6 +19,7 @@ from gridbot.api.routers import (
     regions,
     session,
     tickets,
+    wecom,
     work,
 )
 
@@ -35,6 +36,7 @@ ROUTERS: list[APIRouter] = [
     bulletin.router,
     dashboard.router,
     docs.router,
+    wecom.router,
     exchange.router,
     open311.router,
     notices.router,
