@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
+import os
 import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -17,6 +19,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+if importlib.util.find_spec("aibot") is None and os.environ.get("GRIDBOT_E2E_REQUIRED") == "1":
+    raise RuntimeError(
+        "GRIDBOT_E2E_REQUIRED=1 but the wecom extra is not installed (pip install 'gridbot[wecom]')"
+    )
 pytest.importorskip("aibot", reason="the wecom extra is not installed (pip install 'gridbot[wecom]')")
 
 from gridbot.bot.app import Runtime, build_runtime, serve  # noqa: E402

@@ -5,6 +5,7 @@ instead of killing or stalling pytest."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import socket
@@ -15,6 +16,10 @@ from pathlib import Path
 
 import pytest
 
+if importlib.util.find_spec("pyweworkfinance") is None and os.environ.get("GRIDBOT_E2E_REQUIRED") == "1":
+    raise RuntimeError(
+        "GRIDBOT_E2E_REQUIRED=1 but the wecom extra is not installed (pip install 'gridbot[wecom]')"
+    )
 pytest.importorskip(
     "pyweworkfinance", reason="the wecom extra is not installed (pip install 'gridbot[wecom]')"
 )
