@@ -25,6 +25,7 @@ from gridbot.handlers.types import ConfirmingSender, OutgoingMessage, Sender
 from gridbot.models import failpoints
 from gridbot.models.db import database_down
 from gridbot.models.entities import Outbox
+from gridbot.models.enums import STAFF_KINDS
 from gridbot.models.messaging import inbox, outbox
 from gridbot.models.messaging.coordination import Coordinator
 from gridbot.models.metrics import LOCAL_TZ
@@ -85,11 +86,13 @@ class OutboxSender:
                 held_rooms=held_rooms,
             )
         failpoints.hit("outbox.claimed")
-        groups: dict[tuple[str | None, str | None], list[Outbox]] = {}
+        groups: dict[tuple[str | None, str | None, bool], list[Outbox]] = {}
         for row in rows:
-            key = (row.room_id, None if row.room_id else row.recipient_platform_id)
+            # staff-facing rows (reminders, alarms) never merge with residents' replies: a channel
+            # that cannot post in the room delivers them privately, the replies as a handoff
+            key = (row.room_id, None if row.room_id else row.recipient_platform_id, row.kind in STAFF_KINDS)
             groups.setdefault(key, []).append(row)
-        return [(room, batch) for (room, _), batch in groups.items()]
+        return [(room, batch) for (room, _, _), batch in groups.items()]
 
     def _settle_own_claims(self, session: Session, now: datetime) -> None:
         """Rows this sender claimed in a round the database cut short: record what went out, release the rest."""

@@ -25,8 +25,16 @@ class TransportName(StrEnum):
     """Transports `gridbot run` can use."""
 
     WECHATY = "wechaty"
+    WECOM = "wecom"
     CONSOLE = "console"
     JOURNAL = "journal"
+
+
+class DemoChannel(StrEnum):
+    """How the demo's residents' group is reached."""
+
+    WECHAT = "wechat"  # the bot posts in the group itself (a Wechaty account)
+    WECOM = "wecom"  # a WeCom external group: archive in, replies handed to the gridworker
 
 
 def demo(
@@ -38,6 +46,9 @@ def demo(
         float, typer.Option(help="Simulated hours to run on after the last message.")
     ] = 3.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the closing summary.")] = False,
+    channel: Annotated[
+        DemoChannel, typer.Option(help="wechat: the bot posts in the group; wecom: 企业微信 handoffs.")
+    ] = DemoChannel.WECHAT,
 ) -> None:
     """Replay a simulated day of one grid group on SQLite (no Redis, no WeChat) and print it."""
     from gridbot.bot.app import build_runtime
@@ -64,7 +75,12 @@ def demo(
     typer.echo("正在准备分类模型…" if not quiet else "", nl=not quiet)
     runtime.classifier()
     echo = (lambda _s: None) if quiet else typer.echo
-    summary = anyio.run(run_demo, runtime, clock, lines, echo, timedelta(hours=tail_hours))
+    if channel is DemoChannel.WECOM:
+        from gridbot.bot.wecom.demo import run_wecom_demo
+
+        summary = anyio.run(run_wecom_demo, runtime, clock, lines, echo, timedelta(hours=tail_hours))
+    else:
+        summary = anyio.run(run_demo, runtime, clock, lines, echo, timedelta(hours=tail_hours))
     typer.echo(summary)
     _dashboard_hint(runtime.sessions, db, lines[0].at)
 
@@ -167,6 +183,16 @@ def run(
         anyio.run(serve_until_signalled, runtime, JournalTransport(journal_dir))
         return
     from gridbot.bot.transport import TransportError
+
+    if transport is TransportName.WECOM:
+        from gridbot.bot.wecom.setup import build_transport
+
+        try:
+            wecom = build_transport(settings, runtime.sessions)
+            anyio.run(serve_until_signalled, runtime, wecom)
+        except TransportError as exc:
+            fail(str(exc))
+        return
     from gridbot.bot.wechaty_transport import WechatyTransport
 
     w = settings.wechaty

@@ -67,9 +67,14 @@ class Context:
         return self.grid
 
     def reply(
-        self, text: str, mention_ids: tuple[str, ...] | None = None, kind: OutboxKind = OutboxKind.REPLY
+        self,
+        text: str,
+        mention_ids: tuple[str, ...] | None = None,
+        kind: OutboxKind = OutboxKind.REPLY,
+        ticket_id: int | None = None,
     ) -> None:
-        """Queue a reply in this room, @-mentioning the sender unless told otherwise."""
+        """Queue a reply in this room, @-mentioning the sender unless told otherwise (`ticket_id`: the
+        ticket it is about, so a channel that hands replies to a gridworker can attach the ticket)."""
         self.replies += 1
         enqueue(
             self.session,
@@ -80,6 +85,7 @@ class Context:
             room_id=self.group.room_id,
             mention_ids=(self.msg.sender_id,) if mention_ids is None else mention_ids,
             bot_account=self.group.bot_account,
+            ticket_id=ticket_id,
         )
 
     def tell(self, platform_id: str, text: str, kind: OutboxKind = OutboxKind.REPLY) -> None:

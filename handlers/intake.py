@@ -244,12 +244,13 @@ def file_report(
         return ticket.id
     else:
         worker = directory.person_name(ctx.session, ticket.assignee_id)
-        ctx.reply(replies.filed(ticket, worker))
+        ctx.reply(replies.filed(ticket, worker), ticket_id=ticket.id)
     if urgent:
         ctx.reply(
             staff.urgent_alarm(ticket.number, ticket.category_label, masked),
             mention_ids=tuple(staff_ids),
             kind=OutboxKind.ALERT,
+            ticket_id=ticket.id,
         )
     return ticket.id
 

@@ -164,6 +164,9 @@ class OutboxKind(StrEnum):
 
 # never held by a send budget: a flood of replies must not delay an urgent alert or an escalation
 RESERVED_LANE: frozenset[OutboxKind] = frozenset({OutboxKind.ALERT, OutboxKind.ESCALATION})
+# said to staff, not residents: never merged with residents' replies; a channel that cannot post in the
+# room delivers them privately
+STAFF_KINDS: frozenset[OutboxKind] = frozenset({OutboxKind.REMINDER, OutboxKind.ESCALATION, OutboxKind.ALERT})
 
 
 class MemberEventKind(StrEnum):

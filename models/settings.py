@@ -38,6 +38,32 @@ class WechatySettings(BaseModel):
     silence_alert_minutes: int = 120
 
 
+class WeComSettings(BaseModel):
+    """企业微信 (WeCom): AI bot for staff, message archive for residents' groups, app messages, sidebar."""
+
+    corp_id: str | None = None
+    # 智能机器人 (AI bot) long connection: gridworkers' commands, cards, reminders
+    bot_id: str | None = None
+    bot_secret: SecretStr | None = None
+    bot_ws_url: str = "wss://openws.work.weixin.qq.com"
+    bot_ca_file: Path | None = None  # an extra CA to trust for bot_ws_url (a TLS-inspecting proxy)
+    bot_heartbeat_s: float = 30.0
+    # 会话内容存档 (archive): residents' messages in external groups
+    archive_secret: SecretStr | None = None
+    archive_private_key_file: Path | None = None  # PEM RSA key(s) matching the uploaded public key
+    archive_sdk_path: Path | None = None  # libWeWorkFinanceSdk_C.so; None: the one in pyweworkfinance
+    archive_poll_s: float = 5.0
+    archive_batch: int = Field(default=500, ge=1, le=1000)
+    archive_timeout_s: int = 10
+    archive_lag_alert_minutes: float = 60.0  # messages vanish after 5 days: alert long before
+    archive_proxy: str = ""
+    # 自建应用 (self-built app): private app messages, consent checks, sidebar JS-SDK signature
+    api_base: str = "https://qyapi.weixin.qq.com"
+    agent_id: int | None = None
+    app_secret: SecretStr | None = None
+    consent_cache_s: float = 600.0
+
+
 class NLPSettings(BaseModel):
     """Classifier selection and thresholds."""
 
@@ -170,6 +196,7 @@ class Settings(BaseSettings):
     db: DBSettings = Field(default_factory=DBSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     wechaty: WechatySettings = Field(default_factory=WechatySettings)
+    wecom: WeComSettings = Field(default_factory=WeComSettings)
     nlp: NLPSettings = Field(default_factory=NLPSettings)
     fair_use: FairUseSettings = Field(default_factory=FairUseSettings)
     api: APISettings = Field(default_factory=APISettings)

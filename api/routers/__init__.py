@@ -20,6 +20,7 @@ from gridbot.api.routers import (
     regions,
     session,
     tickets,
+    wecom,
     work,
 )
 
@@ -37,6 +38,7 @@ ROUTERS: list[APIRouter] = [
     dead_letters.router,
     dashboard.router,
     docs.router,
+    wecom.router,
     exchange.router,
     open311.router,
     notices.router,

@@ -3,6 +3,7 @@
 from gridbot.models.entities.auth import ApiToken, WebSession
 from gridbot.models.entities.base import Base, UTCDateTime, utcnow
 from gridbot.models.entities.bot_status import BotState, BotStatus
+from gridbot.models.entities.channel import Handoff, IntakeCursor
 from gridbot.models.entities.exchange import ExternalLink, WebhookDelivery, WebhookEvent
 from gridbot.models.entities.knowledge import KnowledgeAnswer, KnowledgeEntry
 from gridbot.models.entities.message import Message, Outbox
@@ -37,6 +38,8 @@ __all__ = [
     "ChatGroup",
     "ExternalLink",
     "Grid",
+    "Handoff",
+    "IntakeCursor",
     "MemberEvent",
     "MemberSnapshot",
     "KnowledgeAnswer",

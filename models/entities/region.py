@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gridbot.models.entities.base import Base, str_enum, utcnow
@@ -58,6 +58,10 @@ class ChatGroup(Base):
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     bound_at: Mapped[datetime | None]
     bot_account: Mapped[str | None] = mapped_column(String(128))
+    # may the bot post here itself? False: its replies are handed to a gridworker to post (handoff)
+    can_post: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # a staff conversation (a gridworker's direct chat with the bot, a staff group), not residents'
+    staff_room: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     grid: Mapped[Grid | None] = relationship()

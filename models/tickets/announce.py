@@ -20,10 +20,10 @@ RATING_PROMPT = residents.RATING_PROMPT
 
 
 def grid_room(session: Session, grid_id: int) -> str | None:
-    """The room id of the grid's first bound group (None when the grid has no group)."""
+    """The room id of the grid's first bound residents' group (None when the grid has no group)."""
     return session.scalar(
         select(ChatGroup.room_id)
-        .where(ChatGroup.grid_id == grid_id)
+        .where(ChatGroup.grid_id == grid_id, ChatGroup.staff_room.is_(False))
         .order_by(ChatGroup.bound_at.asc().nulls_last(), ChatGroup.id)
         .limit(1)
     )
@@ -63,6 +63,17 @@ def ticket_rooms(session: Session, tickets: list[Ticket]) -> dict[int, str | Non
                 first[t.grid_id] = grid_room(session, t.grid_id)
             found[t.id] = first[t.grid_id]
     return found
+
+
+def room_can_post(session: Session, grid_id: int) -> bool:
+    """Whether the bot posts in the grid's residents' group itself (False: its replies are handed off)."""
+    allowed = session.scalar(
+        select(ChatGroup.can_post)
+        .where(ChatGroup.grid_id == grid_id, ChatGroup.staff_room.is_(False))
+        .order_by(ChatGroup.id)
+        .limit(1)
+    )
+    return allowed is not False
 
 
 def _reporter_ids(session: Session, ticket: Ticket) -> list[str]:

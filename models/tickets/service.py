@@ -34,7 +34,7 @@ from gridbot.models.errors import (
 )
 from gridbot.models.org.directory import Actor, grid_workers
 from gridbot.models.tickets import deadlines
-from gridbot.models.tickets.announce import announce
+from gridbot.models.tickets.announce import announce, room_can_post
 from gridbot.models.tickets.lifecycle import Action, check
 from gridbot.models.tickets.sla import SLAPolicy
 
@@ -186,10 +186,19 @@ def _move(
     return ticket, event
 
 
-def _first_response(session: Session, ticket: Ticket, now: datetime) -> None:
+def _first_response(session: Session, ticket: Ticket, now: datetime, kw: dict[str, Any]) -> None:
+    # announced in a room the bot may not post in, the answer is a handoff: the resident sees it
+    # only once the gridworker posted it, and that moment is the first response (handoff.close)
+    if kw.get("announce_it", True) and not room_can_post(session, ticket.grid_id):
+        return
+    record_first_response(session, ticket, now)
+
+
+def record_first_response(session: Session, ticket: Ticket, at: datetime) -> None:
+    """The resident could see an answer at `at` (no-op when an earlier answer was already seen)."""
     if ticket.first_response_at is None:
-        ticket.first_response_at = now
-        deadlines.meet(session, ticket, DeadlineKind.FIRST_RESPONSE, now)
+        ticket.first_response_at = at
+        deadlines.meet(session, ticket, DeadlineKind.FIRST_RESPONSE, at)
 
 
 def accept(session: Session, number: int, actor: Actor, now: datetime, **kw: Any) -> Ticket:
@@ -199,7 +208,7 @@ def accept(session: Session, number: int, actor: Actor, now: datetime, **kw: Any
     ticket.needs_review = False
     if actor.person_id is not None and Role.SYSTEM not in actor.roles_for(_grid(session, ticket)):
         ticket.assignee_id = actor.person_id
-    _first_response(session, ticket, now)
+    _first_response(session, ticket, now, kw)
     return ticket
 
 
@@ -209,7 +218,7 @@ def respond(session: Session, number: int, actor: Actor, now: datetime, text: st
     if ticket.accepted_at is None:
         ticket.accepted_at = now
     ticket.needs_review = False
-    _first_response(session, ticket, now)
+    _first_response(session, ticket, now, kw)
     if ticket.feedback_at is None:
         ticket.feedback_at = now
         deadlines.meet(session, ticket, DeadlineKind.FEEDBACK, now)
@@ -231,7 +240,7 @@ def resolve(
     ticket.resolution_note = note
     ticket.needs_review = False
     ticket.accepted_at = ticket.accepted_at or now
-    _first_response(session, ticket, now)
+    _first_response(session, ticket, now, kw)
     for kind in (DeadlineKind.FEEDBACK, DeadlineKind.RESOLUTION):
         deadlines.meet(session, ticket, kind, now)
     ticket.feedback_at = ticket.feedback_at or now

@@ -1,7 +1,7 @@
 """reminder_quiet: when each person last got a reminder digest (the sweeper's quiet period)
 
 Revision ID: 0300
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-02 06:40:00.000000
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0300"
-down_revision: str | Sequence[str] | None = "0012"
+down_revision: str | Sequence[str] | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
