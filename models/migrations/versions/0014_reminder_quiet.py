@@ -1,6 +1,6 @@
 """reminder_quiet: when each person last got a reminder digest (the sweeper's quiet period)
 
-Revision ID: 0300
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-02 06:40:00.000000
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = "0300"
+revision: str = "0014"
 down_revision: str | Sequence[str] | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
