@@ -10,7 +10,9 @@ lost or flushed. A job that finds its lock held returns None and does nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,6 +27,7 @@ from gridbot.models.tickets.service import close_unrated
 from gridbot.models.tickets.sla import SLAPolicy
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ROLLUPS = "rollups"
 RETENTION = "retention"
@@ -48,43 +51,40 @@ def sweep_deadlines(
     return result
 
 
+def _exclusively(
+    sessions: sessionmaker[Session], coordinator: Coordinator, name: str, work: Callable[[Session], T]
+) -> T | None:
+    """`work` in one transaction under both locks of job `name`; None if another instance holds either."""
+    with coordinator.lock(name, ttl_s=JOB_LOCK_TTL_S) as held:
+        if not held.acquired:
+            return None
+        with sessions.begin() as session:
+            if not try_xact_lock(session, f"gridbot:{name}"):
+                return None
+            return work(session)
+
+
 def refresh_changed_rollups(
     sessions: sessionmaker[Session], coordinator: Coordinator, since: datetime, now: datetime
 ) -> list[RefreshStats] | None:
     """Bring the rollups up to date with what changed since `since`; None if another instance is at it."""
-    with coordinator.lock(ROLLUPS, ttl_s=JOB_LOCK_TTL_S) as held:
-        if not held.acquired:
-            return None
-        with sessions.begin() as session:
-            if not try_xact_lock(session, f"gridbot:{ROLLUPS}"):
-                return None
-            return refresh_changed(session, since, now)
+    return _exclusively(sessions, coordinator, ROLLUPS, lambda session: refresh_changed(session, since, now))
 
 
 def backfill_rollups(
     sessions: sessionmaker[Session], coordinator: Coordinator, first: date, last: date
 ) -> RefreshStats | None:
     """Recompute the rollups of local days first..last; None if another instance holds the lock."""
-    with coordinator.lock(ROLLUPS, ttl_s=JOB_LOCK_TTL_S) as held:
-        if not held.acquired:
-            return None
-        with sessions.begin() as session:
-            if not try_xact_lock(session, f"gridbot:{ROLLUPS}"):
-                return None
-            return refresh_rollups(session, first, last)
+    return _exclusively(sessions, coordinator, ROLLUPS, lambda session: refresh_rollups(session, first, last))
 
 
 def purge_text(
     sessions: sessionmaker[Session], coordinator: Coordinator, now: datetime, days: int
 ) -> int | None:
     """Blank message text older than `days`; rows purged, or None if another instance is at it."""
-    with coordinator.lock(RETENTION, ttl_s=JOB_LOCK_TTL_S) as held:
-        if not held.acquired:
-            return None
-        with sessions.begin() as session:
-            if not try_xact_lock(session, f"gridbot:{RETENTION}"):
-                return None
-            purged = purge_message_text(session, now, days)
+    purged = _exclusively(
+        sessions, coordinator, RETENTION, lambda session: purge_message_text(session, now, days)
+    )
     if purged:
         logger.info("retention: text older than %d days purged from %d rows", days, purged)
     return purged
