@@ -12,35 +12,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
-
 from gridbot.handlers.context import Context
-from gridbot.models.entities import Ticket, TicketEvent
-from gridbot.models.enums import OPEN_STATUSES, Priority, TicketKind
+from gridbot.models.enums import Priority, TicketKind
 from gridbot.models.settings import FairUseSettings
+from gridbot.models.tickets import fair_use
 from gridbot.models.tickets import service as tickets
+from gridbot.models.wording import residents as say
 from gridbot.nlp.classifier import Classification
-
-REPLY = {
-    "resident": "您今天反映的事项较多，后续内容已转网格员统一核实处理，请耐心等待。如遇紧急情况请直接拨打 110/119/120。",
-    "room": "本群今天反映的事项较多，您的内容已转网格员统一核实处理，请耐心等待。如遇紧急情况请直接拨打 110/119/120。",
-}
-OVERFLOW = "overflow"
 
 
 def over_limit(ctx: Context, limits: FairUseSettings) -> str | None:
     """ "resident" or "room" when a new ticket would pass that limit, else None."""
     grid = ctx.require_grid()
     since = ctx.now - timedelta(hours=limits.window_hours)
-    recent = (
-        select(func.count()).select_from(Ticket).where(Ticket.grid_id == grid.id, Ticket.created_at >= since)
-    )
-    if (
-        int(ctx.session.scalar(recent.where(Ticket.reporter_id == ctx.person.id)) or 0)
-        >= limits.tickets_per_resident
-    ):
+    mine, room = fair_use.recent_tickets(ctx.session, grid.id, ctx.person.id, since)
+    if mine >= limits.tickets_per_resident:
         return "resident"
-    if int(ctx.session.scalar(recent) or 0) >= limits.tickets_per_room:
+    if room >= limits.tickets_per_room:
         return "room"
     return None
 
@@ -49,19 +37,7 @@ def divert(ctx: Context, c: Classification, limits: FairUseSettings, reason: str
     """Add the report to the resident's review item for the window (opened on first use); its number."""
     grid = ctx.require_grid()
     since = ctx.now - timedelta(hours=limits.window_hours)
-    item = ctx.session.scalars(
-        select(Ticket)
-        .join(TicketEvent, TicketEvent.ticket_id == Ticket.id)
-        .where(
-            Ticket.grid_id == grid.id,
-            Ticket.reporter_id == ctx.person.id,
-            Ticket.created_at >= since,
-            Ticket.status.in_(OPEN_STATUSES),
-            TicketEvent.action == OVERFLOW,
-        )
-        .order_by(Ticket.created_at.desc())
-        .limit(1)
-    ).first()
+    item = fair_use.open_review_item(ctx.session, grid.id, ctx.person.id, since)
     first = item is None
     if item is None:
         assert c.category is not None
@@ -83,5 +59,5 @@ def divert(ctx: Context, c: Classification, limits: FairUseSettings, reason: str
         )
     tickets.note_overflow(ctx.session, item, ctx.message.id, reason, c.priority, ctx.now)
     if first:
-        ctx.reply(REPLY[reason])
+        ctx.reply(say.OVER_LIMIT[reason])
     return item.id

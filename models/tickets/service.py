@@ -35,6 +35,7 @@ from gridbot.models.errors import (
 from gridbot.models.org.directory import Actor, grid_workers
 from gridbot.models.tickets import deadlines
 from gridbot.models.tickets.announce import announce, room_can_post
+from gridbot.models.tickets.fair_use import OVERFLOW
 from gridbot.models.tickets.lifecycle import Action, check
 from gridbot.models.tickets.sla import SLAPolicy
 
@@ -616,5 +617,5 @@ def note_overflow(
 ) -> None:
     """A report past a fair-use limit, kept on the resident's review item (ids and labels, no text)."""
     data = {"message_id": message_id, "reason": reason, "priority": priority}
-    _event(session, ticket, None, "overflow", None, None, now, data=data)
+    _event(session, ticket, None, OVERFLOW, None, None, now, data=data)
     session.flush()

@@ -20,6 +20,11 @@ HOW_TO_REPORT = "有问题直接在群里说明情况和位置（如「3栋2单�
 GREETING = f"您好！我是本网格的社区助手。{HOW_TO_REPORT}；工单办结后回复 1/2/3 评价；发送「帮助」查看更多"
 PRIVATE_REPLY = "您好，我只在网格群里登记问题。请到您所在的网格群里直接说明情况和位置，网格员会尽快处理"
 RECEIPT = "收到，已转网格员核实，请稍候"
+# fair use: the first report past a resident's or a group's daily limit (the rest go to one review item)
+OVER_LIMIT = {
+    "resident": "您今天反映的事项较多，后续内容已转网格员统一核实处理，请耐心等待。如遇紧急情况请直接拨打 110/119/120。",
+    "room": "本群今天反映的事项较多，您的内容已转网格员统一核实处理，请耐心等待。如遇紧急情况请直接拨打 110/119/120。",
+}
 
 
 def response_promise(first_response_due: datetime | None, started_at: datetime | None) -> str:

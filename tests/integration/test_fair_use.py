@@ -10,13 +10,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridbot.bot.sender import OutboxSender
-from gridbot.handlers.fair_use import REPLY
 from gridbot.handlers.types import OutgoingMessage
 from gridbot.models.entities import Outbox, Ticket, TicketEvent
 from gridbot.models.enums import OutboxKind, OutboxStatus
 from gridbot.models.messaging import outbox as ob
 from gridbot.models.messaging.coordination import LocalCoordinator
 from gridbot.models.settings import FairUseSettings, OutboxSettings
+from gridbot.models.wording.residents import OVER_LIMIT as REPLY
 from tests.integration.conftest import Group
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
