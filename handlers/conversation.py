@@ -300,7 +300,8 @@ class Conversation:
             return Outcome("rating")
         if rating.outcome is intake.Rated.NOT_A_RATING and (number := intake.try_follow_up(ctx)):
             return Outcome("follow-up", ticket=number)
-        classification = self._classify(ctx.msg.text)
+        # a score followed by a new report: the report is what follows the score
+        classification = self._classify(rating.report or ctx.msg.text)
         inbox.classified(ctx.message, classification.to_dict())
         if (answered := knowledge.try_answer(ctx, classification)) is not None:
             return Outcome("answered", ticket=answered, kind="question")

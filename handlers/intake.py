@@ -83,6 +83,7 @@ class RatingResult:
 
     outcome: Rated
     waiting: int | None = None
+    report: str | None = None  # REPORT: the text after the score, which reads as the new report
 
 
 def try_rating(ctx: Context, classify: Classify) -> RatingResult:
@@ -97,10 +98,9 @@ def try_rating(ctx: Context, classify: Classify) -> RatingResult:
     rest = m.group(3) or ""
     named = ticket_in(ctx.msg.quoted_text) or ticket_in(rest)
     comment = TICKET_REF.sub(" ", rest).strip(" ，,。.")
-    if (solved_answer(comment)[1] or "") and _is_new_report(
-        ctx, solved_answer(comment)[1] or "", waiting, classify
-    ):
-        return RatingResult(Rated.REPORT, waiting[0])
+    remark = solved_answer(comment)[1] or ""
+    if remark and _is_new_report(ctx, remark, waiting, classify):
+        return RatingResult(Rated.REPORT, waiting[0], remark)
     if named is not None and named not in waiting:
         ctx.reply(residents.rating_which([f"#{n}" for n in waiting]))
         return RatingResult(Rated.DONE)
@@ -109,8 +109,8 @@ def try_rating(ctx: Context, classify: Classify) -> RatingResult:
         return RatingResult(Rated.DONE)
     target = named if named is not None else waiting[0]
     score = SCORES[m.group(1) or m.group(2)]
-    solved, remark = solved_answer(comment)
-    comment = remark or ""
+    solved, kept = solved_answer(comment)
+    comment = kept or ""
     tickets.rate(
         ctx.session,
         target,
@@ -129,9 +129,9 @@ def try_rating(ctx: Context, classify: Classify) -> RatingResult:
 def _is_new_report(ctx: Context, comment: str, waiting: list[int], classify: Classify) -> bool:
     """Whether what follows the score reads as a new problem rather than a remark on the rated one."""
     c = classify(comment)
-    if not c.actionable:
-        return False
     here = cues.location(normalize(comment))
+    if not c.actionable or not here:
+        return False  # a remark naming no place (「3 灯还是不亮」) is about the ticket being rated
     for number in waiting:
         t = ctx.session.get(Ticket, number)
         if t is None:
@@ -139,7 +139,7 @@ def _is_new_report(ctx: Context, comment: str, waiting: list[int], classify: Cla
         there = cues.location(normalize(t.text))
         elsewhere = bool(here) and bool(there) and not cues.same_place(here, there)
         if t.category == c.category and not elsewhere:
-            return False  # 「3 灯还是不亮」: about the ticket being rated
+            return False  # same problem, same place: about the ticket being rated
     return True
 
 
