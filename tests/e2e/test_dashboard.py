@@ -173,17 +173,17 @@ def test_sign_in_overview_drill_down_and_dates(site: Site, browser: Any) -> None
     page.click("#children a:has-text('五台山社区')")
     page.wait_for_selector("#children >> text=五台山第一网格", timeout=20_000)
     assert f"region={site.community}" in page.url
-    page.wait_for_function("document.querySelector(\"[data-kpi='受理量'] b\").textContent === '9'")
+    page.wait_for_function("() => document.querySelector(\"[data-kpi='受理量'] b\").textContent === '9'")
     # a new date range keeps the drill-down (and reads the community's figures for it)
     page.fill("#from", "2026-03-02")
     page.click("#range button")
-    page.wait_for_function("location.search.includes('from=2026-03-02')")
+    page.wait_for_function("() => location.search.includes('from=2026-03-02')")
     assert f"region={site.community}" in page.url
     page.wait_for_selector("#status:has-text('五台山社区')", timeout=20_000)
     page.go_back()
-    page.wait_for_function("location.search.includes('from=2026-03-01')")
+    page.wait_for_function("() => location.search.includes('from=2026-03-01')")
     page.go_back()
-    page.wait_for_function(f"location.search.includes('region={site.street}')")
+    page.wait_for_function(f"() => location.search.includes('region={site.street}')")
     page.wait_for_selector("#children >> text=龙仓巷社区", timeout=20_000)
 
     # the same community straight from a bookmarked URL, in a second tab
@@ -209,7 +209,9 @@ def test_sign_in_overview_drill_down_and_dates(site: Site, browser: Any) -> None
     # 大屏 mode: dark, self-refreshing
     other.goto(f"{site.base}/dashboard?region={site.street}&{MARCH}&screen=1&refresh=2")
     other.wait_for_selector("body.screen #status:has-text('共 4 个网格')", timeout=20_000)
-    other.wait_for_function("document.querySelector('#status').textContent === '加载中…'", timeout=10_000)
+    other.wait_for_function(
+        "() => document.querySelector('#status').textContent === '加载中…'", timeout=10_000
+    )
     other.wait_for_selector("#status:has-text('共 4 个网格')", timeout=20_000)
     other.wait_for_selector("#trend canvas", timeout=20_000)
     other.screenshot(path=str(ARTIFACTS / "dashboard-screen.png"), full_page=True)
@@ -227,7 +229,7 @@ def test_tickets_filters_ticket_page_and_exports(site: Site, browser: Any) -> No
     # 无效/退回 in the street: t7 (G001), u2 and u4 (G002)
     page.select_option("#filters select[name=status]", "rejected")
     page.click("#filters button[type=submit]")
-    page.wait_for_function("location.search.includes('status=rejected')")
+    page.wait_for_function("() => location.search.includes('status=rejected')")
     page.wait_for_selector("#status:has-text('工单清单：3 件')", timeout=20_000)
     assert page.locator("#tickets tr").count() == 4  # header + 3
     # the CSV export carries the same filter
