@@ -213,8 +213,23 @@ CHECKS: tuple[Callable[[Settings], Check], ...] = (
 )
 
 
+def check_wecom(settings: Settings) -> list[Check]:
+    """The 企业微信 settings, offline, when the deployment uses WeCom (a bot id, corp id or archive secret)."""
+    w = settings.wecom
+    if not (w.bot_id or w.corp_id or w.archive_secret):
+        return []
+    from gridbot.bot.wecom.setup import check_wecom_settings
+
+    return [
+        Check("企业微信", Level.OK, line)
+        if ok
+        else Check("企业微信", Level.FAIL, line, "见 docs/zh/wecom.md")
+        for ok, line in check_wecom_settings(settings)
+    ]
+
+
 def run_all(settings: Settings, now: datetime) -> list[Check]:
     """Every check, in the order an operator fixes them."""
     results = [CHECKS[0](settings), CHECKS[1](settings), check_calendar(settings, now)]
     results += [check(settings) for check in CHECKS[2:]]
-    return results
+    return results + check_wecom(settings)
