@@ -249,6 +249,8 @@ class Health(BaseModel):
 
     status: str
     checks: dict[str, str] = Field(default_factory=dict)
+    # what an operator must act on soon but that does not stop serving (holiday list, bot login)
+    warnings: list[str] = Field(default_factory=list)
 
 
 class DeadLetterOut(BaseModel):
@@ -270,5 +272,3 @@ class DeadLetterPage(BaseModel):
 
     items: list[DeadLetterOut]
     next_cursor: str | None
-    # what an operator must act on soon but that does not stop serving (holiday list, bot login)
-    warnings: list[str] = Field(default_factory=list)
