@@ -75,9 +75,8 @@ async def import_sheet(
         out = ImportErrorOut(detail=exc.user_message, code="sheet_invalid", errors=errors)
         return JSONResponse(out.model_dump(), status_code=422)
     except DirectoryError as exc:
-        return JSONResponse(
-            ErrorOut(detail=exc.user_message, code="sheet_unreadable").model_dump(), status_code=422
-        )
+        out = ImportErrorOut(detail=exc.user_message, code="sheet_unreadable", errors=[])
+        return JSONResponse(out.model_dump(), status_code=422)
     return ImportOut(dry_run=dry_run, summary=report.summary(), changes=report.changes)
 
 
