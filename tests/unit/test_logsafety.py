@@ -29,6 +29,11 @@ def output() -> Iterator[io.StringIO]:
     saved = root.handlers[:], root.level, {n: logging.getLogger(n).level for n in ("hpack", "h2")}
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG)
+    # a uvicorn started by an earlier test leaves its access logger at WARNING and unpropagated
+    access = logging.getLogger("uvicorn.access")
+    access_saved = access.level, access.propagate, access.handlers[:]
+    access.setLevel(logging.INFO)
+    access.propagate, access.handlers[:] = True, []
     settings = Settings(
         _env_file=None,
         db=DBSettings(url=f"postgresql+psycopg://gridbot:{DB_PASSWORD}@db:5432/gridbot"),
@@ -41,6 +46,8 @@ def output() -> Iterator[io.StringIO]:
     root.setLevel(level)
     for name, lvl in wire.items():
         logging.getLogger(name).setLevel(lvl)
+    access.setLevel(access_saved[0])
+    access.propagate, access.handlers[:] = access_saved[1], access_saved[2]
 
 
 def test_no_configured_secret_or_token_reaches_the_output(output: io.StringIO) -> None:

@@ -33,7 +33,7 @@ def test_similarity_bounds() -> None:
     [
         ("3栋2单元的楼道灯还是坏的，晚上好黑", "property", MERGE, 41),
         ("5栋垃圾堆着好几天了，臭死了", "sanitation", SUGGEST, 42),
-        ("7栋楼道灯坏了", "property", NEW, None),  # another building: a different light
+        ("7栋楼道灯坏了", "property", SUGGEST, 41),  # another building: never merged, at most suggested
         ("北门路灯不亮", "facilities", NEW, None),  # ticket 43 is outside the window
     ],
 )
@@ -45,9 +45,14 @@ def test_decisions(text: str, category: str, decision: str, ticket: int | None) 
 
 
 def test_thresholds_move_the_decision() -> None:
-    text, cat = "5栋垃圾堆着好几天了，臭死了", "sanitation"
+    text, cat = "3栋2单元楼道的灯也坏了，黑乎乎的", "property"  # the same place as ticket 41
     assert find_duplicate(text, cat, OPEN, NOW, Thresholds(merge=0.3, suggest=0.2)).decision == MERGE
     assert find_duplicate(text, cat, OPEN, NOW, Thresholds(merge=0.99, suggest=0.98)).decision == NEW
+
+
+def test_different_places_are_never_merged_whatever_the_threshold() -> None:
+    match = find_duplicate("7栋楼道灯坏了", "property", OPEN, NOW, Thresholds(merge=0.0, suggest=0.0))
+    assert match.decision != MERGE and not match.same_place
 
 
 def test_same_category_boosts() -> None:
