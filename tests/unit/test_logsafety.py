@@ -31,9 +31,9 @@ def output() -> Iterator[io.StringIO]:
     root.setLevel(logging.DEBUG)
     # a uvicorn started by an earlier test leaves its access logger at WARNING and unpropagated
     access = logging.getLogger("uvicorn.access")
-    access_saved = access.level, access.propagate, access.handlers[:]
+    access_saved = access.level, access.propagate, access.handlers[:], access.disabled
     access.setLevel(logging.INFO)
-    access.propagate, access.handlers[:] = True, []
+    access.propagate, access.handlers[:], access.disabled = True, [], False  # dictConfig may disable it
     settings = Settings(
         _env_file=None,
         db=DBSettings(url=f"postgresql+psycopg://gridbot:{DB_PASSWORD}@db:5432/gridbot"),
@@ -47,7 +47,7 @@ def output() -> Iterator[io.StringIO]:
     for name, lvl in wire.items():
         logging.getLogger(name).setLevel(lvl)
     access.setLevel(access_saved[0])
-    access.propagate, access.handlers[:] = access_saved[1], access_saved[2]
+    access.propagate, access.handlers[:], access.disabled = access_saved[1], access_saved[2], access_saved[3]
 
 
 def test_no_configured_secret_or_token_reaches_the_output(output: io.StringIO) -> None:

@@ -32,8 +32,9 @@ def test_compose_empty_file_variables_mean_the_bundled_files() -> None:
 
 
 def test_the_gateway_is_built_from_current_npm_packages() -> None:
-    package = json.loads((REPO_ROOT / "docker" / "gateway" / "package.json").read_text(encoding="utf-8"))
+    package = json.loads((REPO_ROOT / "gateway" / "package.json").read_text(encoding="utf-8"))
     assert package["dependencies"]["wechaty"].startswith("1.20.")
     assert package["dependencies"]["wechaty-puppet-service"].startswith("1.19.")
     compose = (REPO_ROOT / "docker" / "compose.yaml").read_text(encoding="utf-8")
     assert "wechaty/wechaty:0.65" not in compose and "${POSTGRES_PASSWORD:-}@" not in compose
+    assert "context: ../gateway" in compose  # the durable gateway is the one that ships
