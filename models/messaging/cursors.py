@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gridbot.models.entities import IntakeCursor
@@ -13,7 +14,10 @@ def cursor(session: Session, source: str, *, lock: bool = False) -> IntakeCursor
     stmt = select(IntakeCursor).where(IntakeCursor.source == source)
     row = session.scalar(stmt.with_for_update() if lock else stmt)
     if row is None:
-        row = IntakeCursor(source=source, seq=0, skipped_no_consent=0, lag_s=0.0)
-        session.add(row)
-        session.flush()
+        try:
+            with session.begin_nested():  # another session may create it at the same moment
+                row = IntakeCursor(source=source, seq=0, skipped_no_consent=0, lag_s=0.0)
+                session.add(row)
+        except IntegrityError:
+            row = session.scalars(stmt.with_for_update() if lock else stmt).one()
     return row
