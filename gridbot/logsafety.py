@@ -64,11 +64,19 @@ def configured_secrets(settings: Settings) -> set[str]:
 
 
 def protect_handlers(settings: Settings) -> None:
-    """Attach the secret filter to every root handler and quieten the wire loggers (entry points only)."""
+    """Attach the secret filter to every handler configured so far and quieten the wire loggers.
+
+    Root's handlers and those a library configured on its own loggers (uvicorn's default config puts
+    one on `uvicorn` and stops propagation): a record that never reaches root is still cleaned.
+    """
     secret_filter = SecretFilter(configured_secrets(settings))
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, SecretFilter) for f in handler.filters):
-            handler.addFilter(secret_filter)
+    loggers = [logging.getLogger()] + [
+        lg for lg in logging.root.manager.loggerDict.values() if isinstance(lg, logging.Logger)
+    ]
+    for logger in loggers:
+        for handler in logger.handlers:
+            if not any(isinstance(f, SecretFilter) for f in handler.filters):
+                handler.addFilter(secret_filter)
     for name in WIRE_LOGGERS:
         wire = logging.getLogger(name)
         if wire.getEffectiveLevel() < logging.WARNING:

@@ -6,7 +6,6 @@ import io
 import logging
 from collections.abc import Iterator
 
-import hpack
 import pytest
 from pydantic import SecretStr
 
@@ -34,6 +33,10 @@ def output() -> Iterator[io.StringIO]:
     access_saved = access.level, access.propagate, access.handlers[:], access.disabled
     access.setLevel(logging.INFO)
     access.propagate, access.handlers[:], access.disabled = True, [], False  # dictConfig may disable it
+    # ... and its default config gives the `uvicorn` parent a stderr handler and stops propagation there
+    parent = logging.getLogger("uvicorn")
+    parent_saved = parent.propagate, parent.handlers[:]
+    parent.propagate, parent.handlers[:] = True, []
     settings = Settings(
         _env_file=None,
         db=DBSettings(url=f"postgresql+psycopg://gridbot:{DB_PASSWORD}@db:5432/gridbot"),
@@ -48,6 +51,7 @@ def output() -> Iterator[io.StringIO]:
         logging.getLogger(name).setLevel(lvl)
     access.setLevel(access_saved[0])
     access.propagate, access.handlers[:], access.disabled = access_saved[1], access_saved[2], access_saved[3]
+    parent.propagate, parent.handlers[:] = parent_saved
 
 
 def test_no_configured_secret_or_token_reaches_the_output(output: io.StringIO) -> None:
@@ -73,6 +77,24 @@ def test_no_configured_secret_or_token_reaches_the_output(output: io.StringIO) -
 
 def test_hpack_debug_logs_are_silenced(output: io.StringIO) -> None:
     # what grpclib's HTTP/2 layer does when the Wechaty gateway connects: hpack logs headers at DEBUG
+    hpack = pytest.importorskip("hpack", reason="hpack comes with the wechaty extra (scripts/e2e-setup)")
     hpack.Encoder().encode([(":path", "/wechaty.Puppet/Start"), ("authorization", f"Wechaty {PUPPET}")])
     assert logging.getLogger("hpack").getEffectiveLevel() >= logging.WARNING
     assert PUPPET not in output.getvalue()
+
+
+def test_a_library_handler_off_the_root_is_protected_too() -> None:
+    # uvicorn's default log config: a handler on `uvicorn`, propagation stopped, so root never sees it
+    stream = io.StringIO()
+    lib = logging.getLogger("uvicorn")
+    saved = lib.handlers[:], lib.propagate
+    lib.handlers[:], lib.propagate = [logging.StreamHandler(stream)], False
+    try:
+        settings = Settings(_env_file=None, wechaty=WechatySettings(token=SecretStr(PUPPET)))
+        protect_handlers(settings)
+        logging.getLogger("uvicorn.error").error("puppet %s; GET /work?token=%s", PUPPET, API_TOKEN)
+    finally:
+        lib.handlers[:], lib.propagate = saved
+    text = stream.getvalue()
+    assert "puppet " + REDACTED in text and "token=" + REDACTED in text
+    assert PUPPET not in text and API_TOKEN not in text
