@@ -34,6 +34,7 @@ class Thresholds:
     place_boost: float = 0.3
     place_penalty: float = 0.25
     min_problem_similarity: float = 0.12  # same place, same category, but another problem: no merge
+    object_boost: float = 0.25  # both name the same thing (路灯, 电梯, 狗 …): see cues.objects
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Match:
     text_similarity: float = 0.0
     same_category: bool = False
     same_place: bool = False
+    same_object: bool = False
 
 
 def _grams(text: str) -> Counter[str]:
@@ -88,15 +90,20 @@ def score(
     here, there = cues.place(a), cues.place(b)
     agree = cues.places_agree(here, there)
     vague = not here and not there  # "小区路灯坏了" and "小区路灯不亮": nothing to tell them apart
+    # 「是啊 路灯坏好久了」 after 「村口路灯又不亮了」: agreeing or chasing, naming no place of its own
+    echo = not here and cues.refers_back(a)
+    same_object = bool(cues.objects(a) & cues.objects(b))
     value = sim + (thresholds.category_boost if same_cat else 0.0)
-    value += thresholds.place_boost if agree else 0.0
+    value += thresholds.place_boost if agree or (echo and same_object) else 0.0
+    value += thresholds.object_boost if same_object and same_cat else 0.0
     value -= thresholds.place_penalty if agree is False else 0.0
     value = max(0.0, min(1.0, value))
-    mergeable = (agree is True or (vague and same_cat)) and sim >= thresholds.min_problem_similarity
+    same_problem = sim >= thresholds.min_problem_similarity or (same_object and same_cat)
+    mergeable = (agree is True or ((vague or echo) and same_cat)) and same_problem
     decision = (
         MERGE if value >= thresholds.merge and mergeable else SUGGEST if value >= thresholds.suggest else NEW
     )
-    return Match(ticket.id, value, decision, sim, same_cat, bool(agree))
+    return Match(ticket.id, value, decision, sim, same_cat, bool(agree), same_object)
 
 
 def find_duplicate(
@@ -117,5 +124,13 @@ def find_duplicate(
     return (
         best
         if best.decision != NEW
-        else Match(best.ticket_id, best.score, NEW, best.text_similarity, best.same_category, best.same_place)
+        else Match(
+            best.ticket_id,
+            best.score,
+            NEW,
+            best.text_similarity,
+            best.same_category,
+            best.same_place,
+            best.same_object,
+        )
     )
