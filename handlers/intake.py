@@ -207,7 +207,9 @@ def file_report(
             tickets.urge(ctx.session, target, ctx.person.id, ctx.now, ctx.message.id)
             worker = directory.person_name(ctx.session, target.assignee_id)
             ctx.reply(
-                residents.followed_up(target.number, target.category_label, STATUS_LABELS[target.status], worker)
+                residents.followed_up(
+                    target.number, target.category_label, STATUS_LABELS[target.status], worker
+                )
             )
             return target.id
         tickets.add_reporter(ctx.session, target, ctx.person.id, ctx.message.id, ctx.now)

@@ -92,7 +92,9 @@ def test_a_township_workbook_imports_as_the_same_tree(session_factory: sessionma
         roles = {
             (name, role)
             for name, role in session.execute(
-                select(Person.name, RoleAssignment.role).join(RoleAssignment, RoleAssignment.person_id == Person.id)
+                select(Person.name, RoleAssignment.role).join(
+                    RoleAssignment, RoleAssignment.person_id == Person.id
+                )
             )
         }
         assert ("陶建国", Role.GRIDWORKER) in roles and ("许梅", Role.PARTTIME_GRIDWORKER) not in roles
@@ -129,7 +131,9 @@ def test_a_header_too_far_down_names_what_is_missing() -> None:
         read_xlsx(township_workbook(rows, people_title="人员"))
 
 
-def test_csv_files_with_the_office_s_own_names(tmp_path: Path, session_factory: sessionmaker[Session]) -> None:
+def test_csv_files_with_the_office_s_own_names(
+    tmp_path: Path, session_factory: sessionmaker[Session]
+) -> None:
     staff = STAFF[:-1]
     for name, rows in (("区划", TOWNSHIP), ("网格信息", GRID_SHEET), ("2026年网格员", staff)):
         text = "\n".join(",".join("" if c is None else str(c).replace("\n", "") for c in row) for row in rows)
