@@ -93,6 +93,20 @@ RULES: dict[Action, Rule] = {
 }
 
 
+# An action asked again after its effect already holds: told calmly, not as a refusal
+ALREADY_DONE = {
+    (Action.ACCEPT, S.ACCEPTED),
+    (Action.ACCEPT, S.IN_PROGRESS),
+    (Action.START, S.IN_PROGRESS),
+    (Action.RESOLVE, S.RESOLVED),
+    (Action.SUSPEND, S.SUSPENDED),
+    (Action.RESUME, S.IN_PROGRESS),
+    (Action.CLOSE, S.CLOSED),
+    (Action.MERGE, S.MERGED),
+    (Action.REJECT, S.REJECTED),
+}
+
+
 def check(action: Action, ticket: Ticket, grid: Grid, actor: Actor, is_reporter: bool) -> TicketStatus:
     """The status `action` leads to; raises TransitionNotAllowed or PermissionDenied otherwise."""
     rule = RULES[action]
@@ -102,6 +116,8 @@ def check(action: Action, ticket: Ticket, grid: Grid, actor: Actor, is_reporter:
             raise PermissionDenied(f"您没有权限对工单 {ticket.number} 执行「{label}」")
         raise PermissionDenied(f"工单 {ticket.number} 不在您负责的网格，无法执行「{label}」")
     if ticket.status not in rule.moves:
+        if (action, ticket.status) in ALREADY_DONE:  # 接单 twice: what was asked already holds
+            raise TransitionNotAllowed(staff.already_done(ticket.number, ticket.status, label))
         raise TransitionNotAllowed(staff.not_allowed(ticket.number, ticket.status, label))
     target = rule.moves[ticket.status]
     return ticket.status if target is None else target

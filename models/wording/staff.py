@@ -43,6 +43,11 @@ def not_allowed(number: str, status: TicketStatus, action: str) -> str:
     return f"工单 {number} 当前状态为「{STATUS_LABELS[status]}」，不能执行「{action}」{hint}"
 
 
+def already_done(number: str, status: TicketStatus, action: str) -> str:
+    """The answer to an action asked again after it took effect (接单 after an @-reply already counted)."""
+    return f"工单 {number} 已是「{STATUS_LABELS[status]}」，无需再「{action}」"
+
+
 def urgent_alarm(number: str, category: str, text: str) -> str:
     """The alarm to the gridworkers and the grid leader for a confident urgent report."""
     return f"【紧急】工单 {number}【{category}】可能危及人身财产安全，请立即处置！原文：{text[:80]}"
