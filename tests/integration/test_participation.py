@@ -3,11 +3,12 @@ and the monthly thank-you list posted once per group, names masked unless the re
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from gridbot.models import jobs, participation
 from gridbot.models.entities import Outbox
@@ -42,8 +43,8 @@ async def _a_month_of_participation(group: Group) -> None:
     assert await group.report(LAMP_AGAIN, "刘师傅") == lamp
     trash = await group.report(TRASH, "赵大爷")
     await group.say("小王", f"退回 #{trash} 不属于本网格")
-    for text in ("大家早上好", "今天天气不错", "哈哈哈"):
-        await group.say("张阿姨", text)
+    for chatter in ("大家早上好", "今天天气不错", "哈哈哈"):
+        await group.say("张阿姨", chatter)
     await group.say("小王", f"办结 #{lamp} 已换灯泡")
     assert "感谢您的评价" in await group.say("张阿姨", "1")
     await group.say("小王", "通知 明天上午9点到12点停水，请提前储水")
@@ -105,3 +106,20 @@ def test_months_are_local_calendar_months() -> None:
     assert participation.previous_month(datetime(2026, 1, 1, 2, tzinfo=UTC)).key == "2025-12"
     assert participation.this_month(datetime(2026, 3, 31, 16, 30, tzinfo=UTC)).key == "2026-04"
     assert participation.starred("张阿姨") == "张**" and participation.starred("李") == "李*"
+
+
+async def test_one_instance_posts_while_another_holds_the_job(group: Group) -> None:
+    await _a_month_of_participation(group)
+    sessions, coordinator = group.runtime.sessions, group.runtime.coordinator
+    with coordinator.lock(jobs.PARTICIPATION, ttl_s=60) as held:  # another instance's coordinator lock
+        assert held.acquired
+        assert jobs.post_monthly_thanks(sessions, coordinator, APRIL_1_1030, RULES) is None
+    engine = group.runtime.engine
+    if engine.dialect.name == "postgresql":  # the database-side guard, for when Redis is lost
+        key = int.from_bytes(
+            hashlib.blake2b(b"gridbot:participation", digest_size=8).digest(), "big", signed=True
+        )
+        with engine.connect() as conn, conn.begin():
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+            assert jobs.post_monthly_thanks(sessions, coordinator, APRIL_1_1030, RULES) is None
+    assert jobs.post_monthly_thanks(sessions, coordinator, APRIL_1_1030, RULES) == 1
