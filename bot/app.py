@@ -34,6 +34,7 @@ from gridbot.nlp.taxonomy import Taxonomy, load_taxonomy
 
 logger = logging.getLogger(__name__)
 RECOVER_INTERVAL_S = 5.0  # how often the spool and interrupted messages are retried
+THANKS_INTERVAL_S = 900.0  # how often the monthly thank-you list is checked (it posts once a month)
 
 
 @dataclass
@@ -85,6 +86,12 @@ class Runtime:
     def refresh_rollups(self, since: datetime, now: datetime) -> bool:
         """Bring the metric rollups up to date with what changed since `since` (one instance at a time)."""
         return jobs.refresh_changed_rollups(self.sessions, self.coordinator, since, now) is not None
+
+    def post_thanks(self, now: datetime) -> int:
+        """Queue last month's thank-you lists when due (one instance at a time); lists queued."""
+        return (
+            jobs.post_monthly_thanks(self.sessions, self.coordinator, now, self.settings.participation) or 0
+        )
 
     def purge_text(self, now: datetime) -> int:
         """Blank message text past the retention period (one instance at a time); rows purged."""
@@ -151,6 +158,9 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
     async def purge() -> None:
         await anyio.to_thread.run_sync(runtime.purge_text, utcnow())
 
+    async def thanks() -> None:
+        await anyio.to_thread.run_sync(runtime.post_thanks, utcnow())
+
     async def recover() -> None:
         # after an outage: the spool first (arrival order), then messages interrupted mid-route
         if await anyio.to_thread.run_sync(conversation.drain_spool):
@@ -186,6 +196,8 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
         tg.start_soon(_every, "recovery", RECOVER_INTERVAL_S, stop, recover)
         if settings.retention.message_text_days:
             tg.start_soon(_every, "retention purge", settings.retention.purge_interval_s, stop, purge)
+        if settings.participation.enabled:
+            tg.start_soon(_every, "thank-you list", THANKS_INTERVAL_S, stop, thanks)
         tg.start_soon(
             _later,
             settings.rollup_interval_s,

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gridbot.handlers import commands, intake, knowledge, notices
 from gridbot.handlers.admin import ADMIN_COMMANDS
 from gridbot.handlers.context import Context
+from gridbot.handlers.participation import PARTICIPATION_COMMANDS
 from gridbot.handlers.spool import Spool
 from gridbot.handlers.storable import rebuild, storable
 from gridbot.handlers.types import IncomingMessage, MemberChange
@@ -83,6 +84,7 @@ class Conversation:
         self.clock = clock
         self._room_locks: dict[str, anyio.Lock] = {}
         commands.install(ADMIN_COMMANDS)  # the administrators' commands, installed explicitly
+        commands.install(PARTICIPATION_COMMANDS)  # 积分 (answers that it is off unless enabled)
 
     async def handle(self, msg: IncomingMessage) -> Outcome:
         """Process one message; messages of one room are handled in arrival order."""

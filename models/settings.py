@@ -182,6 +182,18 @@ class KnowledgeSettings(BaseModel):
     coverage: float = Field(default=0.7, ge=0, le=1)
 
 
+class ParticipationSettings(BaseModel):
+    """Residents' points and the monthly thank-you list (off unless a deployment turns it on)."""
+
+    enabled: bool = False
+    report_points: int = Field(default=2, ge=0)  # a report that opened a ticket not rejected or merged
+    rating_points: int = Field(default=1, ge=0)  # a rating of a resolved ticket
+    ack_points: int = Field(default=1, ge=0)  # a 收到 to a notice
+    top_n: int = Field(default=10, ge=1, le=50)  # names on the monthly list
+    post_hour: int = Field(default=10, ge=0, le=23)  # local hour on the 1st from which the list goes out
+    post_window_days: int = Field(default=3, ge=1, le=28)  # a bot down on the 1st still posts until then
+
+
 class Settings(BaseSettings):
     """All settings; nested groups map to GRIDBOT_<GROUP>__<FIELD> variables."""
 
@@ -206,6 +218,7 @@ class Settings(BaseSettings):
     exchange: ExchangeSettings = Field(default_factory=ExchangeSettings)
     notices: NoticeSettings = Field(default_factory=NoticeSettings)
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
+    participation: ParticipationSettings = Field(default_factory=ParticipationSettings)
     # one name per running bot process: at start it takes back the sends its dead predecessor claimed
     instance_id: str = Field(default_factory=socket.gethostname)
     # inbound messages that arrive while the database is down wait here and are replayed in order

@@ -8,6 +8,7 @@ from gridbot.models.entities.exchange import ExternalLink, WebhookDelivery, Webh
 from gridbot.models.entities.knowledge import KnowledgeAnswer, KnowledgeEntry
 from gridbot.models.entities.message import Message, Outbox
 from gridbot.models.entities.notice import Notice, NoticeTarget
+from gridbot.models.entities.participation import ParticipationChoice
 from gridbot.models.entities.region import (
     BindCode,
     ChatGroup,
@@ -48,6 +49,7 @@ __all__ = [
     "Notice",
     "NoticeTarget",
     "Outbox",
+    "ParticipationChoice",
     "Person",
     "Rating",
     "Region",
