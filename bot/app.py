@@ -21,6 +21,7 @@ from gridbot.handlers.conversation import RECOVERY_GRACE_S, Conversation
 from gridbot.handlers.spool import Spool
 from gridbot.handlers.types import Sender
 from gridbot.models import jobs
+from gridbot.models.attachments.kit import AttachmentKit
 from gridbot.models.db import database_down, make_session_factory
 from gridbot.models.entities import utcnow
 from gridbot.models.messaging import bot_status
@@ -62,6 +63,7 @@ class Runtime:
             clock,
             spool,
             self.settings.fair_use,
+            AttachmentKit.from_settings(self.settings.attachments),
         )
 
     def sender(self, transport: Sender, clock: Callable[[], datetime] = utcnow, **kw: Any) -> OutboxSender:
@@ -92,6 +94,15 @@ class Runtime:
         if not days:
             return 0
         return jobs.purge_text(self.sessions, self.coordinator, now, days) or 0
+
+    def purge_attachments(self, now: datetime) -> int:
+        """Delete attachments (files and rows) past their retention period; rows deleted."""
+        days = self.settings.retention.attachment_days_effective
+        if not days:
+            return 0
+        store = AttachmentKit.from_settings(self.settings.attachments).store
+        done = jobs.purge_attachments(self.sessions, self.coordinator, store, now, days)
+        return done[0] if done else 0
 
 
 def build_runtime(settings: Settings, engine: Engine, coordinator: Coordinator | None = None) -> Runtime:
@@ -150,6 +161,7 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
 
     async def purge() -> None:
         await anyio.to_thread.run_sync(runtime.purge_text, utcnow())
+        await anyio.to_thread.run_sync(runtime.purge_attachments, utcnow())
 
     async def recover() -> None:
         # after an outage: the spool first (arrival order), then messages interrupted mid-route
@@ -184,7 +196,7 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
         tg.start_soon(sender.run, stop)
         tg.start_soon(_every, "deadline sweep", settings.sla.sweep_interval_s, stop, sweep)
         tg.start_soon(_every, "recovery", RECOVER_INTERVAL_S, stop, recover)
-        if settings.retention.message_text_days:
+        if settings.retention.message_text_days or settings.retention.attachment_days:
             tg.start_soon(_every, "retention purge", settings.retention.purge_interval_s, stop, purge)
         tg.start_soon(
             _later,

@@ -269,7 +269,9 @@ def act(
             "transfer": lambda: service.transfer(session, number, actor, now, int(body.person_id or 0), **kw),
             "suspend": lambda: service.suspend(session, number, actor, now, note, **kw),
             "resume": lambda: service.resume(session, number, actor, now, services.policy, **kw),
-            "resolve": lambda: service.resolve(session, number, actor, now, note=note or None, **kw),
+            "resolve": lambda: service.resolve(
+                session, number, actor, now, note=note or None, policy=services.policy, **kw
+            ),
             "reject": lambda: service.reject(session, number, actor, now, note, **kw),
             "reclassify": lambda: _reclassify(session, number, actor, now, body.category or ""),
         }
