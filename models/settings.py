@@ -152,6 +152,11 @@ class RetentionSettings(BaseModel):
     # photos, files and voice (files and rows) are deleted after N days; None: message_text_days
     attachment_days: int | None = Field(default=None, ge=1)
 
+    @field_validator("message_text_days", "attachment_days", mode="before")
+    @classmethod
+    def _empty_is_none(cls, v: object) -> object:
+        return None if v == "" else v  # compose passes an unset variable as ""
+
     @property
     def attachment_days_effective(self) -> int | None:
         """Days attachments are kept: their own setting, else the message text's (None: kept)."""
