@@ -343,6 +343,8 @@ class Conversation:
             return Outcome("worker")
         inbox.classified(ctx.message, c.to_dict())
         number = intake.file_report(ctx, c, self.nlp, source=TicketSource.PATROL)
+        if number is not None:  # the photos taken on patrol, sent just before
+            evidence.collect_for_report(ctx, number)
         return Outcome("ticket", ticket=number, kind=c.kind)
 
     def _fail(

@@ -41,7 +41,9 @@ def on_media(ctx: Context) -> int | None:
     ticket_id = _quoted_ticket(ctx)
     role = AttachmentRole.AFTER if staff_member else AttachmentRole.REPORT
     if ticket_id is None and staff_member:
-        ticket_id = records.recently_resolved_by(ctx.session, ctx.person.id, ctx.msg.sent_at - kit.window)
+        ticket_id = records.recently_resolved_by(
+            ctx.session, ctx.person.id, grid.id, ctx.msg.sent_at - kit.window
+        )
     elif ticket_id is None:
         ticket_id = records.recent_report(
             ctx.session, ctx.group.id, ctx.person.id, ctx.msg.sent_at - kit.window

@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from gridbot.models.attachments.store import FileStore, Taken
-from gridbot.models.entities import Attachment, Message, TicketEvent
+from gridbot.models.entities import Attachment, Message, Ticket, TicketEvent
 from gridbot.models.enums import AttachmentRole, AttachmentStatus, MessageDirection, MessageType
 
 MEDIA = frozenset({MessageType.IMAGE, MessageType.FILE, MessageType.VOICE})
@@ -136,11 +136,17 @@ def recent_report(session: Session, group_id: int, sender_id: int, since: dateti
     )
 
 
-def recently_resolved_by(session: Session, person_id: int, since: datetime) -> int | None:
-    """The ticket this person last resolved (办结) since `since`, if any."""
+def recently_resolved_by(session: Session, person_id: int, grid_id: int, since: datetime) -> int | None:
+    """The ticket of this grid this person last resolved (办结) since `since`, if any."""
     return session.scalar(
         select(TicketEvent.ticket_id)
-        .where(TicketEvent.actor_id == person_id, TicketEvent.action == "resolve", TicketEvent.at >= since)
+        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .where(
+            TicketEvent.actor_id == person_id,
+            TicketEvent.action == "resolve",
+            TicketEvent.at >= since,
+            Ticket.grid_id == grid_id,
+        )
         .order_by(TicketEvent.at.desc(), TicketEvent.id.desc())
         .limit(1)
     )
