@@ -34,7 +34,10 @@ from gridbot.nlp.classifier import Classifier, load_classifier
 from gridbot.nlp.taxonomy import Taxonomy, load_taxonomy
 
 logger = logging.getLogger(__name__)
-RECOVER_INTERVAL_S = 5.0  # how often the spool and interrupted messages are retried
+RECOVER_INTERVAL_S = 5.0
+INCOMING_MAX_AGE_S = (
+    7 * 86400.0
+)  # a download older than this in incoming/ belongs to no message  # how often the spool and interrupted messages are retried
 
 
 @dataclass
@@ -101,6 +104,7 @@ class Runtime:
         if not days:
             return 0
         store = AttachmentKit.from_settings(self.settings.attachments).store
+        store.sweep_incoming(INCOMING_MAX_AGE_S)
         done = jobs.purge_attachments(self.sessions, self.coordinator, store, now, days)
         return done[0] if done else 0
 
@@ -155,6 +159,8 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
     recovered += await anyio.to_thread.run_sync(conversation.drain_spool)
     if recovered:
         logger.info("finished %d messages left pending or spooled by the previous run", recovered)
+    if conversation.attachments is not None:  # downloads a crash left behind
+        conversation.attachments.store.sweep_incoming(INCOMING_MAX_AGE_S)
 
     async def sweep() -> None:
         await anyio.to_thread.run_sync(runtime.sweep, utcnow())

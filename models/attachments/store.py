@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,3 +184,20 @@ class FileStore:
         if source and self._inside_incoming(Path(source)):
             with contextlib.suppress(OSError):
                 Path(source).unlink()
+
+    def sweep_incoming(self, older_than_s: float) -> int:
+        """Remove downloads left in incoming/ by a crash between storing a message and removing them.
+
+        Only files older than `older_than_s` go (a message still waiting in the spool keeps its file
+        far longer than any crash window); returns how many.
+        """
+        if not self.incoming.is_dir():
+            return 0
+        cutoff = time.time() - older_than_s
+        removed = 0
+        for path in self.incoming.iterdir():
+            with contextlib.suppress(OSError):
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+        return removed

@@ -81,3 +81,16 @@ def test_the_closing_policy_names_known_categories(tmp_path: Path) -> None:
     bad.write_text(default.replace("photo_required: []", "photo_required: [nonsense]"), encoding="utf-8")
     with pytest.raises(SLAPolicyError, match="unknown category 'nonsense'"):
         load_policy(bad)
+
+
+def test_old_downloads_left_by_a_crash_are_swept(tmp_path: Path) -> None:
+    import os
+
+    store = FileStore(AttachmentSettings(dir=tmp_path))
+    store.incoming.mkdir()
+    old, fresh = store.incoming / "old", store.incoming / "fresh"
+    old.write_bytes(b"x")
+    fresh.write_bytes(b"y")
+    os.utime(old, (0, 0))
+    assert store.sweep_incoming(3600) == 1
+    assert [p.name for p in store.incoming.iterdir()] == ["fresh"]
