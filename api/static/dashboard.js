@@ -336,7 +336,7 @@ $("filters").addEventListener("submit", (ev) => {
 });
 
 const ATTACHMENT_ROLES = { report: "居民现场照片", after: "处置后照片" };
-const REFUSED = { too_large: "文件过大", type_not_allowed: "类型不允许", empty: "文件为空", not_delivered: "平台未下载" };
+const REFUSED = { too_large: "文件过大", type_not_allowed: "类型不允许", empty: "文件为空", not_delivered: "平台未下载", store_failed: "服务器保存失败" };
 function attachmentList(list) {
   if (!list.length) return "<p>暂无照片或附件</p>";
   return `<ul class="attachments">${list.map((a) => {

@@ -11,7 +11,7 @@ function attachmentList(list, base) {
   if (!list.length) return "<p>暂无照片或附件</p>";
   return `<ul class="attachments">${list.map((a) => {
     const head = `${when(a.at)} ${esc(ROLES[a.role] || "附件")}`;
-    if (a.status !== "stored") return `<li>${head}：<span class="error">未保存（${esc({ too_large: "文件过大", type_not_allowed: "类型不允许", empty: "文件为空", not_delivered: "平台未下载" }[a.reason] || a.reason)}）</span></li>`;
+    if (a.status !== "stored") return `<li>${head}：<span class="error">未保存（${esc({ too_large: "文件过大", type_not_allowed: "类型不允许", empty: "文件为空", not_delivered: "平台未下载", store_failed: "服务器保存失败" }[a.reason] || a.reason)}）</span></li>`;
     if (a.kind === "image") return `<li>${head}<br><a href="${base}${a.id}" target="_blank" rel="noopener"><img class="thumb" src="${base}${a.id}" alt="${esc(ROLES[a.role] || "照片")}" loading="lazy"></a></li>`;
     const voice = a.kind === "voice" ? `语音${a.needs_listening ? "（待收听）" : ""}` : "文件";
     return `<li>${head}：<a href="${base}${a.id}">下载${voice}</a>${a.transcript ? `<div class="note">转写：${esc(a.transcript)}</div>` : ""}</li>`;

@@ -109,10 +109,14 @@ class FileStore:
         path = Path(source)
         if not self._inside_incoming(path) or not path.is_file():
             return Taken("application/octet-stream", 0, reason="not_delivered")
-        size = path.stat().st_size
-        with path.open("rb") as fh:
-            kind = sniff(fh.read(32))
-        return self.put_file(path, kind, size)
+        try:
+            size = path.stat().st_size
+            with path.open("rb") as fh:
+                kind = sniff(fh.read(32))
+            return self.put_file(path, kind, size)
+        except OSError as exc:  # a full disk must not lose the message: it is stored without its file
+            logger.error("attachment not stored: %s", type(exc).__name__)
+            return Taken("application/octet-stream", 0, reason="store_failed")
 
     def put_bytes(self, data: bytes) -> Taken:
         """Check and store an uploaded file (the work page's 处置后照片)."""

@@ -164,6 +164,7 @@ ATTACHMENT_REFUSALS = {
     "type_not_allowed": "文件类型不在允许范围内",
     "empty": "文件为空",
     "not_delivered": "平台未能下载该文件",
+    "store_failed": "服务器保存失败",
 }
 
 

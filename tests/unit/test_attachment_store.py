@@ -94,3 +94,16 @@ def test_old_downloads_left_by_a_crash_are_swept(tmp_path: Path) -> None:
     os.utime(old, (0, 0))
     assert store.sweep_incoming(3600) == 1
     assert [p.name for p in store.incoming.iterdir()] == ["fresh"]
+
+
+def test_a_store_that_cannot_write_refuses_instead_of_failing(tmp_path: Path) -> None:
+    import hashlib
+
+    store = FileStore(AttachmentSettings(dir=tmp_path / "att"))
+    store.incoming.mkdir(parents=True)
+    data = b"\x89PNG\r\n\x1a\n photo"
+    download = store.incoming / "d"
+    download.write_bytes(data)
+    # a file where the hash folder should be: the write fails as on a full or broken disk
+    (store.root / hashlib.sha256(data).hexdigest()[:2]).write_bytes(b"")
+    assert store.take(str(download)).reason == "store_failed"
