@@ -245,6 +245,22 @@ def ticket(number: Number, worker: WorkerDep, session: SessionDep) -> dict[str, 
 
 
 @router.post(
+    "/work/api/attachments/{attachment_id}/heard", status_code=204, summary="A voice message was listened to"
+)
+def heard(attachment_id: Number, worker: WorkerDep, services: ServicesDep) -> Response:
+    """Clear a voice message's 待收听 flag (a gridworker of its grid listened to it)."""
+    with services.sessions.begin() as session:
+        row = session.get(Attachment, attachment_id)
+        if row is None:
+            raise not_found("附件")
+        ticket = session.get(Ticket, row.ticket_id) if row.ticket_id is not None else None
+        if attachments.grid_of(row, ticket) not in worker.grid_ids:
+            raise ApiError(403, "forbidden", "该附件不在您负责的网格")
+        row.needs_listening = False
+    return Response(status_code=204)
+
+
+@router.post(
     "/work/api/tickets/{number}/photos", status_code=201, summary="Upload a 处置后照片 (body: the image)"
 )
 async def upload_photo(

@@ -14,7 +14,8 @@ function attachmentList(list, base) {
     if (a.status !== "stored") return `<li>${head}：<span class="error">未保存（${esc({ too_large: "文件过大", type_not_allowed: "类型不允许", empty: "文件为空", not_delivered: "平台未下载", store_failed: "服务器保存失败" }[a.reason] || a.reason)}）</span></li>`;
     if (a.kind === "image") return `<li>${head}<br><a href="${base}${a.id}" target="_blank" rel="noopener"><img class="thumb" src="${base}${a.id}" alt="${esc(ROLES[a.role] || "照片")}" loading="lazy"></a></li>`;
     const voice = a.kind === "voice" ? `语音${a.needs_listening ? "（待收听）" : ""}` : "文件";
-    return `<li>${head}：<a href="${base}${a.id}">下载${voice}</a>${a.transcript ? `<div class="note">转写：${esc(a.transcript)}</div>` : ""}</li>`;
+    const done = a.needs_listening ? ` <button class="secondary" data-heard="${a.id}">已收听</button>` : "";
+    return `<li>${head}：<a href="${base}${a.id}">下载${voice}</a>${done}${a.transcript ? `<div class="note">转写：${esc(a.transcript)}</div>` : ""}</li>`;
   }).join("")}</ul>`;
 }
 const KINDS = { first_response: "首次响应", feedback: "反馈", resolution: "办结" };
@@ -135,6 +136,10 @@ async function ticket(n) {
     `<h3>照片与附件</h3>${attachmentList(t.attachments, "/work/api/attachments/")}` +
     `<h3>办理过程</h3><ol class="trail">${t.events.map((e) => `<li>${when(e.at)} ${esc(ACTIONS[e.action] || e.action)} ${esc(e.actor || "系统")}${e.note ? "：" + esc(e.note) : ""}</li>`).join("")}</ol>` +
     `<h3>评价</h3>${t.ratings.length ? t.ratings.map((r) => `<p>${when(r.at)} ${{ satisfied: "满意", basically_satisfied: "基本满意", unsatisfied: "不满意" }[r.score]}；${r.solved === null ? "未回答是否解决" : r.solved ? "已解决" : "未解决"}</p>`).join("") : "<p>尚无评价</p>"}`;
+  $("ticket").querySelectorAll("button[data-heard]").forEach((b) => b.addEventListener("click", async () => {
+    try { await call("POST", `/work/api/attachments/${b.dataset.heard}/heard`); await ticket(n); }
+    catch (e) { $("status").textContent = e.message; $("status").className = "error"; }
+  }));
   $("photo").addEventListener("change", async (ev) => {
     const f = ev.target.files[0];
     if (!f) return;

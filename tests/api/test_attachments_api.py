@@ -17,7 +17,7 @@ from gridbot.api.app import create_app
 from gridbot.api.ratelimit import LocalRateLimiter
 from gridbot.api.routers.work import WORK_COOKIE
 from gridbot.models.entities import Attachment, utcnow
-from gridbot.models.enums import AttachmentRole, AttachmentStatus
+from gridbot.models.enums import AttachmentRole, AttachmentStatus, MessageType
 from gridbot.models.messaging.coordination import LocalCoordinator
 from gridbot.models.org.web_sessions import issue_worker_link, redeem_worker_link
 from gridbot.models.settings import AttachmentSettings
@@ -152,3 +152,36 @@ async def test_the_work_page_uploads_a_photo_then_closes(
             s.scalar(select(Attachment.role).where(Attachment.ticket_id == seeded.mine))
             is AttachmentRole.AFTER
         )
+
+
+async def test_a_gridworker_marks_a_voice_message_heard(
+    app_client: httpx.AsyncClient,
+    world: World,
+    seeded: Seeded,
+    session_factory: sessionmaker[Session],
+) -> None:
+    with session_factory.begin() as s:
+        voices = []
+        for number, grid in ((seeded.mine, world.grid), (seeded.other, world.other_grid)):
+            row = Attachment(
+                ticket_id=number,
+                grid_id=grid,
+                kind=MessageType.VOICE,
+                status=AttachmentStatus.STORED,
+                content_type="audio/silk",
+                sha256="0" * 64,
+                needs_listening=True,
+                created_at=utcnow(),
+            )
+            s.add(row)
+            s.flush()
+            voices.append(row.id)
+        cookie, _ = redeem_worker_link(s, issue_worker_link(s, world.worker, utcnow()), utcnow())
+    app_client.cookies.set(WORK_COOKIE, cookie)
+    page = (await app_client.get(f"/work/api/tickets/{seeded.mine}")).json()
+    assert [(a["kind"], a["needs_listening"]) for a in page["attachments"]] == [("voice", True)]
+    assert (await app_client.post(f"/work/api/attachments/{voices[0]}/heard")).status_code == 204
+    assert (await app_client.post(f"/work/api/attachments/{voices[1]}/heard")).status_code == 403
+    with session_factory() as s:
+        flags = [s.get(Attachment, i).needs_listening for i in voices]  # type: ignore[union-attr]
+    assert flags == [False, True]
