@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
-from gridbot.handlers import intake, replies
+from gridbot.handlers import evidence, intake, replies
 from gridbot.handlers import knowledge as knowledge_chat
 from gridbot.handlers import notices as notice_texts
 from gridbot.handlers.context import CommandError, Context
@@ -251,8 +251,9 @@ def respond(ctx: Context, args: Args) -> None:
 @command("办结", "结", "完成", usage="办结 #工单号 处理说明")
 def resolve(ctx: Context, args: Args) -> None:
     """办结工单并邀请居民评价"""
-    number = ticket_arg(ctx, COMMANDS["办结"], args)
-    tickets.resolve(ctx.session, in_grid(ctx, number).id, ctx.actor, ctx.now, mask(args.text) or None)
+    number = in_grid(ctx, ticket_arg(ctx, COMMANDS["办结"], args)).id
+    evidence.claim_for_closing(ctx, number)  # photos sent just before are its 处置后照片
+    tickets.resolve(ctx.session, number, ctx.actor, ctx.now, mask(args.text) or None, policy=ctx.policy)
 
 
 @command("转派", "转", usage="转派 #工单号 @网格员")

@@ -17,9 +17,11 @@ from typing import TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridbot.models import participation
+from gridbot.models.attachments.store import FileStore
 from gridbot.models.db import try_xact_lock
 from gridbot.models.messaging import notices
 from gridbot.models.messaging.coordination import Coordinator
+from gridbot.models.messaging.retention import purge_attachments as purge_attachment_rows
 from gridbot.models.messaging.retention import purge_message_text
 from gridbot.models.metrics.rollups import RefreshStats, refresh_changed, refresh_rollups
 from gridbot.models.org.directory import SYSTEM_ACTOR
@@ -105,3 +107,15 @@ def post_monthly_thanks(
     if queued:
         logger.info("participation: %d thank-you lists queued", queued)
     return queued
+
+
+def purge_attachments(
+    sessions: sessionmaker[Session], coordinator: Coordinator, store: FileStore, now: datetime, days: int
+) -> tuple[int, int] | None:
+    """Delete attachments older than `days` (rows, files), or None if another instance is at it."""
+    purged = _exclusively(
+        sessions, coordinator, RETENTION, lambda session: purge_attachment_rows(session, store, now, days)
+    )
+    if purged and purged[0]:
+        logger.info("retention: %d attachments (%d files) older than %d days deleted", *purged, days)
+    return purged

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy 2.0 entities of the domain."""
 
+from gridbot.models.entities.attachment import Attachment
 from gridbot.models.entities.auth import ApiToken, WebSession
 from gridbot.models.entities.base import Base, UTCDateTime, utcnow
 from gridbot.models.entities.bot_status import BotState, BotStatus
@@ -32,6 +33,7 @@ from gridbot.models.entities.ticket import (
 
 __all__ = [
     "ApiToken",
+    "Attachment",
     "Base",
     "BindCode",
     "BotState",

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from gridbot.models.entities import Grid, Ticket
 from gridbot.models.enums import ADMIN_ROLES, WORKER_ROLES, Role, TicketStatus
-from gridbot.models.errors import PermissionDenied, TransitionNotAllowed
+from gridbot.models.errors import PermissionDenied, PhotoRequired, TransitionNotAllowed
 from gridbot.models.org.directory import Actor
 from gridbot.models.wording import staff
 
@@ -121,6 +121,12 @@ def check(action: Action, ticket: Ticket, grid: Grid, actor: Actor, is_reporter:
         raise TransitionNotAllowed(staff.not_allowed(ticket.number, ticket.status, label))
     target = rule.moves[ticket.status]
     return ticket.status if target is None else target
+
+
+def check_closing(ticket: Ticket, photo_required: frozenset[str], after_photos: int) -> None:
+    """办结 of a category whose policy asks for a 处置后照片 needs one; raises PhotoRequired otherwise."""
+    if ticket.category in photo_required and after_photos < 1:
+        raise PhotoRequired(staff.photo_required(ticket.number, ticket.category_label or ticket.category))
 
 
 def allowed_actions(ticket: Ticket, grid: Grid, actor: Actor, is_reporter: bool) -> list[Action]:
