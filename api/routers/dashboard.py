@@ -25,9 +25,9 @@ from fastapi.responses import FileResponse, Response
 from sqlalchemy import select
 
 from gridbot.api.auth import PrincipalDep, require_grid
-from gridbot.api.deps import SessionDep
+from gridbot.api.deps import ServicesDep, SessionDep
 from gridbot.api.errors import WITH_NOT_FOUND, invalid, not_found
-from gridbot.api.routers.metrics import assessment_method
+from gridbot.api.routers.metrics import cached_ranking
 from gridbot.api.scoping import Days, DaysDep, InRegionDep, WhereDep
 from gridbot.models.entities import Region, Ticket, utcnow
 from gridbot.models.enums import STATUS_LABELS, Priority, TicketStatus
@@ -222,6 +222,7 @@ def overdue(
 @api.get("/map", summary="Grids with geometry, valued by a KPI")
 def grid_map(
     session: SessionDep,
+    services: ServicesDep,
     where: InRegionDep,
     days: DaysDep,
     key: Annotated[str, Query(max_length=64)] = "received",
@@ -231,10 +232,7 @@ def grid_map(
     if key not in views.RANKABLE:
         raise invalid("key", f"未知指标 {key}")
     shapes = board.grid_shapes(session, node.path)
-    values = {
-        r.node.id: v
-        for _, r, v in views.ranking(session, node, key, first, last, assessment_method(), "grids")
-    }
+    values = {r.node.id: v for _, r, v in cached_ranking(session, services, node, key, first, last, "grids")}
     return {
         "key": key,
         "date_from": first,

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from gridbot.api.auth import PrincipalDep
-from gridbot.api.deps import SessionDep
+from gridbot.api.deps import Services, ServicesDep, SessionDep
 from gridbot.api.errors import WITH_NOT_FOUND, invalid
 from gridbot.api.metric_schemas import (
     DayOut,
@@ -30,6 +32,7 @@ from gridbot.models.metrics import views as views
 from gridbot.models.metrics.assessment import Method, load_method
 from gridbot.models.metrics.definitions import DEFINITIONS
 from gridbot.models.metrics.quality import quality_checks
+from gridbot.models.metrics.rollup_read import Node, NodeReport
 
 router = APIRouter(prefix="/metrics", tags=["metrics"], responses=WITH_NOT_FOUND)
 ASSESSMENT_ENV = "GRIDBOT_ASSESSMENT_FILE"
@@ -41,9 +44,21 @@ def assessment_method() -> Method:
     return load_method(os.environ.get(ASSESSMENT_ENV) or None, known=views.INDICATOR_KEYS)
 
 
+def cached_ranking(
+    session: Session, services: Services, node: Node, key: str, first: date, last: date, of: str
+) -> list[tuple[int | None, NodeReport, float | None]]:
+    """views.ranking under the 考核办法 in force, cached until the rollups change."""
+    return services.results.get(
+        session,
+        ("ranking", node.level, node.id, key, first, last, of),
+        lambda: views.ranking(session, node, key, first, last, assessment_method(), of),
+    )
+
+
 @router.get("/report", response_model=MetricsOut, summary="Metrics of a region or grid for a period")
 def metrics(
     session: SessionDep,
+    services: ServicesDep,
     where: WhereDep,
     days: DaysDep,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
@@ -52,7 +67,11 @@ def metrics(
     """The scope's total with its assessment score, each child region, and a page of its grids."""
     node, first, last = where.node, days.first, days.last
     method = assessment_method()
-    v = views.scope_view(session, node, first, last, method, offset, limit)
+    v = services.results.get(
+        session,
+        ("report", node.level, node.id, first, last, offset, limit),
+        lambda: views.scope_view(session, node, first, last, method, offset, limit),
+    )
     return MetricsOut(
         node=node_out(node),
         date_from=first,
@@ -73,6 +92,7 @@ def metrics(
 @router.get("/ranking", response_model=RankingOut, summary="Grids or child regions ranked by a metric")
 def ranking(
     session: SessionDep,
+    services: ServicesDep,
     where: InRegionDep,
     days: DaysDep,
     key: Annotated[str, Query(max_length=64, description="A metric, a rate, or `score`.")] = "score",
@@ -84,7 +104,7 @@ def ranking(
     if key not in views.RANKABLE:
         raise invalid("key", f"未知指标 {key}")
     method = assessment_method()
-    ranked = views.ranking(session, node, key, first, last, method, of)
+    ranked = cached_ranking(session, services, node, key, first, last, of)
     rows = []
     for rank, r, v in ranked[:limit]:
         extra: dict[str, Any] = {"no_cases": not r.metrics.has_cases}
@@ -103,9 +123,15 @@ def ranking(
 
 
 @router.get("/series", response_model=SeriesOut, summary="Daily time series of a region or grid")
-def series(session: SessionDep, where: WhereDep, days: DaysDep) -> SeriesOut:
+def series(session: SessionDep, services: ServicesDep, where: WhereDep, days: DaysDep) -> SeriesOut:
     """Messages, active residents, tickets received/resolved, ratings, overdue and members per day."""
-    rows = [DayOut(**d) for d in views.series(session, where.node, days.first, days.last)]
+    node = where.node
+    found = services.results.get(
+        session,
+        ("series", node.level, node.id, days.first, days.last),
+        lambda: views.series(session, node, days.first, days.last),
+    )
+    rows = [DayOut(**d) for d in found]
     return SeriesOut(node=node_out(where.node), days=rows)
 
 
