@@ -35,7 +35,9 @@ def rows(engine: Engine, table: str) -> set[tuple[object, ...]]:
         return {tuple(r) for r in conn.execute(text(f"SELECT * FROM {table}"))}  # noqa: S608 - fixed names
 
 
-def test_seed_rollups_equal_the_backfill(pg_engine: Engine, pg_session_factory: sessionmaker[Session]) -> None:
+def test_seed_rollups_equal_the_backfill(
+    pg_engine: Engine, pg_session_factory: sessionmaker[Session]
+) -> None:
     days = 12
     last = local_today()
     first = last - timedelta(days=days - 1)
