@@ -392,11 +392,13 @@ async function gridMap() {
   const values = r.grids.map((g) => g.value).filter((v) => v !== null);
   const visualMap = { min: Math.min(0, ...values), max: Math.max(rate ? 1 : 1, ...values), calculable: true, left: 0, bottom: 0, inRange: { color: key === "overdue" ? ["#e8f5e9", "#c62828"] : ["#ffebee", "#1565c0"] }, formatter: (v) => fmt(v) };
   const polygons = r.grids.filter((g) => g.geometry);
+  // features are named by grid id: grid names repeat across communities (第一网格)
+  const byId = Object.fromEntries(r.grids.map((g) => [String(g.grid_id), g.name]));
   c.off("click");
   if (polygons.length) {
-    echarts.registerMap("grids", { type: "FeatureCollection", features: polygons.map((g) => ({ type: "Feature", properties: { name: g.name }, geometry: g.geometry })) });
-    c.setOption({ animation: false, tooltip: { formatter: (p) => `${esc(p.name)}：${fmt(p.value)}` }, visualMap,
-      series: [{ type: "map", map: "grids", roam: true, label: { show: polygons.length < 60 }, data: polygons.map((g) => ({ name: g.name, value: g.value, gridId: g.grid_id })) }] }, true);
+    echarts.registerMap("grids", { type: "FeatureCollection", features: polygons.map((g) => ({ type: "Feature", properties: { name: String(g.grid_id) }, geometry: g.geometry })) });
+    c.setOption({ animation: false, tooltip: { formatter: (p) => `${esc(byId[p.name] || p.name)}：${fmt(p.value)}` }, visualMap,
+      series: [{ type: "map", map: "grids", roam: true, label: { show: polygons.length < 60, formatter: (p) => byId[p.name] || "" }, data: polygons.map((g) => ({ name: String(g.grid_id), value: g.value, gridId: g.grid_id })) }] }, true);
   } else {
     const pts = r.grids.filter((g) => g.center);
     c.setOption({ animation: false, tooltip: { formatter: (p) => `${esc(p.data.name)}：${fmt(p.data.v)}` }, visualMap: { ...visualMap, dimension: 2 },
@@ -404,7 +406,8 @@ async function gridMap() {
       series: [{ type: "scatter", symbolSize: pts.length > 2000 ? 4 : 14, data: pts.map((g) => ({ name: g.name, value: [...g.center, g.value ?? 0], v: g.value, gridId: g.grid_id })) }] }, true);
   }
   c.on("click", (p) => { if (p.data && p.data.gridId) go({ grid: p.data.gridId, region: null, view: "overview" }); });
-  $("map-note").textContent = r.grids.length ? `共 ${r.grids.length} 个网格有位置数据（${polygons.length ? "网格边界" : "网格中心点"}），点击网格查看详情；不依赖在线地图服务。` : "本区域的网格尚未导入位置（中心点或边界 GeoJSON），无法绘制地图。";
+  const shown = polygons.length ? "网格边界" : r.outlines === false ? "网格较多，只画中心点；进入区、街道可看网格边界" : "网格中心点";
+  $("map-note").textContent = r.grids.length ? `共 ${r.grids.length} 个网格有位置数据（${shown}），点击网格查看详情；不依赖在线地图服务。` : "本区域的网格尚未导入位置（中心点或边界 GeoJSON），无法绘制地图。";
   $("status").textContent = `地图：${(defs[key] || {}).label || key}（${r.date_from} 至 ${r.date_to}）`;
 }
 

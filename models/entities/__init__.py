@@ -20,7 +20,7 @@ from gridbot.models.entities.region import (
     Region,
     RoleAssignment,
 )
-from gridbot.models.entities.rollup import RollupCohort, RollupDay
+from gridbot.models.entities.rollup import RollupCohort, RollupDay, RollupGeneration
 from gridbot.models.entities.ticket import (
     Rating,
     ReminderLog,
@@ -59,6 +59,7 @@ __all__ = [
     "ReminderQuiet",
     "RollupCohort",
     "RollupDay",
+    "RollupGeneration",
     "RoleAssignment",
     "Ticket",
     "TicketDeadline",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, not_, null, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from gridbot.models.attachments import records as attachment_records
@@ -407,10 +407,11 @@ def overdue_rows(
     return [_row(t, g, a, d, bool(u), bool(r), now) for t, g, a, d, u, r in session.execute(stmt)]
 
 
-def grid_shapes(session: Session, scope_path: str) -> list[dict[str, Any]]:
-    """Grids of the scope that have a centre point or a GeoJSON geometry (for the map)."""
+def grid_shapes(session: Session, scope_path: str, outlines: bool = True) -> list[dict[str, Any]]:
+    """Grids of the scope that have a centre point or a GeoJSON geometry (for the map); without outlines, centres only."""
+    outline = Grid.geometry if outlines else null()
     rows = session.execute(
-        select(Grid.id, Grid.code, Grid.name, Grid.center_lng, Grid.center_lat, Grid.geometry).where(
+        select(Grid.id, Grid.code, Grid.name, Grid.center_lng, Grid.center_lat, outline).where(
             Grid.region_path.startswith(scope_path, autoescape=True),
             or_(Grid.center_lng.is_not(None), Grid.geometry.is_not(None)),
         )
