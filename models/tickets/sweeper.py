@@ -170,6 +170,11 @@ def _collect(session: Session, state: SweepState, batch_size: int) -> int:
         (t.status.not_in(OPEN_STATUSES), STOP),  # closed without stop_all: never fire again
         else_=FIRE,
     )
+    log = cast(Table, ReminderLog.__table__).c
+    logged = exists().where(  # already logged (a deadline restored after it fired): tell nobody again
+        log.ticket_id == d.ticket_id, log.deadline_kind == d.kind, log.cycle == d.cycle, log.level == top
+    )
+    told = and_(action == FIRE, top > d.fired_level, ~logged)
     stmt = (
         select(
             d.id,
@@ -185,7 +190,7 @@ def _collect(session: Session, state: SweepState, batch_size: int) -> int:
             d.next_fire_at,
             t.needs_review.is_(False),  # anything still 待确认 goes to the staff directly
             t.priority == Priority.URGENT,
-            literal(False),
+            told,
         )
         .join(t, t.id == d.ticket_id)
         .where(d.next_fire_at <= now, d.met_at.is_(None), d.paused_at.is_(None))
@@ -207,15 +212,7 @@ def _collect(session: Session, state: SweepState, batch_size: int) -> int:
 
 def _insert_logs(session: Session, now: datetime) -> tuple[int, int]:
     """Log the level each due deadline tells; returns (rows inserted, lower levels they passed over)."""
-    conn, due, log = session.connection(), DUE.c, cast(Table, ReminderLog.__table__).c
-    logged = exists().where(
-        log.ticket_id == due.ticket_id,
-        log.deadline_kind == due.kind,
-        log.cycle == due.cycle,
-        log.level == due.level,
-    )
-    # already logged (a deadline restored after it fired): advance it, tell nobody again
-    conn.execute(update(DUE).where(due.action == FIRE, due.level > due.old_level, ~logged).values(told=True))
+    conn, due = session.connection(), DUE.c
     told = DUE.c.told.is_(True)
     rows = select(
         due.ticket_id,

@@ -112,6 +112,22 @@ def test_after_an_outage_only_the_highest_due_level_is_told(
     assert outbox(session_factory)[-1].recipient_platform_id == "wx-sun"
 
 
+def test_a_level_already_logged_is_not_told_again(
+    session_factory: sessionmaker[Session], world: World
+) -> None:
+    open_tickets(session_factory, world.grid, assignee=world.worker)
+    assert run(session_factory, T0 + 8 * M).fired == 1
+    fr = TicketDeadline.kind == DeadlineKind.FIRST_RESPONSE
+    with session_factory.begin() as s:  # as if its clocks were restored to before the warning
+        d = s.scalars(select(TicketDeadline).where(fr)).one()
+        d.fired_level, d.next_fire_at = 0, d.warn_at
+    res = run(session_factory, T0 + 9 * M)
+    assert (res.examined, res.fired, res.digests) == (1, 0, 0) and count_logs(session_factory) == 1
+    with session_factory() as s:
+        d = s.scalars(select(TicketDeadline).where(fr)).one()
+        assert d.fired_level == 1 and d.next_fire_at == d.due_at  # moved on, not stuck
+
+
 def test_one_digest_per_person_per_sweep_across_batches(
     session_factory: sessionmaker[Session], world: World
 ) -> None:
