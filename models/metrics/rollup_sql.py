@@ -81,6 +81,8 @@ def _span(session: Session, first: date, last: date) -> Table:
     _DAYS.create(conn)
     n = (last - first).days + 1
     conn.execute(insert(_DAYS), [{"day": first + timedelta(days=i)} for i in range(n)])
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"ANALYZE {_DAYS.name}"))  # autovacuum never sees temporary tables
     return _DAYS
 
 
