@@ -143,6 +143,8 @@ class OutboxSettings(BaseModel):
     daily_budget_per_room: int = 300
     max_attempts: int = 8
     backoff_base_s: float = 5.0
+    # an idle sender sleeps until woken by new rows; this is the latest it looks anyway
+    safety_poll_s: float = 5.0
 
 
 class RetentionSettings(BaseModel):
