@@ -38,16 +38,20 @@ class Digest:
     rooms: set[str | None] = field(default_factory=set)
     ticket_ids: set[int] = field(default_factory=set)  # up to two: is the digest about one ticket?
 
-    def add(self, sec: str, items: int, tickets: int, first: list[DigestItem]) -> None:
+    def add(
+        self, sec: str, items: int, tickets: int, first: list[DigestItem], shift: timedelta = timedelta()
+    ) -> None:
         """Add one batch's items of a section: how many, of how many tickets, the first lines in order.
 
         A deadline is told at one level per sweep and lives in one batch, so counts add up; a ticket
-        whose deadlines fall into different batches of one sweep is counted once per batch.
+        whose deadlines fall into different batches of one sweep is counted once per batch. `shift`:
+        how long after the sweep the digest goes out (held for the quiet period); times are told as then.
         """
         self.counts[sec] += items
         self.tickets[sec] += tickets
         for it in first[: MAX_LINES - len(self.lines[sec])]:
-            when = f"剩余{fmt(it.left)}" if it.left > timedelta() else f"超时{fmt(-it.left)}"
+            left = it.left - shift
+            when = f"剩余{fmt(left)}" if left > timedelta() else f"超时{fmt(-left)}"
             self.lines[sec].append(wording.digest_line(it.ticket_id, it.category, it.kind, it.level, when))
 
     def add_rooms(self, rooms: set[str | None]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -92,6 +92,7 @@ class Recipient:
     digest: Digest = field(default_factory=Digest)
     outbox_id: int | None = None
     part: int = 0
+    release_at: datetime | None = None  # when its current outbox row goes out (held: the quiet period's end)
 
 
 @dataclass
@@ -164,10 +165,12 @@ class _Part:
     rooms: set[str | None] = field(default_factory=set)
     ticket_ids: set[int] = field(default_factory=set)
     urgent: bool = False
+    first_soon: datetime | None = None  # the earliest deadline it warns of before it passes
 
-    def into(self, digest: Digest) -> None:
+    def into(self, digest: Digest, shift: timedelta) -> None:
+        """Add to `digest`, its times told as they will be `shift` after the sweep (when it goes out)."""
         for sec, (n, tickets) in self.sections.items():
-            digest.add(sec, n, tickets, self.lines.get(sec, []))
+            digest.add(sec, n, tickets, self.lines.get(sec, []), shift)
         digest.add_rooms(self.rooms)
         digest.add_tickets(self.ticket_ids)
 
@@ -205,6 +208,8 @@ def _summaries(session: Session, state: SweepState) -> dict[int, _Part]:
         label = state.policy.category_label(category)
         item = DigestItem(ticket_id, label, DeadlineKind(kind), level, due_at - state.now)
         out[person_id].lines.setdefault(s, []).append(item)
+        if s == "soon" and out[person_id].first_soon is None:  # ordered by due_at: the earliest
+            out[person_id].first_soon = due_at
     spread = select(
         q.c.person_id,
         func.min(q.c.room),
@@ -242,7 +247,11 @@ def write_digests(session: Session, state: SweepState) -> int:
         if rc.outbox_id is not None and rc.outbox_id not in extendable:
             rc.part += 1  # the sender took the earlier part already: start another
             rc.digest, rc.outbox_id = Digest(), None
-        part.into(rc.digest)
+        if rc.outbox_id is None:
+            rc.release_at = _release_at(state, quiet, person_id, part)
+        release = rc.release_at or state.now
+        # what it says must hold when it is read: 「剩余9分钟」 is told as of the moment it goes out
+        part.into(rc.digest, release - state.now)
         text_, kind, room = rc.digest.render()
         if rc.outbox_id is not None:
             updates.append(
@@ -261,7 +270,10 @@ def write_digests(session: Session, state: SweepState) -> int:
         )
         rc.outbox_id = row.id
         created += 1
-        _pace(session, state, quiet, person_id, row, part.urgent)
+        if release > state.now:
+            row.next_attempt_at = release  # held: every digest of the period goes out at that instant
+        else:
+            _released(session, state, quiet, person_id)
     if updates:
         session.execute(update(Outbox), updates)  # bulk UPDATE by primary key
     return created
@@ -277,23 +289,25 @@ def _quiet_rows(session: Session, state: SweepState, people: list[int]) -> dict[
     return {person: at for person, at in rows}
 
 
-def _pace(
-    session: Session,
-    state: SweepState,
-    quiet: dict[int, datetime],
-    person_id: int,
-    row: Outbox,
-    urgent: bool,
-) -> None:
-    """Hold a new digest until the person's quiet period ends (urgent ones go at once)."""
+def _release_at(state: SweepState, quiet: dict[int, datetime], person_id: int, part: _Part) -> datetime:
+    """When a new digest goes out: now, or held until the person's quiet period ends.
+
+    Urgent digests are never held, nor later parts of one released in this sweep; nor a warning
+    that would arrive after the deadline it warns of (「即将超时」 read once it has passed is false).
+    """
     period = state.policy.quiet
-    if not period:
-        return
     last = quiet.get(person_id)
-    this_sweep = person_id in state.released  # later parts of a digest released in this sweep
-    if last is not None and not urgent and not this_sweep and last + period > state.now:
-        # held: every digest of the period goes out at the same instant (the sender merges them)
-        row.next_attempt_at = last + period
+    if not period or last is None or part.urgent or person_id in state.released:
+        return state.now
+    until = last + period
+    if until <= state.now or (part.first_soon is not None and part.first_soon <= until):
+        return state.now
+    return until
+
+
+def _released(session: Session, state: SweepState, quiet: dict[int, datetime], person_id: int) -> None:
+    """A digest went out at once: the person's quiet period starts now."""
+    if not state.policy.quiet:
         return
     state.released.add(person_id)
     quiet[person_id] = state.now

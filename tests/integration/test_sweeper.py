@@ -329,15 +329,33 @@ def test_redis_flushed_mid_run_loses_nothing_and_fires_nothing_twice(
 def test_a_persons_digests_are_held_for_the_quiet_period_but_urgent_ones_are_not(
     session_factory: sessionmaker[Session], world: World
 ) -> None:
-    # normal incidents: 1 working hour to first response, warned at 48 min
+    # normal incidents: 1 working hour to first response, warned at 48 min (12 min before)
     open_tickets(session_factory, world.grid, assignee=world.worker, priority=Priority.NORMAL)
-    open_tickets(session_factory, world.grid, assignee=world.worker, priority=Priority.NORMAL, at=T0 + 10 * M)
     run(session_factory, T0 + 48 * M)
-    run(session_factory, T0 + 58 * M)  # the second warning, 10 minutes after the first digest
-    first, second = outbox(session_factory)
-    assert first.next_attempt_at == T0 + 48 * M  # sent at once
-    assert second.next_attempt_at == T0 + 78 * M  # held until 30 minutes after the first
+    (first,) = outbox(session_factory)
+    assert first.next_attempt_at == T0 + 48 * M  # sent at once; the quiet period runs to T0+78
+    (late,) = open_tickets(
+        session_factory, world.grid, assignee=world.worker, priority=Priority.NORMAL, at=T0 + 20 * M
+    )
+    run(session_factory, T0 + 68 * M)  # its warning: due at T0+80, after the quiet period ends
+    (held,) = [r for r in outbox(session_factory) if f"#{late} " in r.text]
+    assert held.next_attempt_at == T0 + 78 * M  # held until 30 minutes after the first
+    assert f"#{late} " in held.text and "剩余2分钟" in held.text  # as true at T0+78 as when written
     open_tickets(session_factory, world.grid, assignee=world.worker, at=T0 + 58 * M)  # urgent: 10 min
     run(session_factory, T0 + 66 * M)  # its warning at 8 minutes
     urgent = outbox(session_factory)[-1]
     assert urgent.next_attempt_at == T0 + 66 * M  # never held
+
+
+def test_a_warning_is_never_held_past_the_deadline_it_warns_of(
+    session_factory: sessionmaker[Session], world: World
+) -> None:
+    open_tickets(session_factory, world.grid, assignee=world.worker, priority=Priority.NORMAL)
+    run(session_factory, T0 + 48 * M)  # the first digest: the quiet period runs to T0+78
+    (soon,) = open_tickets(
+        session_factory, world.grid, assignee=world.worker, priority=Priority.NORMAL, at=T0 + 10 * M
+    )
+    run(session_factory, T0 + 58 * M)  # warns of T0+70: held to T0+78 it would arrive 8 minutes late
+    (second,) = [r for r in outbox(session_factory) if f"#{soon} " in r.text]
+    assert second.next_attempt_at == T0 + 58 * M  # so it goes now, and says what is true now
+    assert f"#{soon} " in second.text and "剩余12分钟" in second.text
