@@ -50,6 +50,7 @@ _ROLE_OF = {
 }
 _WORKERS = frozenset({Role.GRIDWORKER, Role.PARTTIME_GRIDWORKER})
 Who = tuple[int, str | None]  # person id, platform id
+_UNHEARD: set[tuple[int, int]] = set()  # (level, grid) already warned of having no recipient
 FIRE, PAUSE, STOP = 0, 1, 2  # what a batch does with a due deadline row
 
 
@@ -82,6 +83,7 @@ TO = Table(
     Column("grid_id", Integer, nullable=False),
     Column("assignee_key", Integer, nullable=False),
     Column("person_id", Integer, nullable=False),
+    Column("own", Boolean, nullable=False),  # told of their own overdue ticket: nobody holds the level
     prefixes=["TEMPORARY"],
 )
 
@@ -114,8 +116,15 @@ def resolve_recipients(session: Session, state: SweepState) -> None:
     ).all()
     rows = []
     for level, grid_id, assignee in keys:
-        for person_id, platform_id in _recipients(session, state, level, grid_id, assignee or None):
-            rows.append(dict(level=level, grid_id=grid_id, assignee_key=assignee, person_id=person_id))
+        who, own = _recipients(session, state, level, grid_id, assignee or None), False
+        if not who and level >= 2:
+            # no 网格长 (or admin) for this level: the ticket's own gridworkers hear it is overdue,
+            # rather than nobody at all until the next level
+            who, own = _recipients(session, state, 1, grid_id, assignee or None), True
+        for person_id, platform_id in who:
+            rows.append(
+                dict(level=level, grid_id=grid_id, assignee_key=assignee, person_id=person_id, own=own)
+            )
             state.digests.setdefault(person_id, Recipient(platform_id=platform_id))
     if rows:
         conn.execute(insert(TO), rows)
@@ -133,8 +142,11 @@ def _recipients(
             out.extend(_people(session, state, ("workers", grid_id)))
         else:
             out.extend(_people(session, state, (who, grid_id)))
-    if not out:
-        logger.warning("no recipient for level %d of a ticket in grid %d", level, grid_id)
+    if not out and (level, grid_id) not in _UNHEARD:  # once per process: a missing 网格长 is a setup fact
+        _UNHEARD.add((level, grid_id))
+        logger.warning(
+            "no recipient for level %d of tickets in grid %d (role not held there)", level, grid_id
+        )
     return list(dict.fromkeys(out))
 
 
@@ -185,7 +197,9 @@ def _summaries(session: Session, state: SweepState) -> dict[int, _Part]:
         to.assignee_key == due.assignee_key,
     )
     now = literal(state.now, UTCDateTime())
-    sec = case((due.level >= 2, "late"), (due.due_at > now, "soon"), else_="own_late").label("sec")
+    sec = case(
+        (to.own.is_(True), "own_late"), (due.level >= 2, "late"), (due.due_at > now, "soon"), else_="own_late"
+    ).label("sec")
     items = select(to.person_id, sec, due.ticket_id, due.kind, due.level, due.due_at, due.room, due.urgent)
     q = items.where(joined).subquery()
     out: dict[int, _Part] = {}

@@ -12,8 +12,8 @@ import redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from gridbot.models.entities import Outbox, ReminderLog, Ticket, TicketDeadline
-from gridbot.models.enums import DeadlineKind, OutboxKind, Priority, TicketKind, TicketStatus
+from gridbot.models.entities import Outbox, ReminderLog, RoleAssignment, Ticket, TicketDeadline
+from gridbot.models.enums import DeadlineKind, OutboxKind, Priority, Role, TicketKind, TicketStatus
 from gridbot.models.messaging.coordination import LocalCoordinator, RedisCoordinator
 from gridbot.models.messaging.outbox import claim_due
 from gridbot.models.tickets import deadlines, sweeper
@@ -359,3 +359,20 @@ def test_a_warning_is_never_held_past_the_deadline_it_warns_of(
     (second,) = [r for r in outbox(session_factory) if f"#{soon} " in r.text]
     assert second.next_attempt_at == T0 + 58 * M  # so it goes now, and says what is true now
     assert f"#{soon} " in second.text and "剩余12分钟" in second.text
+
+
+def test_a_grid_without_a_leader_tells_its_gridworker_at_the_deadline(
+    session_factory: sessionmaker[Session], world: World
+) -> None:
+    with session_factory.begin() as s:  # many grids have no 网格长 in the organisation sheet
+        for ra in s.scalars(select(RoleAssignment).where(RoleAssignment.role == Role.GRID_LEADER)):
+            ra.active = False
+    (tid,) = open_tickets(session_factory, world.grid, assignee=world.worker)
+    run(session_factory, T0 + 8 * M)  # the warning
+    res = run(session_factory, T0 + 10 * M)  # level 2, the grid leader's: nobody holds it
+    assert (res.fired, res.digests) == (1, 1)
+    row = outbox(session_factory)[-1]
+    assert row.mention_ids == ["wx-wang"] and row.kind is OutboxKind.REMINDER
+    assert f"已超时，请尽快办理：#{tid} 物业服务 首次响应" in row.text and "督促" not in row.text
+    run(session_factory, T0 + 15 * M)  # level 3 is held: the community administrator, as usual
+    assert outbox(session_factory)[-1].recipient_platform_id == "wx-sun"
