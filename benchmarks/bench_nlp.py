@@ -62,7 +62,7 @@ def fresh_load_seconds(model_dir: Path | None) -> float:
     code = (
         "import time; t = time.perf_counter()\n"
         "from pathlib import Path\n"
-        "from nlp.classifier import load_classifier\n"
+        "from gridbot.nlp.classifier import load_classifier\n"
         f"d = {arg}\n"
         "load_classifier(Path(d) if d else None)\n"
         "print(time.perf_counter() - t)\n"
