@@ -126,3 +126,14 @@ def test_cross_register_training_sets_have_the_same_labels_in_the_same_numbers()
     assert all(register_of(ex.text) == reg for reg, sub in subsets.items() for ex in sub)
     counts = {reg: sorted(ex.target for ex in sub) for reg, sub in subsets.items()}
     assert counts["full-width"] == counts["plain"] == ["chatter"] * 2 + ["property"] * 3
+
+
+def test_own_labels_can_weigh_a_letters_subject_line() -> None:
+    from gridbot.nlp.selection import FLAT_CANDIDATES
+
+    config = FLAT_CANDIDATES["chars1-3+head"]
+    feats = analyse("关于小区停车难的问题。" + "正文内容很长" * 20 + "结尾的落款", config)
+    heads = [f for f in feats if f.startswith("h:")]
+    assert "h:停车" in heads
+    assert not any("落款" in f for f in heads)  # only the opening is weighed again
+    assert not any(f.startswith("h:") for f in analyse("关于小区停车难的问题", FeatureConfig()))
