@@ -66,6 +66,11 @@ def test_people_stay_people_beside_animals_and_worry(text: str) -> None:
     assert _live(text), text
 
 
+def test_outsiders_here_are_not_news_from_elsewhere() -> None:
+    assert urgency.is_news(normalize("外地有个小区着火了"))
+    assert not urgency.is_news(normalize("小区里来了几个外地人挨家敲门"))
+
+
 def test_fire_alarm_number_without_calling_is_not_a_call() -> None:
     assert "call_for_help" not in _live("火警电话是119 大家记一下")
 
