@@ -60,13 +60,18 @@ NEIGHBOUR_CHATTER_MIN = 0.01
 _TO_NEIGHBOURS_RE = re.compile(
     r"有没有人(?:知道|会|要|需要|推荐|懂|有|一起|养|用过|装过)|有人(?:知道|会|要|需要|推荐|懂|一起|养|用过|装过)|谁家|谁知道|谁会|谁有|谁要"
     r"|有邻居|哪位(?:邻居|大姐|大哥|朋友)|邻居们|各位邻居|问问大家|请问大家|大家(?:平时|知道|推荐|有没有)|求推荐|推荐一下|有推荐"
+    r"|谁的|有人丢|捡到|失主|寻(?:猫|狗|物|人)启事"
 )
+# A reply to an earlier message of the group (「回楼上 …」, 「回复张姐 …」) answers a neighbour, whatever its topic.
+_REPLY_RE = re.compile(r"^(?:回|回复|答)(?:楼上|@|[\u4e00-\u9fff]{1,3}(?:姐|哥|叔|姨|阿姨|大爷|奶奶|老师))")
 _TO_COMMUNITY_RE = re.compile(r"网格员|社区|居委|物业|街道|城管|派出所|政府|管管|处理|投诉|举报|反映")
 
 
 def asks_neighbours(normalised_text: str) -> bool:
-    """True when the message asks the group of neighbours (有没有人知道…, 谁家有…) and names no authority."""
+    """True when the message asks the group of neighbours (有没有人知道…, 谁家有…) and names no authority, or answers one."""
     text = _SPACES_RE.sub("", normalised_text)
+    if _REPLY_RE.match(text):
+        return True
     return bool(_TO_NEIGHBOURS_RE.search(text)) and not _TO_COMMUNITY_RE.search(text)
 
 
@@ -220,7 +225,8 @@ def decide(
         and (
             p_chatter >= CHATTER_FLOOR
             or (p_chatter >= NEIGHBOUR_CHATTER_MIN and asks_neighbours(normalised_text))
-            or (p_chatter >= NEWS_CHATTER_MIN and is_news(normalised_text))
+            # a question about a talk or a drill (「防诈骗讲座在哪报名」) asks for information; it is not news
+            or (p_chatter >= NEWS_CHATTER_MIN and is_news(normalised_text) and not question)
         )
     ):
         kind = chatter

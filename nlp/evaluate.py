@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from gridbot.nlp.base import Classification, Classifier
-from gridbot.nlp.corpus import Example
+from gridbot.nlp.corpus import Example, text_key
 
 
 def level_report(truth: Sequence[str], pred: Sequence[str]) -> dict[str, Any]:
@@ -175,6 +175,28 @@ def register_of(text: str) -> str:
 Progress = Callable[[str], None]
 
 
+def matched_registers(train: Sequence[Example]) -> dict[str, list[Example]]:
+    """The training messages of each punctuation register, cut to the same number per label.
+
+    The shipped corpus was written in batches, so its registers carry different labels (most requests are plain,
+    most incidents full-width). Trained on all of each, the two models would differ in what they saw, not only in
+    how it was punctuated; with the same count of every label (labels missing from one register dropped), the
+    difference between the two is the register alone. Which messages are kept is decided by their text hash.
+    """
+    by_reg: dict[str, dict[str, list[Example]]] = {"full-width": {}, "plain": {}}
+    for ex in sorted(train, key=lambda e: text_key(e.text)):
+        by_reg[register_of(ex.text)].setdefault(ex.target, []).append(ex)
+    labels = set(by_reg["full-width"]) & set(by_reg["plain"])
+    out: dict[str, list[Example]] = {}
+    for reg, groups in by_reg.items():
+        out[reg] = [
+            ex
+            for label in sorted(labels)
+            for ex in groups[label][: min(len(by_reg["full-width"][label]), len(by_reg["plain"][label]))]
+        ]
+    return out
+
+
 def cross_register(
     train: Sequence[Example],
     tests: Mapping[str, Sequence[Example]],
@@ -182,18 +204,24 @@ def cross_register(
 ) -> dict[str, Any]:
     """Train on one punctuation register only and evaluate on each register of each test set.
 
-    A model that learned punctuation as a shortcut scores well on its own register and badly on the other.
+    A model that learned punctuation as a shortcut scores well on its own register and badly on the other. Both
+    models train on the same number of messages of every label (matched_registers), so only the register differs.
     """
     from gridbot.nlp import fast
     from gridbot.nlp.taxonomy import load_taxonomy
 
     say = progress or (lambda _m: None)
     taxonomy = load_taxonomy()
-    out: dict[str, Any] = {}
+    subsets = matched_registers(train)
+    out: dict[str, Any] = {
+        "training": {
+            reg: {"messages": len(sub), "labels": len({ex.target for ex in sub})}
+            for reg, sub in subsets.items()
+        }
+    }
     with tempfile.TemporaryDirectory(prefix="gridbot-xreg-") as tmp:
-        for reg in ("full-width", "plain"):
-            subset = [ex for ex in train if register_of(ex.text) == reg]
-            say(f"cross-register: training on {len(subset)} {reg} messages")
+        for reg, subset in subsets.items():
+            say(f"cross-register: training on {len(subset)} {reg} messages (labels matched)")
             model_dir = Path(tmp) / reg
             fast.train(subset, model_dir, taxonomy, calibrate=False)
             clf = fast.load(model_dir)

@@ -5,6 +5,7 @@ A model directory holds manifest.json, vocabulary.json and arrays.npz (loaded wi
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import json
@@ -41,7 +42,7 @@ from gridbot.nlp.taxonomy import Taxonomy, load_taxonomy, taxonomy_from_dict
 logger = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 C_VALUES = {"kind": 50.0, "category": 100.0, "priority": 10.0, "label": 100.0}
-RECIPE = 3  # bump when training changes, so cached default models are rebuilt
+RECIPE = 6  # bump when training changes, so cached default models are rebuilt
 # Characters of one message read at all: a bound on the work, far beyond any real message (which is read whole,
 # in chunks of FeatureConfig.max_chars).
 LONG_TEXT_LIMIT = 100_000
@@ -270,6 +271,12 @@ def save(
     )
 
 
+# A turn to another topic inside one message: what follows is read on its own as well, and the more actionable
+# reading speaks for the message, so chatter before a report cannot outweigh it.
+_TOPIC_SHIFT_RE = re.compile(
+    r"对了|另外|顺便(?:说|问|提)?(?:一下|下)?|还有(?:个|一个|件)事|说个事|话说|btw", re.IGNORECASE
+)
+MIN_TAIL = 4
 _SENTENCE_END_RE = re.compile(r"(?<=[。!！?？;；])|\s{2,}")
 
 
@@ -309,6 +316,9 @@ class FastClassifier:
         self.heads = dict(heads)
         self.review_threshold = review_threshold
         self.calibration = calibration
+        self._calibration_points: tuple[list[float], list[float]] = (
+            (calibration[0].tolist(), calibration[1].tolist()) if calibration is not None else ([], [])
+        )
         tax = manifest.get("taxonomy")
         self.taxonomy = taxonomy_from_dict(tax, "manifest.json") if tax else None
 
@@ -320,7 +330,15 @@ class FastClassifier:
         """Calibrated confidence (the isotonic map fitted on held-out folds; identity without one)."""
         if self.calibration is None:
             return p
-        return float(np.interp(p, self.calibration[0], self.calibration[1]))
+        xs, ys = self._calibration_points
+        # np.interp on plain lists: a scalar call into numpy costs more than the interpolation itself
+        k = bisect.bisect_right(xs, p)
+        if k == 0:
+            return ys[0]
+        if k == len(xs):
+            return ys[-1]
+        x0, x1, y0, y1 = xs[k - 1], xs[k], ys[k - 1], ys[k]
+        return y0 if x1 == x0 else y0 + (y1 - y0) * (p - x0) / (x1 - x0)
 
     def _features(
         self, norm: Sequence[str], cues: Sequence[Sequence[urgency.UrgencyCue]]
@@ -340,6 +358,12 @@ class FastClassifier:
         for text, c in zip(norm, cues, strict=True):
             if len(text) <= size:
                 chunks = [text]
+                if self.taxonomy is not None:
+                    shift = _TOPIC_SHIFT_RE.search(text)
+                    if shift and len(text) - shift.end() >= MIN_TAIL:
+                        chunks.append(
+                            text[shift.end() :]
+                        )  # 「哈哈… 对了 电梯门关不上」: the report after the chatter
             elif self.taxonomy is None:
                 step = window - overlap
                 chunks = [text[i : i + window] for i in range(0, len(text) - overlap, step)]

@@ -48,19 +48,28 @@ LEXICON_PATH = segment.DATA_DIR / "lexicon.yaml"
 
 
 @functools.lru_cache(maxsize=1)
-def lexicon() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    """(category, keyword regex) pairs from nlp/data/lexicon.yaml."""
+def lexicon() -> tuple[re.Pattern[str], dict[str, tuple[str, ...]]]:
+    """One regex over every keyword of nlp/data/lexicon.yaml (longest first) and each keyword's categories.
+
+    One pass over a message instead of one per category: the lexicon features cost a fifth of what they did.
+    """
     data = yaml.safe_load(LEXICON_PATH.read_text(encoding="utf-8")) or {}
-    return tuple(
-        (
-            str(cat),
-            re.compile(
-                "|".join(re.escape(w.lower()) for w in sorted(map(str, words), key=len, reverse=True))
-            ),
-        )
-        for cat, words in data.items()
-        if words
-    )
+    categories: dict[str, list[str]] = {}
+    for cat, words in data.items():
+        for word in words or ():
+            categories.setdefault(str(word).lower(), []).append(str(cat))
+    pattern = re.compile("|".join(re.escape(w) for w in sorted(categories, key=len, reverse=True)))
+    return pattern, {w: tuple(cats) for w, cats in categories.items()}
+
+
+def lexicon_features(text: str) -> list[str]:
+    """「#lex:<category>」 once per keyword found in (canonical) text, at most three times per category."""
+    pattern, categories = lexicon()
+    counts: dict[str, int] = {}
+    for word in pattern.findall(text):
+        for cat in categories[word]:
+            counts[cat] = counts.get(cat, 0) + 1
+    return [f"#lex:{cat}" for cat, n in counts.items() for _ in range(min(n, 3))]
 
 
 @dataclass(frozen=True)
@@ -104,9 +113,9 @@ def analyse(
         )
     if config.words and t:
         ws = segment.cut(t)
-        feats.extend("w:" + w for w in ws)
+        feats.extend(["w:" + w for w in ws])
         if config.word_bigrams:
-            feats.extend(f"b:{a}|{b}" for a, b in zip(ws, ws[1:], strict=False))
+            feats.extend([f"b:{a}|{b}" for a, b in zip(ws, ws[1:], strict=False)])
     if config.cue_flags:
         feats.append(f"#len{min(int(math.log2(len(t) + 1)), 9)}")
         if _QUESTION_RE.search(raw):
@@ -123,9 +132,7 @@ def analyse(
         found = urgency.find_cues(raw) if found_cues is None else found_cues
         feats.extend(f"#not_urgent:{c.kind}" if c.negated else f"#urgent:{c.kind}" for c in found)
     if config.lexicon:
-        for cat, regex in lexicon():
-            hits = len(regex.findall(t))
-            feats.extend([f"#lex:{cat}"] * min(hits, 3))
+        feats.extend(lexicon_features(t))
     return feats
 
 
@@ -139,6 +146,8 @@ class Vectorizer:
 
     def __post_init__(self) -> None:
         self._index = {f: i for i, f in enumerate(self.vocabulary)}
+        # column + 1: 0 then means "not in the vocabulary", so filter(None, map(...)) drops unknown features in C
+        self._shifted = {f: i + 1 for i, f in enumerate(self.vocabulary)}
 
     def fit(self, texts: Sequence[str]) -> Vectorizer:
         """Learn the vocabulary (document frequency ≥ min_df, most frequent first) and idf from texts."""
@@ -159,22 +168,16 @@ class Vectorizer:
         self, texts: Sequence[str], cues: Sequence[Sequence[urgency.UrgencyCue]] | None = None
     ) -> sp.csr_matrix:
         """Feature matrix of texts that are already normalised (all urgency cues, from find_cues, passed in when known)."""
-        lookup = self._index.get
+        lookup = self._shifted.get
         indices: list[int] = []
         indptr = [0]
         for i, text in enumerate(texts):
-            indices.extend(
-                [
-                    j
-                    for j in map(lookup, analyse(text, self.config, cues[i] if cues else None))
-                    if j is not None
-                ]
-            )
+            indices.extend(filter(None, map(lookup, analyse(text, self.config, cues[i] if cues else None))))
             indptr.append(len(indices))
         x = sp.csr_matrix(
             (
                 np.ones(len(indices), dtype=np.float32),
-                np.array(indices, dtype=np.int32),
+                np.array(indices, dtype=np.int32) - 1,
                 np.array(indptr, dtype=np.int64),
             ),
             shape=(len(texts), len(self.vocabulary)),
