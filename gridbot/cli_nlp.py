@@ -174,7 +174,7 @@ def evaluate(
         Path | None,
         typer.Option(
             "--data",
-            help="Labelled JSONL (default: the shipped test split and the independent evaluation set).",
+            help="Labelled JSONL (default: the shipped test split and the two independent evaluation sets).",
         ),
     ] = None,
     model: ModelOpt = None,
@@ -223,7 +223,11 @@ def evaluate(
         else:
             if data is None:
                 train_set, test_set = corpus.split(corpus.load_corpus())
-                sets = {"shipped test split": test_set, "independent set": corpus.load_independent()}
+                sets = {
+                    "shipped test split": test_set,
+                    "independent set": corpus.load_independent(),
+                    "chat-style set": corpus.load_independent(corpus.WECHAT_PATH),
+                }
             else:
                 train_set = []
                 sets = {str(data): corpus.read_examples(data)}

@@ -105,14 +105,14 @@ def test_eval_default_split_json(app: typer.Typer, cli_env: dict[str, str], tmp_
     code, stdout, err = run(app, "eval", "--json", "--plot", str(plot))
     assert code == 0, err
     reports = json.loads(stdout)
-    assert {"shipped test split", "independent set"} <= set(reports)
-    for name in ("shipped test split", "independent set"):
+    assert {"shipped test split", "independent set", "chat-style set"} <= set(reports)
+    for name in ("shipped test split", "independent set", "chat-style set"):
         report = reports[name]
         for level in ("kind", "category", "priority"):
             assert {"accuracy", "macro_f1", "per_class", "confusion"} <= set(report[level])
         for key in ("chatter_predicted_actionable", "urgent_recall", "urgent_precision", "false_urgent_rate"):
             assert 0.0 <= report[key] <= 1.0
     baseline = next(v for k, v in reports.items() if k.startswith("plain baseline"))
-    assert set(baseline) == {"shipped test split", "independent set"}
+    assert set(baseline) == {"shipped test split", "independent set", "chat-style set"}
     svg = plot.read_text(encoding="utf-8")
-    assert svg.startswith("<svg") and "independent set" in svg and svg.count("<polyline") == 2
+    assert svg.startswith("<svg") and "independent set" in svg and svg.count("<polyline") == 3
