@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 
 import anyio
 from bench_db import pg_schema_engine, sqlite_engine  # a sibling module: run as python benchmarks/bench_*.py
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from gridbot.bot.app import build_runtime
 from gridbot.bot.demo import setup_world
@@ -107,9 +107,30 @@ async def drive(replay: Replay, lines: list[Line]) -> list[float]:
     return latencies
 
 
+STATEMENTS = {"sql": 0, "commit": 0}
+
+
+def _count(*_args: object) -> None:
+    STATEMENTS["sql"] += 1
+
+
+def _commit(*_args: object) -> None:
+    STATEMENTS["commit"] += 1
+
+
+def per_message(n: int) -> str:
+    """SQL statements and commits per message since the last call (from engine events)."""
+    sql, commits = STATEMENTS["sql"], STATEMENTS["commit"]
+    STATEMENTS.update(sql=0, commit=0)
+    return f"{sql / n:.1f} SQL statements and {commits / n:.1f} commits per message"
+
+
 def prepare(engine: Engine, rooms: int = 1) -> tuple[Replay[ReplayTransport], SimClock]:
     """A migrated database with the demo world, its rooms bound; the classifier loaded."""
     upgrade(engine)
+    if not event.contains(engine, "before_cursor_execute", _count):
+        event.listen(engine, "before_cursor_execute", _count)
+        event.listen(engine, "commit", _commit)
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     clock = SimClock(START)
     runtime = build_runtime(settings, engine, coordinator=LocalCoordinator(clock=clock.seconds))
@@ -123,6 +144,7 @@ def prepare(engine: Engine, rooms: int = 1) -> tuple[Replay[ReplayTransport], Si
     ]
     with runtime.sessions.begin() as session:
         setup_world(session, staff)
+    per_message(1)  # not the set-up's
     return Replay(runtime, clock, ReplayTransport(clock)), clock
 
 
@@ -183,7 +205,7 @@ def run_path(label: str, engine: Engine, n: int) -> None:
     wall = time.perf_counter() - began
     print(
         f"{label} message path: {n} messages in {wall:.1f} s = {n / wall:.0f} messages/s; "
-        f"{figures([x * 1000 for x in latencies])} ({counts(replay)})"
+        f"{figures([x * 1000 for x in latencies])}; {per_message(n)} ({counts(replay)})"
     )
 
 

@@ -34,6 +34,7 @@ from gridbot.models.messaging import engagement, inbox
 from gridbot.models.messaging.coordination import Coordinator
 from gridbot.models.messaging.outbox import enqueue
 from gridbot.models.org import directory
+from gridbot.models.org.snapshots import DirectoryCache
 from gridbot.models.settings import FairUseSettings, NLPSettings
 from gridbot.models.tickets.sla import SLAPolicy
 from gridbot.models.wording import residents
@@ -82,6 +83,7 @@ class Conversation:
         self.fair_use = fair_use or FairUseSettings()
         self.clock = clock
         self._room_locks: dict[str, anyio.Lock] = {}
+        self.directory = DirectoryCache()  # rooms, grids, senders, roles: checked once per message
         commands.install(ADMIN_COMMANDS)  # the administrators' commands, installed explicitly
 
     async def handle(self, msg: IncomingMessage) -> Outcome:
@@ -165,28 +167,25 @@ class Conversation:
         """(message id, stored just now) or None for a room the bot does not serve."""
         now = self.clock()
         with self.sessions.begin() as session:
-            known = inbox.stored(session, msg.platform_id)
-            if known is not None:
-                return known[0], False
-            group = inbox.group_for_room(session, msg.room_id)
+            version = self.directory.check(session)
+            group = self.directory.group(session, msg.room_id, version)
             if group is None or group.grid_id is None:
                 # unbound rooms are ignored, except an admin binding them (the command is matched
                 # here only for unbound rooms: routing matches commands for bound ones)
                 found = commands.find(msg.text)
                 if found is None or found[0].name != "绑定":
-                    return None
+                    known = inbox.stored(session, msg.platform_id)  # stored before an unbinding
+                    return None if known is None else (known[0], False)
             if group is None:
                 group = ChatGroup(room_id=msg.room_id, topic=msg.room_topic, created_at=now)
                 session.add(group)
                 session.flush()
             if self.account and group.bot_account != self.account:
                 group.bot_account = self.account  # replies to this room go out through this account
-            person = directory.ensure_person(
-                session, msg.sender_id, mask_name(msg.sender_name) or "", msg.sender_handles
-            )
-            role = self._role(session, person, group)
+            person = self._sender(session, msg, version)
+            role = self._role(session, person, group, version)
             text = msg.text if msg.msg_type is MessageType.TEXT else (msg.text or f"[{msg.msg_type.value}]")
-            record = inbox.record_inbound(
+            message_id = inbox.record_inbound(
                 session,
                 platform_id=msg.platform_id,
                 group=group,
@@ -200,23 +199,34 @@ class Conversation:
                 mentions=msg.mentions,
                 quoted_platform_id=msg.quoted_platform_id,
             )
-            if record is None:  # another instance stored it a moment ago
+            if message_id is None:  # delivered before, or another instance stored it a moment ago
                 again = inbox.stored(session, msg.platform_id)
                 return None if again is None else (again[0], False)
-            return record.id, True
+            return message_id, True
 
-    def _role(self, session: Session, person: Person, group: ChatGroup) -> Role | None:
+    def _sender(self, session: Session, msg: IncomingMessage, version: int | None) -> Person:
+        """The sender, created on first sight; the display name follows renames (see ensure_person)."""
+        name = mask_name(msg.sender_name) or ""
+        person = self.directory.person(session, msg.sender_id, version)
+        if person is None:
+            return directory.ensure_person(session, msg.sender_id, name, msg.sender_handles)
+        if name and person.name != name and not directory.imported(person):
+            person.name = name
+        return person
+
+    def _role(self, session: Session, person: Person, group: ChatGroup, version: int | None) -> Role | None:
         """The sender's role in this grid; unknown members of a bound group become residents."""
         if group.grid_id is None:
             return None
-        grid = directory.grid_by_id(session, group.grid_id)
+        grid = self.directory.grid(session, group.grid_id, version)
         assert grid is not None
-        held = directory.actor_for(session, person).roles_for(grid)
+        held = self.directory.actor(session, person, version).roles_for(grid)
         for role in (Role.GRID_LEADER, Role.GRIDWORKER, Role.PARTTIME_GRIDWORKER, *sorted(ADMIN_ROLES)):
             if role in held:
                 return role
         if Role.RESIDENT not in held:
             directory.assign_role(session, person, Role.RESIDENT, grid=grid)
+            self.directory.forget_actor(person.id)
         return Role.RESIDENT
 
     def _route(self, msg: IncomingMessage, message_id: int) -> Outcome:
@@ -258,18 +268,20 @@ class Conversation:
 
     def _context(self, session: Session, msg: IncomingMessage, message: Message) -> Context:
         assert message.group_id is not None
-        group = inbox.group_by_id(session, message.group_id)
-        person = directory.person_by_platform_id(session, msg.sender_id)
+        version = self.directory.check(session)
+        group = self.directory.group(session, msg.room_id, version)
+        if group is None or group.id != message.group_id:
+            group = inbox.group_by_id(session, message.group_id)
+        person = self.directory.person(session, msg.sender_id, version)
         assert group is not None and person is not None
-        grid = directory.grid_by_id(session, group.grid_id)
         return Context(
             session=session,
             msg=msg,
             message=message,
             person=person,
-            actor=directory.actor_for(session, person),
+            actor=self.directory.actor(session, person, version),
             group=group,
-            grid=grid,
+            grid=self.directory.grid(session, group.grid_id, version),
             now=self.clock(),
             policy=self.policy,
             taxonomy=self.taxonomy,
