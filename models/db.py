@@ -98,11 +98,10 @@ def insert_ignore(session: Session, entity: Any, values: dict[str, Any], key: st
 
     One round trip where select-then-insert takes two and still races another instance.
     """
-    if is_postgres(session):
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
     table = entity.__table__
+    insert = postgresql.insert if is_postgres(session) else sqlite.insert
     stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=[key])
     result: int | None = session.connection().execute(stmt.returning(table.c.id)).scalar_one_or_none()
     return result
