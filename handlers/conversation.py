@@ -121,13 +121,13 @@ class Conversation:
             return Outcome("spooled")
         if stored is None:
             return Outcome("ignored")
-        message_id, fresh = stored
+        message_id, fresh, version = stored
         failpoints.hit("inbound.persisted")
         if not fresh:
             # delivered again: finished before, or stored by a process that died before routing it
             outcome = self._recover(msg, message_id)
             return Outcome("duplicate") if outcome is None else outcome
-        return self._route(msg, message_id)
+        return self._route(msg, message_id, version)
 
     def _private(self, msg: IncomingMessage) -> Outcome:
         """A private message to the bot: answered with where to report (once, even if redelivered)."""
@@ -163,8 +163,8 @@ class Conversation:
 
         return self.spool.drain(one)
 
-    def _persist(self, msg: IncomingMessage) -> tuple[int, bool] | None:
-        """(message id, stored just now) or None for a room the bot does not serve."""
+    def _persist(self, msg: IncomingMessage) -> tuple[int, bool, int | None] | None:
+        """(message id, stored just now, directory version) or None for a room the bot does not serve."""
         now = self.clock()
         with self.sessions.begin() as session:
             version = self.directory.check(session)
@@ -175,7 +175,7 @@ class Conversation:
                 found = commands.find(msg.text)
                 if found is None or found[0].name != "绑定":
                     known = inbox.stored(session, msg.platform_id)  # stored before an unbinding
-                    return None if known is None else (known[0], False)
+                    return None if known is None else (known[0], False, version)
             if group is None:
                 group = ChatGroup(room_id=msg.room_id, topic=msg.room_topic, created_at=now)
                 session.add(group)
@@ -201,8 +201,8 @@ class Conversation:
             )
             if message_id is None:  # delivered before, or another instance stored it a moment ago
                 again = inbox.stored(session, msg.platform_id)
-                return None if again is None else (again[0], False)
-            return message_id, True
+                return None if again is None else (again[0], False, version)
+            return message_id, True, version
 
     def _sender(self, session: Session, msg: IncomingMessage, version: int | None) -> Person:
         """The sender, created on first sight; the display name follows renames (see ensure_person)."""
@@ -229,13 +229,15 @@ class Conversation:
             self.directory.forget_actor(person.id)
         return Role.RESIDENT
 
-    def _route(self, msg: IncomingMessage, message_id: int) -> Outcome:
+    def _route(self, msg: IncomingMessage, message_id: int, version: int | None = None) -> Outcome:
+        """Route a stored message in one transaction; `version`: the directory version the persist
+        just read (its copies are still current), or None to read it again."""
         try:
             with self.sessions.begin() as session:
                 message = inbox.claim_pending(session, message_id)
                 if message is None:  # another instance (or an earlier delivery) routed it
                     return Outcome("duplicate")
-                ctx = self._context(session, msg, message)
+                ctx = self._context(session, msg, message, version)
                 outcome = self._dispatch(ctx)
                 inbox.finish(ctx.message, MessageStatus.PROCESSED, ticket_id=outcome.ticket)
                 failpoints.hit("route.dispatched")
@@ -266,9 +268,12 @@ class Conversation:
             return Outcome("failed")
         return self._route(msg, message_id)
 
-    def _context(self, session: Session, msg: IncomingMessage, message: Message) -> Context:
+    def _context(
+        self, session: Session, msg: IncomingMessage, message: Message, version: int | None = None
+    ) -> Context:
         assert message.group_id is not None
-        version = self.directory.check(session)
+        if version is None:
+            version = self.directory.check(session)
         group = self.directory.group(session, msg.room_id, version)
         if group is None or group.id != message.group_id:
             group = inbox.group_by_id(session, message.group_id)
