@@ -200,12 +200,13 @@ def run_path(label: str, engine: Engine, n: int) -> None:
     """The message path alone, closed loop: messages/s and latency."""
     replay, _clock = prepare(engine)
     lines = generate(n)
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     latencies = anyio.run(drive_path, replay, lines)
-    wall = time.perf_counter() - began
+    wall, cpu = time.perf_counter() - began, time.process_time() - cpu
     print(
         f"{label} message path: {n} messages in {wall:.1f} s = {n / wall:.0f} messages/s; "
-        f"{figures([x * 1000 for x in latencies])}; {per_message(n)} ({counts(replay)})"
+        f"{figures([x * 1000 for x in latencies])}; bot CPU {1000 * cpu / n:.2f} ms per message; "
+        f"{per_message(n)} ({counts(replay)})"
     )
 
 
