@@ -229,18 +229,23 @@ async def drive_offered(
         replay.record(line, await replay.conversation.handle(replay.incoming(line, n)))
         latencies.append(time.perf_counter() - arrived)
 
+    async def sample() -> None:
+        while True:
+            rss.append((time.perf_counter() - began, rss_mb()))
+            await asyncio.sleep(1.0)
+
     replay.conversation.clock = lambda: datetime.now(UTC)
     dispatcher: RoomDispatcher[tuple[float, int, Line]] = RoomDispatcher(handle)
     began = time.perf_counter()
+    sampler = asyncio.create_task(sample())
     for n, line in enumerate(lines):
         due = began + n / rate
         if (wait := due - time.perf_counter()) > 0:
             await asyncio.sleep(wait)
-        if n % max(1, int(rate)) == 0:
-            rss.append((time.perf_counter() - began, rss_mb()))
         dispatcher.submit(line.room, (due, n, line))
     await dispatcher.join()
     wall = time.perf_counter() - began
+    sampler.cancel()
     rss.append((wall, rss_mb()))
     return latencies, rss, wall
 
