@@ -15,6 +15,7 @@ from gridbot.api.deps import Services
 from gridbot.api.guards import BodyLimit, SecurityHeaders
 from gridbot.api.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from gridbot.api.routers import ROUTERS
+from gridbot.api.routers.attachments import UPLOAD_PATHS
 from gridbot.models.db import make_engine, make_session_factory
 from gridbot.models.entities import utcnow
 from gridbot.models.messaging.coordination import Coordinator, RedisCoordinator, make_coordinator
@@ -87,7 +88,12 @@ def create_app(
     telemetry.install(app)
     # added last, so they wrap everything else: the body limit runs before any route or authentication
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.api.max_body_bytes,
+        uploads=UPLOAD_PATHS,
+        upload_bytes=settings.attachments.max_bytes,
+    )
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -9,7 +9,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from gridbot.models.errors import ConcurrentUpdate, PermissionDenied, TicketError, TicketNotFound
+from gridbot.models.errors import (
+    ConcurrentUpdate,
+    PermissionDenied,
+    PhotoRequired,
+    TicketError,
+    TicketNotFound,
+)
 from gridbot.models.org.directory import DirectoryError
 
 
@@ -49,6 +55,8 @@ def ticket_error(exc: TicketError) -> ApiError:
         return ApiError(404, "ticket_not_found", exc.user_message)
     if isinstance(exc, PermissionDenied):
         return ApiError(403, "permission_denied", exc.user_message)
+    if isinstance(exc, PhotoRequired):
+        return ApiError(409, "photo_required", exc.user_message)
     code = "concurrent_update" if isinstance(exc, ConcurrentUpdate) else "conflict"
     return ApiError(409, code, exc.user_message)
 

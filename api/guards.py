@@ -9,6 +9,7 @@ route, dependency or authentication runs first.
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -45,20 +46,30 @@ def _error(status: int, code: str, detail: str) -> tuple[Message, Message]:
 class BodyLimit:
     """413 for request bodies above `max_bytes`, decided before the app (and authentication) runs."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, uploads: tuple[str, ...] = (), upload_bytes: int = 0
+    ) -> None:
+        self.app, self.default_max = app, max_bytes
+        # photo uploads (a handful of routes, matched on the path alone) may be larger
+        self.uploads = re.compile("|".join(f"(?:{p})" for p in uploads)) if uploads else None
+        self.upload_bytes = max(upload_bytes, max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        upload = self.uploads is not None and self.uploads.match(str(scope.get("path", ""))) is not None
+        max_bytes = self.upload_bytes if upload else self.default_max
+        await self._limited(scope, receive, send, max_bytes)
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
             if not declared.isdigit():
                 await self._refuse(send, 400, "bad_request", "请求头 Content-Length 无效")
                 return
-            if int(declared) > self.max_bytes:
-                await self._refuse(send, 413, "body_too_large", f"请求体过大（上限 {self.max_bytes} 字节）")
+            if int(declared) > max_bytes:
+                await self._refuse(send, 413, "body_too_large", f"请求体过大（上限 {max_bytes} 字节）")
                 return
         seen = 0
         started = exceeded = False
@@ -68,7 +79,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > max_bytes:
                     exceeded = True
                     raise _TooLarge
             return message
@@ -86,7 +97,7 @@ class BodyLimit:
             if not exceeded or started:
                 raise
         if exceeded and not started:
-            await self._refuse(send, 413, "body_too_large", f"请求体过大（上限 {self.max_bytes} 字节）")
+            await self._refuse(send, 413, "body_too_large", f"请求体过大（上限 {max_bytes} 字节）")
 
     @staticmethod
     async def _refuse(send: Send, status: int, code: str, detail: str) -> None:

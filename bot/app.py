@@ -21,6 +21,7 @@ from gridbot.handlers.conversation import RECOVERY_GRACE_S, Conversation
 from gridbot.handlers.spool import Spool
 from gridbot.handlers.types import Sender
 from gridbot.models import jobs
+from gridbot.models.attachments.kit import AttachmentKit
 from gridbot.models.db import database_down, make_session_factory
 from gridbot.models.entities import utcnow
 from gridbot.models.messaging import bot_status
@@ -34,6 +35,8 @@ from gridbot.nlp.taxonomy import Taxonomy, load_taxonomy
 
 logger = logging.getLogger(__name__)
 RECOVER_INTERVAL_S = 5.0  # how often the spool and interrupted messages are retried
+THANKS_INTERVAL_S = 900.0  # how often the monthly thank-you list is checked (it posts once a month)
+INCOMING_MAX_AGE_S = 7 * 86400.0  # a download older than this in incoming/ belongs to no message
 
 
 @dataclass
@@ -62,6 +65,7 @@ class Runtime:
             clock,
             spool,
             self.settings.fair_use,
+            AttachmentKit.from_settings(self.settings.attachments),
         )
 
     def sender(self, transport: Sender, clock: Callable[[], datetime] = utcnow, **kw: Any) -> OutboxSender:
@@ -86,12 +90,28 @@ class Runtime:
         """Bring the metric rollups up to date with what changed since `since` (one instance at a time)."""
         return jobs.refresh_changed_rollups(self.sessions, self.coordinator, since, now) is not None
 
+    def post_thanks(self, now: datetime) -> int:
+        """Queue last month's thank-you lists when due (one instance at a time); lists queued."""
+        return (
+            jobs.post_monthly_thanks(self.sessions, self.coordinator, now, self.settings.participation) or 0
+        )
+
     def purge_text(self, now: datetime) -> int:
         """Blank message text past the retention period (one instance at a time); rows purged."""
         days = self.settings.retention.message_text_days
         if not days:
             return 0
         return jobs.purge_text(self.sessions, self.coordinator, now, days) or 0
+
+    def purge_attachments(self, now: datetime) -> int:
+        """Delete attachments (files and rows) past their retention period; rows deleted."""
+        days = self.settings.retention.attachment_days_effective
+        if not days:
+            return 0
+        store = AttachmentKit.from_settings(self.settings.attachments).store
+        store.sweep_incoming(INCOMING_MAX_AGE_S)
+        done = jobs.purge_attachments(self.sessions, self.coordinator, store, now, days)
+        return done[0] if done else 0
 
 
 def build_runtime(settings: Settings, engine: Engine, coordinator: Coordinator | None = None) -> Runtime:
@@ -144,12 +164,18 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
     recovered += await anyio.to_thread.run_sync(conversation.drain_spool)
     if recovered:
         logger.info("finished %d messages left pending or spooled by the previous run", recovered)
+    if conversation.attachments is not None:  # downloads a crash left behind
+        conversation.attachments.store.sweep_incoming(INCOMING_MAX_AGE_S)
 
     async def sweep() -> None:
         await anyio.to_thread.run_sync(runtime.sweep, utcnow())
 
     async def purge() -> None:
         await anyio.to_thread.run_sync(runtime.purge_text, utcnow())
+        await anyio.to_thread.run_sync(runtime.purge_attachments, utcnow())
+
+    async def thanks() -> None:
+        await anyio.to_thread.run_sync(runtime.post_thanks, utcnow())
 
     async def recover() -> None:
         # after an outage: the spool first (arrival order), then messages interrupted mid-route
@@ -184,8 +210,10 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
         tg.start_soon(sender.run, stop)
         tg.start_soon(_every, "deadline sweep", settings.sla.sweep_interval_s, stop, sweep)
         tg.start_soon(_every, "recovery", RECOVER_INTERVAL_S, stop, recover)
-        if settings.retention.message_text_days:
+        if settings.retention.message_text_days or settings.retention.attachment_days:
             tg.start_soon(_every, "retention purge", settings.retention.purge_interval_s, stop, purge)
+        if settings.participation.enabled:
+            tg.start_soon(_every, "thank-you list", THANKS_INTERVAL_S, stop, thanks)
         tg.start_soon(
             _later,
             settings.rollup_interval_s,

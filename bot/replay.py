@@ -1,7 +1,9 @@
 """The replay transport: a JSONL transcript through the whole pipeline on a simulated clock.
 
 Each line is {"id", "t" (ISO time), "room", "sender", "name", "role", "text"} with optional
-"mentions" (platform ids) and "quote" (quoted text). `#{m012}` in a text stands for the ticket that
+"mentions" (platform ids), "quote" (quoted text) and "attachment" (a file the message carries, with
+text "[图片]", "[文件]" or "[语音]": copied into the attachments directory's incoming/ folder as a
+transport's download would be). `#{m012}` in a text stands for the ticket that
 message m012 filed. Between lines the clock jumps ahead; deadline sweeps run at their simulated
 times and the outbox is paced on simulated time, so hours pass in seconds and reminders fire.
 """
@@ -10,6 +12,8 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
+import shutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,8 +23,10 @@ from typing import Any, Generic, TypeVar
 from gridbot.bot.app import Runtime
 from gridbot.handlers.conversation import Outcome
 from gridbot.handlers.types import IncomingMessage, OutgoingMessage, Sender
+from gridbot.models.attachments.store import FileStore
 from gridbot.models.enums import MessageType
 
+MEDIA_PLACEHOLDERS = {"[图片]": MessageType.IMAGE, "[文件]": MessageType.FILE, "[语音]": MessageType.VOICE}
 TICKET_PLACEHOLDER = re.compile(r"[#＃]\{(\w+)\}")
 T = TypeVar("T", bound=Sender)
 
@@ -43,6 +49,7 @@ class Line:
     mentions: tuple[str, ...] = ()
     quote: str | None = None
     mentions_bot: bool = False  # the line @-mentions the bot ("room": "" is a private message)
+    attachment: str | None = None  # a file the message carries (a photo, a document, a voice clip)
 
 
 def read_transcript(path: Path) -> list[Line]:
@@ -69,6 +76,7 @@ def read_transcript(path: Path) -> list[Line]:
                         mentions=tuple(row.get("mentions", ())),
                         quote=row.get("quote"),
                         mentions_bot=bool(row.get("mentions_bot", False)),
+                        attachment=row.get("attachment"),
                     )
                 )
             except (ValueError, KeyError, TypeError) as exc:
@@ -125,6 +133,16 @@ class Replay(Generic[T]):
         self.sender = self.runtime.sender(self.transport, self.clock, sleep=self.clock.sleep)
         self.next_sweep: datetime | None = None  # simulated time of the next deadline sweep
 
+    def _download(self, source: str | None) -> str | None:
+        """Copy a line's file into incoming/ under a random name, as a transport downloads it."""
+        if not source:
+            return None
+        incoming = FileStore(self.runtime.settings.attachments).incoming
+        incoming.mkdir(parents=True, exist_ok=True)
+        target = incoming / secrets.token_hex(8)
+        shutil.copyfile(source, target)
+        return str(target)
+
     def _text(self, line: Line) -> str:
         return TICKET_PLACEHOLDER.sub(lambda m: f"#{self.tickets.get(m.group(1), m.group(1))}", line.text)
 
@@ -179,10 +197,11 @@ class Replay(Generic[T]):
             sender_name=line.name,
             text=text,
             sent_at=self.clock.now,
-            msg_type=MessageType.IMAGE if text.strip() == "[图片]" else MessageType.TEXT,
+            msg_type=MEDIA_PLACEHOLDERS.get(text.strip(), MessageType.TEXT),
             mentions=line.mentions,
             mentions_bot=line.mentions_bot,
             quoted_text=quote,
+            attachment_path=self._download(line.attachment),
         )
 
     async def run(self, lines: Iterable[Line], tail: timedelta = timedelta()) -> None:

@@ -8,17 +8,27 @@ Daily budgets (Asia/Shanghai days) cap the volume per bot account (`daily_budget
 (`daily_budget_per_room`), counted from the outbox's own SENT rows through an index: a flood in one
 room holds that room's replies, not every group's. Urgent alerts and escalations (RESERVED_LANE) are
 claimed first and never held by a budget.
+
+Waking: an idle round is one indexed query over the undelivered rows (`outbox.backlog`); the loop
+then sleeps until a commit that queued rows wakes it (in this process through `outbox.subscribe`,
+from other processes through PostgreSQL LISTEN/NOTIFY), until the next row falls due, or at the
+latest after `safety_poll_s` (rows inserted behind `enqueue`'s back, a lost notification).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import threading
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import anyio
+import anyio.from_thread
+import anyio.lowlevel
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridbot.handlers.types import ConfirmingSender, OutgoingMessage, Sender
@@ -67,15 +77,26 @@ class OutboxSender:
         self._unrecorded: list[tuple[list[int], str | None, OutgoingMessage]] = []
         self._round = anyio.Lock()  # one round at a time: a round settles the claims of the last
         self._held: tuple[bool, set[str]] = (False, set())  # the budgets' state last logged
+        self.next_due: datetime | None = None  # when the earliest waiting row falls due (idle rounds)
+        self.rounds = 0
+        self.listening = threading.Event()  # set while the LISTEN connection is up (PostgreSQL)
 
     def _claim(self, limit: int) -> list[tuple[str | None, list[Outbox]]]:
         now = self.clock()
+        self.rounds += 1
+        # a row waits out the merge window, so replies to one room in a burst leave as one message
+        window = timedelta(seconds=self.settings.merge_window_s)
+        if not self._unrecorded:
+            with self.sessions() as session:
+                waiting = outbox.backlog(session, now - window)
+            if waiting.due == 0 and waiting.sending == 0:  # idle: nothing to claim, release or settle
+                self.next_due = waiting.next_at + window if waiting.next_at else None
+                return []
+        self.next_due = None
         with self.sessions.begin() as session:
             self._settle_own_claims(session, now)
             outbox.release_stale(session, now, STALE_CLAIM_S)
             lane_only, held_rooms = self._budgets(session, now)
-            # a row waits out the merge window, so replies to one room in a burst leave as one message
-            window = timedelta(seconds=self.settings.merge_window_s)
             rows = outbox.claim_due(
                 session,
                 now - window,
@@ -244,22 +265,115 @@ class OutboxSender:
                 else:
                     outbox.release(session, row_id, now)
 
-    async def run(self, stop: anyio.Event, poll_s: float = 0.5) -> None:
-        """Drain the outbox until `stop` is set; a database outage pauses it, never ends it."""
+    async def run(self, stop: anyio.Event, poll_s: float | None = None) -> None:
+        """Drain the outbox until `stop` is set, sleeping while idle until woken (see the module docstring).
+
+        A database outage pauses it, never ends it. `poll_s` overrides the safety poll.
+        """
+        safety = self.settings.safety_poll_s if poll_s is None else poll_s
+        waker = _Waker()
+        unsubscribe = outbox.subscribe(waker.set)
+        try:
+            async with anyio.create_task_group() as tg:
+                if self._listens():
+                    tg.start_soon(self._listen, waker, stop)
+                await self._loop(stop, waker, safety)
+                tg.cancel_scope.cancel()
+        finally:
+            unsubscribe()
+
+    async def _loop(self, stop: anyio.Event, waker: _Waker, safety: float) -> None:
         while not stop.is_set():
+            waker.clear()
             try:
                 delivered = await self.drain_once()
             except Exception as exc:
                 if not database_down(exc):
                     raise
                 logger.warning("outbox paused: database unreachable (%s)", type(exc).__name__)
-                delivered = 0
-                poll_s_now = max(poll_s, 2.0)
+                delivered, self.next_due = 0, None
+                nap = max(safety, 2.0)
             else:
-                poll_s_now = poll_s
+                nap = safety
+                if self.next_due is not None:  # an idle round saw when the next row falls due
+                    until = (self.next_due - self.clock()).total_seconds()
+                    nap = min(safety, max(until, 0.01))
             if delivered == 0:
-                with anyio.move_on_after(poll_s_now):
-                    await stop.wait()
+                with anyio.move_on_after(nap):
+                    await waker.wait(stop)
+
+    def _listens(self) -> bool:
+        return (
+            self.sessions.kw.get("bind") is not None and self.sessions.kw["bind"].dialect.name == "postgresql"
+        )
+
+    async def _listen(self, waker: _Waker, stop: anyio.Event) -> None:
+        """LISTEN for other processes' commits on a connection of its own (in a thread); reconnects."""
+        quit_ = threading.Event()
+        try:
+            while not stop.is_set():
+                try:
+                    await anyio.to_thread.run_sync(
+                        self._listen_blocking, waker, quit_, abandon_on_cancel=True
+                    )
+                except Exception as exc:  # the database went away: the safety poll covers the gap
+                    logger.warning("outbox LISTEN lost (%s); retrying", type(exc).__name__)
+                    await anyio.sleep(5.0)
+        finally:
+            quit_.set()
+
+    def _listen_blocking(self, waker: _Waker, quit_: threading.Event) -> None:
+        engine: Any = self.sessions.kw["bind"]
+        raw = engine.raw_connection()
+        raw.detach()  # a connection of its own, out of the pool, in autocommit (notifications arrive idle)
+        conn = raw.dbapi_connection
+        try:
+            conn.autocommit = True
+            conn.execute(f"LISTEN {outbox.CHANNEL}")
+            self.listening.set()
+            while not quit_.is_set():
+                for _ in conn.notifies(timeout=0.5, stop_after=1):
+                    waker.set()
+        finally:
+            self.listening.clear()
+            conn.close()
+
+
+class _Waker:
+    """An event any thread may set (a committing worker thread, the LISTEN thread, the loop itself)."""
+
+    def __init__(self) -> None:
+        self._flag = threading.Event()
+        self._event = anyio.Event()
+        self._loop_thread = threading.get_ident()
+        self._token = anyio.lowlevel.current_token()
+
+    def set(self) -> None:
+        self._flag.set()
+        if threading.get_ident() == self._loop_thread:
+            self._event.set()
+        else:
+            with contextlib.suppress(RuntimeError):  # RuntimeError: the loop has ended
+                anyio.from_thread.run_sync(self._event.set, token=self._token)
+
+    def clear(self) -> None:
+        self._flag.clear()
+        if self._event.is_set():
+            self._event = anyio.Event()
+
+    async def wait(self, stop: anyio.Event) -> None:
+        """Until set (or `stop`)."""
+        if self._flag.is_set():
+            return
+        async with anyio.create_task_group() as tg:
+
+            async def on_stop() -> None:
+                await stop.wait()
+                tg.cancel_scope.cancel()
+
+            tg.start_soon(on_stop)
+            await self._event.wait()
+            tg.cancel_scope.cancel()
 
 
 def _merge(rows: list[Outbox]) -> OutgoingMessage:

@@ -1,4 +1,4 @@
-"""Importing python-wechaty safely: the Python 3.11 fix, quiet loggers, the token kept out of logs.
+"""Importing python-wechaty safely: the Python 3.11 and urllib3 2 fixes, quiet loggers, no token in logs.
 
 python-wechaty (unmaintained since 2023) is imported only here, lazily, so `import bot` works
 without the `wechaty` extra installed.
@@ -56,6 +56,22 @@ class RedactSecrets(logging.Filter):
 _redactor = RedactSecrets()
 
 
+def get_host(url: str) -> tuple[str, str | None, int | None]:
+    """urllib3 1.26's `get_host` (removed in urllib3 2.0): scheme (default http), host, port."""
+    parsed = importlib.import_module("urllib3.util").parse_url(url)
+    return parsed.scheme or "http", parsed.hostname, parsed.port
+
+
+def _restore_urllib3_get_host() -> None:
+    """Give urllib3 2 back the one function python-wechaty imports from it.
+
+    `wechaty/user/url_link.py` does `from urllib3 import get_host` at import time and nothing else of
+    urllib3's; that single import was the only reason the extra pinned urllib3 1.26, whose last
+    release carries unfixed advisories (SECURITY.md, "Dependency audit").
+    """
+    vars(importlib.import_module("urllib3")).setdefault("get_host", get_host)
+
+
 def load_wechaty(cache_dir: Path, token: str) -> ModuleType:
     """Import and return the `wechaty` module, patched for Python 3.11 and with `token` redacted."""
     if token:
@@ -69,6 +85,7 @@ def load_wechaty(cache_dir: Path, token: str) -> ModuleType:
         puppet_schema = importlib.import_module("wechaty_puppet.schemas.puppet")
         # Python 3.11 rejects the unhashable dataclass default `WechatyOptions.puppet_options`.
         puppet_schema.PuppetOptions.__hash__ = object.__hash__
+        _restore_urllib3_get_host()
         module = importlib.import_module("wechaty")
     except ImportError as exc:
         raise TransportError(

@@ -85,6 +85,7 @@ class WechatyTransport:
         backoff_s: tuple[float, float] = (0.5, 5.0),
         max_rooms: int = 8,
         scan_wait_s: float = 600.0,
+        incoming_dir: Path | None = None,
     ) -> None:
         host, sep, port = endpoint.rpartition(":")
         if not sep or not host or not port.isdigit():
@@ -95,6 +96,9 @@ class WechatyTransport:
         self._plugin_port = plugin_port
         self._login_timeout_s = login_timeout_s
         self._cache_dir = cache_dir or Path(tempfile.gettempdir()) / "gridbot-wechaty"
+        # photos, files and voice are downloaded here (the attachments directory's incoming/), then
+        # kept by content hash or refused when their message is stored (models.attachments)
+        self._incoming = incoming_dir or self._cache_dir / "attachments"
         self._send_timeout_s = send_timeout_s
         self._attachment_timeout_s = attachment_timeout_s
         self._reconnect = reconnect
@@ -398,7 +402,7 @@ class WechatyTransport:
                     msg,
                     self.status.bot_id or "",
                     names,
-                    self._cache_dir / "attachments",
+                    self._incoming,
                     self._attachment_timeout_s,
                 )
             except Exception:

@@ -194,6 +194,7 @@ def run(
             fail(str(exc))
         return
     from gridbot.bot.wechaty_transport import WechatyTransport
+    from gridbot.models.attachments.store import FileStore
 
     w = settings.wechaty
     if not w.endpoint or w.token is None:
@@ -204,6 +205,7 @@ def run(
         bot_name=w.bot_name,
         plugin_port=w.plugin_port,
         login_timeout_s=w.login_timeout_s,
+        incoming_dir=FileStore(settings.attachments).incoming,
     )
 
     try:

@@ -1,4 +1,4 @@
-"""Database commands: `gridbot db upgrade|current|revision|purge-text|remask`."""
+"""Database commands: `gridbot db upgrade|current|revision|purge-text|purge-attachments|remask`."""
 
 from __future__ import annotations
 
@@ -83,6 +83,42 @@ def purge_text(
     if purged is None:
         fail("another instance (a running bot or another cron job) is purging now; try again later", code=3)
     typer.echo(f"purged the text of {purged} rows older than {days} days")
+
+
+@db_app.command("purge-attachments")
+def purge_attachments(
+    days: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Delete attachments older than N days (default GRIDBOT_RETENTION__ATTACHMENT_DAYS, "
+            "else GRIDBOT_RETENTION__MESSAGE_TEXT_DAYS).",
+        ),
+    ] = None,
+) -> None:
+    """Delete photos, files and voice (files and rows) older than the retention period."""
+    from gridbot.models import jobs
+    from gridbot.models.attachments.store import FileStore
+    from gridbot.models.db import make_session_factory
+    from gridbot.models.entities import utcnow
+    from gridbot.models.messaging.coordination import make_coordinator
+    from gridbot.models.settings import get_settings
+
+    settings = get_settings()
+    days = days if days is not None else settings.retention.attachment_days_effective
+    if days is None:
+        fail("no retention period: pass --days N or set GRIDBOT_RETENTION__ATTACHMENT_DAYS", code=2)
+    engine = open_engine(settings)
+    try:
+        store = FileStore(settings.attachments)
+        done = jobs.purge_attachments(
+            make_session_factory(engine), make_coordinator(settings), store, utcnow(), days
+        )
+    finally:
+        engine.dispose()
+    if done is None:
+        fail("another instance (a running bot or another cron job) is purging now; try again later", code=3)
+    typer.echo(f"deleted {done[0]} attachments ({done[1]} files) older than {days} days")
 
 
 @db_app.command("remask")

@@ -1,4 +1,4 @@
-"""Organisation commands: `gridbot org import|template|list`, `gridbot role grant|revoke`, `gridbot grid bind-code`."""
+"""Organisation commands: `gridbot org import|import-geo|template|list`, `gridbot role grant|revoke`, `gridbot grid bind-code`."""
 
 from __future__ import annotations
 
@@ -38,6 +38,39 @@ def import_(
     with make_session_factory(engine)() as session:
         try:
             report = import_org(session, tables)
+        except DirectoryError as exc:
+            session.rollback()
+            fail(exc.user_message, code=2)
+        for line in report.changes:
+            typer.echo(f"  {line}")
+        if dry_run:
+            session.rollback()
+            typer.echo(f"（试运行，未写入）{report.summary()}")
+            return
+        session.commit()
+    typer.echo(f"导入完成：{report.summary()}")
+
+
+@org_app.command("import-geo")
+def import_geo(
+    file: Annotated[
+        Path, typer.Argument(help="A GeoJSON FeatureCollection; each feature's 编码 names its grid.")
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would change; write nothing.")
+    ] = False,
+) -> None:
+    """Import grid outlines for the dashboard's map (idempotent; one bad feature and nothing is written)."""
+    from gridbot.models.db import make_session_factory
+    from gridbot.models.org.directory import DirectoryError
+    from gridbot.models.org.grid_position import import_geo as apply_geo
+
+    if not file.is_file():
+        fail(f"找不到文件 {file}", code=2)
+    engine = open_engine()
+    with make_session_factory(engine)() as session:
+        try:
+            report = apply_geo(session, file.read_bytes(), file.name)
         except DirectoryError as exc:
             session.rollback()
             fail(exc.user_message, code=2)

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
-from gridbot.handlers import intake, replies
+from gridbot.handlers import evidence, intake, replies
 from gridbot.handlers import knowledge as knowledge_chat
 from gridbot.handlers import notices as notice_texts
 from gridbot.handlers.context import CommandError, Context
@@ -48,6 +48,8 @@ class Command:
     help: str
     audience: Audience
     run: Callable[[Context, Args], None]
+    # words a resident may put after the command word and still mean the command (积分 实名)
+    resident_args: frozenset[str] = frozenset()
 
 
 COMMANDS: dict[str, Command] = {}
@@ -60,6 +62,7 @@ def command(
     usage: str,
     audience: Audience = Audience.WORKER,
     into: list[Command] | None = None,
+    resident_args: frozenset[str] = frozenset(),
 ) -> Callable[[Run], Run]:
     """Declare a command; the function's one-line docstring is its help text.
 
@@ -67,7 +70,7 @@ def command(
     """
 
     def register(fn: Run) -> Run:
-        cmd = Command(name, aliases, usage, (fn.__doc__ or "").strip(), audience, fn)
+        cmd = Command(name, aliases, usage, (fn.__doc__ or "").strip(), audience, fn, resident_args)
         if into is None:
             COMMANDS[name] = cmd
         else:
@@ -103,6 +106,8 @@ def looks_deliberate(rest: str, cmd: Command | None = None) -> bool:
     ticket number, or 绑定 with a one-time bind code counts, so ordinary chat is still classified.
     """
     if cmd is not None and cmd.name == "绑定" and bind_codes.looks_like_code(rest):
+        return True
+    if cmd is not None and rest.strip() in cmd.resident_args:
         return True
     return not rest or bool(parse_args(rest).tickets)
 
@@ -246,8 +251,9 @@ def respond(ctx: Context, args: Args) -> None:
 @command("办结", "结", "完成", usage="办结 #工单号 处理说明")
 def resolve(ctx: Context, args: Args) -> None:
     """办结工单并邀请居民评价"""
-    number = ticket_arg(ctx, COMMANDS["办结"], args)
-    tickets.resolve(ctx.session, in_grid(ctx, number).id, ctx.actor, ctx.now, mask(args.text) or None)
+    number = in_grid(ctx, ticket_arg(ctx, COMMANDS["办结"], args)).id
+    evidence.claim_for_closing(ctx, number)  # photos sent just before are its 处置后照片
+    tickets.resolve(ctx.session, number, ctx.actor, ctx.now, mask(args.text) or None, policy=ctx.policy)
 
 
 @command("转派", "转", usage="转派 #工单号 @网格员")

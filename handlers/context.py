@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from gridbot.handlers.types import IncomingMessage
+from gridbot.models.attachments.kit import AttachmentKit
 from gridbot.models.entities import ChatGroup, Grid, Message, Person
 from gridbot.models.enums import ADMIN_ROLES, WORKER_ROLES, OutboxKind, Role, TicketKind
 from gridbot.models.errors import TicketError
@@ -41,6 +42,7 @@ class Context:
     taxonomy: Taxonomy
     classify: Callable[[str], Classification] | None = None
     nlp: NLPSettings | None = None
+    attachments: AttachmentKit | None = None  # None: photos, files and voice are not kept
     replies: int = field(default=0)
 
     @property

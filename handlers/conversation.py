@@ -19,13 +19,16 @@ from datetime import datetime, timedelta
 import anyio
 from sqlalchemy.orm import Session, sessionmaker
 
-from gridbot.handlers import commands, intake, knowledge, notices
+from gridbot.handlers import commands, evidence, intake, knowledge, notices
 from gridbot.handlers.admin import ADMIN_COMMANDS
 from gridbot.handlers.context import Context
+from gridbot.handlers.participation import PARTICIPATION_COMMANDS
 from gridbot.handlers.spool import Spool
 from gridbot.handlers.storable import rebuild, storable
 from gridbot.handlers.types import IncomingMessage, MemberChange
 from gridbot.models import failpoints, telemetry
+from gridbot.models.attachments import records as attachment_records
+from gridbot.models.attachments.kit import AttachmentKit
 from gridbot.models.db import database_down
 from gridbot.models.entities import ChatGroup, Message, Person
 from gridbot.models.enums import ADMIN_ROLES, MessageStatus, MessageType, OutboxKind, Role, TicketSource
@@ -71,8 +74,10 @@ class Conversation:
         clock: Callable[[], datetime],
         spool: Spool | None = None,
         fair_use: FairUseSettings | None = None,
+        attachments: AttachmentKit | None = None,
     ) -> None:
         self.sessions = session_factory
+        self.attachments = attachments
         self.spool = spool
         self.account: str | None = None  # the bot account messages arrive through (once logged in)
         self.classifier = classifier
@@ -85,6 +90,7 @@ class Conversation:
         self._room_locks: dict[str, anyio.Lock] = {}
         self.directory = DirectoryCache()  # rooms, grids, senders, roles: checked once per message
         commands.install(ADMIN_COMMANDS)  # the administrators' commands, installed explicitly
+        commands.install(PARTICIPATION_COMMANDS)  # 积分 (answers that it is off unless enabled)
 
     async def handle(self, msg: IncomingMessage) -> Outcome:
         """Process one message; messages of one room are handled in arrival order."""
@@ -117,8 +123,10 @@ class Conversation:
             if self.spool is None or not spool_if_down or not database_down(exc):
                 raise
             logger.warning("database unreachable (%s): message spooled locally", type(exc).__name__)
-            self.spool.append(msg)
+            self.spool.append(msg)  # the downloaded file stays in incoming/ until then
             return Outcome("spooled")
+        if self.attachments is not None:  # stored (or refused) with the message: the download goes
+            self.attachments.store.discard_incoming(msg.attachment_path)
         if stored is None:
             return Outcome("ignored")
         message_id, fresh, version = stored
@@ -202,6 +210,10 @@ class Conversation:
             if message_id is None:  # delivered before, or another instance stored it a moment ago
                 again = inbox.stored(session, msg.platform_id)
                 return None if again is None else (again[0], False, version)
+            if self.attachments is not None and msg.msg_type in attachment_records.MEDIA:
+                stored = session.get(Message, message_id)  # media only: text messages need no row object
+                assert stored is not None
+                attachment_records.record(session, self.attachments.store, stored, msg.attachment_path, now)
             return message_id, True, version
 
     def _sender(self, session: Session, msg: IncomingMessage, version: int | None) -> Person:
@@ -292,6 +304,7 @@ class Conversation:
             taxonomy=self.taxonomy,
             classify=self._classify,
             nlp=self.nlp,
+            attachments=self.attachments,
         )
 
     def _classify(self, text: str) -> Classification:
@@ -304,6 +317,8 @@ class Conversation:
         if found is not None and (staff or commands.looks_deliberate(found[1], found[0])):
             commands.run(ctx, *found)  # a resident's gridworker command is refused in there
             return Outcome("command", kind=found[0].name)
+        if ctx.msg.msg_type in attachment_records.MEDIA and ctx.grid is not None:
+            return Outcome("evidence", ticket=evidence.on_media(ctx))
         if ctx.msg.msg_type is not MessageType.TEXT or ctx.grid is None:
             return Outcome("logged")
         if staff:
@@ -327,6 +342,8 @@ class Conversation:
                 ctx.reply(residents.GREETING)
             return Outcome("chatter", kind=classification.kind)
         number = intake.file_report(ctx, classification, self.nlp, self.fair_use)
+        if number is not None:  # photos sent just before the report are its evidence
+            evidence.collect_for_report(ctx, number)
         if rating.waiting is not None:
             ctx.reply(residents.rating_separately(f"#{rating.waiting}"))
         return Outcome("ticket", ticket=number, kind=classification.kind)
@@ -347,6 +364,8 @@ class Conversation:
             return Outcome("worker")
         inbox.classified(ctx.message, c.to_dict())
         number = intake.file_report(ctx, c, self.nlp, source=TicketSource.PATROL)
+        if number is not None:  # the photos taken on patrol, sent just before
+            evidence.collect_for_report(ctx, number)
         return Outcome("ticket", ticket=number, kind=c.kind)
 
     def _fail(

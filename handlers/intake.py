@@ -202,6 +202,16 @@ def file_report(
         auto_merge = False
     if auto_merge and source is TicketSource.RESIDENT:
         target = tickets.get_ticket(ctx.session, target_id or 0)
+        if any(t.id == target.id for t in tickets.open_of_reporters(ctx.session, [ctx.person.id], grid.id)):
+            # the reporter telling their own problem again (「狗还在叫」): a 催办, answered with the status
+            tickets.urge(ctx.session, target, ctx.person.id, ctx.now, ctx.message.id)
+            worker = directory.person_name(ctx.session, target.assignee_id)
+            ctx.reply(
+                residents.followed_up(
+                    target.number, target.category_label, STATUS_LABELS[target.status], worker
+                )
+            )
+            return target.id
         tickets.add_reporter(ctx.session, target, ctx.person.id, ctx.message.id, ctx.now)
         ctx.reply(replies.merged_into(target))
         return target.id

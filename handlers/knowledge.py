@@ -78,7 +78,13 @@ def try_answer(ctx: Context, c: Classification) -> int | None:
         confidence=match.score,
     )
     tickets.resolve(
-        ctx.session, ticket.id, SYSTEM_ACTOR, ctx.now, note=f"常见问题解答：{entry.answer}", announce_it=False
+        ctx.session,
+        ticket.id,
+        SYSTEM_ACTOR,
+        ctx.now,
+        note=f"常见问题解答：{entry.answer}",
+        policy=ctx.policy,
+        announce_it=False,
     )
     knowledge.record_answer(ctx.session, entry, ticket, match.score, ctx.now)
     ctx.reply(

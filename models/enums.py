@@ -134,6 +134,21 @@ class MessageType(StrEnum):
     OTHER = "other"
 
 
+class AttachmentRole(StrEnum):
+    """What an attachment is evidence of, once linked to a ticket."""
+
+    REPORT = "report"  # sent by a resident with the report (现场照片)
+    AFTER = "after"  # sent or uploaded by staff when closing (处置后照片)
+
+
+class AttachmentStatus(StrEnum):
+    """Whether the file is kept."""
+
+    STORED = "stored"
+    REFUSED = "refused"  # over the size limit or of a type not accepted (the reason is recorded)
+    MISSING = "missing"  # the platform did not deliver the file
+
+
 class MessageStatus(StrEnum):
     """Processing state of an inbound message (persisted first, processed after)."""
 

@@ -29,3 +29,7 @@ class PermissionDenied(TicketError):
 
 class ConcurrentUpdate(TicketError):
     """Someone else changed the ticket first (optimistic concurrency)."""
+
+
+class PhotoRequired(TransitionNotAllowed):
+    """The category's policy asks for a 处置后照片 before 办结, and none is attached."""

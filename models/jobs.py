@@ -1,4 +1,4 @@
-"""Jobs that one instance at a time may run: the deadline sweep, rollup refresh, the text purge.
+"""Jobs one instance at a time may run: deadline sweep, rollups, text purge, the monthly thank-you list.
 
 The bot's background loops and the CLI commands (`gridbot rollup changed|refresh`, `gridbot db
 purge-text`) both call these, so a cron job and a running bot never do the same work at once. Each
@@ -16,12 +16,16 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from gridbot.models import participation
+from gridbot.models.attachments.store import FileStore
 from gridbot.models.db import try_xact_lock
 from gridbot.models.messaging import notices
 from gridbot.models.messaging.coordination import Coordinator
+from gridbot.models.messaging.retention import purge_attachments as purge_attachment_rows
 from gridbot.models.messaging.retention import purge_message_text
 from gridbot.models.metrics.rollups import RefreshStats, refresh_changed, refresh_rollups
 from gridbot.models.org.directory import SYSTEM_ACTOR
+from gridbot.models.settings import ParticipationSettings
 from gridbot.models.tickets import sweeper
 from gridbot.models.tickets.service import close_unrated
 from gridbot.models.tickets.sla import SLAPolicy
@@ -31,6 +35,7 @@ T = TypeVar("T")
 
 ROLLUPS = "rollups"
 RETENTION = "retention"
+PARTICIPATION = "participation"
 JOB_LOCK_TTL_S = 600
 
 
@@ -87,4 +92,30 @@ def purge_text(
     )
     if purged:
         logger.info("retention: text older than %d days purged from %d rows", days, purged)
+    return purged
+
+
+def post_monthly_thanks(
+    sessions: sessionmaker[Session], coordinator: Coordinator, now: datetime, rules: ParticipationSettings
+) -> int | None:
+    """Queue last month's thank-you lists (once per group and month); None if another instance is at it."""
+    if not rules.enabled:
+        return 0
+    queued = _exclusively(
+        sessions, coordinator, PARTICIPATION, lambda session: participation.post_thanks(session, now, rules)
+    )
+    if queued:
+        logger.info("participation: %d thank-you lists queued", queued)
+    return queued
+
+
+def purge_attachments(
+    sessions: sessionmaker[Session], coordinator: Coordinator, store: FileStore, now: datetime, days: int
+) -> tuple[int, int] | None:
+    """Delete attachments older than `days` (rows, files), or None if another instance is at it."""
+    purged = _exclusively(
+        sessions, coordinator, RETENTION, lambda session: purge_attachment_rows(session, store, now, days)
+    )
+    if purged and purged[0]:
+        logger.info("retention: %d attachments (%d files) older than %d days deleted", *purged, days)
     return purged

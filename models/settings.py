@@ -143,13 +143,66 @@ class OutboxSettings(BaseModel):
     daily_budget_per_room: int = 300
     max_attempts: int = 8
     backoff_base_s: float = 5.0
+    # an idle sender sleeps until woken by new rows; this is the latest it looks anyway
+    safety_poll_s: float = 5.0
 
 
 class RetentionSettings(BaseModel):
     """How long residents' raw message text is kept (PIPL: no longer than needed); metrics stay."""
 
     message_text_days: int | None = Field(default=None, ge=1)  # None keeps text; N purges after N days
+    # photos, files and voice (files and rows) are deleted after N days; None: message_text_days
+    attachment_days: int | None = Field(default=None, ge=1)
+
+    @field_validator("message_text_days", "attachment_days", mode="before")
+    @classmethod
+    def _empty_is_none(cls, v: object) -> object:
+        return None if v == "" else v  # compose passes an unset variable as ""
+
+    @property
+    def attachment_days_effective(self) -> int | None:
+        """Days attachments are kept: their own setting, else the message text's (None: kept)."""
+        return self.attachment_days or self.message_text_days
+
     purge_interval_s: float = 3600.0
+
+
+DEFAULT_ATTACHMENT_TYPES = (
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "image/heic",
+    "application/pdf",
+    "audio/amr",
+    "audio/silk",
+    "audio/mpeg",
+    "audio/mp4",
+    "audio/wav",
+    "audio/ogg",
+    "video/mp4",
+)
+
+
+class AttachmentSettings(BaseModel):
+    """Photos, files and voice residents and gridworkers send: where they are kept and what is accepted."""
+
+    # content-addressed files (no name a resident chose); put it on the data volume, never /tmp
+    dir: Path = Path("gridbot-attachments")
+    max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # types as sniffed from the file's first bytes (the name and the platform's claim are not trusted)
+    allowed_types: list[str] = Field(default_factory=lambda: list(DEFAULT_ATTACHMENT_TYPES))
+    # a photo a resident sends this long before or after a report (same person, same group) is evidence
+    # of it; a gridworker's photo this long before or after 办结 is its 处置后照片
+    link_window_minutes: int = Field(default=5, ge=1, le=120)
+    # a local speech-to-text command run as `<command> <file>` printing the text; unset: no transcription
+    transcribe_command: str | None = None
+    transcribe_timeout_s: float = Field(default=60.0, gt=0)
+
+    @field_validator("transcribe_command", mode="before")
+    @classmethod
+    def _empty_is_none(cls, v: object) -> object:
+        return None if v == "" else v
 
 
 class ExchangeSettings(BaseModel):
@@ -182,6 +235,18 @@ class KnowledgeSettings(BaseModel):
     coverage: float = Field(default=0.7, ge=0, le=1)
 
 
+class ParticipationSettings(BaseModel):
+    """Residents' points and the monthly thank-you list (off unless a deployment turns it on)."""
+
+    enabled: bool = False
+    report_points: int = Field(default=2, ge=0)  # a report that opened a ticket not rejected or merged
+    rating_points: int = Field(default=1, ge=0)  # a rating of a resolved ticket
+    ack_points: int = Field(default=1, ge=0)  # a 收到 to a notice
+    top_n: int = Field(default=10, ge=1, le=50)  # names on the monthly list
+    post_hour: int = Field(default=10, ge=0, le=23)  # local hour on the 1st from which the list goes out
+    post_window_days: int = Field(default=3, ge=1, le=28)  # a bot down on the 1st still posts until then
+
+
 class Settings(BaseSettings):
     """All settings; nested groups map to GRIDBOT_<GROUP>__<FIELD> variables."""
 
@@ -203,9 +268,11 @@ class Settings(BaseSettings):
     sla: SLASettings = Field(default_factory=SLASettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    attachments: AttachmentSettings = Field(default_factory=AttachmentSettings)
     exchange: ExchangeSettings = Field(default_factory=ExchangeSettings)
     notices: NoticeSettings = Field(default_factory=NoticeSettings)
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
+    participation: ParticipationSettings = Field(default_factory=ParticipationSettings)
     # one name per running bot process: at start it takes back the sends its dead predecessor claimed
     instance_id: str = Field(default_factory=socket.gethostname)
     # inbound messages that arrive while the database is down wait here and are replayed in order

@@ -109,6 +109,28 @@ _LANDMARKS = {
     "绿化带": "绿化带",
     "菜市场": "菜市场",
     "公交站": "公交站",
+    "菜场": "菜市场",
+    "农贸市场": "菜市场",
+    "地铁站": "地铁站",
+    "地铁口": "地铁站",
+    "小学": "小学",
+    "中学": "中学",
+    "卫生院": "卫生院",
+    "卫生室": "卫生院",
+    # villages: a grid there is a village or part of one, and its places are these
+    "村口": "村口",
+    "村委会": "村委会",
+    "村委": "村委会",
+    "村部": "村委会",
+    "大队部": "村委会",
+    "祠堂": "祠堂",
+    "晒谷场": "晒谷场",
+    "晒场": "晒谷场",
+    "桥头": "桥头",
+    "河边": "河边",
+    "河道": "河边",
+    "池塘": "池塘",
+    "水塘": "池塘",
 }
 _LANDMARK_RE = re.compile("|".join(sorted(map(re.escape, _LANDMARKS), key=len, reverse=True)))
 _ROAD_RE = re.compile(r"([\u4e00-\u9fa5]{2,4}?(?:路|街|巷|大道))(?![灯口面边])")
@@ -154,3 +176,78 @@ def places_agree(a: Place, b: Place) -> bool | None:
         # one names a building, the other only a landmark or road: not the same spot
         return False if (a.landmarks or a.roads or b.landmarks or b.roads) else None
     return None
+
+
+# What a report is about: the thing that is broken or the nuisance, by its usual names. Two reports
+# naming the same thing in the same place (or both nowhere in particular) are one problem even
+# when the rest of their words differ (「路灯又不亮了 黑灯瞎火的」 / 「路灯不亮，骑车差点掉沟里」).
+_OBJECTS = {
+    "楼道灯": "楼道灯",
+    "声控灯": "楼道灯",
+    "感应灯": "楼道灯",
+    "路灯": "路灯",
+    "电梯": "电梯",
+    "水管": "水管",
+    "自来水管": "水管",
+    "下水道": "下水道",
+    "下水管": "下水道",
+    "化粪池": "下水道",
+    "窨井": "下水道",
+    "污水": "下水道",
+    "井盖": "井盖",
+    "道闸": "道闸",
+    "门禁": "单元门",
+    "防盗门": "单元门",
+    "单元门": "单元门",
+    "空调": "空调",
+    "健身器材": "健身器材",
+    "垃圾": "垃圾",
+    "流浪狗": "狗",
+    "野狗": "狗",
+    "狗": "狗",
+    "流浪猫": "猫",
+    "积水": "积水",
+    "停水": "停水",
+    "没水": "停水",
+    "停电": "停电",
+    "没电": "停电",
+    "燃气": "燃气",
+    "煤气": "燃气",
+    "天然气": "燃气",
+    "广场舞": "广场舞",
+    "装修": "装修",
+    "电钻": "装修",
+    "违建": "违建",
+    "违章建筑": "违建",
+    "搭棚": "违建",
+    "摆摊": "摊贩",
+    "摊贩": "摊贩",
+    "小摊": "摊贩",
+    "占道": "摊贩",
+    "瓷砖": "外墙",
+    "墙皮": "外墙",
+    "外墙": "外墙",
+    "漏水": "漏水",
+    "渗水": "漏水",
+    "树枝": "树木",
+    "大树": "树木",
+    "飞线充电": "飞线充电",
+    "楼道充电": "飞线充电",
+}
+_OBJECT_RE = re.compile("|".join(sorted(map(re.escape, _OBJECTS), key=len, reverse=True)))
+# a message agreeing with or chasing a report already made: 「是啊 路灯坏好久了」, 「路灯的事有人管没」
+_REFERS_BACK = re.compile(
+    r"^(?:是啊|是的|对啊|对的|对|确实|同上|同样|\+1|我家也|我们家也|我们这也|我们也|我也|俺家也)"
+    r"|有人管(?:吗|没|不)|没人管|管不管|怎么还|咋还|还没(?:有)?(?:修|处理|解决|人|弄|来|好)|还在|还是|依然|仍然"
+    r"|(?:的|那)事(?:情)?(?:有|怎么|咋|到底)"
+)
+
+
+def objects(text: str) -> frozenset[str]:
+    """The things a message is about (canonical names), from the lexicon above."""
+    return frozenset(_OBJECTS[m] for m in _OBJECT_RE.findall(text))
+
+
+def refers_back(text: str) -> bool:
+    """Whether a message agrees with or chases something already reported rather than telling news."""
+    return _REFERS_BACK.search(text.strip()) is not None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from gridbot.nlp import cues
 from gridbot.nlp.normalize import normalize
@@ -34,6 +35,7 @@ class Thresholds:
     place_boost: float = 0.3
     place_penalty: float = 0.25
     min_problem_similarity: float = 0.12  # same place, same category, but another problem: no merge
+    object_boost: float = 0.25  # both name the same thing (路灯, 电梯, 狗 …): see cues.objects
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class Match:
     text_similarity: float = 0.0
     same_category: bool = False
     same_place: bool = False
+    same_object: bool = False
 
 
 def _grams(text: str) -> Counter[str]:
@@ -65,13 +68,41 @@ def _grams(text: str) -> Counter[str]:
     return Counter(chars[i : i + n] for n in (2, 3) for i in range(len(chars) - n + 1))
 
 
+def _cosine(ga: Mapping[str, int], na: float, gb: Mapping[str, int], nb: float) -> float:
+    if not ga or not gb:
+        return 0.0
+    if len(gb) < len(ga):
+        ga, gb = gb, ga
+    return sum(v * gb.get(k, 0) for k, v in ga.items()) / (na * nb)
+
+
 def text_similarity(a: str, b: str) -> float:
     """Cosine similarity of character 2-3-gram counts of two normalised messages (0..1)."""
     ga, gb = _grams(a), _grams(b)
-    if not ga or not gb:
-        return 0.0
-    dot = sum(v * gb[k] for k, v in ga.items() if k in gb)
-    return dot / (math.sqrt(sum(v * v for v in ga.values())) * math.sqrt(sum(v * v for v in gb.values())))
+    return _cosine(ga, _norm(ga), gb, _norm(gb))
+
+
+def _norm(grams: Mapping[str, int]) -> float:
+    return math.sqrt(sum(v * v for v in grams.values()))
+
+
+@dataclass(frozen=True)
+class Features:
+    """What scoring needs of one message, computed once: the problem's grams (places left out), the place."""
+
+    grams: Mapping[str, int]
+    norm: float
+    place: cues.Place
+    objects: frozenset[str]  # the things it names (路灯, 电梯, 狗 …): cues.objects
+    refers_back: bool  # agreeing with or chasing a report already made: cues.refers_back
+
+
+@lru_cache(maxsize=2048)
+def features(text: str) -> Features:
+    """The scoring features of a message (cached: each open ticket's text is normalised once, not per report)."""
+    a = normalize(text)
+    grams = _grams(cues.strip_places(a))
+    return Features(grams, _norm(grams), cues.place(a), cues.objects(a), cues.refers_back(a))
 
 
 def score(
@@ -82,21 +113,30 @@ def score(
     Different places are never merged (at most suggested); a report naming a place is not merged
     into one naming none, or the other way round.
     """
-    a, b = normalize(text), normalize(ticket.text)
-    sim = text_similarity(cues.strip_places(a), cues.strip_places(b))
+    return _score(features(text), category, ticket, thresholds)
+
+
+def _score(mine: Features, category: str | None, ticket: OpenTicket, thresholds: Thresholds) -> Match:
+    theirs = features(ticket.text)
+    sim = _cosine(mine.grams, mine.norm, theirs.grams, theirs.norm)
     same_cat = category is not None and category == ticket.category
-    here, there = cues.place(a), cues.place(b)
+    here, there = mine.place, theirs.place
     agree = cues.places_agree(here, there)
     vague = not here and not there  # "小区路灯坏了" and "小区路灯不亮": nothing to tell them apart
+    # 「是啊 路灯坏好久了」 after 「村口路灯又不亮了」: agreeing or chasing, naming no place of its own
+    echo = not here and mine.refers_back
+    same_object = bool(mine.objects & theirs.objects)
     value = sim + (thresholds.category_boost if same_cat else 0.0)
-    value += thresholds.place_boost if agree else 0.0
+    value += thresholds.place_boost if agree or (echo and same_object) else 0.0
+    value += thresholds.object_boost if same_object and same_cat else 0.0
     value -= thresholds.place_penalty if agree is False else 0.0
     value = max(0.0, min(1.0, value))
-    mergeable = (agree is True or (vague and same_cat)) and sim >= thresholds.min_problem_similarity
+    same_problem = sim >= thresholds.min_problem_similarity or (same_object and same_cat)
+    mergeable = (agree is True or ((vague or echo) and same_cat)) and same_problem
     decision = (
         MERGE if value >= thresholds.merge and mergeable else SUGGEST if value >= thresholds.suggest else NEW
     )
-    return Match(ticket.id, value, decision, sim, same_cat, bool(agree))
+    return Match(ticket.id, value, decision, sim, same_cat, bool(agree), same_object)
 
 
 def find_duplicate(
@@ -108,14 +148,23 @@ def find_duplicate(
 ) -> Match:
     """The best-scoring open ticket created within the window, with the merge/suggest/new decision."""
     best = Match(None, 0.0, NEW)
+    mine = features(text)
     for ticket in open_tickets:
         if now - ticket.created_at > thresholds.window or ticket.created_at > now + timedelta(minutes=5):
             continue
-        match = score(text, category, ticket, thresholds)
+        match = _score(mine, category, ticket, thresholds)
         if match.score > best.score:
             best = match
     return (
         best
         if best.decision != NEW
-        else Match(best.ticket_id, best.score, NEW, best.text_similarity, best.same_category, best.same_place)
+        else Match(
+            best.ticket_id,
+            best.score,
+            NEW,
+            best.text_similarity,
+            best.same_category,
+            best.same_place,
+            best.same_object,
+        )
     )

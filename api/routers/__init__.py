@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from gridbot.api.routers import (
+    attachments,
     bulletin,
     dashboard,
     dead_letters,
@@ -31,6 +32,7 @@ ROUTERS: list[APIRouter] = [
     people.router,
     org.router,
     tickets.router,
+    attachments.router,
     messages.router,
     ratings.router,
     metrics.router,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -25,13 +26,15 @@ from fastapi.responses import FileResponse, Response
 from sqlalchemy import select
 
 from gridbot.api.auth import PrincipalDep, require_grid
-from gridbot.api.deps import SessionDep
+from gridbot.api.deps import ServicesDep, SessionDep
 from gridbot.api.errors import WITH_NOT_FOUND, invalid, not_found
-from gridbot.api.routers.metrics import FromQ, GridQ, RegionQ, ToQ, _node, _period, assessment_method
+from gridbot.api.routers.metrics import cached_ranking
+from gridbot.api.scoping import Days, DaysDep, InRegionDep, WhereDep
 from gridbot.models.entities import Region, Ticket, utcnow
 from gridbot.models.enums import STATUS_LABELS, Priority, TicketStatus
-from gridbot.models.metrics import Period, board
+from gridbot.models.metrics import board
 from gridbot.models.metrics import views as views
+from gridbot.models.metrics.rollup_read import grid_count
 
 router = APIRouter(tags=["dashboard"])
 api = APIRouter(prefix="/dashboard/api", tags=["dashboard"], responses=WITH_NOT_FOUND)
@@ -46,6 +49,7 @@ ASSETS = {
 }
 PAGES = {"dashboard": "dashboard.html", "work": "work.html"}
 CACHE = "public, max-age=3600"
+MAP_OUTLINES_MAX = 2000
 StatusQ = Annotated[list[TicketStatus] | None, Query(description="Any of these statuses.")]
 
 
@@ -79,23 +83,10 @@ def asset(name: str, request: Request) -> Response:
     return _static(request, name, ASSETS[name])
 
 
-def _period_of(first: date | None, last: date | None) -> tuple[date, date, Period]:
-    first, last = _period(first, last)
-    return first, last, Period.local_days(first, last)
-
-
 @api.get("/overview", summary="Category distribution and hot issues")
-def overview(
-    principal: PrincipalDep,
-    session: SessionDep,
-    region: RegionQ = None,
-    grid: GridQ = None,
-    date_from: FromQ = None,
-    date_to: ToQ = None,
-) -> dict[str, Any]:
+def overview(session: SessionDep, where: WhereDep, days: DaysDep) -> dict[str, Any]:
     """Received tickets per category over the period; rising categories and busiest grids of the period's last 7 days."""
-    node = _node(session, principal, region, grid)
-    first, last, period = _period_of(date_from, date_to)
+    node, first, last, period = where.node, days.first, days.last, days.period
     if node.level == "grid":
         cats = board.category_counts(session, node.path, period, grid_id=node.id)
         hot: dict[str, Any] = {"rising": [], "places": []}
@@ -133,10 +124,8 @@ CSV_COLUMNS = (
     responses={200: {"content": {"application/json": {}, "text/csv": {}}, "description": "a page, or CSV"}},
 )
 def tickets(
-    principal: PrincipalDep,
     session: SessionDep,
-    region: RegionQ = None,
-    grid: GridQ = None,
+    where: WhereDep,
     status: StatusQ = None,
     category: Annotated[str | None, Query(max_length=32)] = None,
     priority: Priority | None = None,
@@ -151,10 +140,8 @@ def tickets(
     format: Literal["json", "csv"] = "json",  # noqa: A002 - the public parameter name
 ) -> Any:
     """Newest first; dates are local days of creation (both ends included); csv: every match up to 10,000."""
-    node = _node(session, principal, region, grid)
-    period = None
-    if date_from or date_to:
-        _, _, period = _period_of(date_from, date_to)
+    node = where.node
+    period = Days(date_from, date_to).period if date_from or date_to else None
     q = board.TicketQuery(
         statuses=tuple(status or ()),
         category=category or None,
@@ -211,17 +198,9 @@ def ticket(number: int, principal: PrincipalDep, session: SessionDep) -> dict[st
 
 
 @api.get("/workers", summary="Per-gridworker performance")
-def workers(
-    principal: PrincipalDep,
-    session: SessionDep,
-    region: RegionQ = None,
-    grid: GridQ = None,
-    date_from: FromQ = None,
-    date_to: ToQ = None,
-) -> dict[str, Any]:
+def workers(session: SessionDep, where: WhereDep, days: DaysDep) -> dict[str, Any]:
     """Each 责任人's tickets of the period, response and resolution in time, open and overdue now, ratings."""
-    node = _node(session, principal, region, grid)
-    first, last, period = _period_of(date_from, date_to)
+    node, first, last, period = where.node, days.first, days.last, days.period
     rows = board.worker_performance(session, node.path, period, utcnow())
     if node.level == "grid":
         rows = [r for r in rows if _works_in(session, r["person_id"], node.id)]
@@ -236,50 +215,47 @@ def _works_in(session: SessionDep, person_id: int, grid_id: int) -> bool:
 
 @api.get("/overdue", summary="Overdue tickets with 责任人, 超期时长, escalation")
 def overdue(
-    principal: PrincipalDep,
-    session: SessionDep,
-    region: RegionQ = None,
-    grid: GridQ = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    session: SessionDep, where: WhereDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> list[dict[str, Any]]:
     """Longest overdue first."""
-    node = _node(session, principal, region, grid)
+    node = where.node
     return board.overdue_rows(session, node.path, node.id if node.level == "grid" else None, utcnow(), limit)
 
 
 @api.get("/map", summary="Grids with geometry, valued by a KPI")
 def grid_map(
-    principal: PrincipalDep,
     session: SessionDep,
-    region: RegionQ = None,
+    services: ServicesDep,
+    where: InRegionDep,
+    days: DaysDep,
     key: Annotated[str, Query(max_length=64)] = "received",
-    date_from: FromQ = None,
-    date_to: ToQ = None,
-) -> dict[str, Any]:
-    """Each grid of the region with a centre point or GeoJSON, and its value of `key` for the period."""
-    node = _node(session, principal, region, None)
+) -> Response:
+    """Each grid of the region with a centre point or GeoJSON, and its value of `key` for the period.
+
+    Outlines only when the region has at most MAP_OUTLINES_MAX grids (`outlines` says which): a
+    city's 12,990 outlines are megabytes no phone draws legibly; its districts and streets have them.
+    """
+    node, first, last = where.node, days.first, days.last
     if key not in views.RANKABLE:
         raise invalid("key", f"未知指标 {key}")
-    first, last = _period(date_from, date_to)
-    shapes = board.grid_shapes(session, node.path)
-    values = {
-        r.node.id: v
-        for _, r, v in views.ranking(session, node, key, first, last, assessment_method(), "grids")
-    }
-    return {
+    outlines = grid_count(session, node) <= MAP_OUTLINES_MAX
+    shapes = board.grid_shapes(session, node.path, outlines=outlines)
+    values = {r.node.id: v for _, r, v in cached_ranking(session, services, node, key, first, last, "grids")}
+    body = {
         "key": key,
-        "date_from": first,
-        "date_to": last,
+        "date_from": first.isoformat(),
+        "date_to": last.isoformat(),
+        "outlines": outlines,
         "grids": [{**s, "value": values.get(s["grid_id"])} for s in shapes],
     }
+    # thousands of plain values: json.dumps directly, not FastAPI's per-value encoder (~10x slower)
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
 
 
 @api.get("/path", summary="The breadcrumb of a region or grid, from the caller's region down")
-def crumbs(
-    principal: PrincipalDep, session: SessionDep, region: RegionQ = None, grid: GridQ = None
-) -> list[dict[str, Any]]:
+def crumbs(principal: PrincipalDep, session: SessionDep, where: WhereDep) -> list[dict[str, Any]]:
     """[{level, id, name}] from the caller's own region to the node asked for."""
-    node = _node(session, principal, region, grid)
+    node = where.node
     ids = [int(x) for x in node.path.strip("/").split("/") if x]
     names = {r.id: r for r in session.scalars(select(Region).where(Region.id.in_(ids)))}
     out = [

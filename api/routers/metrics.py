@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import date, timedelta
+from datetime import date
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -11,9 +11,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from gridbot.api.auth import PrincipalDep, require_scope
-from gridbot.api.deps import SessionDep
-from gridbot.api.errors import WITH_NOT_FOUND, invalid, not_found
+from gridbot.api.auth import PrincipalDep
+from gridbot.api.deps import Services, ServicesDep, SessionDep
+from gridbot.api.errors import WITH_NOT_FOUND, invalid
 from gridbot.api.metric_schemas import (
     DayOut,
     MetricsOut,
@@ -25,38 +25,17 @@ from gridbot.api.metric_schemas import (
     node_out,
     row,
 )
-from gridbot.api.params import GridRef, RegionRef
+from gridbot.api.scoping import DaysDep, InRegionDep, WhereDep
 from gridbot.models.entities import utcnow
 from gridbot.models.metrics import Scope
 from gridbot.models.metrics import views as views
 from gridbot.models.metrics.assessment import Method, load_method
 from gridbot.models.metrics.definitions import DEFINITIONS
 from gridbot.models.metrics.quality import quality_checks
-from gridbot.models.metrics.rollup_read import Node
-from gridbot.models.metrics.rollups import local_today
-from gridbot.models.org.org_view import grid_id_by_ref, region_id_by_ref
-from gridbot.models.org.tokens import TokenPrincipal
+from gridbot.models.metrics.rollup_read import Node, NodeReport
 
 router = APIRouter(prefix="/metrics", tags=["metrics"], responses=WITH_NOT_FOUND)
-MAX_DAYS = 366
 ASSESSMENT_ENV = "GRIDBOT_ASSESSMENT_FILE"
-
-RegionQ = RegionRef
-GridQ = GridRef
-# bounded so that day arithmetic (to + 1 day, the first of the month) can never overflow: 422, not 500
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
-FromQ = Annotated[
-    date | None,
-    Query(
-        alias="from", ge=FIRST_DAY, le=LAST_DAY, description="First local day (default: 29 days before `to`)."
-    ),
-]
-ToQ = Annotated[
-    date | None,
-    Query(
-        alias="to", ge=FIRST_DAY, le=LAST_DAY, description="Last local day (default: today, Asia/Shanghai)."
-    ),
-]
 
 
 @lru_cache(maxsize=1)
@@ -65,42 +44,34 @@ def assessment_method() -> Method:
     return load_method(os.environ.get(ASSESSMENT_ENV) or None, known=views.INDICATOR_KEYS)
 
 
-def _period(first: date | None, last: date | None) -> tuple[date, date]:
-    last = last or local_today()
-    first = first or last - timedelta(days=29)
-    if first > last or (last - first).days >= MAX_DAYS:
-        raise invalid("from", f"日期范围无效：from 不晚于 to，且不超过 {MAX_DAYS} 天")
-    return first, last
-
-
-def _node(session: Session, principal: TokenPrincipal, region: str | None, grid: str | None) -> Node:
-    region_id = region_id_by_ref(session, region) if region else None
-    grid_id = grid_id_by_ref(session, grid) if grid else None
-    if (region and region_id is None) or (grid and grid_id is None):
-        raise not_found("该网格" if grid else "该区域")
-    node = views.find_node(session, region_id if region_id or grid_id else principal.region_id, grid_id)
-    if node is None:
-        raise not_found("该网格" if grid else "该区域")
-    require_scope(principal, node.path)
-    return node
+def cached_ranking(
+    session: Session, services: Services, node: Node, key: str, first: date, last: date, of: str
+) -> list[tuple[int | None, NodeReport, float | None]]:
+    """views.ranking under the 考核办法 in force, cached until the rollups change."""
+    return services.results.get(
+        session,
+        ("ranking", node.level, node.id, key, first, last, of),
+        lambda: views.ranking(session, node, key, first, last, assessment_method(), of),
+    )
 
 
 @router.get("/report", response_model=MetricsOut, summary="Metrics of a region or grid for a period")
 def metrics(
-    principal: PrincipalDep,
     session: SessionDep,
-    region: RegionQ = None,
-    grid: GridQ = None,
-    date_from: FromQ = None,
-    date_to: ToQ = None,
+    services: ServicesDep,
+    where: WhereDep,
+    days: DaysDep,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
     limit: Annotated[int, Query(ge=0, le=500, description="Grids per page.")] = 50,
 ) -> MetricsOut:
     """The scope's total with its assessment score, each child region, and a page of its grids."""
-    node = _node(session, principal, region, grid)
-    first, last = _period(date_from, date_to)
+    node, first, last = where.node, days.first, days.last
     method = assessment_method()
-    v = views.scope_view(session, node, first, last, method, offset, limit)
+    v = services.results.get(
+        session,
+        ("report", node.level, node.id, first, last, offset, limit),
+        lambda: views.scope_view(session, node, first, last, method, offset, limit),
+    )
     return MetricsOut(
         node=node_out(node),
         date_from=first,
@@ -120,22 +91,20 @@ def metrics(
 
 @router.get("/ranking", response_model=RankingOut, summary="Grids or child regions ranked by a metric")
 def ranking(
-    principal: PrincipalDep,
     session: SessionDep,
+    services: ServicesDep,
+    where: InRegionDep,
+    days: DaysDep,
     key: Annotated[str, Query(max_length=64, description="A metric, a rate, or `score`.")] = "score",
     of: Literal["grids", "children"] = "grids",
-    region: RegionQ = None,
-    date_from: FromQ = None,
-    date_to: ToQ = None,
     limit: Annotated[int, Query(ge=1, le=20_000)] = 100,
 ) -> RankingOut:
     """Best first; ties share a rank; grids with nothing to measure come last with rank null."""
-    node = _node(session, principal, region, None)
-    first, last = _period(date_from, date_to)
+    node, first, last = where.node, days.first, days.last
     if key not in views.RANKABLE:
         raise invalid("key", f"未知指标 {key}")
     method = assessment_method()
-    ranked = views.ranking(session, node, key, first, last, method, of)
+    ranked = cached_ranking(session, services, node, key, first, last, of)
     rows = []
     for rank, r, v in ranked[:limit]:
         extra: dict[str, Any] = {"no_cases": not r.metrics.has_cases}
@@ -154,31 +123,24 @@ def ranking(
 
 
 @router.get("/series", response_model=SeriesOut, summary="Daily time series of a region or grid")
-def series(
-    principal: PrincipalDep,
-    session: SessionDep,
-    region: RegionQ = None,
-    grid: GridQ = None,
-    date_from: FromQ = None,
-    date_to: ToQ = None,
-) -> SeriesOut:
+def series(session: SessionDep, services: ServicesDep, where: WhereDep, days: DaysDep) -> SeriesOut:
     """Messages, active residents, tickets received/resolved, ratings, overdue and members per day."""
-    node = _node(session, principal, region, grid)
-    first, last = _period(date_from, date_to)
-    days = [DayOut(**d) for d in views.series(session, node, first, last)]
-    return SeriesOut(node=node_out(node), days=days)
+    node = where.node
+    found = services.results.get(
+        session,
+        ("series", node.level, node.id, days.first, days.last),
+        lambda: views.series(session, node, days.first, days.last),
+    )
+    rows = [DayOut(**d) for d in found]
+    return SeriesOut(node=node_out(where.node), days=rows)
 
 
 @router.get("/overdue", response_model=list[OverdueOut], summary="Tickets overdue now")
 def overdue(
-    principal: PrincipalDep,
-    session: SessionDep,
-    region: RegionQ = None,
-    grid: GridQ = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    session: SessionDep, where: WhereDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> list[OverdueOut]:
     """Unresolved tickets past their resolution deadline, longest overdue first (no resident text)."""
-    node = _node(session, principal, region, grid)
+    node = where.node
     return [
         OverdueOut(
             number=t["id"],
@@ -257,11 +219,9 @@ class CheckOut(BaseModel):
 
 
 @router.get("/quality", response_model=list[CheckOut], summary="Data-quality self-check of a region or grid")
-def quality(
-    principal: PrincipalDep, session: SessionDep, region: RegionQ = None, grid: GridQ = None
-) -> list[CheckOut]:
+def quality(session: SessionDep, where: WhereDep) -> list[CheckOut]:
     """Tickets without category / first-response record / SLA clock, grids without households, stale rollups."""
-    node = _node(session, principal, region, grid)
+    node = where.node
     scope = Scope.grids(node.id) if node.level == "grid" else Scope.region(node.path)
     return [
         CheckOut(key=c.key, label=c.label, ok=c.ok, problems=c.problems, detail=c.detail, fix=c.fix)

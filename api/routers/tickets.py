@@ -127,7 +127,13 @@ def resolve(number: Number, body: ResolveIn, principal: PrincipalDep, services: 
         principal,
         number,
         lambda s, now: service.resolve(
-            s, number, principal.actor, now, note=body.note, expected_version=body.expected_version
+            s,
+            number,
+            principal.actor,
+            now,
+            note=body.note,
+            policy=services.policy,
+            expected_version=body.expected_version,
         ),
     )
 

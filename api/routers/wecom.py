@@ -207,15 +207,17 @@ def act(
     """接单 (accept) or 办结 (resolve) from the sidebar: the same lifecycle as the chat commands."""
     userid = _user(services.settings.wecom, authorization)
     grid_id, _, actor = _grid_of_room(services, chat_id, userid)
-    run = {"accept": tickets.accept, "resolve": tickets.resolve}.get(action)
-    if run is None:
+    if action not in ("accept", "resolve"):
         raise not_found("该操作")
     try:
         with services.sessions.begin() as db:
             ticket = db.get(Ticket, number)
             if ticket is None or ticket.grid_id != grid_id:
                 raise not_found(f"工单 #{number}")
-            done = run(db, number, actor, utcnow())
+            if action == "resolve":
+                done = tickets.resolve(db, number, actor, utcnow(), policy=services.policy)
+            else:
+                done = tickets.accept(db, number, actor, utcnow())
             return {"number": done.number, "status": STATUS_LABELS[done.status]}
     except TicketError as exc:
         raise ticket_error(exc) from None

@@ -15,16 +15,18 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridbot.api.deps import ServicesDep, SessionDep
 from gridbot.api.errors import ERROR_RESPONSES, ApiError, forbidden, not_found, unauthorized
+from gridbot.api.routers import attachments
 from gridbot.api.routers.dashboard import _static
 from gridbot.api.routers.session import set_cookie
 from gridbot.api.schemas import DB_INT_MAX
-from gridbot.models.entities import Grid, Person, RoleAssignment, Ticket, utcnow
+from gridbot.models.entities import Attachment, Grid, Person, RoleAssignment, Ticket, utcnow
 from gridbot.models.enums import OPEN_STATUSES, WORKER_ROLES, Priority, TicketKind
 from gridbot.models.metrics import LOCAL_TZ, Period, Scope, board, scope_metrics
 from gridbot.models.org.directory import Actor, grid_workers
@@ -242,6 +244,37 @@ def ticket(number: Number, worker: WorkerDep, session: SessionDep) -> dict[str, 
     return {**row, **trail, "transfer_to": others}
 
 
+@router.post(
+    "/work/api/attachments/{attachment_id}/heard", status_code=204, summary="A voice message was listened to"
+)
+def heard(attachment_id: Number, worker: WorkerDep, services: ServicesDep) -> Response:
+    """Clear a voice message's 待收听 flag (a gridworker of its grid listened to it)."""
+    with services.sessions.begin() as session:
+        row = session.get(Attachment, attachment_id)
+        if row is None:
+            raise not_found("附件")
+        ticket = session.get(Ticket, row.ticket_id) if row.ticket_id is not None else None
+        if attachments.grid_of(row, ticket) not in worker.grid_ids:
+            raise ApiError(403, "forbidden", "该附件不在您负责的网格")
+        row.needs_listening = False
+    return Response(status_code=204)
+
+
+@router.post(
+    "/work/api/tickets/{number}/photos", status_code=201, summary="Upload a 处置后照片 (body: the image)"
+)
+async def upload_photo(
+    number: Number, request: Request, worker: WorkerDep, services: ServicesDep
+) -> attachments.AttachmentOut:
+    """Store the photo as the ticket's 处置后照片 (then 办结 can close a category that needs one)."""
+    data = attachments.read_upload(await request.body())
+
+    def mine(session: Session, ticket: Ticket) -> None:
+        _mine(session, worker, ticket.id)
+
+    return attachments.store_upload(services, number, data, worker.person.id, mine)
+
+
 Action = Literal["accept", "reply", "transfer", "suspend", "resume", "resolve", "reject", "reclassify"]
 
 
@@ -269,13 +302,29 @@ def act(
             "transfer": lambda: service.transfer(session, number, actor, now, int(body.person_id or 0), **kw),
             "suspend": lambda: service.suspend(session, number, actor, now, note, **kw),
             "resume": lambda: service.resume(session, number, actor, now, services.policy, **kw),
-            "resolve": lambda: service.resolve(session, number, actor, now, note=note or None, **kw),
+            "resolve": lambda: service.resolve(
+                session, number, actor, now, note=note or None, policy=services.policy, **kw
+            ),
             "reject": lambda: service.reject(session, number, actor, now, note, **kw),
             "reclassify": lambda: _reclassify(session, number, actor, now, body.category or ""),
         }
         do[action]()
     with services.sessions() as session:
         return ticket(number, worker, session)
+
+
+@router.get("/work/api/attachments/{attachment_id}", summary="A photo, file or voice of my grids' tickets")
+def attachment_file(
+    attachment_id: Number, worker: WorkerDep, services: ServicesDep, session: SessionDep
+) -> FileResponse:
+    """The file, when its ticket (or message) belongs to one of my grids."""
+    row = session.get(Attachment, attachment_id)
+    if row is None:
+        raise not_found("附件")
+    ticket = session.get(Ticket, row.ticket_id) if row.ticket_id is not None else None
+    if attachments.grid_of(row, ticket) not in worker.grid_ids:
+        raise ApiError(403, "forbidden", "该附件不在您负责的网格")
+    return attachments.file_response(services, row)
 
 
 def _reclassify(session: Session, number: int, actor: Actor, now: datetime, label: str) -> None:

@@ -335,6 +335,20 @@ $("filters").addEventListener("submit", (ev) => {
   go(ch);
 });
 
+const ATTACHMENT_ROLES = { report: "居民现场照片", after: "处置后照片" };
+const REFUSED = { too_large: "文件过大", type_not_allowed: "类型不允许", empty: "文件为空", not_delivered: "平台未下载", store_failed: "服务器保存失败" };
+function attachmentList(list) {
+  if (!list.length) return "<p>暂无照片或附件</p>";
+  return `<ul class="attachments">${list.map((a) => {
+    const head = `<time>${when(a.at)}</time> ${esc(ATTACHMENT_ROLES[a.role] || "附件")}`;
+    if (a.status !== "stored") return `<li>${head}：<span class="late">未保存（${esc(REFUSED[a.reason] || a.reason)}）</span></li>`;
+    const url = "/attachments/" + encodeURIComponent(a.id);
+    if (a.kind === "image") return `<li>${head}<br><a href="${url}" target="_blank" rel="noopener"><img class="thumb" src="${url}" alt="${esc(ATTACHMENT_ROLES[a.role] || "照片")}" loading="lazy"></a></li>`;
+    const what = a.kind === "voice" ? `语音${a.needs_listening ? "（待网格员收听）" : ""}` : "文件";
+    return `<li>${head}：<a href="${url}">下载${what}</a>${a.transcript ? `<div class="note">转写（已脱敏）：${esc(a.transcript)}</div>` : ""}</li>`;
+  }).join("")}</ul>`;
+}
+
 async function ticketPage() {
   const n = state().get("ticket");
   const t = await api("/dashboard/api/tickets/" + encodeURIComponent(n));
@@ -346,7 +360,7 @@ async function ticketPage() {
     `<h3>办理过程</h3><ol class="trail">${t.events.map((e) => `<li><time>${when(e.at)}</time> <b>${esc(ACTIONS[e.action] || e.action)}</b> ${esc(e.actor || "系统")}${e.from_status && e.to_status && e.from_status !== e.to_status ? `：${esc(e.from_status)} → ${esc(e.to_status)}` : ""}${e.note ? `<div class="note">${esc(e.note)}</div>` : ""}</li>`).join("")}</ol>` +
     `<h3>时限</h3><div class="scroll"><table><tr><th>时限</th><th>轮次</th><th>应完成</th><th>完成</th></tr>${t.deadlines.map((d) => `<tr><td>${{ first_response: "首次响应", feedback: "反馈", resolution: "办结" }[d.kind] || d.kind}</td><td>${d.cycle + 1}</td><td>${when(d.due_at)}</td><td>${d.met_at ? when(d.met_at) + (new Date(d.met_at) > new Date(d.due_at) ? ' <span class="late">超时</span>' : "") : d.paused ? "挂起中" : "未完成"}</td></tr>`).join("")}</table></div>` +
     `<h3>群消息</h3>${t.messages.length ? `<ol class="messages">${t.messages.map((m) => `<li><time>${when(m.at)}</time> <b>${esc(m.sender || (m.direction === "outbound" ? "机器人" : "居民"))}</b>：${m.type === "image" ? '<span class="tag">图片</span>' : ""}${esc(m.text)}</li>`).join("")}</ol>` : "<p>没有关联的群消息</p>"}` +
-    `${t.photos ? `<p class="note">含 ${t.photos} 张图片（图片原件不在平台留存）</p>` : ""}` +
+    `<h3>照片与附件</h3>${attachmentList(t.attachments || [])}` +
     `<h3>评价与回访</h3>${t.ratings.length ? `<ul>${t.ratings.map((r) => `<li><time>${when(r.at)}</time> 第${r.cycle + 1}轮：${esc(SCORES[r.score] || r.score)}；问题解决了吗：${r.solved === null ? "未回答" : r.solved ? "已解决" : "未解决"}${r.comment ? "；" + esc(r.comment) : ""}</li>`).join("")}</ul>` : "<p>尚无评价</p>"}` +
     `<p><button type="button" id="back">返回</button></p>`;
   $("back").addEventListener("click", () => (history.length > 1 ? history.back() : go({ ticket: null })));
@@ -378,11 +392,13 @@ async function gridMap() {
   const values = r.grids.map((g) => g.value).filter((v) => v !== null);
   const visualMap = { min: Math.min(0, ...values), max: Math.max(rate ? 1 : 1, ...values), calculable: true, left: 0, bottom: 0, inRange: { color: key === "overdue" ? ["#e8f5e9", "#c62828"] : ["#ffebee", "#1565c0"] }, formatter: (v) => fmt(v) };
   const polygons = r.grids.filter((g) => g.geometry);
+  // features are named by grid id: grid names repeat across communities (第一网格)
+  const byId = Object.fromEntries(r.grids.map((g) => [String(g.grid_id), g.name]));
   c.off("click");
   if (polygons.length) {
-    echarts.registerMap("grids", { type: "FeatureCollection", features: polygons.map((g) => ({ type: "Feature", properties: { name: g.name }, geometry: g.geometry })) });
-    c.setOption({ animation: false, tooltip: { formatter: (p) => `${esc(p.name)}：${fmt(p.value)}` }, visualMap,
-      series: [{ type: "map", map: "grids", roam: true, label: { show: polygons.length < 60 }, data: polygons.map((g) => ({ name: g.name, value: g.value, gridId: g.grid_id })) }] }, true);
+    echarts.registerMap("grids", { type: "FeatureCollection", features: polygons.map((g) => ({ type: "Feature", properties: { name: String(g.grid_id) }, geometry: g.geometry })) });
+    c.setOption({ animation: false, tooltip: { formatter: (p) => `${esc(byId[p.name] || p.name)}：${fmt(p.value)}` }, visualMap,
+      series: [{ type: "map", map: "grids", roam: true, label: { show: polygons.length < 60, formatter: (p) => byId[p.name] || "" }, data: polygons.map((g) => ({ name: String(g.grid_id), value: g.value, gridId: g.grid_id })) }] }, true);
   } else {
     const pts = r.grids.filter((g) => g.center);
     c.setOption({ animation: false, tooltip: { formatter: (p) => `${esc(p.data.name)}：${fmt(p.data.v)}` }, visualMap: { ...visualMap, dimension: 2 },
@@ -390,7 +406,8 @@ async function gridMap() {
       series: [{ type: "scatter", symbolSize: pts.length > 2000 ? 4 : 14, data: pts.map((g) => ({ name: g.name, value: [...g.center, g.value ?? 0], v: g.value, gridId: g.grid_id })) }] }, true);
   }
   c.on("click", (p) => { if (p.data && p.data.gridId) go({ grid: p.data.gridId, region: null, view: "overview" }); });
-  $("map-note").textContent = r.grids.length ? `共 ${r.grids.length} 个网格有位置数据（${polygons.length ? "网格边界" : "网格中心点"}），点击网格查看详情；不依赖在线地图服务。` : "本区域的网格尚未导入位置（中心点或边界 GeoJSON），无法绘制地图。";
+  const shown = polygons.length ? "网格边界" : r.outlines === false ? "网格较多，只画中心点；进入区、街道可看网格边界" : "网格中心点";
+  $("map-note").textContent = r.grids.length ? `共 ${r.grids.length} 个网格有位置数据（${shown}），点击网格查看详情；不依赖在线地图服务。` : "本区域的网格尚未导入位置（中心点或边界 GeoJSON），无法绘制地图。";
   $("status").textContent = `地图：${(defs[key] || {}).label || key}（${r.date_from} 至 ${r.date_to}）`;
 }
 

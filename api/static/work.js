@@ -6,6 +6,18 @@ const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 const pct = (r) => (r === null || r === undefined ? "—" : (100 * r).toFixed(0) + "%");
 const when = (iso) => (iso ? new Date(iso).toLocaleString("zh-CN", { hour12: false, month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" }) : "—");
+const ROLES = { report: "居民现场照片", after: "处置后照片" };
+function attachmentList(list, base) {
+  if (!list.length) return "<p>暂无照片或附件</p>";
+  return `<ul class="attachments">${list.map((a) => {
+    const head = `${when(a.at)} ${esc(ROLES[a.role] || "附件")}`;
+    if (a.status !== "stored") return `<li>${head}：<span class="error">未保存（${esc({ too_large: "文件过大", type_not_allowed: "类型不允许", empty: "文件为空", not_delivered: "平台未下载", store_failed: "服务器保存失败" }[a.reason] || a.reason)}）</span></li>`;
+    if (a.kind === "image") return `<li>${head}<br><a href="${base}${a.id}" target="_blank" rel="noopener"><img class="thumb" src="${base}${a.id}" alt="${esc(ROLES[a.role] || "照片")}" loading="lazy"></a></li>`;
+    const voice = a.kind === "voice" ? `语音${a.needs_listening ? "（待收听）" : ""}` : "文件";
+    const done = a.needs_listening ? ` <button class="secondary" data-heard="${a.id}">已收听</button>` : "";
+    return `<li>${head}：<a href="${base}${a.id}">下载${voice}</a>${done}${a.transcript ? `<div class="note">转写：${esc(a.transcript)}</div>` : ""}</li>`;
+  }).join("")}</ul>`;
+}
 const KINDS = { first_response: "首次响应", feedback: "反馈", resolution: "办结" };
 const ACTIONS = { create: "创建", accept: "接单", respond: "回复", resolve: "办结", close: "关闭", suspend: "挂起", resume: "恢复", transfer: "转派", reject: "退回", reopen: "重办", reclassify: "改类", report: "居民再次反映", urge: "催办" };
 
@@ -22,8 +34,9 @@ function message(status, body) {
 }
 async function call(method, path, body) {
   let res;
+  const file = body instanceof Blob;  // a photo upload: the image itself is the request body
   try {
-    res = await fetch(path, { method, credentials: "same-origin", headers: body ? { "Content-Type": "application/json" } : {}, body: body ? JSON.stringify(body) : undefined });
+    res = await fetch(path, { method, credentials: "same-origin", headers: file ? { "Content-Type": body.type || "application/octet-stream" } : body ? { "Content-Type": "application/json" } : {}, body: file ? body : body ? JSON.stringify(body) : undefined });
   } catch (e) { throw new Error("无法连接服务器，请检查网络"); }
   const data = res.status === 204 ? null : await res.json().catch(() => null);
   if (res.status === 401) { signedOut("登录已过期，请向机器人发送「工作台」重新获取链接"); throw new Error("请重新登录"); }
@@ -116,11 +129,23 @@ async function ticket(n) {
   const others = t.transfer_to.map((p) => `<option value="${p.person_id}">${esc(p.name)}</option>`).join("");
   $("ticket").innerHTML = `<ul class="cards">${card({ ...t, next_due: null })}</ul>` +
     `<label>说明 / 回复内容<textarea id="note" rows="3" maxlength="500" placeholder="回复居民的话、挂起原因或办结说明"></textarea></label>` +
+    `<label>处置后照片<input type="file" id="photo" accept="image/*" capture="environment"></label>` +
     `<div class="actions"><button data-do="accept">接单</button><button data-do="reply">回复</button><button data-do="resolve">办结</button>` +
     `<button class="secondary" data-do="suspend">挂起</button><button class="secondary" data-do="resume">恢复</button></div>` +
     (others ? `<div class="actions"><select id="to" aria-label="转派给">${others}</select><button class="secondary" data-do="transfer">转派</button></div>` : "") +
+    `<h3>照片与附件</h3>${attachmentList(t.attachments, "/work/api/attachments/")}` +
     `<h3>办理过程</h3><ol class="trail">${t.events.map((e) => `<li>${when(e.at)} ${esc(ACTIONS[e.action] || e.action)} ${esc(e.actor || "系统")}${e.note ? "：" + esc(e.note) : ""}</li>`).join("")}</ol>` +
     `<h3>评价</h3>${t.ratings.length ? t.ratings.map((r) => `<p>${when(r.at)} ${{ satisfied: "满意", basically_satisfied: "基本满意", unsatisfied: "不满意" }[r.score]}；${r.solved === null ? "未回答是否解决" : r.solved ? "已解决" : "未解决"}</p>`).join("") : "<p>尚无评价</p>"}`;
+  $("ticket").querySelectorAll("button[data-heard]").forEach((b) => b.addEventListener("click", async () => {
+    try { await call("POST", `/work/api/attachments/${b.dataset.heard}/heard`); await ticket(n); }
+    catch (e) { $("status").textContent = e.message; $("status").className = "error"; }
+  }));
+  $("photo").addEventListener("change", async (ev) => {
+    const f = ev.target.files[0];
+    if (!f) return;
+    try { await call("POST", `/work/api/tickets/${t.number}/photos`, f); $("status").textContent = "处置后照片已上传"; $("status").className = ""; await ticket(n); }
+    catch (e) { $("status").textContent = e.message; $("status").className = "error"; }
+  });
   $("ticket").querySelectorAll("button[data-do]").forEach((b) => b.addEventListener("click", async () => {
     const body = { note: $("note").value.trim(), expected_version: t.version };
     if (b.dataset.do === "transfer") body.person_id = Number($("to").value);

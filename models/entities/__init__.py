@@ -1,5 +1,6 @@
 """Typed SQLAlchemy 2.0 entities of the domain."""
 
+from gridbot.models.entities.attachment import Attachment
 from gridbot.models.entities.auth import ApiToken, WebSession
 from gridbot.models.entities.base import Base, UTCDateTime, utcnow
 from gridbot.models.entities.bot_status import BotState, BotStatus
@@ -9,6 +10,7 @@ from gridbot.models.entities.exchange import ExternalLink, WebhookDelivery, Webh
 from gridbot.models.entities.knowledge import KnowledgeAnswer, KnowledgeEntry
 from gridbot.models.entities.message import Message, Outbox
 from gridbot.models.entities.notice import Notice, NoticeTarget
+from gridbot.models.entities.participation import ParticipationChoice
 from gridbot.models.entities.region import (
     BindCode,
     ChatGroup,
@@ -19,7 +21,7 @@ from gridbot.models.entities.region import (
     Region,
     RoleAssignment,
 )
-from gridbot.models.entities.rollup import RollupCohort, RollupDay
+from gridbot.models.entities.rollup import RollupCohort, RollupDay, RollupGeneration
 from gridbot.models.entities.ticket import (
     Rating,
     ReminderLog,
@@ -32,6 +34,7 @@ from gridbot.models.entities.ticket import (
 
 __all__ = [
     "ApiToken",
+    "Attachment",
     "Base",
     "BindCode",
     "BotState",
@@ -50,6 +53,7 @@ __all__ = [
     "Notice",
     "NoticeTarget",
     "Outbox",
+    "ParticipationChoice",
     "Person",
     "Rating",
     "Region",
@@ -57,6 +61,7 @@ __all__ = [
     "ReminderQuiet",
     "RollupCohort",
     "RollupDay",
+    "RollupGeneration",
     "RoleAssignment",
     "Ticket",
     "TicketDeadline",

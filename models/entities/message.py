@@ -57,6 +57,7 @@ class Outbox(Base):
         # the daily send budgets count today's sends per account and per room
         Index("ix_outbox_sent_account", "status", "bot_account", "sent_at"),
         Index("ix_outbox_sent_room", "status", "room_id", "sent_at"),
+        Index("ix_outbox_sent_day", "status", "sent_at", "room_id", "bot_account"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

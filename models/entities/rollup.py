@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, String
+from sqlalchemy import BigInteger, Date, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gridbot.models.entities.base import Base
@@ -90,3 +90,16 @@ class RollupCohort(Base):
     accepted_on_time: Mapped[int] = mapped_column(default=0, server_default="0")
     patrol: Mapped[int] = mapped_column(default=0, server_default="0")
     urged: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class RollupGeneration(Base):
+    """A counter bumped by database triggers whenever rollup rows change: the key of cached results.
+
+    Triggers (migration 0015) rather than the writers bump it, so every writer — the periodic
+    refresh, a backfill, a bulk load — invalidates what the API cached from the rollups.
+    """
+
+    __tablename__ = "rollup_generation"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -144,6 +144,8 @@ class ReminderLog(Base):
     deadline_kind: Mapped[DeadlineKind] = mapped_column(str_enum(DeadlineKind))
     cycle: Mapped[int] = mapped_column(default=0)
     level: Mapped[int]
+    # lower levels this row stands for, passed over untold (the sweeper was down while they fell due)
+    skipped: Mapped[int] = mapped_column(default=0, server_default="0")
     recipient_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
     fired_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Collection, Sequence
+import threading
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, event, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from gridbot.models.db import is_postgres
@@ -17,6 +19,52 @@ from gridbot.models.enums import RESERVED_LANE, OutboxKind, OutboxStatus
 logger = logging.getLogger(__name__)
 
 _MAX_BACKOFF = timedelta(hours=1)
+CHANNEL = "gridbot_outbox"  # PostgreSQL NOTIFY channel: a committed transaction queued rows
+_NEW_ROWS = "gridbot_outbox_new"  # session.info flag: this transaction queued rows
+_wakers: list[Callable[[], None]] = []
+_wakers_lock = threading.Lock()
+
+
+def announce(session: Session) -> None:
+    """Wake the senders when this transaction commits (`enqueue` does it; call it for rows added otherwise).
+
+    In this process the subscribed senders are called after the commit; on PostgreSQL a NOTIFY, sent
+    at commit, reaches the senders of every other process too.
+    """
+    session.info[_NEW_ROWS] = True
+
+
+def subscribe(wake: Callable[[], None]) -> Callable[[], None]:
+    """Call `wake` (from the committing thread) after each commit that queued rows; returns the unsubscribe."""
+    with _wakers_lock:
+        _wakers.append(wake)
+
+    def unsubscribe() -> None:
+        with _wakers_lock:
+            if wake in _wakers:
+                _wakers.remove(wake)
+
+    return unsubscribe
+
+
+@event.listens_for(Session, "before_commit")
+def _notify_other_processes(session: Session) -> None:
+    if session.info.get(_NEW_ROWS) and is_postgres(session):
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_this_process(session: Session) -> None:
+    if session.info.pop(_NEW_ROWS, False):
+        with _wakers_lock:
+            wakers = list(_wakers)
+        for wake in wakers:
+            wake()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_NEW_ROWS, None)
 
 
 def enqueue(
@@ -56,6 +104,7 @@ def enqueue(
     )
     session.add(row)
     session.flush()
+    announce(session)
     return row
 
 
@@ -67,6 +116,32 @@ def enqueue(
 # received settles them exactly (delivered → SENT), otherwise they go out again (at-least-once).
 # Rows of an instance that never comes back are released after a timeout (release_stale).
 # A SENDING row's next_attempt_at holds its claim time (the entity has no claimed_at column).
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What an idle sender needs to know, from one indexed query over the undelivered rows only."""
+
+    due: int  # PENDING rows due by the instant asked about
+    sending: int  # rows some sender holds (SENDING)
+    next_at: datetime | None  # the earliest next attempt of a PENDING row
+
+
+def backlog(session: Session, due_by: datetime) -> Backlog:
+    """PENDING and SENDING rows through ix_outbox_due (status, next_attempt_at): SENT history is not read."""
+    pending = Outbox.status == OutboxStatus.PENDING
+    due, sending, next_at = session.execute(
+        select(
+            func.coalesce(func.sum(case((pending & (Outbox.next_attempt_at <= due_by), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((Outbox.status == OutboxStatus.SENDING, 1), else_=0)), 0),
+            func.min(case((pending, Outbox.next_attempt_at))),
+        ).where(Outbox.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
+    ).one()
+    if isinstance(next_at, str):  # an aggregate over a CASE bypasses the column type on SQLite
+        next_at = datetime.fromisoformat(next_at)
+    if next_at is not None and next_at.tzinfo is None:
+        next_at = next_at.replace(tzinfo=due_by.tzinfo)
+    return Backlog(int(due), int(sending), next_at)
 
 
 def claim_due(
@@ -108,7 +183,11 @@ def claim_due(
 
 
 def sent_since(session: Session, since: datetime, account: str | None) -> tuple[int, dict[str, int]]:
-    """Rows sent since `since` by the account (all rows when None), and per room (indexed counts)."""
+    """Rows sent since `since` by the account (all rows when None), and per room.
+
+    Both read only the index entries of rows sent since `since` (ix_outbox_sent_day: status, sent_at,
+    room, account), so the cost follows today's volume, not the months of history.
+    """
     sent = (Outbox.status == OutboxStatus.SENT, Outbox.sent_at >= since)
     by_account = select(func.count()).select_from(Outbox).where(*sent)
     if account is not None:

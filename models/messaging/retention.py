@@ -12,6 +12,10 @@ not move. The classification payload stays too: it holds labels, scores and urge
 never text. An inbound message still PENDING keeps its text (it has not been handled yet), and so
 does an outbox row not yet sent. Tickets (`tickets.text`, event notes) are the case file, not chat
 history, and are outside this purge.
+
+Attachments (photos, files, voice) older than their retention period are deleted outright, file and
+row (`purge_attachments`): a photo is the personal data itself, there is no metric to keep. The
+message row that carried it stays, with its type.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from gridbot.models.attachments import records as attachment_records
+from gridbot.models.attachments.store import FileStore
 from gridbot.models.entities import Message, Outbox
 from gridbot.models.enums import MessageStatus, OutboxStatus
 
@@ -58,6 +64,12 @@ def purge_message_text(session: Session, now: datetime, days: int) -> int:
         .execution_options(synchronize_session=False)
     )
     return _rowcount(messages) + _rowcount(outbox)
+
+
+def purge_attachments(session: Session, store: FileStore, now: datetime, days: int) -> tuple[int, int]:
+    """Delete attachments (rows and files) older than `days`; (rows, files) deleted. Does not commit."""
+    retention_cutoff(now, days)  # the same lower bound as the text purge
+    return attachment_records.purge(session, store, now, days)
 
 
 def _rowcount(result: object) -> int:

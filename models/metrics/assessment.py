@@ -73,16 +73,30 @@ class Assessment:
     note: str = ""
 
 
+def _points(ind: Indicator, value: float | None, missing: str) -> float | None:
+    if value is None:
+        return {"reweight": None, "zero": 0.0, "full": ind.weight}[missing]
+    return ind.weight * ind.fraction(value)
+
+
+def total(values: Mapping[str, float | None], method: Method) -> float | None:
+    """The score alone (`score(values, method).score`) without its breakdown: ranking a city's grids."""
+    earned = counted = 0.0
+    for ind in method.indicators:
+        points = _points(ind, values.get(ind.key), method.missing)
+        if points is not None:
+            earned += points
+            counted += ind.weight
+    return round(100 * earned / counted, 2) if counted else None
+
+
 def score(values: Mapping[str, float | None], method: Method) -> Assessment:
     """Score indicator values under a method (see the YAML file for the rules)."""
     parts: list[Part] = []
     earned = counted = 0.0
     for ind in method.indicators:
         value = values.get(ind.key)
-        if value is None:
-            points = {"reweight": None, "zero": 0.0, "full": ind.weight}[method.missing]
-        else:
-            points = ind.weight * ind.fraction(value)
+        points = _points(ind, value, method.missing)
         if points is not None:
             earned += points
             counted += ind.weight

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, not_, null, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from gridbot.models.attachments import records as attachment_records
 from gridbot.models.entities import (
     Grid,
     Message,
@@ -170,7 +171,7 @@ def _row(
 
 
 def ticket_trail(session: Session, number: int) -> dict[str, Any] | None:
-    """A ticket's events (actor names), its messages (masked text, image marks), ratings and reporters."""
+    """A ticket's events (actor names), messages (masked text), attachments, ratings and reporters."""
     t = session.get(Ticket, number)
     if t is None:
         return None
@@ -236,6 +237,21 @@ def ticket_trail(session: Session, number: int) -> dict[str, Any] | None:
     reporters = int(
         session.scalar(select(func.count(TicketReporter.id)).where(TicketReporter.ticket_id == number)) or 0
     )
+    attachments = [
+        {
+            "id": a.id,
+            "at": _aware(a.created_at),
+            "kind": a.kind.value,
+            "role": a.role.value if a.role else None,
+            "status": a.status.value,
+            "reason": a.reason,
+            "content_type": a.content_type,
+            "size_bytes": a.size_bytes,
+            "needs_listening": a.needs_listening,
+            "transcript": a.transcript_masked,
+        }
+        for a in attachment_records.of_ticket(session, number)
+    ]
     return {
         "events": events,
         "messages": messages,
@@ -243,7 +259,8 @@ def ticket_trail(session: Session, number: int) -> dict[str, Any] | None:
         "deadlines": deadlines,
         "reporters": reporters,
         "resolution_note": t.resolution_note,
-        "photos": sum(1 for m in messages if m["type"] == "image"),
+        "attachments": attachments,
+        "photos": sum(1 for a in attachments if a["kind"] == "image" and a["status"] == "stored"),
     }
 
 
@@ -390,10 +407,11 @@ def overdue_rows(
     return [_row(t, g, a, d, bool(u), bool(r), now) for t, g, a, d, u, r in session.execute(stmt)]
 
 
-def grid_shapes(session: Session, scope_path: str) -> list[dict[str, Any]]:
-    """Grids of the scope that have a centre point or a GeoJSON geometry (for the map)."""
+def grid_shapes(session: Session, scope_path: str, outlines: bool = True) -> list[dict[str, Any]]:
+    """Grids of the scope that have a centre point or a GeoJSON geometry (for the map); without outlines, centres only."""
+    outline = Grid.geometry if outlines else null()
     rows = session.execute(
-        select(Grid.id, Grid.code, Grid.name, Grid.center_lng, Grid.center_lat, Grid.geometry).where(
+        select(Grid.id, Grid.code, Grid.name, Grid.center_lng, Grid.center_lat, outline).where(
             Grid.region_path.startswith(scope_path, autoescape=True),
             or_(Grid.center_lng.is_not(None), Grid.geometry.is_not(None)),
         )

@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, literal, select
+from sqlalchemy import delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
-from gridbot.models.bulk import bulk_insert
 from gridbot.models.entities import (
     ChatGroup,
     Grid,
@@ -39,9 +38,9 @@ from gridbot.models.entities import (
 )
 from gridbot.models.entities.rollup import COHORT_COUNTS, DAY_FLOWS, DAY_STOCKS, RollupCohort, RollupDay
 from gridbot.models.enums import RegionLevel
-from gridbot.models.metrics import LOCAL_TZ, Period, Scope
-from gridbot.models.metrics import queries as q
-from gridbot.models.metrics.period import as_date, local_date
+from gridbot.models.metrics import LOCAL_TZ, Scope
+from gridbot.models.metrics.period import as_date
+from gridbot.models.metrics.rollup_sql import insert_cohorts, insert_grid_days
 
 GRID = "grid"
 UP_LEVELS = (RegionLevel.COMMUNITY, RegionLevel.STREET, RegionLevel.DISTRICT, RegionLevel.CITY)
@@ -71,59 +70,6 @@ class RefreshStats:
     days: int
     day_rows: int
     cohort_rows: int
-
-
-def _grouped(session: Session, stmt: Select[Any], day_col: Any, into: dict[Key, dict[str, int]]) -> None:
-    """Run a per-grid statement of models.metrics.queries grouped by local day as well."""
-    day = day_col.label("day")
-    for row in session.execute(stmt.add_columns(day).group_by(day)).mappings():
-        into[(row["grid_id"], as_date(row["day"]))].update(
-            {k: int(v) for k, v in row.items() if k not in ("grid_id", "day")}
-        )
-
-
-def _grid_days(session: Session, scope: Scope, first: date, last: date) -> list[tuple[Any, ...]]:
-    period = Period.local_days(first, last)
-    values: dict[Key, dict[str, int]] = defaultdict(dict)
-    _grouped(session, q.message_counts(scope, period), local_date(Message.sent_at), values)
-    _grouped(session, q.rating_counts(scope, period), local_date(Rating.created_at), values)
-    households = {
-        g: n for g, n in session.execute(select(Grid.id, Grid.households).where(scope.grid_condition()))
-    }
-    for day in _days(first, last):
-        end_of_day = Period.local_days(day, day)
-        for stmt in (q.overdue_counts(scope, end_of_day), q.member_counts(scope, end_of_day)):
-            for row in session.execute(stmt).mappings():
-                values[(row["grid_id"], day)].update({k: int(v) for k, v in row.items() if k != "grid_id"})
-        for grid_id, n in households.items():
-            if n:
-                values[(grid_id, day)]["households"] = n
-    return [
-        (GRID, g, d, *(v.get(c, 0) for c in DAY_COLUMNS))
-        for (g, d), v in sorted(values.items())
-        if g in households and any(v.values())
-    ]
-
-
-def _cohorts(session: Session, scope: Scope, first: date, last: date, through: date) -> list[tuple[Any, ...]]:
-    """Increments per (grid, created day, done day) for tickets created in [first, last]."""
-    rows: list[tuple[Any, ...]] = []
-    previous: dict[Key, tuple[int, ...]] = {}
-    for done in _days(first, through):
-        stmt = q.ticket_counts(scope, Period.local_days(first, done)).where(
-            Ticket.created_at < day_start(last + timedelta(days=1))
-        )
-        current: dict[Key, tuple[int, ...]] = {}
-        day = local_date(Ticket.created_at).label("day")
-        for row in session.execute(stmt.add_columns(day).group_by(day)).mappings():
-            current[(row["grid_id"], as_date(row["day"]))] = tuple(int(row[c]) for c in COHORT_COUNTS)
-        for (grid_id, created), counts in sorted(current.items()):
-            before = previous.get((grid_id, created), (0,) * len(COHORT_COUNTS))
-            delta = tuple(a - b for a, b in zip(counts, before, strict=True))
-            if any(delta):
-                rows.append((GRID, grid_id, created, done, *delta))
-        previous = current
-    return rows
 
 
 def _ancestors(session: Session, grid_ids: Collection[int]) -> dict[RegionLevel, set[int]]:
@@ -199,14 +145,11 @@ def refresh_rollups(
         if grid_ids is not None:
             stmt = stmt.where(table.node_id.in_(sorted(grid_ids)))
         session.execute(stmt)
-    day_rows = _grid_days(session, scope, first, last)
-    bulk_insert(session, RollupDay.__table__, ["level", "node_id", "day", *DAY_COLUMNS], day_rows)  # type: ignore[arg-type]
-    cohort_rows = _cohorts(session, scope, first, last, through)
-    cohort_cols = ["level", "node_id", "created_day", "done_day", *COHORT_COUNTS]
-    bulk_insert(session, RollupCohort.__table__, cohort_cols, cohort_rows)  # type: ignore[arg-type]
+    day_rows = insert_grid_days(session, scope, first, last)
+    cohort_rows = insert_cohorts(session, scope, first, last, through)
     _aggregate_up(session, first, last, _ancestors(session, grid_ids) if grid_ids is not None else None)
     n_grids = len(grid_ids) if grid_ids is not None else int(session.scalar(select(func.count(Grid.id))) or 0)
-    return RefreshStats(n_grids, (last - first).days + 1, len(day_rows), len(cohort_rows))
+    return RefreshStats(n_grids, (last - first).days + 1, day_rows, cohort_rows)
 
 
 def _earliest(session: Session, stmt: Any, into: dict[int, datetime]) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from gridbot.models.entities import Grid, Region, RollupCohort, RollupDay, Ticket, TicketDeadline
 from gridbot.models.enums import DeadlineKind
 from gridbot.models.metrics import rules
-from gridbot.models.metrics.assessment import Assessment, Method, score
+from gridbot.models.metrics.assessment import Assessment, Method, score, total
 from gridbot.models.metrics.period import as_date
 from gridbot.models.metrics.queries import RANK_KEYS
 from gridbot.models.metrics.report import LOWER_IS_BETTER, RATE_KEYS
@@ -27,6 +27,7 @@ from gridbot.models.metrics.rollup_read import (
     children,
     grid_count,
     grid_node,
+    grid_reports,
     grids_under,
     region_node,
     reports,
@@ -89,14 +90,21 @@ def ranking(
     """Grids (or child regions) of a node best first by `key`; ties share a rank, unmeasured last."""
     if key not in RANKABLE:
         raise ValueError(f"unknown metric {key!r}; one of {sorted(RANKABLE)}")
-    nodes = grids_under(session, node) if of == "grids" else children(session, node)
-    items = reports(session, nodes, first, last)
+    items = (
+        grid_reports(session, node, first, last)
+        if of == "grids"
+        else reports(session, children(session, node), first, last)
+    )
     if key in ("first_response_median_s", "first_response_p90_s"):
         with_percentiles(session, node, items, first, last)
 
     def value(r: NodeReport) -> float | None:
         if key == "score":  # a grid without cases (无案件) is not ranked by score: neither first nor last
-            return assess(r, method).score if r.metrics.has_cases else None
+            return (
+                total({i.key: r.value(i.key) for i in method.indicators}, method)
+                if r.metrics.has_cases
+                else None
+            )
         return r.value(key)
 
     valued = [(value(r), r) for r in items]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -29,6 +30,8 @@ from gridbot.models.org.directory import (
     normalize_phone,
     phone_hash,
 )
+from gridbot.models.org.geometry import GeometryError, Point, centroid, parse_center, parse_outline
+from gridbot.models.org.grid_position import Position, apply_position, position_changes
 from gridbot.models.org.org_sheet import GRIDS, PEOPLE, REGIONS, OrgTables, Row
 
 LEVELS = {
@@ -251,19 +254,47 @@ class _Importer:
                     f"{community_code} 是{LEVEL_NAMES[community.level]}，网格只能建在社区之下",
                 )
                 ok = False
-            if not ok or community is None or households is None or grid_type is None:
+            position = self._position(row)
+            if not ok or community is None or households is None or grid_type is None or position is None:
                 self.failed.add(code)
                 continue
-            self._grid(row, community, households, grid_type)
+            self._grid(row, community, households, grid_type, position)
 
-    def _grid(self, row: Row, community: Region, households: int, grid_type: GridType) -> None:
+    def _position(self, row: Row) -> Position | None:
+        """The row's centre and outline (None each: keep what the grid has); None when a cell is bad."""
+        c = row.cells
+        ok = True
+        center: Point | None = None
+        outline: dict[str, Any] | None = None
+        try:
+            center = parse_center(c["中心经度"], c["中心纬度"])
+        except GeometryError as exc:
+            self.error(
+                GRIDS, row, "中心纬度" if c["中心经度"] and not c["中心纬度"] else "中心经度", str(exc)
+            )
+            ok = False
+        if c["边界"]:
+            try:
+                outline = parse_outline(c["边界"])
+            except GeometryError as exc:
+                self.error(GRIDS, row, "边界", str(exc))
+                ok = False
+        if not ok:
+            return None
+        if center is None and outline is not None:
+            center = centroid(outline)
+        return Position(center, outline)
+
+    def _grid(
+        self, row: Row, community: Region, households: int, grid_type: GridType, position: Position
+    ) -> None:
         code, name = row.cells["编码"], row.cells["名称"]
         grid = self.session.scalar(select(Grid).where(Grid.code == code))
         if not in_scope(community.path, self.scope):
-            unchanged = grid is not None and (grid.name, grid.households, grid.grid_type) == (
-                name,
-                households,
-                grid_type,
+            unchanged = (
+                grid is not None
+                and (grid.name, grid.households, grid.grid_type) == (name, households, grid_type)
+                and not position_changes(grid, position)
             )
             if not unchanged:
                 self.error(GRIDS, row, "所属社区编码", "超出您的管辖范围")
@@ -272,9 +303,14 @@ class _Importer:
                 self.report.unchanged[GRIDS] += 1
             return
         if grid is None:
-            create_grid(self.session, code, name, community, households=households, grid_type=grid_type)
+            grid = create_grid(
+                self.session, code, name, community, households=households, grid_type=grid_type
+            )
+            placed = apply_position(grid, position)
             self.report.created[GRIDS] += 1
-            self.report.changes.append(f"新增网格 {code} {name}（{households} 户）")
+            self.report.changes.append(
+                f"新增网格 {code} {name}（{households} 户{'，含' + placed if placed else ''}）"
+            )
             return
         if grid.community_id != community.id:
             self.error(GRIDS, row, "所属社区编码", f"系统中网格 {code} 属于另一个社区，导入不能移动网格")
@@ -290,6 +326,9 @@ class _Importer:
         if grid.grid_type is not grid_type:
             diffs.append("类型改为" + ("专属" if grid_type is GridType.DEDICATED else "综合"))
             grid.grid_type = grid_type
+        placed = apply_position(grid, position)
+        if placed:
+            diffs.append(f"更新{placed}")
         if diffs:
             self.report.updated[GRIDS] += 1
             self.report.changes.append(f"网格 {code}：" + "，".join(diffs))

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from gridbot.models.entities import Grid, Ticket
 from gridbot.models.enums import ADMIN_ROLES, WORKER_ROLES, Role, TicketStatus
-from gridbot.models.errors import PermissionDenied, TransitionNotAllowed
+from gridbot.models.errors import PermissionDenied, PhotoRequired, TransitionNotAllowed
 from gridbot.models.org.directory import Actor
 from gridbot.models.wording import staff
 
@@ -93,6 +93,20 @@ RULES: dict[Action, Rule] = {
 }
 
 
+# An action asked again after its effect already holds: told calmly, not as a refusal
+ALREADY_DONE = {
+    (Action.ACCEPT, S.ACCEPTED),
+    (Action.ACCEPT, S.IN_PROGRESS),
+    (Action.START, S.IN_PROGRESS),
+    (Action.RESOLVE, S.RESOLVED),
+    (Action.SUSPEND, S.SUSPENDED),
+    (Action.RESUME, S.IN_PROGRESS),
+    (Action.CLOSE, S.CLOSED),
+    (Action.MERGE, S.MERGED),
+    (Action.REJECT, S.REJECTED),
+}
+
+
 def check(action: Action, ticket: Ticket, grid: Grid, actor: Actor, is_reporter: bool) -> TicketStatus:
     """The status `action` leads to; raises TransitionNotAllowed or PermissionDenied otherwise."""
     rule = RULES[action]
@@ -102,9 +116,17 @@ def check(action: Action, ticket: Ticket, grid: Grid, actor: Actor, is_reporter:
             raise PermissionDenied(f"您没有权限对工单 {ticket.number} 执行「{label}」")
         raise PermissionDenied(f"工单 {ticket.number} 不在您负责的网格，无法执行「{label}」")
     if ticket.status not in rule.moves:
+        if (action, ticket.status) in ALREADY_DONE:  # 接单 twice: what was asked already holds
+            raise TransitionNotAllowed(staff.already_done(ticket.number, ticket.status, label))
         raise TransitionNotAllowed(staff.not_allowed(ticket.number, ticket.status, label))
     target = rule.moves[ticket.status]
     return ticket.status if target is None else target
+
+
+def check_closing(ticket: Ticket, photo_required: frozenset[str], after_photos: int) -> None:
+    """办结 of a category whose policy asks for a 处置后照片 needs one; raises PhotoRequired otherwise."""
+    if ticket.category in photo_required and after_photos < 1:
+        raise PhotoRequired(staff.photo_required(ticket.number, ticket.category_label or ticket.category))
 
 
 def allowed_actions(ticket: Ticket, grid: Grid, actor: Actor, is_reporter: bool) -> list[Action]:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from gridbot.models.attachments import records as attachment_records
 from gridbot.models.entities import Grid, Person, Rating, Ticket, TicketEvent, TicketReporter
 from gridbot.models.entities.ticket import SOURCE_PATROL, SOURCE_RESIDENT
 from gridbot.models.enums import (
@@ -36,7 +37,7 @@ from gridbot.models.org.directory import Actor, grid_workers
 from gridbot.models.tickets import deadlines
 from gridbot.models.tickets.announce import announce, room_can_post
 from gridbot.models.tickets.fair_use import OVERFLOW
-from gridbot.models.tickets.lifecycle import Action, check
+from gridbot.models.tickets.lifecycle import Action, check, check_closing
 from gridbot.models.tickets.sla import SLAPolicy
 
 RATING_WINDOW = timedelta(hours=48)
@@ -233,9 +234,25 @@ def start(session: Session, number: int, actor: Actor, now: datetime, **kw: Any)
 
 
 def resolve(
-    session: Session, number: int, actor: Actor, now: datetime, note: str | None = None, **kw: Any
+    session: Session,
+    number: int,
+    actor: Actor,
+    now: datetime,
+    note: str | None = None,
+    *,
+    policy: SLAPolicy,
+    **kw: Any,
 ) -> Ticket:
-    """办结: the problem is handled; the reporters are asked to rate it."""
+    """办结: the problem is handled; the reporters are asked to rate it.
+
+    A category the policy lists under `closing.photo_required` needs a 处置后照片 linked first
+    (chat, work page and API all come here, so none can close without it).
+    """
+    ticket = get_ticket(session, number)
+    grid = session.get(Grid, ticket.grid_id)
+    assert grid is not None
+    check(Action.RESOLVE, ticket, grid, actor, is_reporter(session, ticket, actor.person_id))
+    check_closing(ticket, policy.photo_required, attachment_records.after_photos(session, ticket.id))
     ticket, _ = _move(session, number, Action.RESOLVE, actor, now, note=note, **kw)
     ticket.resolved_at = now
     ticket.resolution_note = note

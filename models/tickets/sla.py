@@ -112,6 +112,8 @@ class SLAPolicy:
     escalate1_floor: timedelta = timedelta()
     escalate2_floor: timedelta = timedelta()
     quiet: timedelta = timedelta()  # a person's non-urgent digests at most once per this period
+    # categories whose tickets need a 处置后照片 before 办结 (the `closing.photo_required` key)
+    photo_required: frozenset[str] = frozenset()
 
     def rule_for(self, kind: TicketKind, category: str, priority: Priority) -> SLARule:
         """The most specific matching rule (loading guarantees one matches every kind × priority)."""
@@ -223,9 +225,14 @@ class _Escalation(_Strict):
         return v
 
 
+class _Closing(_Strict):
+    photo_required: list[str] = Field(default_factory=list)
+
+
 class _PolicyFile(_Strict):
     version: int = 1
     categories: dict[str, str]
+    closing: _Closing = Field(default_factory=_Closing)
     calendar: _CalendarFile = Field(default_factory=_CalendarFile)
     escalation: _Escalation
     rules: list[_Rule] = Field(min_length=1)
@@ -349,6 +356,9 @@ def _build(f: _PolicyFile, source: str, root: yaml.Node | None, default_tz: str)
         for prio in Priority:
             if not any(r.category is None and r.matches(kind, "", prio) for r in rules):
                 raise fail(("rules",), f"no rule covers kind={kind.value} priority={prio.value}")
+    for i, code in enumerate(f.closing.photo_required):
+        if code not in f.categories:
+            raise fail(("closing", "photo_required", i), f"unknown category {code!r}")
     missing = set(LEVELS) - set(f.escalation.recipients)
     if missing:
         raise fail(("escalation", "recipients"), f"no recipients for levels {sorted(missing)}")
@@ -364,6 +374,7 @@ def _build(f: _PolicyFile, source: str, root: yaml.Node | None, default_tz: str)
         escalate1_floor=_floor(f.escalation.escalate1_floor, cal.day_length),
         escalate2_floor=_floor(f.escalation.escalate2_floor, cal.day_length),
         quiet=timedelta(minutes=f.escalation.quiet_minutes),
+        photo_required=frozenset(f.closing.photo_required),
     )
 
 

@@ -1,11 +1,17 @@
 """Deadline sweeper: fires due SLA levels exactly once and writes one digest per person per sweep.
 
-The database is the source of truth. Each batch, in one transaction: lock due deadline rows (SKIP
-LOCKED on PostgreSQL), insert ReminderLog rows with ON CONFLICT DO NOTHING (UNIQUE ticket, kind,
-cycle, level: a second sweeper can never fire a level twice), advance the deadlines and write or
-extend the recipients' digests in the outbox. A crash before a batch commits re-fires that batch
-next sweep; after it commits, nothing of it is redone. The coordinator lock only avoids wasted
-work; correctness does not depend on it.
+The database is the source of truth, and the work is set-based: each batch, in one transaction, a
+few statements copy the due deadline rows into a temporary table (locking them, SKIP LOCKED on
+PostgreSQL), insert their reminder-log rows with `INSERT … SELECT … ON CONFLICT DO NOTHING`
+(UNIQUE ticket, kind, cycle, level: a second sweeper can never fire a level twice), advance the
+deadlines, and summarise the digests per person in SQL; Python only resolves who hears a level
+(per grid, not per ticket) and renders the bounded digest text. A crash before a batch commits
+re-fires that batch next sweep; after it commits, nothing of it is redone. The coordinator lock only
+avoids wasted work; correctness does not depend on it.
+
+A deadline is told at one level per sweep, its highest due one: after an outage a deadline four
+levels behind tells the street admin once, not the whole ladder; the levels it passed over are
+recorded compactly in that log row (`skipped`). In normal running each level is due on its own.
 """
 
 from __future__ import annotations
@@ -13,66 +19,53 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, cast
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
 
-from sqlalchemy import Table, and_, or_, select, update
+from sqlalchemy import (
+    Table,
+    and_,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridbot.models import failpoints
 from gridbot.models.db import is_postgres
 from gridbot.models.entities import (
-    Grid,
-    Outbox,
-    Person,
+    ChatGroup,
+    Message,
     ReminderLog,
-    ReminderQuiet,
     Ticket,
     TicketDeadline,
 )
-from gridbot.models.enums import (
-    OPEN_STATUSES,
-    DeadlineKind,
-    OutboxKind,
-    OutboxStatus,
-    Priority,
-    Role,
-    TicketStatus,
-)
+from gridbot.models.entities.base import UTCDateTime
+from gridbot.models.enums import OPEN_STATUSES, Priority, TicketStatus
 from gridbot.models.messaging.coordination import Coordinator
-from gridbot.models.messaging.outbox import enqueue
-from gridbot.models.org.directory import grid_workers, region_admins
-from gridbot.models.tickets import deadlines
-from gridbot.models.tickets.announce import ticket_room, ticket_rooms
-from gridbot.models.tickets.sla import Schedule, SLAPolicy
-from gridbot.models.wording import staff as wording
+from gridbot.models.tickets.sla import SLAPolicy
+from gridbot.models.tickets.sweep_digests import (
+    DUE,
+    FIRE,
+    PAUSE,
+    STOP,
+    TO,
+    SweepState,
+    resolve_recipients,
+    write_digests,
+)
 
 logger = logging.getLogger(__name__)
 LOCK_NAME = "sla-sweeper"
-_ROLE_OF = {
-    "grid_leader": Role.GRID_LEADER,
-    "community_admin": Role.COMMUNITY_ADMIN,
-    "street_admin": Role.STREET_ADMIN,
-    "district_admin": Role.DISTRICT_ADMIN,
-}
-_WORKERS = frozenset({Role.GRIDWORKER, Role.PARTTIME_GRIDWORKER})
-Who = tuple[int, str | None]  # person id, platform id
-_MAX_LINES = 20  # a digest lists this many items, then "等共N项"
-
-
-@dataclass(frozen=True)
-class DigestItem:
-    """One line of a digest: a ticket's deadline at a ladder level."""
-
-    ticket_id: int
-    category: str
-    kind: DeadlineKind
-    level: int
-    left: timedelta  # time to the due instant; negative once overdue
-    room: str | None
-    urgent: bool = False
 
 
 @dataclass
@@ -80,74 +73,11 @@ class SweepResult:
     """What one sweep did."""
 
     examined: int = 0  # deadline rows read
-    fired: int = 0  # ReminderLog rows this sweep inserted
+    fired: int = 0  # ReminderLog rows this sweep inserted (levels told)
+    passed_over: int = 0  # lower levels those rows stand for, not told (an outage)
     digests: int = 0  # outbox rows this sweep created
     batches: int = 0
     skipped: bool = False  # another instance held the sweeper lock
-
-
-class Digest:
-    """One person's digest for one sweep, built batch by batch; its text stays bounded at any volume."""
-
-    _HEADS = wording.DIGEST_HEADS
-
-    def __init__(self) -> None:
-        self.tickets: dict[str, set[int]] = {k: set() for k in self._HEADS}
-        self.lines: dict[str, list[str]] = {k: [] for k in self._HEADS}
-        self.counts: dict[str, int] = dict.fromkeys(self._HEADS, 0)
-        self.rooms: set[str | None] = set()
-        self.ticket_ids: set[int] = set()
-
-    def add(self, items: list[DigestItem]) -> None:
-        """Add one batch's items (a deadline's levels all arrive in the same batch)."""
-        best: dict[tuple[int, DeadlineKind], DigestItem] = {}
-        for it in items:  # one line per ticket deadline: the highest level this person hears of
-            key = (it.ticket_id, it.kind)
-            if key not in best or best[key].level < it.level:
-                best[key] = it
-        for it in sorted(best.values(), key=lambda i: (i.left, i.ticket_id)):
-            sec = "late" if it.level >= 2 else "soon" if it.left > timedelta() else "own_late"
-            self.tickets[sec].add(it.ticket_id)
-            self.counts[sec] += 1
-            if len(self.lines[sec]) < _MAX_LINES:
-                when = f"剩余{_fmt(it.left)}" if it.left > timedelta() else f"超时{_fmt(-it.left)}"
-                self.lines[sec].append(
-                    wording.digest_line(it.ticket_id, it.category, it.kind, it.level, when)
-                )
-            self.rooms.add(it.room)
-            if len(self.ticket_ids) < 2:
-                self.ticket_ids.add(it.ticket_id)
-
-    def render(self) -> tuple[str, OutboxKind, str | None]:
-        """The Chinese text, the outbox kind, and the room (None when the items span rooms or none)."""
-        parts = []
-        for sec, head in self._HEADS.items():
-            if self.counts[sec]:
-                more = f"…等共{self.counts[sec]}项" if self.counts[sec] > len(self.lines[sec]) else ""
-                parts.append(head.format(n=len(self.tickets[sec])) + "；".join(self.lines[sec]) + more)
-        kind = OutboxKind.ESCALATION if self.counts["late"] else OutboxKind.REMINDER
-        room = next(iter(self.rooms)) if len(self.rooms) == 1 else None
-        return "\n".join(parts), kind, room
-
-
-@dataclass
-class _Recipient:
-    platform_id: str | None
-    digest: Digest = field(default_factory=Digest)
-    outbox_id: int | None = None
-    part: int = 0
-
-
-@dataclass
-class _SweepState:
-    sweep_id: str
-    now: datetime
-    policy: SLAPolicy
-    digests: dict[int, _Recipient] = field(default_factory=dict)
-    people: dict[tuple[int, str], list[Who]] = field(default_factory=dict)
-    rooms: dict[int, str | None] = field(default_factory=dict)  # by ticket
-    after: tuple[datetime, int] | None = None  # keyset position: the last (next_fire_at, id) read
-    released: set[int] = field(default_factory=set)  # people whose digest this sweep sent at once
 
 
 def sweep(
@@ -155,19 +85,19 @@ def sweep(
     policy: SLAPolicy,
     now: datetime,
     coordinator: Coordinator,
-    batch_size: int = 500,
+    batch_size: int = 20_000,
     *,
     lock_ttl_s: float = 120.0,
     after_batch: Callable[[int], None] | None = None,
 ) -> SweepResult:
-    """Fire every due level once, batch by batch (each batch commits); see the module docstring."""
+    """Fire every due deadline's highest level once, batch by batch (each batch commits)."""
     result = SweepResult()
     with coordinator.lock(LOCK_NAME, lock_ttl_s) as held:
         if not held.acquired:
             logger.info("sweeper lock held by another instance; skipping this sweep")
             result.skipped = True
             return result
-        state = _SweepState(sweep_id=uuid.uuid4().hex[:16], now=now, policy=policy)
+        state = SweepState(sweep_id=uuid.uuid4().hex[:16], now=now, policy=policy)
         while True:
             with session_factory() as session, session.begin():
                 n = _sweep_batch(session, state, batch_size, result)
@@ -183,260 +113,191 @@ def sweep(
             if n < batch_size:
                 break
     logger.info(
-        "sweep %s: %d deadlines, %d levels fired, %d digests",
+        "sweep %s: %d deadlines, %d levels told (%d passed over), %d digests",
         state.sweep_id,
         result.examined,
         result.fired,
+        result.passed_over,
         result.digests,
     )
     return result
 
 
-def _sweep_batch(session: Session, state: _SweepState, batch_size: int, result: SweepResult) -> int:
+def _sweep_batch(session: Session, state: SweepState, batch_size: int, result: SweepResult) -> int:
     """One transaction: fire the due levels of up to `batch_size` deadlines; returns rows read."""
+    conn = session.connection()
+    for table in (DUE, TO):
+        conn.execute(text(f"DROP TABLE IF EXISTS {table.name}"))  # a SQLite connection keeps it
+        table.create(conn)
+    n = _collect(session, state, batch_size)
+    if n == 0:
+        return 0
+    result.examined += n
+    if is_postgres(session):
+        conn.execute(text(f"ANALYZE {DUE.name}"))  # autovacuum never sees temporary tables
+    last = conn.execute(
+        select(DUE.c.next_fire_at, DUE.c.deadline_id)
+        .order_by(DUE.c.next_fire_at.desc(), DUE.c.deadline_id.desc())
+        .limit(1)
+    ).one()
+    state.after = (last[0], last[1])
+    fired, passed_over = _insert_logs(session, state.now)
+    result.fired += fired
+    result.passed_over += passed_over
+    _advance(session, state.now)
+    if fired:
+        _escalate(session)
+        _address_rooms(session)
+        resolve_recipients(session, state)
+        result.digests += write_digests(session, state)
+    for table in (TO, DUE):
+        table.drop(conn)
+    return n
+
+
+def _collect(session: Session, state: SweepState, batch_size: int) -> int:
+    """Copy (and lock) the next due deadlines into the scratch table; returns how many."""
+    d, t, now = TicketDeadline, Ticket, state.now
+    top = case(
+        (d.escalate2_at <= now, 4),
+        (d.escalate1_at <= now, 3),
+        (d.due_at <= now, 2),
+        (d.warn_at <= now, 1),
+        else_=0,
+    )
+    action = case(
+        (t.status == TicketStatus.SUSPENDED, PAUSE),  # the lifecycle should have paused it
+        (t.status.not_in(OPEN_STATUSES), STOP),  # closed without stop_all: never fire again
+        else_=FIRE,
+    )
+    log = cast(Table, ReminderLog.__table__).c
+    logged = exists().where(  # already logged (a deadline restored after it fired): tell nobody again
+        log.ticket_id == d.ticket_id, log.deadline_kind == d.kind, log.cycle == d.cycle, log.level == top
+    )
+    told = and_(action == FIRE, top > d.fired_level, ~logged)
     stmt = (
-        select(TicketDeadline, Ticket)
-        .join(Ticket, Ticket.id == TicketDeadline.ticket_id)
-        .where(
-            TicketDeadline.next_fire_at <= state.now,
-            TicketDeadline.met_at.is_(None),
-            TicketDeadline.paused_at.is_(None),
+        select(
+            d.id,
+            d.ticket_id,
+            d.kind,
+            d.cycle,
+            t.grid_id,
+            func.coalesce(t.assignee_id, 0),
+            action,
+            d.fired_level,
+            top,
+            d.due_at,
+            d.next_fire_at,
+            t.needs_review.is_(False),  # anything still 待确认 goes to the staff directly
+            t.priority == Priority.URGENT,
+            told,
         )
-        .order_by(TicketDeadline.next_fire_at, TicketDeadline.id)
+        .join(t, t.id == d.ticket_id)
+        .where(d.next_fire_at <= now, d.met_at.is_(None), d.paused_at.is_(None))
+        .order_by(d.next_fire_at, d.id)
         .limit(batch_size)
     )
-    if state.after is not None:
-        # Keyset, not a rescan from the start: on PostgreSQL the index entries of rows this sweep
-        # already advanced stay at the head of the index until vacuum, making rescans quadratic.
-        at, last_id = state.after
-        stmt = stmt.where(
-            or_(
-                TicketDeadline.next_fire_at > at,
-                and_(TicketDeadline.next_fire_at == at, TicketDeadline.id > last_id),
-            )
-        )
     if is_postgres(session):
-        stmt = stmt.with_for_update(skip_locked=True, of=TicketDeadline)
-    rows = session.execute(stmt).all()
-    result.examined += len(rows)
-    if rows:
-        last = rows[-1][0]
-        state.after = (last.next_fire_at, last.id) if last.next_fire_at else state.after
-    logs: list[dict[str, Any]] = []
-    due: dict[tuple[int, str, int], tuple[TicketDeadline, Ticket]] = {}
-    due_by_ticket: dict[int, tuple[TicketDeadline, Ticket]] = {}
-    for d, t in rows:
-        if t.status is TicketStatus.SUSPENDED:  # the lifecycle should have paused it; pause it now
-            d.paused_at, d.next_fire_at = state.now, None
-            continue
-        if t.status not in OPEN_STATUSES:  # closed without stop_all: never fire again
-            d.next_fire_at = None
-            continue
-        sched = Schedule(d.warn_at, d.due_at, d.escalate1_at, d.escalate2_at)
-        levels = [lvl for lvl in range(d.fired_level + 1, 5) if sched.at_level(lvl) <= state.now]
-        for lvl in levels:
-            recipient = t.assignee_id if lvl == 1 else None
-            logs.append(
-                dict(ticket_id=t.id, deadline_kind=d.kind, cycle=d.cycle, level=lvl, recipient_id=recipient)
-            )
-        due[(t.id, d.kind.value, d.cycle)] = (d, t)
-        due_by_ticket[t.id] = (d, t)
-        if levels:
-            d.fired_level = levels[-1]
-            if d.fired_level >= 2 and d.breached_at is None:
-                d.breached_at = d.due_at
-        d.next_fire_at = deadlines.next_fire(d)
-    inserted = _insert_logs(session, logs, state.now) if logs else []
-    fired_tickets = {t.id: t for ticket_id, *_ in inserted for _, t in [due_by_ticket[ticket_id]]}
-    state.rooms.update(ticket_rooms(session, [t for t in fired_tickets.values() if t.id not in state.rooms]))
-    result.fired += len(inserted)
-    top: dict[int, int] = {}
-    new_items: dict[int, list[DigestItem]] = {}
-    for ticket_id, kind, cycle, level in inserted:
-        d, t = due[(ticket_id, DeadlineKind(kind).value, cycle)]
-        top[ticket_id] = max(top.get(ticket_id, 0), level)
-        item = DigestItem(
-            ticket_id=ticket_id,
-            category=state.policy.category_label(t.category),
-            kind=d.kind,
-            level=level,
-            left=d.due_at - state.now,  # wall-clock time: what a reader can act on
-            # community and street 督办 go to the admins directly, not into the residents' group;
-            # so does anything about a ticket still waiting for a person to confirm it (待确认)
-            room=_room(session, state, t) if level < 3 and not t.needs_review else None,
-            urgent=t.priority is Priority.URGENT,
-        )
-        for who in _recipients(session, state, level, t.grid_id, t.assignee_id):
-            new_items.setdefault(who[0], []).append(item)
-            state.digests.setdefault(who[0], _Recipient(platform_id=who[1]))
-    for level in sorted(set(top.values())):
-        ids = [t_id for t_id, lvl in top.items() if lvl == level]
-        # Core UPDATE: no version bump, so the sweeper never makes a user's concurrent change stale
-        session.execute(
-            update(Ticket)
-            .where(Ticket.id.in_(ids), Ticket.escalation_level < level)
-            .values(escalation_level=level)
-            .execution_options(synchronize_session=False)
-        )
-    result.digests += _write_digests(session, state, new_items)
-    session.flush()
-    return len(rows)
+        if state.after is not None:
+            # Keyset, not a rescan from the start: the index entries of rows this sweep already
+            # advanced stay at the head of the index until vacuum, making rescans quadratic.
+            # (SQLite drops them at once; its planner sorts the whole rest for a row-value OR.)
+            stmt = stmt.where(tuple_(d.next_fire_at, d.id) > tuple_(*state.after))
+        stmt = stmt.with_for_update(skip_locked=True, of=d)
+    cols = [c.name for c in DUE.c if c.name != "room"]
+    conn = session.connection()
+    conn.execute(insert(DUE).from_select(cols, stmt))
+    return int(conn.scalar(select(func.count()).select_from(DUE)) or 0)  # rowcount: -1 on psycopg
 
 
-def _insert_logs(
-    session: Session, logs: list[dict[str, Any]], now: datetime
-) -> list[tuple[int, str, int, int]]:
-    """Insert reminder-log rows, skipping ones already there; returns the keys this call inserted."""
+def _insert_logs(session: Session, now: datetime) -> tuple[int, int]:
+    """Log the level each due deadline tells; returns (rows inserted, lower levels they passed over)."""
+    conn, due = session.connection(), DUE.c
+    told = DUE.c.told.is_(True)
+    rows = select(
+        due.ticket_id,
+        due.kind,
+        due.cycle,
+        due.level,
+        due.level - due.old_level - 1,
+        case((due.level == 1, func.nullif(due.assignee_key, 0)), else_=null()),
+        literal(now, UTCDateTime()),
+    ).where(told)
     ins = postgresql.insert if is_postgres(session) else sqlite.insert
-    table = cast(Table, ReminderLog.__table__)
-    c = table.c
-    stmt = (
-        ins(table)
-        .on_conflict_do_nothing(index_elements=["ticket_id", "deadline_kind", "cycle", "level"])
-        .returning(c.ticket_id, c.deadline_kind, c.cycle, c.level)
+    cols = ["ticket_id", "deadline_kind", "cycle", "level", "skipped", "recipient_id", "fired_at"]
+    stmt = ins(cast(Table, ReminderLog.__table__)).from_select(cols, rows)
+    stmt = stmt.on_conflict_do_nothing(index_elements=["ticket_id", "deadline_kind", "cycle", "level"])
+    if is_postgres(session):  # psycopg reports no rowcount for INSERT … SELECT: count what it returns
+        ins_cte = stmt.returning(literal(1)).cte("ins")
+        fired = conn.scalar(select(func.count()).select_from(ins_cte))
+    else:
+        fired = conn.execute(stmt).rowcount
+    skipped = conn.scalar(select(func.coalesce(func.sum(due.level - due.old_level - 1), 0)).where(told))
+    return int(fired or 0), int(skipped or 0)
+
+
+def _advance(session: Session, now: datetime) -> None:
+    """Move each deadline of the batch past the level it told (or stop/pause it)."""
+    d, due = TicketDeadline, DUE.c
+    fire = due.action == FIRE
+    level = case((and_(fire, due.level > due.old_level), due.level), else_=due.old_level)
+    nxt = case(
+        (due.action != FIRE, null()),
+        (level == 0, d.warn_at),
+        (level == 1, d.due_at),
+        (level == 2, d.escalate1_at),
+        (level == 3, d.escalate2_at),
+        else_=null(),
     )
-    # Core, not the ORM bulk path: with RETURNING the ORM path is quadratic in the batch size
-    rows = session.connection().execute(stmt, [{**log, "fired_at": now} for log in logs]).all()
-    return [(r[0], str(r[1]), r[2], r[3]) for r in rows]
-
-
-def _room(session: Session, state: _SweepState, ticket: Ticket) -> str | None:
-    """The room the ticket was reported in (else the grid's first), fetched per batch."""
-    if ticket.id not in state.rooms:
-        state.rooms[ticket.id] = ticket_room(session, ticket)
-    return state.rooms[ticket.id]
-
-
-def _recipients(
-    session: Session, state: _SweepState, level: int, grid_id: int, assignee_id: int | None
-) -> list[Who]:
-    """Who hears about `level` of a ticket in `grid_id`, per the policy's ladder."""
-    out: list[Who] = []
-    for who in state.policy.recipients.get(level, ()):
-        if who == "assignee" and assignee_id is not None:
-            out.extend(_people(session, state, ("person", assignee_id)))
-        elif who in ("assignee", "gridworkers"):
-            out.extend(_people(session, state, ("workers", grid_id)))
-        else:
-            out.extend(_people(session, state, (who, grid_id)))
-    if not out:
-        logger.warning("no recipient for level %d of a ticket in grid %d", level, grid_id)
-    return list(dict.fromkeys(out))
-
-
-def _people(session: Session, state: _SweepState, key: tuple[str, int]) -> list[Who]:
-    what, ident = key
-    if (ident, what) not in state.people:
-        if what == "person":
-            found = [p for p in [session.get(Person, ident)] if p is not None]
-        elif what == "workers":
-            found = grid_workers(session, ident, _WORKERS) or grid_workers(
-                session, ident, frozenset({Role.GRID_LEADER})
-            )
-        elif what == "grid_leader":
-            found = grid_workers(session, ident, frozenset({Role.GRID_LEADER}))
-        else:
-            grid = session.get(Grid, ident)
-            found = region_admins(session, grid, _ROLE_OF[what]) if grid else []
-        state.people[(ident, what)] = [(p.id, p.platform_id) for p in found]
-    return state.people[(ident, what)]
-
-
-def _write_digests(session: Session, state: _SweepState, new_items: dict[int, list[DigestItem]]) -> int:
-    """Extend this sweep's digests, or start them; returns outbox rows created."""
-    open_ids = {rc.outbox_id for p in new_items if (rc := state.digests[p]).outbox_id is not None}
-    # Lock the digests the sender has not claimed yet; the sender's SKIP LOCKED then leaves them be.
-    stmt = select(Outbox.id).where(
-        Outbox.id.in_(open_ids), Outbox.status == OutboxStatus.PENDING, Outbox.claimed_by.is_(None)
-    )
-    extendable = set(session.scalars(stmt.with_for_update())) if open_ids else set()
-    updates: list[dict[str, Any]] = []
-    created = 0
-    quiet = _quiet_rows(session, state, list(new_items))
-    for person_id, items in new_items.items():
-        rc = state.digests[person_id]
-        if rc.platform_id is None:
-            logger.warning("person %d has no platform id; digest not sent", person_id)
-            continue
-        if rc.outbox_id is not None and rc.outbox_id not in extendable:
-            rc.part += 1  # the sender took the earlier part already: start another
-            rc.digest, rc.outbox_id = Digest(), None
-        rc.digest.add(items)
-        text, kind, room = rc.digest.render()
-        if rc.outbox_id is not None:
-            updates.append({"id": rc.outbox_id, "text": text, "kind": kind, **_address(room, rc.platform_id)})
-            continue
-        ids = rc.digest.ticket_ids
-        row = enqueue(
-            session,
-            dedupe_key=f"sla:{state.sweep_id}:{person_id}:{rc.part}",
-            kind=kind,
-            text=text,
-            now=state.now,
-            ticket_id=next(iter(ids)) if len(ids) == 1 else None,
-            **_address(room, rc.platform_id),
+    session.connection().execute(
+        update(cast(Table, d.__table__))
+        .where(d.id == due.deadline_id, d.id.in_(select(due.deadline_id)))  # SQLite: by key, no scan
+        .values(
+            fired_level=level,
+            next_fire_at=nxt,
+            paused_at=case((due.action == PAUSE, literal(now, UTCDateTime())), else_=d.paused_at),
+            breached_at=case(
+                (and_(fire, level >= 2, d.breached_at.is_(None)), d.due_at), else_=d.breached_at
+            ),
         )
-        rc.outbox_id = row.id
-        created += 1
-        _pace(session, state, quiet, person_id, row, any(it.urgent for it in items))
-    if updates:
-        session.execute(update(Outbox), updates)  # bulk UPDATE by primary key
-    return created
-
-
-def _quiet_rows(session: Session, state: _SweepState, people: list[int]) -> dict[int, datetime]:
-    """When each of these people last got a digest released at once (the quiet period's start)."""
-    if not state.policy.quiet or not people:
-        return {}
-    rows = session.execute(
-        select(ReminderQuiet.person_id, ReminderQuiet.last_at).where(ReminderQuiet.person_id.in_(people))
-    )
-    return {person: at for person, at in rows}
-
-
-def _pace(
-    session: Session,
-    state: _SweepState,
-    quiet: dict[int, datetime],
-    person_id: int,
-    row: Outbox,
-    urgent: bool,
-) -> None:
-    """Hold a new digest until the person's quiet period ends (urgent ones go at once)."""
-    period = state.policy.quiet
-    if not period:
-        return
-    last = quiet.get(person_id)
-    this_sweep = person_id in state.released  # later parts of a digest released in this sweep
-    if last is not None and not urgent and not this_sweep and last + period > state.now:
-        # held: every digest of the period goes out at the same instant (the sender merges them)
-        row.next_attempt_at = last + period
-        return
-    state.released.add(person_id)
-    quiet[person_id] = state.now
-    ins = postgresql.insert if is_postgres(session) else sqlite.insert
-    table = cast(Table, ReminderQuiet.__table__)
-    # an upsert: two sweepers (a lost lock) may pace the same person at once
-    session.execute(
-        ins(table)
-        .values(person_id=person_id, last_at=state.now)
-        .on_conflict_do_update(index_elements=["person_id"], set_={"last_at": state.now})
     )
 
 
-def _address(room: str | None, platform_id: str) -> dict[str, Any]:
-    """In the group with an @mention when there is one room, else a direct message."""
-    if room is not None:
-        return {"room_id": room, "mention_ids": [platform_id], "recipient_platform_id": None}
-    return {"room_id": None, "mention_ids": [], "recipient_platform_id": platform_id}
+def _escalate(session: Session) -> None:
+    """Raise each told ticket's escalation level (Core: no version bump, so no user edit goes stale)."""
+    due, t = DUE.c, cast(Table, Ticket.__table__)
+    top = select(due.ticket_id, func.max(due.level).label("level")).where(due.told.is_(True))
+    top_q = top.group_by(due.ticket_id).subquery()
+    session.connection().execute(
+        update(t)
+        .where(t.c.id == top_q.c.ticket_id, t.c.escalation_level < top_q.c.level)
+        .values(escalation_level=top_q.c.level)
+    )
 
 
-def _fmt(span: timedelta) -> str:
-    minutes = max(int(span.total_seconds() // 60), 1)
-    days, rest = divmod(minutes, 1440)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days}天{hours}小时" if hours else f"{days}天"
-    if hours:
-        return f"{hours}小时{mins}分钟" if mins else f"{hours}小时"
-    return f"{mins}分钟"
+def _address_rooms(session: Session) -> None:
+    """The room each group-told item goes to: where the ticket was reported, else the grid's first.
+
+    Community and street 督办 (levels 3-4) go to the admins directly, not into the residents' group.
+    """
+    due, g = DUE.c, ChatGroup
+    reported = (
+        select(g.room_id)
+        .join(Message, Message.group_id == g.id)
+        .join(Ticket, Ticket.source_message_id == Message.id)
+        .where(Ticket.id == due.ticket_id, g.grid_id == Ticket.grid_id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    first = (
+        select(g.room_id)
+        .where(g.grid_id == due.grid_id, g.staff_room.is_(False))
+        .order_by(g.bound_at.asc().nulls_last(), g.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    session.connection().execute(
+        update(DUE)
+        .where(due.told.is_(True), due.in_room.is_(True), due.level < 3)
+        .values(room=func.coalesce(reported, first))
+    )

@@ -99,3 +99,47 @@ def announcement(
         "reopen": f"工单 {number} 已重新办理（重办），网格员会尽快跟进。",
     }
     return texts.get(action)
+
+
+# -- resident participation (积分): GRIDBOT_PARTICIPATION__ENABLED -------------------------------
+
+POINTS_OFF = "本群暂未开启居民积分"
+POINTS_DISPLAY = {"full": "实名", "masked": "姓名打码", "hidden": "不上感谢榜"}
+
+
+def points_rule(report: int, rating: int, ack: int) -> str:
+    """How points are earned, in one sentence."""
+    return f"有效反映问题（未被退回、非重复）每条 {report} 分，评价办理结果每次 {rating} 分，确认通知每次 {ack} 分；闲聊和重复反映不计分"
+
+
+def my_points(
+    month: str,
+    total: int,
+    reports: int,
+    ratings: int,
+    acks: int,
+    last_month: str,
+    last_total: int,
+    display: str,
+) -> str:
+    """The answer to 积分."""
+    return (
+        f"您{month}的积分：{total} 分（有效反映 {reports} 条、评价 {ratings} 次、确认通知 {acks} 次）；"
+        f"{last_month} {last_total} 分。感谢榜上显示为：{POINTS_DISPLAY[display]}"
+        "（发送「积分 实名」「积分 匿名」或「积分 不上榜」修改）"
+    )
+
+
+POINTS_DISPLAY_SAVED = {
+    "full": "好的，以后感谢榜上显示您的群昵称",
+    "masked": "好的，以后感谢榜上您的名字打码显示（如 张**）",
+    "hidden": "好的，以后您不上感谢榜，积分照常累计",
+}
+
+
+def thanks_list(month: str, entries: list[tuple[str, int]], rule: str) -> str:
+    """The monthly thank-you list posted in the group."""
+    lines = [f"【{month}感谢榜】感谢以下居民积极反映问题、评价办理结果、确认通知，让我们的网格更好："]
+    lines += [f"{n}. {name} {points} 分" for n, (name, points) in enumerate(entries, start=1)]
+    lines.append(f"积分规则：{rule}。发送「积分」查看自己的积分")
+    return "\n".join(lines)

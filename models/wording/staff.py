@@ -43,6 +43,11 @@ def not_allowed(number: str, status: TicketStatus, action: str) -> str:
     return f"工单 {number} 当前状态为「{STATUS_LABELS[status]}」，不能执行「{action}」{hint}"
 
 
+def already_done(number: str, status: TicketStatus, action: str) -> str:
+    """The answer to an action asked again after it took effect (接单 after an @-reply already counted)."""
+    return f"工单 {number} 已是「{STATUS_LABELS[status]}」，无需再「{action}」"
+
+
 def urgent_alarm(number: str, category: str, text: str) -> str:
     """The alarm to the gridworkers and the grid leader for a confident urgent report."""
     return f"【紧急】工单 {number}【{category}】可能危及人身财产安全，请立即处置！原文：{text[:80]}"
@@ -155,3 +160,39 @@ def weekly_stats(m: GridMetrics, patrol: int | None = None) -> str:
         f"满意率 {_pct(m.satisfaction_rate)}（{m.rated} 条评价），解决率 {_pct(m.solve_rate)}，超时 {m.overdue} 件\n"
         f"居民发言 {m.resident_messages} 条，活跃居民 {m.active_residents} 人"
     )
+
+
+# ---- attachments (photos, files, voice) -------------------------------------------------------
+
+ATTACHMENT_REFUSALS = {
+    "too_large": "文件过大",
+    "type_not_allowed": "文件类型不在允许范围内",
+    "empty": "文件为空",
+    "not_delivered": "平台未能下载该文件",
+    "store_failed": "服务器保存失败",
+}
+
+
+def photo_required(number: str, category: str) -> str:
+    """办结 refused: this category closes only with a 处置后照片."""
+    return (
+        f"工单 {number}（{category}）办结前需要一张处置后照片。"
+        f"请先在群里发送处置后的现场照片，再发「办结 {number} 处理说明」；"
+        "也可以在工作页上传照片后办结"
+    )
+
+
+def after_photo_kept(number: str) -> str:
+    """A gridworker's photo right after 办结 became the ticket's 处置后照片."""
+    return f"已将照片作为工单 {number} 的处置后照片存档"
+
+
+def voice_to_listen(number: str | None) -> str:
+    """A resident's voice message waits for a gridworker to listen (privately, to the grid's staff)."""
+    where = f"工单 {number} " if number else "群里"
+    return f"【语音待听】{where}有一条居民语音消息，机器人无法识别语音，请在群里或工作页收听后处理"
+
+
+def attachment_refused(reason: str | None) -> str:
+    """Why a file was not kept (shown on the ticket page and in the reply to an upload)."""
+    return f"未保存：{ATTACHMENT_REFUSALS.get(reason or '', '无法保存')}"

@@ -223,7 +223,7 @@ async def test_a_lifecycle_refusal_is_409_with_the_chinese_message(
     r = await client.post(f"/tickets/{seeded.mine}/resolve", json={}, headers=h)
     assert r.status_code == 409
     assert r.json() == {
-        "detail": f"工单 #{seeded.mine} 当前状态为「已办结」，不能执行「办结」，已办结待评价；如需继续办理，请网格长「重办」",
+        "detail": f"工单 #{seeded.mine} 已是「已办结」，无需再「办结」",  # asked twice: said calmly
         "code": "conflict",
     }
     stale = await client.post(f"/tickets/{seeded.mine2}/resolve", json={"expected_version": 99}, headers=h)

@@ -106,6 +106,7 @@ def to_line(row: dict[str, Any], n: int, previous: datetime) -> Line:
         mentions=tuple(row.get("mentions", ())),
         quote=row.get("quote"),
         mentions_bot=bool(row.get("mentions_bot", False)),
+        attachment=row.get("attachment"),
     )
 
 

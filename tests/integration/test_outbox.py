@@ -6,8 +6,11 @@ import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+import anyio
 import pytest
 import redis
+from sqlalchemy import insert as sa_insert
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridbot.bot.sender import OutboxSender
@@ -203,3 +206,77 @@ async def test_a_sender_does_not_send_rows_taken_over_while_it_waited_its_turn(
     assert platform.received == []
     with session_factory() as s:
         assert {s.get_one(Outbox, i).claimed_by for i in ids} == {"bot-b/99-other"}
+
+
+# ---- an idle sender sleeps until new rows wake it ------------------------------------------------
+
+
+class _Arrivals(_Platform):
+    """Signals each message the sender hands over."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived = anyio.Event()
+
+    async def send(self, message: OutgoingMessage) -> str | None:
+        self.arrived.set()
+        return await super().send(message)
+
+
+def _awake_sender(sf: sessionmaker[Session], platform: _Platform) -> OutboxSender:
+    settings = OutboxSettings(min_interval_s=0, merge_window_s=0, safety_poll_s=600)
+    return OutboxSender(sf, platform, LocalCoordinator(), settings, clock=lambda: datetime.now(UTC))
+
+
+@pytest.mark.anyio
+async def test_an_idle_sender_is_woken_by_a_committed_row(session_factory: sessionmaker[Session]) -> None:
+    """The safety poll is ten minutes: only the wake-up on commit can deliver within the test's limit."""
+    platform = _Arrivals()
+    sender, stop = _awake_sender(session_factory, platform), anyio.Event()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(sender.run, stop)
+        with anyio.fail_after(5):
+            while sender.rounds < 1:  # it has looked and found nothing (a later commit wakes it)
+                await anyio.sleep(0.01)
+        with session_factory.begin() as s:
+            ob.enqueue(
+                s, dedupe_key="w", kind=OutboxKind.REPLY, text="收到", now=datetime.now(UTC), room_id="r"
+            )
+        with anyio.fail_after(10):
+            await platform.arrived.wait()
+        stop.set()
+    assert [m.text for m in platform.received] == ["收到"]
+
+
+@pytest.mark.anyio
+async def test_another_process_wakes_the_sender_through_notify(
+    pg_session_factory: sessionmaker[Session],
+) -> None:
+    """A row inserted and announced by another connection (another process) reaches a sleeping sender."""
+    platform = _Arrivals()
+    sender, stop = _awake_sender(pg_session_factory, platform), anyio.Event()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(sender.run, stop)
+        with anyio.fail_after(5):
+            while not sender.listening.is_set():  # its LISTEN connection starts in a thread
+                await anyio.sleep(0.01)
+        engine = pg_session_factory.kw["bind"]
+        with engine.begin() as conn:  # Core, not enqueue: no in-process wake-up, only the NOTIFY
+            conn.execute(
+                sa_insert(Outbox).values(
+                    dedupe_key="n",
+                    kind=OutboxKind.REPLY,
+                    text="来自另一进程",
+                    room_id="r",
+                    mention_ids=[],
+                    status=OutboxStatus.PENDING,
+                    attempts=0,
+                    next_attempt_at=datetime.now(UTC),
+                    created_at=datetime.now(UTC),
+                )
+            )
+            conn.execute(text("SELECT pg_notify(:c, '')"), {"c": ob.CHANNEL})
+        with anyio.fail_after(10):
+            await platform.arrived.wait()
+        stop.set()
+    assert [m.text for m in platform.received] == ["来自另一进程"]

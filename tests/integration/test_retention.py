@@ -252,3 +252,38 @@ def test_purge_text_command(
     assert "purged the text of 1 rows older than 2 days" in from_setting.output
     assert _texts(session_factory) == {"cli-40d": None, "cli-5d": None, "cli-1h": f"1h {PHONE}"}
     assert cli.invoke(app, ["db", "purge-text", "--days", "0"]).exit_code == 2
+
+
+def test_purge_attachments_command_deletes_old_files_and_rows(
+    cli: CliRunner, session_factory: sessionmaker[Session], world: World, tmp_path: Path
+) -> None:
+    from gridbot.models.attachments.store import FileStore
+    from gridbot.models.entities import Attachment
+    from gridbot.models.enums import AttachmentStatus, MessageType
+    from gridbot.models.settings import AttachmentSettings
+
+    store = FileStore(AttachmentSettings(dir=tmp_path / "gridbot-attachments"))  # the default, under cwd
+    now = utcnow()
+    kept = {}
+    with session_factory.begin() as s:
+        for key, age, data in (("old", 40, b"\xff\xd8\xff old"), ("new", 5, b"\xff\xd8\xff new")):
+            taken = store.put_bytes(data)
+            row = Attachment(
+                grid_id=world.grid,
+                kind=MessageType.IMAGE,
+                status=AttachmentStatus.STORED,
+                content_type=taken.content_type,
+                size_bytes=taken.size_bytes,
+                sha256=taken.sha256,
+                created_at=now - timedelta(days=age),
+            )
+            s.add(row)
+            kept[key] = taken.sha256 or ""
+    unset = cli.invoke(app, ["db", "purge-attachments"])
+    assert unset.exit_code == 2 and "GRIDBOT_RETENTION__ATTACHMENT_DAYS" in unset.output
+    done = cli.invoke(app, ["db", "purge-attachments", "--days", "30"])
+    assert done.exit_code == 0, done.output
+    assert "deleted 1 attachments (1 files) older than 30 days" in done.output
+    assert not store.path_of(kept["old"]).exists() and store.path_of(kept["new"]).exists()
+    with session_factory() as s:
+        assert [r.sha256 for r in s.scalars(select(Attachment))] == [kept["new"]]

@@ -94,6 +94,40 @@ def test_ladder_reaches_the_right_people_at_the_right_times(
         assert s.get_one(Ticket, tid).version == 1  # the sweeper never makes a user's edit stale
 
 
+def test_after_an_outage_only_the_highest_due_level_is_told(
+    session_factory: sessionmaker[Session], world: World
+) -> None:
+    (tid,) = open_tickets(session_factory, world.grid, assignee=world.worker)
+    res = run(session_factory, T0 + 12 * M)  # warned at +8 and due at +10: the sweeper was down
+    assert (res.fired, res.passed_over, res.digests) == (1, 1, 1)
+    (row,) = outbox(session_factory)
+    assert row.mention_ids == ["wx-chen"] and row.kind is OutboxKind.ESCALATION  # not 小王's warning
+    assert f"#{tid} 物业服务 首次响应 超时2分钟" in row.text
+    with session_factory() as s:
+        log = s.scalars(select(ReminderLog)).one()
+        assert (log.level, log.skipped) == (2, 1)
+        assert s.get_one(Ticket, tid).escalation_level == 2
+    res = run(session_factory, T0 + 15 * M)  # back to normal: the next level on its own
+    assert (res.fired, res.passed_over) == (1, 0)
+    assert outbox(session_factory)[-1].recipient_platform_id == "wx-sun"
+
+
+def test_a_level_already_logged_is_not_told_again(
+    session_factory: sessionmaker[Session], world: World
+) -> None:
+    open_tickets(session_factory, world.grid, assignee=world.worker)
+    assert run(session_factory, T0 + 8 * M).fired == 1
+    fr = TicketDeadline.kind == DeadlineKind.FIRST_RESPONSE
+    with session_factory.begin() as s:  # as if its clocks were restored to before the warning
+        d = s.scalars(select(TicketDeadline).where(fr)).one()
+        d.fired_level, d.next_fire_at = 0, d.warn_at
+    res = run(session_factory, T0 + 9 * M)
+    assert (res.examined, res.fired, res.digests) == (1, 0, 0) and count_logs(session_factory) == 1
+    with session_factory() as s:
+        d = s.scalars(select(TicketDeadline).where(fr)).one()
+        assert d.fired_level == 1 and d.next_fire_at == d.due_at  # moved on, not stuck
+
+
 def test_one_digest_per_person_per_sweep_across_batches(
     session_factory: sessionmaker[Session], world: World
 ) -> None:
@@ -170,18 +204,18 @@ def test_suspension_over_lunch_shifts_working_deadlines_by_working_time(
 def test_restart_after_a_committed_batch_fires_the_rest_once(
     session_factory: sessionmaker[Session], world: World
 ) -> None:
-    open_tickets(session_factory, world.grid, 5, assignee=world.worker)  # 10 deadlines, 4 levels each
+    open_tickets(session_factory, world.grid, 5, assignee=world.worker)  # 10 deadlines, all 4 levels due
 
     def crash(batch: int) -> None:
         raise RuntimeError("process killed")
 
     with pytest.raises(RuntimeError):
         run(session_factory, T0 + 9 * 60 * M, batch_size=2, after_batch=crash)
-    assert count_logs(session_factory) == 8  # the first batch committed
+    assert count_logs(session_factory) == 2  # the first batch committed: one told level a deadline
     first_rows = len(outbox(session_factory))
     res = run(session_factory, T0 + 9 * 60 * M, batch_size=2)
-    assert res.fired == 32 and count_logs(session_factory) == 40
-    assert len(outbox(session_factory)) == first_rows + 4
+    assert (res.fired, res.passed_over) == (8, 24) and count_logs(session_factory) == 10
+    assert len(outbox(session_factory)) == first_rows + 1  # the street admin's digest of the rest
     assert run(session_factory, T0 + 9 * 60 * M).fired == 0
 
 
@@ -200,10 +234,10 @@ def test_crash_inside_a_batch_rolls_it_back_and_refires(
     monkeypatch.setattr(sweeper, "_insert_logs", flaky)
     with pytest.raises(RuntimeError):
         run(session_factory, T0 + 9 * 60 * M, batch_size=2)
-    assert count_logs(session_factory) == 8
+    assert count_logs(session_factory) == 2
     monkeypatch.setattr(sweeper, "_insert_logs", real)
-    assert run(session_factory, T0 + 9 * 60 * M, batch_size=2).fired == 32
-    assert count_logs(session_factory) == 40
+    assert run(session_factory, T0 + 9 * 60 * M, batch_size=2).fired == 8
+    assert count_logs(session_factory) == 10
 
 
 def test_a_held_lock_skips_the_sweep(session_factory: sessionmaker[Session], world: World) -> None:
@@ -218,7 +252,7 @@ def test_a_held_lock_skips_the_sweep(session_factory: sessionmaker[Session], wor
 # ---- several instances, PostgreSQL + Redis -------------------------------------------------------
 
 ALL_DUE = T0 + 9 * 60 * M  # every level of every urgent deadline has passed
-N = 40  # tickets: 2 deadlines × 4 levels each = 320 levels
+N = 40  # tickets: 2 deadlines each, told once at level 4 (levels 1-3 passed over)
 
 
 def _race(sf: sessionmaker[Session], coordinators: list[Any]) -> list[sweeper.SweepResult]:
@@ -241,10 +275,11 @@ def test_two_sweepers_sharing_redis_fire_each_level_once(
     open_tickets(pg_session_factory, w.grid, N, assignee=w.worker)
     coords = [RedisCoordinator(redis_url), RedisCoordinator(redis_url)]
     results = _race(pg_session_factory, coords)
-    assert sum(r.fired for r in results) == count_logs(pg_session_factory) == N * 8
-    # one digest per person: 小王, 陈网格长, 孙主任, 赵科长
+    assert sum(r.fired for r in results) == count_logs(pg_session_factory) == N * 2
+    assert sum(r.passed_over for r in results) == N * 2 * 3
+    # one digest to the one person the highest level goes to: 赵科长 (street 督办)
     recipients = sorted((r.mention_ids or [r.recipient_platform_id])[0] for r in outbox(pg_session_factory))
-    assert recipients == ["wx-chen", "wx-sun", "wx-wang", "wx-zhao"]
+    assert recipients == ["wx-zhao"]
 
 
 def test_two_sweepers_without_a_shared_lock_still_fire_each_level_once(
@@ -255,9 +290,9 @@ def test_two_sweepers_without_a_shared_lock_still_fire_each_level_once(
         w = build_world(s)
     open_tickets(pg_session_factory, w.grid, N, assignee=w.worker)
     results = _race(pg_session_factory, [LocalCoordinator(), LocalCoordinator()])
-    assert sum(r.fired for r in results) == count_logs(pg_session_factory) == N * 8
+    assert sum(r.fired for r in results) == count_logs(pg_session_factory) == N * 2
     assert sum(r.examined for r in results) == N * 2  # no deadline row was read by both
-    assert 4 <= len(outbox(pg_session_factory)) == sum(r.digests for r in results) <= 8
+    assert 1 <= len(outbox(pg_session_factory)) == sum(r.digests for r in results) <= 2
 
 
 def test_redis_flushed_mid_run_loses_nothing_and_fires_nothing_twice(
@@ -283,7 +318,7 @@ def test_redis_flushed_mid_run_loses_nothing_and_fires_nothing_twice(
         after_batch=flush_and_start_another,
     )
     assert not second[0].skipped and second[0].fired > 0
-    assert first.fired + second[0].fired == count_logs(pg_session_factory) == N * 8
+    assert first.fired + second[0].fired == count_logs(pg_session_factory) == N * 2
     rows = len(outbox(pg_session_factory))
     client.flushdb()  # and between sweeps: nothing is re-fired or re-sent
     assert sweeper.sweep(pg_session_factory, POLICY, ALL_DUE, RedisCoordinator(redis_url)).fired == 0

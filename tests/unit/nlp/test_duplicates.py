@@ -32,7 +32,7 @@ def test_similarity_bounds() -> None:
     ("text", "category", "decision", "ticket"),
     [
         ("3栋2单元的楼道灯还是坏的，晚上好黑", "property", MERGE, 41),
-        ("5栋垃圾堆着好几天了，臭死了", "sanitation", SUGGEST, 42),
+        ("5栋垃圾堆着好几天了，臭死了", "sanitation", MERGE, 42),  # same building, same thing: 垃圾
         ("7栋楼道灯坏了", "property", SUGGEST, 41),  # another building: never merged, at most suggested
         ("北门路灯不亮", "facilities", NEW, None),  # ticket 43 is outside the window
     ],
@@ -64,3 +64,19 @@ def test_same_category_boosts() -> None:
 
 def test_no_candidates() -> None:
     assert find_duplicate("楼道灯坏了", "property", [], NOW).decision == NEW
+
+
+@pytest.mark.parametrize(
+    ("text", "decision"),
+    [
+        ("是啊 路灯坏好久了", MERGE),  # agreeing, naming no place: the lamp already reported
+        ("路灯的事有人管没", MERGE),  # chasing it
+        ("村口路灯不亮，晚上骑车差点掉沟里", MERGE),  # same place, same thing, other words
+        ("桥头的路灯也不亮了", SUGGEST),  # another place: at most a suggestion to the gridworker
+        ("是啊 今天天气真好", NEW),  # agreeing with something else
+    ],
+)
+def test_echoes_and_same_thing_join_the_ticket(text: str, decision: str) -> None:
+    lamp = [OpenTicket(7, "村口那个路灯又不亮了 黑灯瞎火的", "facilities", NOW - timedelta(minutes=20))]
+    category = "facilities" if "路灯" in text else None
+    assert find_duplicate(text, category, lamp, NOW).decision == decision

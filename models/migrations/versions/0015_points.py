@@ -1,4 +1,4 @@
-"""directory_version: one counter bumped by every directory change (the bots' cache check)
+"""points: residents' choice of how the monthly thank-you list shows them
 
 Revision ID: 0015
 Revises: 0014
@@ -20,15 +20,16 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     """Upgrade schema."""
-    table = op.create_table(
-        "directory_version",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("version", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
+    op.create_table(
+        "participation_choices",
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("display", sa.String(length=8), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["person_id"], ["persons.id"]),
+        sa.PrimaryKeyConstraint("person_id"),
     )
-    op.bulk_insert(table, [{"id": 1, "version": 0}])
 
 
 def downgrade() -> None:
     """Downgrade schema."""
-    op.drop_table("directory_version")
+    op.drop_table("participation_choices")

@@ -1,0 +1,1 @@
+"""Attachments: photos, files and voice kept by content hash, linked to their message and ticket."""

@@ -1,0 +1,314 @@
+"""The sweeper's scratch tables, who hears a level, and the digests it writes (see sweeper.py).
+
+Each batch of the sweep leaves its told deadlines in the temporary table `sweep_due`; this module
+resolves the recipients per (level, grid, assignee) into `sweep_to`, summarises each recipient's part
+of the batch in a few grouped queries, and writes or extends that person's digest in the outbox,
+holding it for the quiet period unless urgent.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from gridbot.models.db import is_postgres
+from gridbot.models.entities import Grid, Outbox, Person, ReminderQuiet, Ticket
+from gridbot.models.entities.base import UTCDateTime
+from gridbot.models.enums import DeadlineKind, OutboxStatus, Role
+from gridbot.models.messaging.outbox import enqueue
+from gridbot.models.org.directory import grid_workers, region_admins
+from gridbot.models.tickets.digests import MAX_LINES, Digest, DigestItem
+from gridbot.models.tickets.sla import SLAPolicy
+
+logger = logging.getLogger(__name__)
+
+_ROLE_OF = {
+    "grid_leader": Role.GRID_LEADER,
+    "community_admin": Role.COMMUNITY_ADMIN,
+    "street_admin": Role.STREET_ADMIN,
+    "district_admin": Role.DISTRICT_ADMIN,
+}
+_WORKERS = frozenset({Role.GRIDWORKER, Role.PARTTIME_GRIDWORKER})
+Who = tuple[int, str | None]  # person id, platform id
+FIRE, PAUSE, STOP = 0, 1, 2  # what a batch does with a due deadline row
+
+
+# Per-transaction scratch tables (TEMPORARY: private to the connection, never in the schema).
+_scratch = MetaData()
+DUE = Table(
+    "sweep_due",
+    _scratch,
+    Column("deadline_id", Integer, primary_key=True),
+    Column("ticket_id", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("cycle", Integer, nullable=False),
+    Column("grid_id", Integer, nullable=False),
+    Column("assignee_key", Integer, nullable=False),  # assignee id, 0 when unassigned
+    Column("action", Integer, nullable=False),
+    Column("old_level", Integer, nullable=False),
+    Column("level", Integer, nullable=False),  # the highest due level: the one told
+    Column("due_at", UTCDateTime(), nullable=False),
+    Column("next_fire_at", UTCDateTime()),
+    Column("in_room", Boolean, nullable=False),  # told in the residents' group (else directly)
+    Column("urgent", Boolean, nullable=False),
+    Column("told", Boolean, nullable=False),
+    Column("room", String(128)),
+    prefixes=["TEMPORARY"],
+)
+TO = Table(
+    "sweep_to",
+    _scratch,
+    Column("level", Integer, nullable=False),
+    Column("grid_id", Integer, nullable=False),
+    Column("assignee_key", Integer, nullable=False),
+    Column("person_id", Integer, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+
+
+@dataclass
+class Recipient:
+    platform_id: str | None
+    digest: Digest = field(default_factory=Digest)
+    outbox_id: int | None = None
+    part: int = 0
+
+
+@dataclass
+class SweepState:
+    sweep_id: str
+    now: datetime
+    policy: SLAPolicy
+    digests: dict[int, Recipient] = field(default_factory=dict)
+    people: dict[tuple[int, str], list[Who]] = field(default_factory=dict)
+    after: tuple[datetime, int] | None = None  # keyset position: the last (next_fire_at, id) read
+    released: set[int] = field(default_factory=set)  # people whose digest this sweep sent at once
+
+
+def resolve_recipients(session: Session, state: SweepState) -> None:
+    """Who hears each (level, grid, assignee) of the batch, into the scratch table."""
+    conn, due = session.connection(), DUE.c
+    keys = conn.execute(
+        select(due.level, due.grid_id, due.assignee_key).where(due.told.is_(True)).distinct()
+    ).all()
+    rows = []
+    for level, grid_id, assignee in keys:
+        for person_id, platform_id in _recipients(session, state, level, grid_id, assignee or None):
+            rows.append(dict(level=level, grid_id=grid_id, assignee_key=assignee, person_id=person_id))
+            state.digests.setdefault(person_id, Recipient(platform_id=platform_id))
+    if rows:
+        conn.execute(insert(TO), rows)
+
+
+def _recipients(
+    session: Session, state: SweepState, level: int, grid_id: int, assignee_id: int | None
+) -> list[Who]:
+    """Who hears about `level` of a ticket in `grid_id`, per the policy's ladder."""
+    out: list[Who] = []
+    for who in state.policy.recipients.get(level, ()):
+        if who == "assignee" and assignee_id is not None:
+            out.extend(_people(session, state, ("person", assignee_id)))
+        elif who in ("assignee", "gridworkers"):
+            out.extend(_people(session, state, ("workers", grid_id)))
+        else:
+            out.extend(_people(session, state, (who, grid_id)))
+    if not out:
+        logger.warning("no recipient for level %d of a ticket in grid %d", level, grid_id)
+    return list(dict.fromkeys(out))
+
+
+def _people(session: Session, state: SweepState, key: tuple[str, int]) -> list[Who]:
+    what, ident = key
+    if (ident, what) not in state.people:
+        if what == "person":
+            found = [p for p in [session.get(Person, ident)] if p is not None]
+        elif what == "workers":
+            found = grid_workers(session, ident, _WORKERS) or grid_workers(
+                session, ident, frozenset({Role.GRID_LEADER})
+            )
+        elif what == "grid_leader":
+            found = grid_workers(session, ident, frozenset({Role.GRID_LEADER}))
+        else:
+            grid = session.get(Grid, ident)
+            found = region_admins(session, grid, _ROLE_OF[what]) if grid else []
+        state.people[(ident, what)] = [(p.id, p.platform_id) for p in found]
+    return state.people[(ident, what)]
+
+
+@dataclass
+class _Part:
+    """One recipient's share of one batch, as the summary queries return it."""
+
+    sections: dict[str, tuple[int, int]] = field(default_factory=dict)  # items, distinct tickets
+    lines: dict[str, list[DigestItem]] = field(default_factory=dict)
+    rooms: set[str | None] = field(default_factory=set)
+    ticket_ids: set[int] = field(default_factory=set)
+    urgent: bool = False
+
+    def into(self, digest: Digest) -> None:
+        for sec, (n, tickets) in self.sections.items():
+            digest.add(sec, n, tickets, self.lines.get(sec, []))
+        digest.add_rooms(self.rooms)
+        digest.add_tickets(self.ticket_ids)
+
+
+def _summaries(session: Session, state: SweepState) -> dict[int, _Part]:
+    """Each recipient's part of this batch, summarised in SQL (a few rows a person, at any volume)."""
+    conn, due, to = session.connection(), DUE.c, TO.c
+    joined = and_(
+        due.told.is_(True),
+        to.level == due.level,
+        to.grid_id == due.grid_id,
+        to.assignee_key == due.assignee_key,
+    )
+    now = literal(state.now, UTCDateTime())
+    sec = case((due.level >= 2, "late"), (due.due_at > now, "soon"), else_="own_late").label("sec")
+    items = select(to.person_id, sec, due.ticket_id, due.kind, due.level, due.due_at, due.room, due.urgent)
+    q = items.where(joined).subquery()
+    out: dict[int, _Part] = {}
+    counts = select(q.c.person_id, q.c.sec, func.count(), func.count(q.c.ticket_id.distinct()))
+    for person_id, s, n, tickets in conn.execute(counts.group_by(q.c.person_id, q.c.sec)):
+        out.setdefault(person_id, _Part()).sections[s] = (n, tickets)
+    # the first lines of each section, in the order a reader acts on them (closest due first)
+    rank = func.row_number().over(
+        partition_by=(q.c.person_id, q.c.sec), order_by=(q.c.due_at, q.c.ticket_id, q.c.kind)
+    )
+    ranked = select(q, rank.label("rn")).subquery()
+    first = (
+        select(ranked.c.person_id, ranked.c.sec, ranked.c.ticket_id, Ticket.category, ranked.c.kind)
+        .add_columns(ranked.c.level, ranked.c.due_at)
+        .join(Ticket, Ticket.id == ranked.c.ticket_id)
+        .where(ranked.c.rn <= MAX_LINES)
+        .order_by(ranked.c.person_id, ranked.c.sec, ranked.c.rn)
+    )
+    for person_id, s, ticket_id, category, kind, level, due_at in conn.execute(first):
+        label = state.policy.category_label(category)
+        item = DigestItem(ticket_id, label, DeadlineKind(kind), level, due_at - state.now)
+        out[person_id].lines.setdefault(s, []).append(item)
+    spread = select(
+        q.c.person_id,
+        func.min(q.c.room),
+        func.max(q.c.room),
+        func.sum(case((q.c.room.is_(None), 1), else_=0)),
+        func.min(q.c.ticket_id),
+        func.max(q.c.ticket_id),
+        func.max(case((q.c.urgent.is_(True), 1), else_=0)),
+    ).group_by(q.c.person_id)
+    for person_id, lo, hi, roomless, t_lo, t_hi, urgent in conn.execute(spread):
+        part = out[person_id]
+        part.rooms = {r for r in (lo, hi) if r is not None} | ({None} if roomless else set())
+        part.ticket_ids = {t_lo, t_hi}
+        part.urgent = bool(urgent)
+    return out
+
+
+def write_digests(session: Session, state: SweepState) -> int:
+    """Extend this sweep's digests, or start them; returns outbox rows created."""
+    parts = _summaries(session, state)
+    open_ids = {rc.outbox_id for p in parts if (rc := state.digests[p]).outbox_id is not None}
+    # Lock the digests the sender has not claimed yet; the sender's SKIP LOCKED then leaves them be.
+    stmt = select(Outbox.id).where(
+        Outbox.id.in_(open_ids), Outbox.status == OutboxStatus.PENDING, Outbox.claimed_by.is_(None)
+    )
+    extendable = set(session.scalars(stmt.with_for_update())) if open_ids else set()
+    updates: list[dict[str, Any]] = []
+    created = 0
+    quiet = _quiet_rows(session, state, list(parts))
+    for person_id, part in parts.items():
+        rc = state.digests[person_id]
+        if rc.platform_id is None:
+            logger.warning("person %d has no platform id; digest not sent", person_id)
+            continue
+        if rc.outbox_id is not None and rc.outbox_id not in extendable:
+            rc.part += 1  # the sender took the earlier part already: start another
+            rc.digest, rc.outbox_id = Digest(), None
+        part.into(rc.digest)
+        text_, kind, room = rc.digest.render()
+        if rc.outbox_id is not None:
+            updates.append(
+                {"id": rc.outbox_id, "text": text_, "kind": kind, **_address(room, rc.platform_id)}
+            )
+            continue
+        ids = rc.digest.ticket_ids
+        row = enqueue(
+            session,
+            dedupe_key=f"sla:{state.sweep_id}:{person_id}:{rc.part}",
+            kind=kind,
+            text=text_,
+            now=state.now,
+            ticket_id=next(iter(ids)) if len(ids) == 1 else None,
+            **_address(room, rc.platform_id),
+        )
+        rc.outbox_id = row.id
+        created += 1
+        _pace(session, state, quiet, person_id, row, part.urgent)
+    if updates:
+        session.execute(update(Outbox), updates)  # bulk UPDATE by primary key
+    return created
+
+
+def _quiet_rows(session: Session, state: SweepState, people: list[int]) -> dict[int, datetime]:
+    """When each of these people last got a digest released at once (the quiet period's start)."""
+    if not state.policy.quiet or not people:
+        return {}
+    rows = session.execute(
+        select(ReminderQuiet.person_id, ReminderQuiet.last_at).where(ReminderQuiet.person_id.in_(people))
+    )
+    return {person: at for person, at in rows}
+
+
+def _pace(
+    session: Session,
+    state: SweepState,
+    quiet: dict[int, datetime],
+    person_id: int,
+    row: Outbox,
+    urgent: bool,
+) -> None:
+    """Hold a new digest until the person's quiet period ends (urgent ones go at once)."""
+    period = state.policy.quiet
+    if not period:
+        return
+    last = quiet.get(person_id)
+    this_sweep = person_id in state.released  # later parts of a digest released in this sweep
+    if last is not None and not urgent and not this_sweep and last + period > state.now:
+        # held: every digest of the period goes out at the same instant (the sender merges them)
+        row.next_attempt_at = last + period
+        return
+    state.released.add(person_id)
+    quiet[person_id] = state.now
+    ins = postgresql.insert if is_postgres(session) else sqlite.insert
+    table = cast(Table, ReminderQuiet.__table__)
+    # an upsert: two sweepers (a lost lock) may pace the same person at once
+    session.execute(
+        ins(table)
+        .values(person_id=person_id, last_at=state.now)
+        .on_conflict_do_update(index_elements=["person_id"], set_={"last_at": state.now})
+    )
+
+
+def _address(room: str | None, platform_id: str) -> dict[str, Any]:
+    """In the group with an @mention when there is one room, else a direct message."""
+    if room is not None:
+        return {"room_id": room, "mention_ids": [platform_id], "recipient_platform_id": None}
+    return {"room_id": None, "mention_ids": [], "recipient_platform_id": platform_id}
