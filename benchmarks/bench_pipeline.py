@@ -3,6 +3,7 @@ ticket → reply in the outbox (and delivered through the paced sender), on SQLi
 
     python benchmarks/bench_pipeline.py                    # SQLite (a temporary file)
     python benchmarks/bench_pipeline.py --pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+    python benchmarks/bench_pipeline.py --skip-sqlite --path --offered 100 --seconds 60   # + the message path
 
 PostgreSQL runs when --pg-url or GRIDBOT_TEST_DATABASE_URL is given, in a private schema dropped
 afterwards. The generated day mixes chatter and reports from the corpus's held-out test split with
@@ -10,24 +11,33 @@ gridworker commands (工单, 查, 接单, 回复, 办结) on the tickets filed s
 simulated seconds, so deadline sweeps run on the way as they would in a real group. The latency of a
 line is the wall time of Replay.feed: persist, route (classify, ticket, reply queued) and drain the
 outbox. The classifier is loaded before timing starts.
+
+`--path` measures the message path alone (what `Conversation.handle` costs: persist, route, reply
+queued; no outbox delivery, no sweeps), one message after another. `--offered RATE` offers RATE
+messages/s for `--seconds` into `--rooms` rooms through the production room dispatcher (8 rooms at
+once) on the wall clock, and reports the latency from arrival to handled and the process RSS.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import random
 import statistics
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 
 import anyio
 from bench_db import pg_schema_engine, sqlite_engine  # a sibling module: run as python benchmarks/bench_*.py
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from gridbot.bot.app import build_runtime
 from gridbot.bot.demo import setup_world
+from gridbot.bot.dispatch import RoomDispatcher
 from gridbot.bot.replay import Line, Replay, ReplayTransport, SimClock
 from gridbot.models.entities import Message, Outbox, Ticket
 from gridbot.models.enums import MessageDirection, MessageStatus, OutboxStatus
@@ -58,7 +68,7 @@ def corpus_texts() -> tuple[list[str], list[str]]:
     return chatter, reports
 
 
-def generate(n: int, seed: int = 7) -> list[Line]:
+def generate(n: int, seed: int = 7, rooms: int = 1) -> list[Line]:
     """n lines: about 70 % chatter, 20 % reports, 10 % gridworker commands on filed tickets."""
     rng = random.Random(seed)
     chatter, reports = corpus_texts()
@@ -67,6 +77,7 @@ def generate(n: int, seed: int = 7) -> list[Line]:
     for i in range(n):
         at = START + timedelta(seconds=20 * i)
         line_id = f"b{i}"
+        room = ROOM if rooms == 1 else f"bench-room-{i % rooms}@chatroom"
         roll = rng.random()
         if roll < 0.1 and filed:
             ref = "#{" + rng.choice(filed[-30:]) + "}"
@@ -74,7 +85,7 @@ def generate(n: int, seed: int = 7) -> list[Line]:
                 ["工单", f"查 {ref}", f"接单 {ref}", f"回复 {ref} 已联系物业，今天处理", f"办结 {ref} 已处理"]
             )
             pid, name, role = WORKER
-            lines.append(Line(line_id, at, ROOM, pid, name, role, verb))
+            lines.append(Line(line_id, at, room, pid, name, role, verb))
             continue
         resident = rng.randrange(200)
         if roll < 0.3:
@@ -82,7 +93,7 @@ def generate(n: int, seed: int = 7) -> list[Line]:
             filed.append(line_id)
         else:
             body = rng.choice(chatter)
-        lines.append(Line(line_id, at, ROOM, f"wx-r{resident}", f"居民{resident}", "resident", body))
+        lines.append(Line(line_id, at, room, f"wx-r{resident}", f"居民{resident}", "resident", body))
     return lines
 
 
@@ -96,37 +107,162 @@ async def drive(replay: Replay, lines: list[Line]) -> list[float]:
     return latencies
 
 
-def run(label: str, engine: Engine, n: int) -> None:
-    """Replay n generated lines on this engine and print the figures."""
+STATEMENTS = {"sql": 0, "commit": 0}
+
+
+def _count(*_args: object) -> None:
+    STATEMENTS["sql"] += 1
+
+
+def _commit(*_args: object) -> None:
+    STATEMENTS["commit"] += 1
+
+
+def per_message(n: int) -> str:
+    """SQL statements and commits per message since the last call (from engine events)."""
+    sql, commits = STATEMENTS["sql"], STATEMENTS["commit"]
+    STATEMENTS.update(sql=0, commit=0)
+    return f"{sql / n:.1f} SQL statements and {commits / n:.1f} commits per message"
+
+
+def prepare(engine: Engine, rooms: int = 1) -> tuple[Replay[ReplayTransport], SimClock]:
+    """A migrated database with the demo world, its rooms bound; the classifier loaded."""
     upgrade(engine)
+    if not event.contains(engine, "before_cursor_execute", _count):
+        event.listen(engine, "before_cursor_execute", _count)
+        event.listen(engine, "commit", _commit)
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     clock = SimClock(START)
     runtime = build_runtime(settings, engine, coordinator=LocalCoordinator(clock=clock.seconds))
     classifier = load_classifier()
     runtime.classifier = lambda: classifier
-    staff = [Line(f"s{i}", START, ROOM, pid, name, role, "") for i, (pid, name, role) in enumerate(STAFF)]
+    names = [ROOM] if rooms == 1 else [f"bench-room-{r}@chatroom" for r in range(rooms)]
+    staff = [
+        Line(f"s{i}", START, room, pid, name, role, "")
+        for room in names
+        for i, (pid, name, role) in enumerate(STAFF)
+    ]
     with runtime.sessions.begin() as session:
         setup_world(session, staff)
-    lines = generate(n)
-    replay = Replay(runtime, clock, ReplayTransport(clock))
-    began = time.perf_counter()
-    latencies = anyio.run(drive, replay, lines)
-    wall = time.perf_counter() - began
-    with runtime.sessions() as s:
+    per_message(1)  # not the set-up's
+    return Replay(runtime, clock, ReplayTransport(clock)), clock
+
+
+def counts(replay: Replay[ReplayTransport]) -> str:
+    """What the run left in the database."""
+    with replay.runtime.sessions() as s:
         processed = s.scalar(
             select(func.count()).where(
                 Message.direction == MessageDirection.INBOUND, Message.status == MessageStatus.PROCESSED
             )
         )
         tickets = s.scalar(select(func.count()).select_from(Ticket))
+        queued = s.scalar(select(func.count()).select_from(Outbox))
         sent = s.scalar(select(func.count()).where(Outbox.status == OutboxStatus.SENT))
-    ms = sorted(x * 1000 for x in latencies)
+    return (
+        f"{processed} processed, {tickets} tickets, {queued} outbox rows ({sent} sent), "
+        f"{len(replay.transport.sent)} messages delivered"
+    )
+
+
+def figures(ms: list[float]) -> str:
+    """p50, p99 and max of latencies in milliseconds."""
+    ms = sorted(ms)
     p99 = ms[min(len(ms) - 1, round(0.99 * len(ms)) - 1)]
+    return f"latency p50 {statistics.median(ms):.1f} ms, p99 {p99:.1f} ms, max {ms[-1]:.1f} ms"
+
+
+def run(label: str, engine: Engine, n: int) -> None:
+    """Replay n generated lines on this engine, delivering as it goes, and print the figures."""
+    replay, _clock = prepare(engine)
+    lines = generate(n)
+    began = time.perf_counter()
+    latencies = anyio.run(drive, replay, lines)
+    wall = time.perf_counter() - began
     print(
-        f"{label}: {n} messages in {wall:.1f} s = {n / wall:.0f} messages/s; "
-        f"latency p50 {statistics.median(ms):.1f} ms, p99 {p99:.1f} ms, max {ms[-1]:.1f} ms "
-        f"({processed} processed, {tickets} tickets, {sent} outbox rows sent, "
-        f"{len(replay.transport.sent)} messages delivered)"
+        f"{label} pipeline: {n} messages in {wall:.1f} s = {n / wall:.0f} messages/s; "
+        f"{figures([x * 1000 for x in latencies])} ({counts(replay)})"
+    )
+
+
+async def drive_path(replay: Replay[ReplayTransport], lines: list[Line]) -> list[float]:
+    """Hand each line to the conversation, one after another; no delivery, no sweeps."""
+    latencies = []
+    for n, line in enumerate(lines):
+        replay.clock.now = line.at
+        t = time.perf_counter()
+        replay.record(line, await replay.conversation.handle(replay.incoming(line, n)))
+        latencies.append(time.perf_counter() - t)
+    return latencies
+
+
+def run_path(label: str, engine: Engine, n: int) -> None:
+    """The message path alone, closed loop: messages/s and latency."""
+    replay, _clock = prepare(engine)
+    lines = generate(n)
+    began, cpu = time.perf_counter(), time.process_time()
+    latencies = anyio.run(drive_path, replay, lines)
+    wall, cpu = time.perf_counter() - began, time.process_time() - cpu
+    print(
+        f"{label} message path: {n} messages in {wall:.1f} s = {n / wall:.0f} messages/s; "
+        f"{figures([x * 1000 for x in latencies])}; bot CPU {1000 * cpu / n:.2f} ms per message; "
+        f"{per_message(n)} ({counts(replay)})"
+    )
+
+
+def rss_mb() -> float:
+    """This process's resident set size in MB (Linux)."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+async def drive_offered(
+    replay: Replay[ReplayTransport], lines: list[Line], rate: float
+) -> tuple[list[float], list[tuple[float, float]], float]:
+    """Offer the lines at `rate` per second through the room dispatcher; latencies, RSS samples, wall."""
+    latencies: list[float] = []
+    rss: list[tuple[float, float]] = []
+
+    async def handle(item: tuple[float, int, Line]) -> None:
+        arrived, n, line = item
+        replay.clock.now = datetime.now(UTC)
+        replay.record(line, await replay.conversation.handle(replay.incoming(line, n)))
+        latencies.append(time.perf_counter() - arrived)
+
+    async def sample() -> None:
+        while True:
+            rss.append((time.perf_counter() - began, rss_mb()))
+            await asyncio.sleep(1.0)
+
+    replay.conversation.clock = lambda: datetime.now(UTC)
+    dispatcher: RoomDispatcher[tuple[float, int, Line]] = RoomDispatcher(handle)
+    began = time.perf_counter()
+    sampler = asyncio.create_task(sample())
+    for n, line in enumerate(lines):
+        due = began + n / rate
+        if (wait := due - time.perf_counter()) > 0:
+            await asyncio.sleep(wait)
+        dispatcher.submit(line.room, (due, n, line))
+    await dispatcher.join()
+    wall = time.perf_counter() - began
+    sampler.cancel()
+    rss.append((wall, rss_mb()))
+    return latencies, rss, wall
+
+
+def run_offered(label: str, engine: Engine, rate: float, seconds: float, rooms: int) -> None:
+    """An open-loop load on the wall clock: latency from arrival to handled, and RSS over the run."""
+    replay, _clock = prepare(engine, rooms)
+    lines = generate(int(rate * seconds), rooms=rooms)
+    latencies, rss, wall = asyncio.run(drive_offered(replay, lines, rate))
+    tenth = [mb for t, mb in rss if t >= wall / 10]
+    half = [mb for t, mb in rss if t >= wall / 2]
+    slope = (half[-1] - half[0]) / max(1e-9, (wall / 2) / 60) if len(half) > 1 else 0.0
+    print(
+        f"{label} offered {rate:.0f} msg/s into {rooms} rooms for {seconds:.0f} s: "
+        f"{len(latencies)} handled in {wall:.1f} s; {figures([x * 1000 for x in latencies])}; "
+        f"RSS {rss[0][1]:.1f} → {tenth[0]:.1f} (at 10 %) → {rss[-1][1]:.1f} MB, "
+        f"second half {slope:+.2f} MB/min ({counts(replay)})"
     )
 
 
@@ -136,13 +272,27 @@ def main() -> None:
     ap.add_argument("--messages", type=int, default=3000)
     ap.add_argument("--pg-url", default=os.environ.get("GRIDBOT_TEST_DATABASE_URL"))
     ap.add_argument("--skip-sqlite", action="store_true")
+    ap.add_argument("--skip-pipeline", action="store_true", help="not the delivering replay")
+    ap.add_argument("--path", action="store_true", help="also the message path alone, closed loop")
+    ap.add_argument("--offered", type=float, default=0.0, help="also this load in messages/s (open loop)")
+    ap.add_argument("--seconds", type=float, default=60.0, help="how long the offered load runs")
+    ap.add_argument("--rooms", type=int, default=20, help="rooms the offered load is spread over")
     args = ap.parse_args()
+    targets: list[tuple[str, Callable[[], AbstractContextManager[Engine]]]] = []
     if not args.skip_sqlite:
-        with sqlite_engine() as engine:
-            run("SQLite", engine, args.messages)
+        targets.append(("SQLite", sqlite_engine))
     if args.pg_url:
-        with pg_schema_engine(args.pg_url) as engine:
-            run("PostgreSQL", engine, args.messages)
+        targets.append(("PostgreSQL", lambda: pg_schema_engine(args.pg_url)))
+    for label, engine_of in targets:
+        if not args.skip_pipeline:
+            with engine_of() as engine:
+                run(label, engine, args.messages)
+        if args.path:
+            with engine_of() as engine:
+                run_path(label, engine, args.messages)
+        if args.offered:
+            with engine_of() as engine:
+                run_offered(label, engine, args.offered, args.seconds, args.rooms)
 
 
 if __name__ == "__main__":

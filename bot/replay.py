@@ -171,12 +171,26 @@ class Replay(Generic[T]):
     async def feed(self, line: Line, n: int) -> Outcome:
         """Deliver one transcript line as an inbound message and route it."""
         await self.advance(line.at)
+        msg = self.incoming(line, n)
+        outcome = await self.conversation.handle(msg)
+        self.record(line, outcome)
+        self.on_line(line, msg.text, outcome)
+        await self.drain()
+        return outcome
+
+    def record(self, line: Line, outcome: Outcome) -> None:
+        """Remember the ticket a line filed, for the `#{id}` placeholders of later lines."""
+        if outcome.ticket is not None and outcome.status == "ticket":
+            self.tickets[line.id] = outcome.ticket
+
+    def incoming(self, line: Line, n: int) -> IncomingMessage:
+        """The inbound message line `n` is delivered as, at the clock's time."""
         text = self._text(line)
         quote = (
             TICKET_PLACEHOLDER.sub(lambda m: f"#{self.tickets.get(m.group(1), '?')}", line.quote or "")
             or None
         )
-        msg = IncomingMessage(
+        return IncomingMessage(
             platform_id=self.platform_id(line, n),
             room_id=line.room,
             sender_id=line.sender,
@@ -189,12 +203,6 @@ class Replay(Generic[T]):
             quoted_text=quote,
             attachment_path=self._download(line.attachment),
         )
-        outcome = await self.conversation.handle(msg)
-        if outcome.ticket is not None and outcome.status == "ticket":
-            self.tickets[line.id] = outcome.ticket
-        self.on_line(line, text, outcome)
-        await self.drain()
-        return outcome
 
     async def run(self, lines: Iterable[Line], tail: timedelta = timedelta()) -> None:
         """Replay every line, then let `tail` more simulated time pass (reminders keep firing)."""

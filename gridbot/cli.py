@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any
 
 import typer
@@ -20,6 +19,8 @@ app = typer.Typer(
 
 
 def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # 0.1 s: only for --version
+
     try:
         return version("gridbot")
     except PackageNotFoundError:  # running from a source tree that was never installed

@@ -1,15 +1,20 @@
-"""Process wiring shared by the entry points: settings, logging, the database."""
+"""Process wiring shared by the entry points: settings, logging, the database.
+
+Every command module imports this one, so it imports SQLAlchemy and pydantic-settings only inside
+the functions that need them: `gridbot classify` and `gridbot --help` never load them.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
-from sqlalchemy import Engine
 
-from gridbot.models.db import DatabaseUnavailable, check_connection, make_engine
-from gridbot.models.settings import Settings, get_settings
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from gridbot.models.settings import Settings
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -34,7 +39,9 @@ def open_engine(settings: Settings | None = None, *, migrated: bool = True) -> E
     migrated to this version's head, or a clear error and exit."""
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+    from gridbot.models.db import DatabaseUnavailable, check_connection, make_engine
     from gridbot.models.migrate import current_revision, head_revision
+    from gridbot.models.settings import get_settings
     from gridbot.setup_errors import DB_URL_HELP
 
     settings = settings or get_settings()

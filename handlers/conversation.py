@@ -37,6 +37,7 @@ from gridbot.models.messaging import engagement, inbox
 from gridbot.models.messaging.coordination import Coordinator
 from gridbot.models.messaging.outbox import enqueue
 from gridbot.models.org import directory
+from gridbot.models.org.snapshots import DirectoryCache
 from gridbot.models.settings import FairUseSettings, NLPSettings
 from gridbot.models.tickets.sla import SLAPolicy
 from gridbot.models.wording import residents
@@ -87,6 +88,7 @@ class Conversation:
         self.fair_use = fair_use or FairUseSettings()
         self.clock = clock
         self._room_locks: dict[str, anyio.Lock] = {}
+        self.directory = DirectoryCache()  # rooms, grids, senders, roles: checked once per message
         commands.install(ADMIN_COMMANDS)  # the administrators' commands, installed explicitly
         commands.install(PARTICIPATION_COMMANDS)  # 积分 (answers that it is off unless enabled)
 
@@ -127,13 +129,13 @@ class Conversation:
             self.attachments.store.discard_incoming(msg.attachment_path)
         if stored is None:
             return Outcome("ignored")
-        message_id, fresh = stored
+        message_id, fresh, version = stored
         failpoints.hit("inbound.persisted")
         if not fresh:
             # delivered again: finished before, or stored by a process that died before routing it
             outcome = self._recover(msg, message_id)
             return Outcome("duplicate") if outcome is None else outcome
-        return self._route(msg, message_id)
+        return self._route(msg, message_id, version)
 
     def _private(self, msg: IncomingMessage) -> Outcome:
         """A private message to the bot: answered with where to report (once, even if redelivered)."""
@@ -169,32 +171,29 @@ class Conversation:
 
         return self.spool.drain(one)
 
-    def _persist(self, msg: IncomingMessage) -> tuple[int, bool] | None:
-        """(message id, stored just now) or None for a room the bot does not serve."""
+    def _persist(self, msg: IncomingMessage) -> tuple[int, bool, int | None] | None:
+        """(message id, stored just now, directory version) or None for a room the bot does not serve."""
         now = self.clock()
         with self.sessions.begin() as session:
-            known = inbox.stored(session, msg.platform_id)
-            if known is not None:
-                return known[0], False
-            group = inbox.group_for_room(session, msg.room_id)
+            version = self.directory.check(session)
+            group = self.directory.group(session, msg.room_id, version)
             if group is None or group.grid_id is None:
                 # unbound rooms are ignored, except an admin binding them (the command is matched
                 # here only for unbound rooms: routing matches commands for bound ones)
                 found = commands.find(msg.text)
                 if found is None or found[0].name != "绑定":
-                    return None
+                    known = inbox.stored(session, msg.platform_id)  # stored before an unbinding
+                    return None if known is None else (known[0], False, version)
             if group is None:
                 group = ChatGroup(room_id=msg.room_id, topic=msg.room_topic, created_at=now)
                 session.add(group)
                 session.flush()
             if self.account and group.bot_account != self.account:
                 group.bot_account = self.account  # replies to this room go out through this account
-            person = directory.ensure_person(
-                session, msg.sender_id, mask_name(msg.sender_name) or "", msg.sender_handles
-            )
-            role = self._role(session, person, group)
+            person = self._sender(session, msg, version)
+            role = self._role(session, person, group, version)
             text = msg.text if msg.msg_type is MessageType.TEXT else (msg.text or f"[{msg.msg_type.value}]")
-            record = inbox.record_inbound(
+            message_id = inbox.record_inbound(
                 session,
                 platform_id=msg.platform_id,
                 group=group,
@@ -208,34 +207,49 @@ class Conversation:
                 mentions=msg.mentions,
                 quoted_platform_id=msg.quoted_platform_id,
             )
-            if record is None:  # another instance stored it a moment ago
+            if message_id is None:  # delivered before, or another instance stored it a moment ago
                 again = inbox.stored(session, msg.platform_id)
-                return None if again is None else (again[0], False)
+                return None if again is None else (again[0], False, version)
             if self.attachments is not None and msg.msg_type in attachment_records.MEDIA:
-                attachment_records.record(session, self.attachments.store, record, msg.attachment_path, now)
-            return record.id, True
+                stored = session.get(Message, message_id)  # media only: text messages need no row object
+                assert stored is not None
+                attachment_records.record(session, self.attachments.store, stored, msg.attachment_path, now)
+            return message_id, True, version
 
-    def _role(self, session: Session, person: Person, group: ChatGroup) -> Role | None:
+    def _sender(self, session: Session, msg: IncomingMessage, version: int | None) -> Person:
+        """The sender, created on first sight; the display name follows renames (see ensure_person)."""
+        name = mask_name(msg.sender_name) or ""
+        person = self.directory.person(session, msg.sender_id, version)
+        if person is None:
+            return directory.ensure_person(session, msg.sender_id, name, msg.sender_handles)
+        if name and person.name != name and not directory.imported(person):
+            person.name = name
+        return person
+
+    def _role(self, session: Session, person: Person, group: ChatGroup, version: int | None) -> Role | None:
         """The sender's role in this grid; unknown members of a bound group become residents."""
         if group.grid_id is None:
             return None
-        grid = directory.grid_by_id(session, group.grid_id)
+        grid = self.directory.grid(session, group.grid_id, version)
         assert grid is not None
-        held = directory.actor_for(session, person).roles_for(grid)
+        held = self.directory.actor(session, person, version).roles_for(grid)
         for role in (Role.GRID_LEADER, Role.GRIDWORKER, Role.PARTTIME_GRIDWORKER, *sorted(ADMIN_ROLES)):
             if role in held:
                 return role
         if Role.RESIDENT not in held:
             directory.assign_role(session, person, Role.RESIDENT, grid=grid)
+            self.directory.forget_actor(person.id)
         return Role.RESIDENT
 
-    def _route(self, msg: IncomingMessage, message_id: int) -> Outcome:
+    def _route(self, msg: IncomingMessage, message_id: int, version: int | None = None) -> Outcome:
+        """Route a stored message in one transaction; `version`: the directory version the persist
+        just read (its copies are still current), or None to read it again."""
         try:
             with self.sessions.begin() as session:
                 message = inbox.claim_pending(session, message_id)
                 if message is None:  # another instance (or an earlier delivery) routed it
                     return Outcome("duplicate")
-                ctx = self._context(session, msg, message)
+                ctx = self._context(session, msg, message, version)
                 outcome = self._dispatch(ctx)
                 inbox.finish(ctx.message, MessageStatus.PROCESSED, ticket_id=outcome.ticket)
                 failpoints.hit("route.dispatched")
@@ -266,20 +280,25 @@ class Conversation:
             return Outcome("failed")
         return self._route(msg, message_id)
 
-    def _context(self, session: Session, msg: IncomingMessage, message: Message) -> Context:
+    def _context(
+        self, session: Session, msg: IncomingMessage, message: Message, version: int | None = None
+    ) -> Context:
         assert message.group_id is not None
-        group = inbox.group_by_id(session, message.group_id)
-        person = directory.person_by_platform_id(session, msg.sender_id)
+        if version is None:
+            version = self.directory.check(session)
+        group = self.directory.group(session, msg.room_id, version)
+        if group is None or group.id != message.group_id:
+            group = inbox.group_by_id(session, message.group_id)
+        person = self.directory.person(session, msg.sender_id, version)
         assert group is not None and person is not None
-        grid = directory.grid_by_id(session, group.grid_id)
         return Context(
             session=session,
             msg=msg,
             message=message,
             person=person,
-            actor=directory.actor_for(session, person),
+            actor=self.directory.actor(session, person, version),
             group=group,
-            grid=grid,
+            grid=self.directory.grid(session, group.grid_id, version),
             now=self.clock(),
             policy=self.policy,
             taxonomy=self.taxonomy,

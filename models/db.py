@@ -91,3 +91,17 @@ def is_postgres(session_or_engine: Session | Engine) -> bool:
     """Whether the bound database is PostgreSQL (for SKIP LOCKED and friends)."""
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
     return bind.dialect.name == "postgresql"
+
+
+def insert_ignore(session: Session, entity: Any, values: dict[str, Any], key: str) -> int | None:
+    """INSERT … ON CONFLICT (key) DO NOTHING RETURNING id, as one Core statement; None on a conflict.
+
+    One round trip where select-then-insert takes two and still races another instance.
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    table = entity.__table__
+    insert = postgresql.insert if is_postgres(session) else sqlite.insert
+    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=[key])
+    result: int | None = session.connection().execute(stmt.returning(table.c.id)).scalar_one_or_none()
+    return result

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from gridbot.nlp.normalize import normalize
 from gridbot.nlp.segment import words
@@ -144,6 +143,9 @@ class FaqIndex:
         self.empty = not texts
         if self.empty:
             return
+        # imported here: scikit-learn costs a bot start about a second, and most grids have no entries
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         self.chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True).fit(texts)
         self.words = TfidfVectorizer(
             analyzer=lambda t: [w for w in words(t) if w not in QUESTION_WORDS], sublinear_tf=True

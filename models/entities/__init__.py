@@ -5,6 +5,7 @@ from gridbot.models.entities.auth import ApiToken, WebSession
 from gridbot.models.entities.base import Base, UTCDateTime, utcnow
 from gridbot.models.entities.bot_status import BotState, BotStatus
 from gridbot.models.entities.channel import Handoff, IntakeCursor
+from gridbot.models.entities.directory_version import DirectoryVersion
 from gridbot.models.entities.exchange import ExternalLink, WebhookDelivery, WebhookEvent
 from gridbot.models.entities.knowledge import KnowledgeAnswer, KnowledgeEntry
 from gridbot.models.entities.message import Message, Outbox
@@ -39,6 +40,7 @@ __all__ = [
     "BotState",
     "BotStatus",
     "ChatGroup",
+    "DirectoryVersion",
     "ExternalLink",
     "Grid",
     "Handoff",

@@ -7,10 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gridbot.models.db import is_postgres
+from gridbot.models.db import insert_ignore, is_postgres
 from gridbot.models.entities import ChatGroup, Message
 from gridbot.models.enums import MessageDirection, MessageStatus, MessageType, Role
 
@@ -41,32 +40,33 @@ def record_inbound(
     now: datetime,
     mentions: Sequence[str] = (),
     quoted_platform_id: str | None = None,
-) -> Message | None:
-    """Store one inbound message as PENDING; None if this platform id was stored before."""
-    if session.scalar(select(Message.id).where(Message.platform_id == platform_id)) is not None:
-        return None
-    message = Message(
-        platform_id=platform_id,
-        direction=MessageDirection.INBOUND,
-        group_id=group.id if group else None,
-        grid_id=group.grid_id if group else None,
-        sender_id=sender_id,
-        sender_role=sender_role,
-        msg_type=msg_type,
-        text=text[:MAX_STORED_TEXT],
-        text_masked=text_masked[:MAX_STORED_TEXT],
-        mentions=list(mentions),
-        quoted_platform_id=quoted_platform_id,
-        sent_at=sent_at,
-        received_at=now,
-        status=MessageStatus.PENDING,
+) -> int | None:
+    """Store one inbound message as PENDING and return its id; None if this platform id was stored.
+
+    One INSERT … ON CONFLICT DO NOTHING: a redelivery, or another instance storing the same delivery
+    a moment earlier, is told apart by the missing id, with no lookup first and no savepoint.
+    """
+    return insert_ignore(
+        session,
+        Message,
+        {
+            "platform_id": platform_id,
+            "direction": MessageDirection.INBOUND,
+            "group_id": group.id if group else None,
+            "grid_id": group.grid_id if group else None,
+            "sender_id": sender_id,
+            "sender_role": sender_role,
+            "msg_type": msg_type,
+            "text": text[:MAX_STORED_TEXT],
+            "text_masked": text_masked[:MAX_STORED_TEXT],
+            "mentions": list(mentions),
+            "quoted_platform_id": quoted_platform_id,
+            "sent_at": sent_at,
+            "received_at": now,
+            "status": MessageStatus.PENDING,
+        },
+        "platform_id",
     )
-    try:
-        with session.begin_nested():
-            session.add(message)
-    except IntegrityError:  # another instance stored the same delivery a moment ago
-        return None
-    return message
 
 
 def classified(message: Message, classification: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from gridbot.models.db import insert_ignore
 from gridbot.models.entities import ChatGroup, Grid, Person, Region, RoleAssignment, utcnow
 from gridbot.models.enums import ADMIN_LEVEL, ADMIN_ROLES, WORKER_ROLES, GridType, RegionLevel, Role
 
@@ -119,9 +120,12 @@ def ensure_person(session: Session, platform_id: str, name: str, handles: Iterab
     if person is None:
         person = claim_imported(session, platform_id, handles)
     if person is None:
-        person = Person(platform_id=platform_id, name=name)
-        session.add(person)
-        session.flush()
+        # insert-or-ignore: the same newcomer speaking in two rooms at once (or to two instances)
+        # must not fail one of the messages on the UNIQUE platform id
+        insert_ignore(
+            session, Person, {"platform_id": platform_id, "name": name, "created_at": utcnow()}, "platform_id"
+        )
+        person = session.scalars(select(Person).where(Person.platform_id == platform_id)).one()
     elif name and person.name != name and not imported(person):
         person.name = name
     return person

@@ -1,0 +1,146 @@
+"""Copies of the directory rows every message needs (room, grid, sender, roles), kept in memory.
+
+A message used to look up its room, grid, sender and the sender's roles twice (to store it, then to
+route it): eight queries before any work. Here each is read once per process and handed out again as
+a fresh ORM object attached to the caller's session (no query; a handler may still change it and
+the change is flushed as usual). Every process checks one row per message,
+`directory_version`, which every directory change bumps in its own transaction
+(`models/entities/directory_version.py`); when it moved, all copies are dropped. So a binding or a
+role change made by any instance (bot, API, CLI) is seen by every bot from its next message on, as
+when it read the rows each time. Only rows read from the database are kept, never rows this
+transaction created (it may still roll back). People and actors are bounded (least recently used).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from typing import Any, TypeVar
+
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
+
+from gridbot.models.db import insert_ignore
+from gridbot.models.entities import ChatGroup, DirectoryVersion, Grid, Person
+from gridbot.models.entities.directory_version import DIRECTORY_ROW, WRITTEN
+from gridbot.models.org.directory import Actor, actor_for
+
+E = TypeVar("E", ChatGroup, Grid, Person)
+K = TypeVar("K")
+V = TypeVar("V")
+MAX_PEOPLE = 20_000  # senders (and their roles) remembered; a bot serves a few thousand at most
+
+
+def _columns(obj: Any) -> dict[str, Any]:
+    values = {attr.key: getattr(obj, attr.key) for attr in inspect(type(obj)).column_attrs}
+    return {k: (v.copy() if isinstance(v, (list, dict)) else v) for k, v in values.items()}
+
+
+def _attach(session: Session, cls: type[E], values: dict[str, Any]) -> E:
+    """A persistent object in `session` with these column values, without a query."""
+    existing = session.identity_map.get(identity_key(cls, values["id"]))
+    if existing is not None:
+        return existing
+    obj = cls(**{k: (v.copy() if isinstance(v, (list, dict)) else v) for k, v in values.items()})
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
+
+
+class DirectoryCache:
+    """Per-process copies of groups, grids, people and actors, valid for one directory version."""
+
+    def __init__(self, max_people: int = MAX_PEOPLE) -> None:
+        self._lock = threading.Lock()
+        self._version: int | None = None
+        self._groups: dict[str, dict[str, Any]] = {}
+        self._grids: dict[int, dict[str, Any]] = {}
+        self._people: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._actors: OrderedDict[int, Actor] = OrderedDict()
+        self.max_people = max_people
+
+    def check(self, session: Session) -> int | None:
+        """Read the directory version in this transaction; drop every copy if it moved."""
+        version = self._read(session)
+        if version is None:  # the row was deleted (a test's TRUNCATE): put it back, never reusing a number
+            values = {"id": DIRECTORY_ROW, "version": time.time_ns() // 1000}
+            insert_ignore(session, DirectoryVersion, values, "id")
+            version = self._read(session)
+        with self._lock:
+            if version is None or version != self._version:
+                self._groups.clear()
+                self._grids.clear()
+                self._people.clear()
+                self._actors.clear()
+                self._version = version
+        return version
+
+    @staticmethod
+    def _read(session: Session) -> int | None:
+        stmt = select(DirectoryVersion.version).where(DirectoryVersion.id == DIRECTORY_ROW)
+        version: int | None = session.connection().execute(stmt).scalar()
+        return version
+
+    def _get(self, store: dict[K, V], key: K) -> V | None:
+        with self._lock:
+            value = store.get(key)
+            if value is not None and isinstance(store, OrderedDict):
+                store.move_to_end(key)
+            return value
+
+    def _put(self, session: Session, store: dict[K, V], key: K, value: V, version: int | None) -> None:
+        with self._lock:
+            if version is None or version != self._version:
+                return  # read under another version: it may already be stale
+            if session.info.get(WRITTEN):
+                return  # this transaction wrote the directory: what it reads may roll back
+            store[key] = value
+            if isinstance(store, OrderedDict) and len(store) > self.max_people:
+                store.popitem(last=False)
+
+    def group(self, session: Session, room_id: str, version: int | None) -> ChatGroup | None:
+        """The group of a room (None if the bot never saw it)."""
+        values = self._get(self._groups, room_id)
+        if values is not None:
+            return _attach(session, ChatGroup, values)
+        group = session.scalar(select(ChatGroup).where(ChatGroup.room_id == room_id))
+        if group is not None:
+            self._put(session, self._groups, room_id, _columns(group), version)
+        return group
+
+    def grid(self, session: Session, grid_id: int | None, version: int | None) -> Grid | None:
+        """A grid by id (None for None)."""
+        if grid_id is None:
+            return None
+        values = self._get(self._grids, grid_id)
+        if values is not None:
+            return _attach(session, Grid, values)
+        grid = session.get(Grid, grid_id)
+        if grid is not None:
+            self._put(session, self._grids, grid_id, _columns(grid), version)
+        return grid
+
+    def person(self, session: Session, platform_id: str, version: int | None) -> Person | None:
+        """The person with this platform id (None if never seen)."""
+        values = self._get(self._people, platform_id)
+        if values is not None:
+            return _attach(session, Person, values)
+        person = session.scalar(select(Person).where(Person.platform_id == platform_id))
+        if person is not None:
+            self._put(session, self._people, platform_id, _columns(person), version)
+        return person
+
+    def actor(self, session: Session, person: Person, version: int | None) -> Actor:
+        """The person's active roles."""
+        actor = self._get(self._actors, person.id)
+        if actor is None:
+            actor = actor_for(session, person)
+            self._put(session, self._actors, person.id, actor, version)
+        return actor
+
+    def forget_actor(self, person_id: int) -> None:
+        """Drop a person's roles (this transaction changed them; it may still roll back)."""
+        with self._lock:
+            self._actors.pop(person_id, None)

@@ -1,0 +1,86 @@
+"""The bot's copies of rooms, people and roles: never a lookup twice, never stale after a change.
+
+The changes are made the way the API or another bot instance makes them: in a session of their own,
+committed, while the conversation keeps its copies. The next message must see them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, select
+
+from gridbot.models.entities import ChatGroup, DirectoryVersion, Grid, Message, Person
+from gridbot.models.enums import Role
+from gridbot.models.org import directory
+from tests.integration.conftest import ROOM, Group
+
+pytestmark = [pytest.mark.integration, pytest.mark.anyio]
+DIRECTORY_TABLES = ("persons", "role_assignments", "chat_groups", "grids", "regions")
+
+
+def stored_role(group: Group, text: str) -> Role | None:
+    with group.runtime.sessions() as s:
+        return s.scalars(select(Message.sender_role).where(Message.text == text)).one()
+
+
+def version(group: Group) -> int:
+    with group.runtime.sessions() as s:
+        return s.scalars(select(DirectoryVersion.version)).one()
+
+
+@contextmanager
+def statements(group: Group) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        seen.append(statement)
+
+    event.listen(group.runtime.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(group.runtime.engine, "before_cursor_execute", record)
+
+
+async def test_a_known_sender_costs_no_directory_lookup_and_no_version_bump(group: Group) -> None:
+    await group.say("刘师傅", "大家早上好")  # first sight: created, made a resident, copied
+    before = version(group)
+    with statements(group) as seen:
+        await group.say("刘师傅", "今天天气不错")
+    lookups = [s for s in seen if any(f"FROM {t}" in s for t in DIRECTORY_TABLES)]
+    assert lookups == [], lookups
+    assert version(group) == before
+    assert stored_role(group, "今天天气不错") is Role.RESIDENT
+
+
+async def test_a_role_given_and_taken_elsewhere_applies_to_the_next_message(group: Group) -> None:
+    await group.say("刘师傅", "大家早上好")
+    assert stored_role(group, "大家早上好") is Role.RESIDENT
+    with group.runtime.sessions.begin() as s:  # the API appoints him
+        person = s.scalars(select(Person).where(Person.platform_id == "wx-liu")).one()
+        grid = s.scalars(select(Grid).join(ChatGroup).where(ChatGroup.room_id == ROOM)).one()
+        directory.assign_role(s, person, Role.GRIDWORKER, grid=grid)
+    said = await group.say("刘师傅", "工单")
+    assert stored_role(group, "工单") is Role.GRIDWORKER
+    assert "仅限网格员" not in said
+    with group.runtime.sessions.begin() as s:  # and withdraws him again
+        person = s.scalars(select(Person).where(Person.platform_id == "wx-liu")).one()
+        grid = s.scalars(select(Grid).join(ChatGroup).where(ChatGroup.room_id == ROOM)).one()
+        directory.revoke_role(s, person, Role.GRIDWORKER, grid=grid)
+    await group.say("刘师傅", "工单 1")
+    assert stored_role(group, "工单 1") is Role.RESIDENT
+
+
+async def test_a_room_moved_to_another_grid_elsewhere_files_there_next(group: Group) -> None:
+    await group.say("张阿姨", "大家好")
+    with group.runtime.sessions.begin() as s:
+        other = s.scalars(select(Grid).where(Grid.code == "WTS-02")).one()
+        directory.bind_group(s, ROOM, other)
+        other_id = other.id
+    await group.say("张阿姨", "又来打扰大家了")
+    with group.runtime.sessions() as s:
+        grid_id = s.scalars(select(Message.grid_id).where(Message.text == "又来打扰大家了")).one()
+    assert grid_id == other_id

@@ -1,0 +1,26 @@
+"""The jieba prefix dictionary read back from the cache cuts exactly as one built from scratch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gridbot.nlp import segment
+
+TEXTS = ["3栋2单元门口的路灯坏了好几天了", "小区垃圾桶满了没人清理", "网格员什么时候来看看电梯"]
+
+
+def test_the_cached_dictionary_cuts_like_a_fresh_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(segment.CACHE_ENV, str(tmp_path))
+    fresh = segment.build_tokenizer(use_cache=False)
+    assert not list(tmp_path.iterdir())
+    segment.build_tokenizer()  # builds it and writes the cache
+    (written,) = tmp_path.iterdir()
+    cached = segment.build_tokenizer()
+    assert cached.FREQ == fresh.FREQ and cached.total == fresh.total
+    for text in TEXTS:
+        assert cached.lcut(text, HMM=False) == fresh.lcut(text, HMM=False)
+    written.write_bytes(b"not a dictionary")  # a torn or foreign file is rebuilt, never trusted
+    rebuilt = segment.build_tokenizer()
+    assert rebuilt.total == fresh.total and written.stat().st_size > 1000
