@@ -97,6 +97,21 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     403: {"model": ErrorOut, "description": "outside the token's region"},
     429: {"model": ErrorOut, "description": "rate limit exceeded; see Retry-After"},
 }
+# A route that answers 422 itself (a refused upload, with a Chinese reason) as well as FastAPI's
+# validation 422 (a list of problems): both shapes documented, so clients and schema checks agree.
+REFUSED_OR_INVALID_422: dict[str, object] = {
+    "description": "refused (`detail` a sentence, `code` the reason) or invalid parameters (`detail` a list)",
+    "content": {
+        "application/json": {
+            "schema": {
+                "anyOf": [
+                    {"$ref": "#/components/schemas/ErrorOut"},
+                    {"$ref": "#/components/schemas/HTTPValidationError"},
+                ]
+            }
+        }
+    },
+}
 
 
 _WHAT = {"query": "参数", "path": "路径参数", "body": "请求体", "header": "请求头"}

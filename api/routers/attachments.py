@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from gridbot.api.auth import PrincipalDep, require_grid
 from gridbot.api.deps import Services, ServicesDep, SessionDep
-from gridbot.api.errors import ERROR_RESPONSES, ApiError, not_found
+from gridbot.api.errors import ERROR_RESPONSES, REFUSED_OR_INVALID_422, ApiError, ErrorOut, not_found
 from gridbot.api.schemas import DB_INT_MAX
 from gridbot.models.attachments import records
 from gridbot.models.attachments.store import EXTENSIONS, FileStore
@@ -101,7 +101,11 @@ def read_upload(body: bytes) -> bytes:
     return body
 
 
-@router.get("/tickets/{number}/attachments", summary="A ticket's photos, files and voice")
+@router.get(
+    "/tickets/{number}/attachments",
+    summary="A ticket's photos, files and voice",
+    responses={404: {"model": ErrorOut, "description": "no such ticket"}},
+)
 def list_for_ticket(number: Number, principal: PrincipalDep, session: SessionDep) -> list[AttachmentOut]:
     """Every attachment linked to the ticket, refused ones with the reason."""
     ticket = service.get_ticket(session, number)
@@ -113,7 +117,10 @@ def list_for_ticket(number: Number, principal: PrincipalDep, session: SessionDep
     "/attachments/{attachment_id}",
     summary="One attachment's file",
     response_class=FileResponse,
-    responses={200: {"content": {"image/jpeg": {}, "application/octet-stream": {}}}},
+    responses={
+        200: {"content": {"image/jpeg": {}, "application/octet-stream": {}}},
+        404: {"model": ErrorOut, "description": "no such attachment, or refused or purged"},
+    },
 )
 def get_file(
     attachment_id: AttachmentId, principal: PrincipalDep, services: ServicesDep, session: SessionDep
@@ -131,6 +138,10 @@ def get_file(
     "/tickets/{number}/attachments",
     status_code=201,
     summary="Upload a 处置后照片 (the request body is the image)",
+    responses={
+        404: {"model": ErrorOut, "description": "no such ticket"},
+        422: REFUSED_OR_INVALID_422,
+    },
     openapi_extra={"requestBody": {"content": {"image/jpeg": {}, "image/png": {}}, "required": True}},
 )
 async def upload(
