@@ -2,17 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 import typer
 
 from gridbot.runtime import fail, open_engine
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 org_app = typer.Typer(help="The organisation: regions, grids, people (import the street office's sheet).")
 role_app = typer.Typer(help="Grant or revoke a person's role.", no_args_is_help=True)
 grid_app = typer.Typer(help="Grids: one-time codes to bind a WeChat group.", no_args_is_help=True)
+
+
+class _Report(Protocol):
+    changes: list[str]
+
+    def summary(self) -> str: ...
+
+
+def _apply(run: Callable[[Session], _Report], dry_run: bool) -> None:
+    """Run an import in one transaction: list its changes, then commit, or roll back for a dry run."""
+    from gridbot.models.db import make_session_factory
+    from gridbot.models.org.directory import DirectoryError
+
+    with make_session_factory(open_engine())() as session:
+        try:
+            report = run(session)
+        except DirectoryError as exc:
+            session.rollback()
+            fail(exc.user_message, code=2)
+        for line in report.changes:
+            typer.echo(f"  {line}")
+        if dry_run:
+            session.rollback()
+            typer.echo(f"（试运行，未写入）{report.summary()}")
+            return
+        session.commit()
+    typer.echo(f"导入完成：{report.summary()}")
 
 
 @org_app.command("import")
@@ -25,7 +56,6 @@ def import_(
     ] = False,
 ) -> None:
     """Import the organisation sheet (idempotent; one bad row and nothing is written)."""
-    from gridbot.models.db import make_session_factory
     from gridbot.models.org.directory import DirectoryError
     from gridbot.models.org.org_import import import_org
     from gridbot.models.org.org_sheet import read_path
@@ -34,21 +64,7 @@ def import_(
         tables = read_path(file)
     except DirectoryError as exc:
         fail(exc.user_message, code=2)
-    engine = open_engine()
-    with make_session_factory(engine)() as session:
-        try:
-            report = import_org(session, tables)
-        except DirectoryError as exc:
-            session.rollback()
-            fail(exc.user_message, code=2)
-        for line in report.changes:
-            typer.echo(f"  {line}")
-        if dry_run:
-            session.rollback()
-            typer.echo(f"（试运行，未写入）{report.summary()}")
-            return
-        session.commit()
-    typer.echo(f"导入完成：{report.summary()}")
+    _apply(lambda session: import_org(session, tables), dry_run)
 
 
 @org_app.command("import-geo")
@@ -61,27 +77,11 @@ def import_geo(
     ] = False,
 ) -> None:
     """Import grid outlines for the dashboard's map (idempotent; one bad feature and nothing is written)."""
-    from gridbot.models.db import make_session_factory
-    from gridbot.models.org.directory import DirectoryError
     from gridbot.models.org.grid_position import import_geo as apply_geo
 
     if not file.is_file():
         fail(f"找不到文件 {file}", code=2)
-    engine = open_engine()
-    with make_session_factory(engine)() as session:
-        try:
-            report = apply_geo(session, file.read_bytes(), file.name)
-        except DirectoryError as exc:
-            session.rollback()
-            fail(exc.user_message, code=2)
-        for line in report.changes:
-            typer.echo(f"  {line}")
-        if dry_run:
-            session.rollback()
-            typer.echo(f"（试运行，未写入）{report.summary()}")
-            return
-        session.commit()
-    typer.echo(f"导入完成：{report.summary()}")
+    _apply(lambda session: apply_geo(session, file.read_bytes(), file.name), dry_run)
 
 
 @org_app.command("template")
