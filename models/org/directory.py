@@ -31,6 +31,13 @@ class DirectoryError(ValueError):
         self.user_message = user_message
 
 
+def refusal(errors: Sequence[object]) -> str:
+    """The message of an import refused as a whole: the count, then the first 50 problems, one a line."""
+    shown = "\n".join(str(e) for e in errors[:50])
+    more = f"\n……另有 {len(errors) - 50} 处错误" if len(errors) > 50 else ""
+    return f"导入失败，未写入任何数据。共 {len(errors)} 处错误：\n{shown}{more}"
+
+
 def create_region(session: Session, code: str, name: str, parent: Region | None = None) -> Region:
     """Add a region one level below `parent` (a city when there is no parent)."""
     level = _CHILD_LEVEL.get(parent.level if parent else None)

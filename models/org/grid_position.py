@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridbot.models.entities import Grid, Region
-from gridbot.models.org.directory import DirectoryError
+from gridbot.models.org.directory import DirectoryError, refusal
 from gridbot.models.org.geometry import GeometryError, Point, centroid, parse_center, parse_outline
 
 CODE_KEYS = ("编码", "网格编码", "code", "grid_code")
@@ -69,9 +69,7 @@ class GeoImportError(DirectoryError):
     """The file has errors; nothing was imported. `errors` lists every one."""
 
     def __init__(self, errors: list[FeatureError]) -> None:
-        shown = "\n".join(str(e) for e in errors[:50])
-        more = f"\n……另有 {len(errors) - 50} 处错误" if len(errors) > 50 else ""
-        super().__init__(f"导入失败，未写入任何数据。共 {len(errors)} 处错误：\n{shown}{more}")
+        super().__init__(refusal(errors))
         self.errors = errors
 
 

@@ -29,6 +29,7 @@ from gridbot.models.org.directory import (
     mask_phone,
     normalize_phone,
     phone_hash,
+    refusal,
 )
 from gridbot.models.org.geometry import GeometryError, Point, centroid, parse_center, parse_outline
 from gridbot.models.org.grid_position import Position, apply_position, position_changes
@@ -74,9 +75,7 @@ class OrgImportError(DirectoryError):
     """The sheet has errors; nothing was imported. `errors` lists every one."""
 
     def __init__(self, errors: list[RowError]) -> None:
-        shown = "\n".join(str(e) for e in errors[:50])
-        more = f"\n……另有 {len(errors) - 50} 处错误" if len(errors) > 50 else ""
-        super().__init__(f"导入失败，未写入任何数据。共 {len(errors)} 处错误：\n{shown}{more}")
+        super().__init__(refusal(errors))
         self.errors = errors
 
 
