@@ -159,12 +159,17 @@ def try_follow_up(ctx: Context) -> int | None:
         if len(mine) > 1 and best[0] < 0.1:
             return None  # which one is meant is unclear: treat it as an ordinary message
         chosen = best[2]
-    tickets.urge(ctx.session, chosen, ctx.person.id, ctx.now, ctx.message.id)
-    worker = directory.person_name(ctx.session, chosen.assignee_id)
+    return _chase(ctx, chosen)
+
+
+def _chase(ctx: Context, ticket: Ticket) -> int:
+    """Record the resident's 催办 on `ticket` and answer with its status and who works it."""
+    tickets.urge(ctx.session, ticket, ctx.person.id, ctx.now, ctx.message.id)
+    worker = directory.person_name(ctx.session, ticket.assignee_id)
     ctx.reply(
-        residents.followed_up(chosen.number, chosen.category_label, STATUS_LABELS[chosen.status], worker)
+        residents.followed_up(ticket.number, ticket.category_label, STATUS_LABELS[ticket.status], worker)
     )
-    return chosen.id
+    return ticket.id
 
 
 def _candidates(
@@ -204,14 +209,7 @@ def file_report(
         target = tickets.get_ticket(ctx.session, target_id or 0)
         if any(t.id == target.id for t in tickets.open_of_reporters(ctx.session, [ctx.person.id], grid.id)):
             # the reporter telling their own problem again (「狗还在叫」): a 催办, answered with the status
-            tickets.urge(ctx.session, target, ctx.person.id, ctx.now, ctx.message.id)
-            worker = directory.person_name(ctx.session, target.assignee_id)
-            ctx.reply(
-                residents.followed_up(
-                    target.number, target.category_label, STATUS_LABELS[target.status], worker
-                )
-            )
-            return target.id
+            return _chase(ctx, target)
         tickets.add_reporter(ctx.session, target, ctx.person.id, ctx.message.id, ctx.now)
         ctx.reply(replies.merged_into(target))
         return target.id
