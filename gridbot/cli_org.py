@@ -49,7 +49,10 @@ def _apply(run: Callable[[Session], _Report], dry_run: bool) -> None:
 @org_app.command("import")
 def import_(
     file: Annotated[
-        Path, typer.Argument(help="An .xlsx with sheets 区域/网格/人员, or a folder of those CSVs.")
+        Path,
+        typer.Argument(
+            help="An .xlsx with sheets 区域/网格/人员 (or the office's own names and headers), or a folder of CSVs."
+        ),
     ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print what would change; write nothing.")
