@@ -160,6 +160,10 @@ class QueueTransport:
         self._changed.set()
         self._changed = anyio.Event()
 
+    def wakes_on(self, other: QueueTransport) -> None:
+        """Waiters on this transport also re-check when `other` sends (a condition spanning both)."""
+        other.peers.append(self)
+
     async def wait_for(
         self, check: Callable[[], T | None], what: str | Callable[[], str], timeout_s: float = WAIT_S
     ) -> T:
