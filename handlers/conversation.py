@@ -341,6 +341,8 @@ class Conversation:
             if ctx.msg.mentions_bot:  # addressed to the bot: never silence
                 ctx.reply(residents.GREETING)
             return Outcome("chatter", kind=classification.kind)
+        if (thread := intake.try_emergency_thread(ctx, classification)) is not None:
+            return Outcome("thread", ticket=thread)
         number = intake.file_report(ctx, classification, self.nlp, self.fair_use)
         if number is not None:  # photos sent just before the report are its evidence
             evidence.collect_for_report(ctx, number)

@@ -22,6 +22,7 @@ from gridbot.models.settings import FairUseSettings, NLPSettings
 from gridbot.models.tickets import service as tickets
 from gridbot.models.wording import residents, staff
 from gridbot.nlp import cues
+from gridbot.nlp.base import REVIEW_LIVE_CUE
 from gridbot.nlp.classifier import Classification
 from gridbot.nlp.duplicates import MERGE, SUGGEST, OpenTicket, Thresholds, find_duplicate, text_similarity
 from gridbot.nlp.normalize import normalize
@@ -160,6 +161,35 @@ def try_follow_up(ctx: Context) -> int | None:
             return None  # which one is meant is unclear: treat it as an ordinary message
         chosen = best[2]
     return _chase(ctx, chosen)
+
+
+# how long after an urgent report the room's talk about it (「打119了吗」「消防来了」) belongs to its thread
+EMERGENCY_THREAD = timedelta(minutes=60)
+
+
+def try_emergency_thread(ctx: Context, c: Classification) -> int | None:
+    """A remark the classifier is unsure of, in the hour after an urgent report in this grid, about the
+    same danger and naming no other place: linked silently to that ticket, not filed as a new one.
+
+    Without this, the neighbours' 「打119了吗」「打了 消防在路上」 around a fire each became a 待确认
+    ticket, a private 疑似紧急 alarm and a 督办 chain. A confident report, another category's, or one
+    naming another place is filed as usual (a second emergency is never swallowed).
+    """
+    grid = ctx.grid
+    if grid is None or not c.needs_review:
+        return None
+    here = cues.location(normalize(ctx.msg.text))
+    for t in tickets.recent_urgent(ctx.session, grid.id, ctx.now - EMERGENCY_THREAD):
+        if t.category != c.category and c.review_reason != REVIEW_LIVE_CUE:
+            continue
+        there = cues.location(normalize(t.text))
+        if here and there and not cues.same_place(here, there):
+            continue
+        if here and not there:
+            continue  # a place the emergency did not name: maybe a second one
+        tickets.note_thread(ctx.session, t, ctx.person.id, ctx.message.id, ctx.now)
+        return t.id
+    return None
 
 
 def _chase(ctx: Context, ticket: Ticket) -> int:

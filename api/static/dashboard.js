@@ -9,7 +9,7 @@ const num = (x) => (x === null || x === undefined ? "—" : Number(x).toLocaleSt
 const when = (iso) => (iso ? new Date(iso).toLocaleString("zh-CN", { hour12: false }) : "—");
 const LEVELS = { city: "市", district: "区", street: "街道", community: "社区", grid: "网格" };
 const ACTIONS = { create: "创建", accept: "接单", respond: "回复", start: "开始处理", resolve: "办结", close: "关闭", suspend: "挂起", resume: "恢复",
-  transfer: "转派", merge: "合并", reject: "退回", reopen: "重办", reclassify: "改类", report: "居民再次反映（催办）", urge: "催办", similar: "疑似重复", escalate: "升级督办" };
+  transfer: "转派", merge: "合并", reject: "退回", reopen: "重办", reclassify: "改类", report: "居民再次反映（催办）", urge: "催办", thread: "群内相关发言", similar: "疑似重复", escalate: "升级督办" };
 const SCORES = { satisfied: "满意", basically_satisfied: "基本满意", unsatisfied: "不满意" };
 const charts = {};
 let defs = {};       // indicator definitions by key (hover texts)

@@ -19,7 +19,7 @@ function attachmentList(list, base) {
   }).join("")}</ul>`;
 }
 const KINDS = { first_response: "首次响应", feedback: "反馈", resolution: "办结" };
-const ACTIONS = { create: "创建", accept: "接单", respond: "回复", resolve: "办结", close: "关闭", suspend: "挂起", resume: "恢复", transfer: "转派", reject: "退回", reopen: "重办", reclassify: "改类", report: "居民再次反映", urge: "催办" };
+const ACTIONS = { create: "创建", accept: "接单", respond: "回复", resolve: "办结", close: "关闭", suspend: "挂起", resume: "恢复", transfer: "转派", reject: "退回", reopen: "重办", reclassify: "改类", report: "居民再次反映", urge: "催办", thread: "群内相关发言" };
 
 function left(iso) {
   if (!iso) return "";

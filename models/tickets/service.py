@@ -636,3 +636,23 @@ def note_overflow(
     data = {"message_id": message_id, "reason": reason, "priority": priority}
     _event(session, ticket, None, OVERFLOW, None, None, now, data=data)
     session.flush()
+
+
+THREAD = "thread"  # the event linking a remark in an emergency's thread to its ticket
+
+
+def recent_urgent(session: Session, grid_id: int, since: datetime) -> list[Ticket]:
+    """The grid's urgent tickets opened since `since` (open or already closed), newest first."""
+    return list(
+        session.scalars(
+            select(Ticket)
+            .where(Ticket.grid_id == grid_id, Ticket.priority == Priority.URGENT, Ticket.created_at >= since)
+            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        ).all()
+    )
+
+
+def note_thread(session: Session, ticket: Ticket, person_id: int, message_id: int, now: datetime) -> None:
+    """A remark about this emergency (「打119了吗」「消防到了」) kept in its trail: never a ticket of its own."""
+    _event(session, ticket, person_id, THREAD, None, None, now, data={"message_id": message_id})
+    session.flush()
