@@ -227,6 +227,7 @@ def evaluate(
                     "shipped test split": test_set,
                     "independent set": corpus.load_independent(),
                     "chat-style set": corpus.load_independent(corpus.WECHAT_PATH),
+                    "blind set": corpus.load_independent(corpus.BLIND_PATH),
                 }
             else:
                 train_set = []

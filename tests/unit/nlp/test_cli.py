@@ -105,14 +105,15 @@ def test_eval_default_split_json(app: typer.Typer, cli_env: dict[str, str], tmp_
     code, stdout, err = run(app, "eval", "--json", "--plot", str(plot))
     assert code == 0, err
     reports = json.loads(stdout)
-    assert {"shipped test split", "independent set", "chat-style set"} <= set(reports)
-    for name in ("shipped test split", "independent set", "chat-style set"):
+    sets = ("shipped test split", "independent set", "chat-style set", "blind set")
+    assert set(sets) <= set(reports)
+    for name in sets:
         report = reports[name]
         for level in ("kind", "category", "priority"):
             assert {"accuracy", "macro_f1", "per_class", "confusion"} <= set(report[level])
         for key in ("chatter_predicted_actionable", "urgent_recall", "urgent_precision", "false_urgent_rate"):
             assert 0.0 <= report[key] <= 1.0
     baseline = next(v for k, v in reports.items() if k.startswith("plain baseline"))
-    assert set(baseline) == {"shipped test split", "independent set", "chat-style set"}
+    assert set(baseline) == set(sets)
     svg = plot.read_text(encoding="utf-8")
-    assert svg.startswith("<svg") and "independent set" in svg and svg.count("<polyline") == 3
+    assert svg.startswith("<svg") and "independent set" in svg and svg.count("<polyline") == 4
