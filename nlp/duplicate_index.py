@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from gridbot.nlp import cues
@@ -53,8 +54,12 @@ def dump(f: Features) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
+@lru_cache(maxsize=4096)
 def load(data: str | None) -> Features | None:
-    """Features from `dump`'s JSON; None when absent or written by another FEATURES_VERSION."""
+    """Features from `dump`'s JSON; None when absent or written by another FEATURES_VERSION.
+
+    Cached by the stored text itself (parsing costs more than hashing it): a changed row is parsed anew.
+    """
     if not data:
         return None
     doc = json.loads(data)

@@ -16,6 +16,7 @@ from gridbot.nlp.segment import stopwords
 MERGE = "merge"
 SUGGEST = "suggest"
 NEW = "new"
+_RANK = {NEW: 0, SUGGEST: 1, MERGE: 2}
 
 
 @dataclass(frozen=True)
@@ -150,15 +151,21 @@ def find_duplicate(
     now: datetime,
     thresholds: Thresholds = Thresholds(),
 ) -> Match:
-    """The best-scoring open ticket created within the window, with the merge/suggest/new decision."""
+    """The best-scoring open ticket created within the window, with the merge/suggest/new decision.
+
+    Equal scores (the score is capped at 1) go to the stronger decision, then the newer ticket, so
+    the answer does not depend on the order the candidates were read in.
+    """
     best = Match(None, 0.0, NEW)
+    best_key: tuple[float, int, datetime] | None = None
     mine = features(text)
     for ticket in open_tickets:
         if now - ticket.created_at > thresholds.window or ticket.created_at > now + timedelta(minutes=5):
             continue
         match = _score(mine, category, ticket, thresholds)
-        if match.score > best.score:
-            best = match
+        key = (match.score, _RANK[match.decision], ticket.created_at)
+        if match.score > 0.0 and (best_key is None or key > best_key):
+            best, best_key = match, key
     return (
         best
         if best.decision != NEW

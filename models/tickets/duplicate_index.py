@@ -13,9 +13,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Select, delete, event, insert, inspect, select, union_all, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    bindparam,
+    delete,
+    event,
+    insert,
+    inspect,
+    select,
+    union,
+    update,
+)
 from sqlalchemy.orm import Mapper, Session
 
 from gridbot.models.entities import Ticket, TicketDupFeatures, TicketDupKey
@@ -114,16 +126,27 @@ def candidates(
     Bounded, whatever the number of open tickets: the newest `per_key` under each (key,
     same-category) lookup, the newest `recent` of `category`, and the pending ones.
     """
+    statement = _statement(tuple(same for _, same in lookups), per_key, recent)
+    params: dict[str, Any] = {"grid_id": grid_id, "since": since, "category": category}
+    params.update({f"key_{i}": key for i, (key, _) in enumerate(lookups)})
+    rows = session.execute(statement, params).all()
+    return [Candidate(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+
+@lru_cache(maxsize=256)
+def _statement(same_category: tuple[bool, ...], per_key: int, recent: int) -> Select[Any]:
+    """The candidate read for lookups of this shape, built once (building it costs more than running it)."""
+    grid_id, since, category = bindparam("grid_id"), bindparam("since"), bindparam("category")
     is_open = Ticket.status.in_(OPEN_STATUSES)
     parts: list[Select[Any]] = []
-    for key, same_category in lookups:
+    for i, same in enumerate(same_category):
         q = (
             select(TicketDupKey.ticket_id.label("id"))
             .join(Ticket, Ticket.id == TicketDupKey.ticket_id)
-            .where(TicketDupKey.grid_id == grid_id, TicketDupKey.key == key, TicketDupKey.created_at >= since)
-            .where(is_open)
+            .where(TicketDupKey.grid_id == grid_id, TicketDupKey.key == bindparam(f"key_{i}"))
+            .where(TicketDupKey.created_at >= since, is_open)
         )
-        if same_category:
+        if same:
             q = q.where(Ticket.category == category)
         parts.append(q.order_by(TicketDupKey.created_at.desc()).limit(per_key))
     parts.append(
@@ -139,9 +162,10 @@ def candidates(
             TicketDupFeatures.created_at >= since,
         )
     )
-    # each part in a subquery of its own: SQLite allows ORDER BY/LIMIT only on a whole compound select
-    ids = union_all(*(select(p.subquery().c.id) for p in parts)).subquery()
-    rows = session.execute(
+    # each part in a subquery of its own: SQLite allows ORDER BY/LIMIT only on a whole compound select;
+    # the tickets are joined to the ids (not filtered by IN), so the read never walks the grid's tickets
+    ids = union(*(select(p.subquery().c.id) for p in parts)).subquery()
+    return (
         select(
             Ticket.id,
             Ticket.text,
@@ -150,9 +174,8 @@ def candidates(
             Ticket.priority,
             TicketDupFeatures.data,
         )
+        .select_from(ids)
+        .join(Ticket, Ticket.id == ids.c.id)
         .outerjoin(TicketDupFeatures, TicketDupFeatures.ticket_id == Ticket.id)
-        .where(
-            Ticket.id.in_(select(ids.c.id)), Ticket.grid_id == grid_id, Ticket.created_at >= since, is_open
-        )
-    ).all()
-    return [Candidate(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+        .where(is_open)
+    )
