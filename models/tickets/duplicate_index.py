@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    BindParameter,
     Connection,
     Select,
     bindparam,
@@ -134,9 +135,13 @@ def candidates(
 
 
 @lru_cache(maxsize=256)
-def _statement(same_category: tuple[bool, ...], per_key: int, recent: int) -> Select[Any]:
+def _statement(
+    same_category: tuple[bool, ...], per_key: int, recent: int
+) -> Select[int, str, str, datetime, Priority, str | None]:
     """The candidate read for lookups of this shape, built once (building it costs more than running it)."""
-    grid_id, since, category = bindparam("grid_id"), bindparam("since"), bindparam("category")
+    grid_id: BindParameter[int] = bindparam("grid_id")
+    since: BindParameter[datetime] = bindparam("since")
+    category: BindParameter[str] = bindparam("category")
     is_open = Ticket.status.in_(OPEN_STATUSES)
     parts: list[Select[Any]] = []
     for i, same in enumerate(same_category):

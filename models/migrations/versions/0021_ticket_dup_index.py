@@ -5,8 +5,8 @@ Revises: 0020
 Create Date: 2026-12-02 13:00:00.000000
 
 Open tickets get a pending features row: the next duplicate check of their grid that reads them
-computes and stores their features (the migration cannot run the NLP code: models/ does not
-import nlp/).
+computes and stores their features (the migration cannot run the NLP code: the models layer
+never reaches the nlp layer).
 """
 
 from collections.abc import Sequence
