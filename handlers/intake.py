@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
 
-from gridbot.handlers import fair_use, replies
+from gridbot.handlers import duplicate_check, fair_use, replies
 from gridbot.handlers.context import Context
 from gridbot.handlers.parsing import TICKET_REF, canonical, ticket_in
 from gridbot.models.entities import Ticket
@@ -24,7 +24,7 @@ from gridbot.models.wording import residents, staff
 from gridbot.nlp import cues
 from gridbot.nlp.base import REVIEW_LIVE_CUE
 from gridbot.nlp.classifier import Classification
-from gridbot.nlp.duplicates import MERGE, SUGGEST, OpenTicket, Thresholds, find_duplicate, text_similarity
+from gridbot.nlp.duplicates import MERGE, SUGGEST, Thresholds, text_similarity
 from gridbot.nlp.normalize import normalize
 from gridbot.nlp.pii import mask
 
@@ -202,15 +202,6 @@ def _chase(ctx: Context, ticket: Ticket) -> int:
     return ticket.id
 
 
-def _candidates(
-    ctx: Context, window: timedelta, grid_id: int
-) -> tuple[list[OpenTicket], dict[int, Priority]]:
-    rows = tickets.duplicate_candidates(ctx.session, grid_id, ctx.now - window)
-    return [OpenTicket(id=r[0], text=r[1], category=r[2], created_at=r[3]) for r in rows], {
-        r[0]: r[4] for r in rows
-    }
-
-
 def file_report(
     ctx: Context,
     c: Classification,
@@ -228,8 +219,8 @@ def file_report(
     )
     urgent = c.priority == Priority.URGENT.value
     # compared on the raw text in memory: masking would erase the building/unit cues
-    candidates, priorities = _candidates(ctx, window, grid.id)
-    match = find_duplicate(ctx.message.text or "", c.category, candidates, ctx.now, thresholds)
+    dup = duplicate_check.check(ctx.session, grid.id, ctx.message.text or "", c.category, ctx.now, thresholds)
+    match, priorities = dup.match, dup.priorities
     target_id = int(match.ticket_id) if match.ticket_id is not None else None
     # an urgent report never disappears into an ordinary ticket: a person merges it (keeping urgency)
     auto_merge = match.decision == MERGE and target_id is not None
@@ -266,6 +257,7 @@ def file_report(
         needs_review=review,
         source=source,
         assignee_id=ctx.person.id if patrol and ctx.is_worker else None,
+        duplicate_entry=dup.entry,
     )
     if match.decision in (SUGGEST, MERGE) and target_id is not None:
         tickets.note_similar(ctx.session, ticket, target_id, match.score, ctx.now)

@@ -16,6 +16,7 @@ from gridbot.nlp.segment import stopwords
 MERGE = "merge"
 SUGGEST = "suggest"
 NEW = "new"
+_RANK = {NEW: 0, SUGGEST: 1, MERGE: 2}
 
 
 @dataclass(frozen=True)
@@ -36,16 +37,20 @@ class Thresholds:
     place_penalty: float = 0.25
     min_problem_similarity: float = 0.12  # same place, same category, but another problem: no merge
     object_boost: float = 0.25  # both name the same thing (路灯, 电梯, 狗 …): see cues.objects
+    # candidates read per check (nlp/duplicate_index.py): the newest per key, the newest of the category
+    per_key: int = 20
+    recent: int = 10
 
 
 @dataclass(frozen=True)
 class OpenTicket:
-    """An open ticket of the same grid: its id, text, category and creation time."""
+    """An open ticket of the same grid: its id, text, category, creation time and stored features."""
 
     id: str | int
     text: str
     category: str | None
     created_at: datetime
+    features: Features | None = None  # as stored when it was filed; computed from `text` when None
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,7 @@ class Features:
 
 @lru_cache(maxsize=2048)
 def features(text: str) -> Features:
-    """The scoring features of a message (cached: each open ticket's text is normalised once, not per report)."""
+    """The scoring features of a message (stored per open ticket when it is filed: nlp/duplicate_index.py)."""
     a = normalize(text)
     grams = _grams(cues.strip_places(a))
     return Features(grams, _norm(grams), cues.place(a), cues.objects(a), cues.refers_back(a))
@@ -117,7 +122,7 @@ def score(
 
 
 def _score(mine: Features, category: str | None, ticket: OpenTicket, thresholds: Thresholds) -> Match:
-    theirs = features(ticket.text)
+    theirs = ticket.features or features(ticket.text)
     sim = _cosine(mine.grams, mine.norm, theirs.grams, theirs.norm)
     same_cat = category is not None and category == ticket.category
     here, there = mine.place, theirs.place
@@ -146,15 +151,21 @@ def find_duplicate(
     now: datetime,
     thresholds: Thresholds = Thresholds(),
 ) -> Match:
-    """The best-scoring open ticket created within the window, with the merge/suggest/new decision."""
+    """The best-scoring open ticket created within the window, with the merge/suggest/new decision.
+
+    Equal scores (the score is capped at 1) go to the stronger decision, then the newer ticket, so
+    the answer does not depend on the order the candidates were read in.
+    """
     best = Match(None, 0.0, NEW)
+    best_key: tuple[float, int, datetime] | None = None
     mine = features(text)
     for ticket in open_tickets:
         if now - ticket.created_at > thresholds.window or ticket.created_at > now + timedelta(minutes=5):
             continue
         match = _score(mine, category, ticket, thresholds)
-        if match.score > best.score:
-            best = match
+        key = (match.score, _RANK[match.decision], ticket.created_at)
+        if match.score > 0.0 and (best_key is None or key > best_key):
+            best, best_key = match, key
     return (
         best
         if best.decision != NEW

@@ -6,6 +6,7 @@ from gridbot.models.entities.base import Base, UTCDateTime, utcnow
 from gridbot.models.entities.bot_status import BotState, BotStatus
 from gridbot.models.entities.channel import Handoff, IntakeCursor
 from gridbot.models.entities.directory_version import DirectoryVersion
+from gridbot.models.entities.duplicate_index import TicketDupFeatures, TicketDupKey
 from gridbot.models.entities.exchange import ExternalLink, WebhookDelivery, WebhookEvent
 from gridbot.models.entities.knowledge import KnowledgeAnswer, KnowledgeEntry
 from gridbot.models.entities.message import Message, Outbox
@@ -65,6 +66,8 @@ __all__ = [
     "RoleAssignment",
     "Ticket",
     "TicketDeadline",
+    "TicketDupFeatures",
+    "TicketDupKey",
     "TicketEvent",
     "TicketReporter",
     "UTCDateTime",

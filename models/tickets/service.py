@@ -34,7 +34,7 @@ from gridbot.models.errors import (
     TransitionNotAllowed,
 )
 from gridbot.models.org.directory import Actor, grid_workers
-from gridbot.models.tickets import deadlines
+from gridbot.models.tickets import deadlines, duplicate_index
 from gridbot.models.tickets.announce import announce, room_can_post
 from gridbot.models.tickets.fair_use import OVERFLOW
 from gridbot.models.tickets.lifecycle import Action, check, check_closing
@@ -78,10 +78,12 @@ def open_ticket(
     needs_review: bool = False,
     source: str = SOURCE_RESIDENT,
     assignee_id: int | None = None,
+    duplicate_entry: duplicate_index.Entry | None = None,
 ) -> Ticket:
     """File a new ticket, assign the grid's gridworker (or `assignee_id`) and start its SLA clocks.
 
     `source` is "resident" for a resident's report, "patrol" for one a gridworker found on patrol (主动发现).
+    `duplicate_entry`: its duplicate features and keys, stored with it (None: computed by the next check).
     """
     if source not in (SOURCE_RESIDENT, SOURCE_PATROL):
         raise ValueError(f"unknown ticket source {source!r}")
@@ -108,6 +110,7 @@ def open_ticket(
     )
     session.add(ticket)
     session.flush()
+    duplicate_index.add(session, ticket, duplicate_entry)
     if reporter_id is not None:
         ticket.reporters.append(
             TicketReporter(person_id=reporter_id, message_id=source_message_id, created_at=now)
@@ -565,18 +568,6 @@ def open_of_reporters(
     if unanswered:
         query = query.where(Ticket.first_response_at.is_(None))
     return list(session.scalars(query))
-
-
-def duplicate_candidates(
-    session: Session, grid_id: int, since: datetime
-) -> list[tuple[int, str, str, datetime, Priority]]:
-    """Open tickets of the grid created since `since`: (number, text, category, created, priority)."""
-    rows = session.execute(
-        select(Ticket.id, Ticket.text, Ticket.category, Ticket.created_at, Ticket.priority).where(
-            Ticket.grid_id == grid_id, Ticket.status.in_(OPEN_STATUSES), Ticket.created_at >= since
-        )
-    ).all()
-    return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
 
 def work_list(
