@@ -54,13 +54,7 @@ def open_engine(settings: Settings | None = None, *, migrated: bool = True) -> E
     except DatabaseUnavailable as exc:
         fail(f"{exc}. Is the database running, and is GRIDBOT_DB__URL right?")
     if migrated:
-        quiet = logging.getLogger("alembic.runtime.migration")
-        level = quiet.level
-        quiet.setLevel(logging.WARNING)  # a revision check is not news in the log
-        try:
-            current, head = current_revision(engine), head_revision(engine)
-        finally:
-            quiet.setLevel(level)
+        current, head = current_revision(engine), head_revision(engine)  # one query, no alembic
         if current is None:
             fail("the database has no gridbot tables yet: run `gridbot db upgrade` first.")
         if current != head:

@@ -18,10 +18,9 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from gridbot.nlp import corpus, segment, urgency
 from gridbot.nlp.base import (
@@ -35,9 +34,12 @@ from gridbot.nlp.base import (
     read_manifest,
     write_manifest,
 )
-from gridbot.nlp.features import LEXICON_PATH, FeatureConfig, Vectorizer
+from gridbot.nlp.features import LEXICON_PATH, FeatureConfig, FeatureRows, Vectorizer
 from gridbot.nlp.normalize import normalize
 from gridbot.nlp.taxonomy import Taxonomy, load_taxonomy, taxonomy_from_dict
+
+if TYPE_CHECKING:  # training only: classifying never imports scipy
+    import scipy.sparse as sp
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -69,9 +71,9 @@ class Head:
         """coef transposed and contiguous: sparse @ dense would otherwise copy the whole matrix per call."""
         return np.ascontiguousarray(self.coef.T)
 
-    def proba(self, x: sp.csr_matrix) -> np.ndarray:
+    def proba(self, x: FeatureRows) -> np.ndarray:
         """Calibrated class probabilities, one row per message."""
-        z = np.asarray(x @ self.weights) + self.intercept
+        z = x.dot(self.weights) + self.intercept
         z = z / self.temperature
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
@@ -342,7 +344,7 @@ class FastClassifier:
 
     def _features(
         self, norm: Sequence[str], cues: Sequence[Sequence[urgency.UrgencyCue]]
-    ) -> tuple[sp.csr_matrix, list[list[int]]]:
+    ) -> tuple[FeatureRows, list[list[int]]]:
         """Feature rows of every chunk of every message, and which rows belong to each message.
 
         A message longer than the feature window is read in overlapping chunks, so a report after the first
@@ -372,7 +374,7 @@ class FastClassifier:
             rows.append(list(range(len(pieces), len(pieces) + len(chunks))))
             pieces.extend(chunks)
             piece_cues.extend([c] if len(chunks) == 1 else [urgency.find_cues(ch) for ch in chunks])
-        return self.vectorizer.transform_normalised(pieces, piece_cues), rows
+        return self.vectorizer.rows(pieces, piece_cues), rows
 
     def classify_batch(self, texts: Sequence[str]) -> list[Classification]:
         """Classify many messages with one matrix product per head."""

@@ -157,6 +157,21 @@ def taxonomy_from_dict(data: Any, source: str = "<dict>") -> Taxonomy:
     return Taxonomy(str(data.get("name", "custom")), kinds, tuple(categories), priorities, source)
 
 
+def load_yaml(text: str) -> Any:
+    """yaml.safe_load, through libyaml when PyYAML has it (5-20x faster at start-up).
+
+    The same resolvers and constructors make the same data; a document libyaml refuses is read again by
+    the pure-Python parser, so a mistake is reported (or accepted) exactly as before.
+    """
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return yaml.load(text, Loader=fast)  # noqa: S506 (CSafeLoader is safe)
+        except yaml.YAMLError:
+            pass
+    return yaml.safe_load(text)
+
+
 @functools.lru_cache(maxsize=8)
 def load_taxonomy(path: Path | None = None) -> Taxonomy:
     """Load the default taxonomy or a user file; cached per path."""
@@ -166,7 +181,7 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
     except (OSError, UnicodeDecodeError) as exc:
         raise TaxonomyError(f"{path}: cannot read taxonomy file: {exc}") from exc
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         raise TaxonomyError(f"{path}: not valid YAML: {exc}") from exc
     return taxonomy_from_dict(data, str(path))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, create_engine, inspect
 
 from gridbot.models.entities import Base
 from gridbot.models.migrate import current_revision, downgrade, head_revision, upgrade
@@ -22,3 +24,31 @@ def test_downgrade_and_upgrade_again(sqlite_engine: Engine) -> None:
     assert "tickets" not in inspect(sqlite_engine).get_table_names()
     upgrade(sqlite_engine)
     assert {"tickets", "outbox", "reminder_log"} <= set(inspect(sqlite_engine).get_table_names())
+
+
+def _alembic_current(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def test_the_quick_revision_check_agrees_with_alembic(sqlite_engine: Engine) -> None:
+    """The start-up check reads the revisions without alembic; it must say what alembic says."""
+    from alembic.script import ScriptDirectory
+
+    from gridbot.models.migrate import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config(sqlite_engine)).get_current_head()
+    assert head_revision(sqlite_engine) == head
+    assert current_revision(sqlite_engine) == _alembic_current(sqlite_engine) == head
+    downgrade(sqlite_engine, "0019")
+    assert current_revision(sqlite_engine) == _alembic_current(sqlite_engine) == "0019"
+    downgrade(sqlite_engine, "base")  # the version table stays, empty
+    assert current_revision(sqlite_engine) is None and _alembic_current(sqlite_engine) is None
+    upgrade(sqlite_engine)
+    assert current_revision(sqlite_engine) == head
+
+
+def test_a_database_never_migrated_has_no_revision(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    assert current_revision(engine) is None
+    engine.dispose()

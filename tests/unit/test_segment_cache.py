@@ -18,9 +18,27 @@ def test_the_cached_dictionary_cuts_like_a_fresh_one(tmp_path: Path, monkeypatch
     segment.build_tokenizer()  # builds it and writes the cache
     (written,) = tmp_path.iterdir()
     cached = segment.build_tokenizer()
+    assert isinstance(cached.FREQ, segment.PrefixDict)
+    for text in TEXTS:  # before anything unpacked the whole dictionary
+        assert cached.lcut(text, HMM=False) == fresh.lcut(text, HMM=False)
+        assert cached.lcut_for_search(text) == fresh.lcut_for_search(text)
+    cached.FREQ.unpack_all()
     assert cached.FREQ == fresh.FREQ and cached.total == fresh.total
     for text in TEXTS:
         assert cached.lcut(text, HMM=False) == fresh.lcut(text, HMM=False)
     written.write_bytes(b"not a dictionary")  # a torn or foreign file is rebuilt, never trusted
     rebuilt = segment.build_tokenizer()
     assert rebuilt.total == fresh.total and written.stat().st_size > 1000
+
+
+def test_a_cache_of_the_old_format_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import marshal
+
+    import jieba
+
+    monkeypatch.setenv(segment.CACHE_ENV, str(tmp_path))
+    path = segment.cache_path(jieba)
+    path.write_bytes(marshal.dumps(({"路灯": 5, "路": 9}, 14)))  # one dict of words, not shards
+    tok = segment.build_tokenizer()
+    assert isinstance(tok.FREQ, dict) and tok.total > 1000  # built from jieba's dictionary
+    assert tok.lcut("3栋2单元门口的路灯坏了", HMM=False)[-3:] == ["路灯", "坏", "了"]

@@ -141,3 +141,19 @@ def test_duplicate_match_and_missing_coverage(tmp_path: Path) -> None:
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SLAPolicyError, match="cannot read"):
         load_policy(tmp_path / "nope.yaml")
+
+
+def test_the_shipped_yaml_reads_the_same_through_libyaml() -> None:
+    """Start-up parses the bundled files with libyaml; they must give what the pure-Python parser gives."""
+    import yaml
+
+    from gridbot.models.tickets import sla
+    from gridbot.nlp import features, taxonomy
+
+    for path in (taxonomy.DEFAULT_TAXONOMY_PATH, features.LEXICON_PATH):
+        text = path.read_text(encoding="utf-8")
+        assert taxonomy.load_yaml(text) == yaml.safe_load(text)
+    text = sla.DEFAULT_POLICY_FILE.read_text(encoding="utf-8")
+    root, data = sla._parse(text)
+    assert data == yaml.load(text, Loader=sla._Loader)  # noqa: S506 (a SafeLoader)
+    assert root is not None and isinstance(data["rules"][0]["match"], dict)
