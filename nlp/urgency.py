@@ -207,8 +207,10 @@ def _false_alarm(
         return True
     if _ADVICE_RE.search(text) and _GENERAL_WARNING_RE.search(clause) and not _SPECIFIC_RE.search(clause):
         return True
-    if _PRECAUTION_RE.search(clause) or _WORRY_RE.search(clause) or _PREDICTION_RE.search(previous):
+    if _PRECAUTION_RE.search(clause) or _WORRY_RE.search(clause):
         return True
+    if _PREDICTION_RE.search(previous) and not (_NOW_RE.search(clause) or "已经" in clause):
+        return True  # 「会自燃的 已经冒烟了」 reports it happening
     if _EXPERIENCED_RE.search(text[cue.end() :]) or _SIMILE_AFTER_RE.search(text[cue.end() :]):
         return True
     return kind == "injured" and (

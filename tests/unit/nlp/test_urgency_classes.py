@@ -164,6 +164,7 @@ def test_no_danger_now_is_not_urgent(default_classifier: Classifier, text: str) 
         "上个月修的电梯 现在又突然往下掉了 里面有人",  # the past names the repair, not the fall
         "有个小孩被锁在车里了 怎么办！！",  # asking what to do is not a worry about what might happen
         "电瓶车一直在冒烟 烟越来越大",
+        "早说了这车会自燃的 已经冒烟了",  # a prediction that came true
     ],
 )
 def test_real_reports_beside_the_new_readings_stay_urgent(default_classifier: Classifier, text: str) -> None:
