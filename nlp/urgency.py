@@ -44,6 +44,64 @@ LEXICON: dict[str, str] = {
     "call_for_help": r"快(?:来人|报警|叫救护车|打120|打119|叫120|叫消防|救人|疏散)|(?:打|拨|叫|报)了?(?:119|120)|快快快|叫救护车|消防车(?:来了)?.{0,3}进不去|被困者|困人",
 }
 _CUE_RE = re.compile("|".join(f"(?P<{k}>{v})" for k, v in LEXICON.items()))
+
+# Whole classes of live danger the lists above missed (issue 14). Each pattern carries its object in the match (a
+# person pinned or shut in, a structure failing now, a vulnerable person gone now), so a door that sticks, an old
+# crack, a lost cat or an adult not seen for a while is not one. Key -> the kind it reports.
+_PERSON = (
+    r"(?:(?<![没无被家])人(?![行家字口])|孩子|小孩|娃|宝宝|婴儿|小朋友|老人|老太|老头|老爷子|大爷|大妈|大叔|大姐|阿姨|叔叔"
+    r"|爷爷|奶奶|姥姥|姥爷|外婆|外公|工人|师傅|小伙|姑娘|女孩|男孩|学生|儿子|女儿|孙子|孙女|外孙|婆婆|公公|老公|老婆"
+    r"|我爸|我妈|老爸|老妈|骑手|司机|行人|路人|阿伯|阿婆|伯伯|老伯)"
+)
+# shut in, not out (「被关在门外」); 夹在中间 is a family quarrel and 卡在哪办 a card
+_PIN = (
+    r"(?:压住|压在|压着|卡住|卡在(?!哪)|卡进|夹住|夹进|绞进|绞住|卷进|卷住|埋在|埋住|锁在|锁着|关在|关着|困着|反锁"
+    r"|(?:锁|关|困)(?:车|车子|屋|房间|卫生间|厕所|柜子|箱子)里)(?!门外|外面|外头|外边)"
+)
+_BODY = r"(?:的(?:手|脚|腿|胳膊|手臂|手指|头|脑袋|身子))?"
+_CHILD = r"(?:孩子|小孩|娃|宝宝|小宝|宝贝|崽|小朋友|儿子|女儿|孙子|孙女|外孙|闺女)"
+_CONFUSED = (
+    r"(?:老年痴呆|痴呆|失智|认知障碍|智力障碍|智障|阿尔茨海默|糊涂|认不得路|不认得路|不认路|记不住路|不记得路"
+    r"|脑子不(?:太)?(?:清楚|好使|灵光)|脑子有(?:点)?问题)"
+)
+_LOST = r"(?:走散了|走丢了|跟丢了|找不到了|找不着了|找不见了|不见了|走失了)"
+_GONE = rf"(?:{_LOST}|没回来|没回家|还没回|联系不上|没见(?:到)?人影|不知道(?:跑|走)?(?:去)?哪(?:里|儿)?了)"
+_STRUCTURE = (
+    r"(?:墙|楼|房子|房顶|屋顶|顶棚|车棚|雨棚|棚子|天花板|吊顶|阳台|围墙|挡土墙|脚手架|塔吊|广告牌|招牌)"
+)
+_DEBRIS = r"(?:灰|渣|墙皮|瓷砖|砖|玻璃|水泥|石头|石块|碎片|东西|瓦片?|泥|牌|外机|花盆|树枝|板)"
+MORE_LEXICON: dict[str, str] = {
+    "trapped_person": (
+        rf"{_PERSON}{_BODY}(?:把自己)?[^，,。!！?？；;\s的把]{{0,8}}?{_PIN}(?!不在|没在)"  # not 「司机把车…压着」
+        rf"|{_PIN}[^，,。!！?？；;\s]{{0,8}}?{_PERSON}(?!不在|没在)"
+        r"|(?:我|他|她)们?被(?:困|卡|关|锁|压|夹|埋)|有人(?:还)?没(?:出来|逃出来|救出来)"
+        r"|(?:塌|倒)了?[^，,。!！?？；;]{0,8}(?:下面|底下|里面)(?:还)?有人"
+        rf"|(?:打不开|开不了|出不来|卡住了?|停住了?)[^。!！?？]{{0,6}}(?:里面|里头|里边)(?:还)?有(?:个|一个|两个|几个)?{_PERSON}"
+        rf"|(?:里面|里头|里边)(?:还)?有(?:个|一个|两个|几个)?{_PERSON}[^。!！?？]{{0,8}}(?:打不开|开不了|出不来)"
+    ),
+    "lift_drop": (
+        r"电梯[^，,。!！?？；;]{0,6}(?:突然|一下子?)[^，,。!！?？；;]{0,3}(?:掉|坠|滑|冲)"
+        r"|电梯[^，,。!！?？；;]{0,8}(?:掉到|坠到|掉下去|坠落|溜到|冲顶|蹲底)"
+    ),
+    "falling_now": (
+        rf"{_DEBRIS}[^，,。!！?？；;\s]{{0,8}}?(?:还在|正在|一直|不停|不断|仍在|哗哗|簌簌|还|正)(?:地)?(?:往下|往外|向下)?(?:掉|落|塌)"
+        rf"|(?:还在|正在|一直|不停|不断)(?:地)?(?:往下|往外|向下)?(?:掉|落){_DEBRIS}"
+        r"|(?:一块一块|一片一片|一块块|一片片)(?:地|的)?(?:往下)?(?:掉|落)"
+        r"|(?:裂缝|裂口|裂纹|缝)[^，,。!！?？；;\s]{0,4}突然(?:变大|变宽|变长|裂开|大了|宽了)|突然(?:裂开|开裂|塌|垮)"
+        rf"|{_STRUCTURE}[^，,。!！?？；;\s]{{0,3}}?(?:塌了|塌下来|塌掉|垮了|倒塌|坍塌)|(?:墙|楼)(?:体|身)?裂开了"
+    ),
+    "missing_vulnerable": (
+        rf"{_CONFUSED}[^。!！?？]{{0,30}}?{_GONE}|{_GONE}[^。!！?？]{{0,30}}?{_CONFUSED}"
+        rf"|{_CHILD}[^的把发，,。!！?？；;\s]{{0,6}}?{_LOST}|找不(?:到|着|见){_CHILD}(?!的)"
+    ),
+}
+_KIND_OF = {
+    "trapped_person": "pinned",
+    "lift_drop": "trapped",
+    "falling_now": "falling",
+    "missing_vulnerable": "missing",
+}
+_MORE_RE = re.compile("|".join(f"(?P<{k}>{v})" for k, v in MORE_LEXICON.items()))
 # Clauses end at punctuation, spaces and line breaks (voice input and many residents separate clauses by spaces).
 _CLAUSE_RE = re.compile(r"[^,，。.!！?？;；、~～…\s]+")
 # Just before a cue in its clause: "没有着火", "不是冒烟", "未受伤", "差点把锅烧着了"
@@ -73,17 +131,98 @@ _RESOLVED_RE = re.compile(
 # Person cues (injured, at risk, trapped) about an animal: a lost dog or a hurt stray is not an emergency.
 _ANIMAL_RE = re.compile(r"狗|猫|泰迪|鹦鹉|宠物|鸟|兔子|仓鼠|鸽子")
 _PERSON_RE = re.compile(r"人|老|孩|娃|爷|奶|妈|爸|婆|公|叔|姨|哥|姐|弟|妹|男|女|他|她|宝宝|婴儿|小朋友")
-_PERSON_CUES = frozenset({"injured", "person_at_risk", "trapped"})
+_PERSON_CUES = frozenset({"injured", "person_at_risk", "trapped", "pinned", "missing"})
 ANIMAL_WINDOW = 40  # characters before the cue in which an animal, and no person, makes it about the animal
 # Children at play are not a fight ("俩娃又打起来了", "打架玩").
 _PLAY_RE = re.compile(
     r"(?:娃|孩子|小子|小孩|儿子|女儿|兄弟俩|姐弟|兄妹|表哥|表弟|猫|狗).{0,8}$|打闹|闹着玩|打架玩|玩$"
 )
 
+# Issue 14, false alarms. Each is a reading of a cue, never of the whole message, so a real report beside it stays.
+# 救命 as an exclamation with no danger around it (「这歌太好听了 救命」, 「救命 楼道垃圾全是蛆」):
+_EXCLAMATION_RE = re.compile(r"救命")
+_DANGER_AROUND_RE = re.compile(
+    r"喊|呼|着火|起火|火灾|大火|火苗|冒烟|浓烟|全是烟|烟(?:很|好|太)?大|电梯|困|卡住|卡在|压|血|刀|摔|掉(?:进|下|到|水)|晕|淹"
+    r"|水里|进水|下不去|出不来|里面|打(?:人|起来|架|老婆)|砸|跳楼|跳河"
+)
+# a figure of speech in the cue's clause or the one before (「她唱得太燃了 舞台都要着火了」)
+_FIGURATIVE_RE = re.compile(
+    r"唱|歌|舞台|蹦迪|嗨|太燃|燃爆|游戏|这把|这局|比赛|直播|演唱会|综艺|追剧|笑死|绝了|作业|考试|要命|太好(?:听|看|吃)"
+)
+# 快来人 asking for a repair or a look (「快来人修一下」), not for rescue
+_REPAIR_AFTER_RE = re.compile(r"^(?:啊|吧|呀)?(?:修|看看|看一下|处理|弄|清|收|管|换)")
+# an explanation resolves like 没事了 (「刚才的煤气味是燃气公司在换管子」)
+_EXPLAINED_RE = re.compile(
+    r"是[^，,。!！?？；;\s]{0,10}?在(?:烧|换|修|检修|维修|施工|测试|调试|检查|排|放|做饭|炒|熏|焊|弄)|误报"
+)
+# the past, for its clause and the next one, unless the clause says now (「去年 我们楼有人煤气中毒」)
+_PAST_RE = re.compile(
+    r"去年|前年|上个月|上月|上周|上礼拜|上星期|前几年|前几天|前些天|前阵子|前段时间|以前|小时候|那年|当年|之前有一?次|有一次"
+    r"|几年前|几个月前"
+)
+_NOW_RE = re.compile(r"现在|刚才|刚刚|正在|今天|今早|今晚|又|还在")
+# somewhere else, like 外地 (「听说有个小区电梯困人了」)
+_ELSEWHERE_RE = re.compile(
+    r"(?:有|一)(?:个|家)(?:小区|楼盘|村子?|工地|学校|商场|城市)|城[东西南北](?:那边|有)|隔壁小区"
+)
+# advice to everyone: a reminder, and a general warning in the cue's clause that names no one in particular
+_ADVICE_RE = re.compile(
+    r"提醒(?:一下)?(?:各位|大家|家长|业主|居民|下)|温馨提示|友情提示|各位家长|大家注意|请大家|请各位"
+)
+_GENERAL_WARNING_RE = re.compile(r"危险|一定要|最好|千万|务必|看好|看管好|别让|不要让|要注意")
+_SPECIFIC_RE = re.compile(r"有个|有一个|有人|那个|这个|正在|现在|刚才|刚刚")
+_PRECAUTION_RE = re.compile(r"以免|免得|省得|防着")
+# a prediction in the clause before (「刮风会掉下来的 砸到人可咋整」), a worry about it, or the experiential 过 (「被蜇过」)
+_PREDICTION_RE = re.compile(r"会[^,，。!！?？\s]{0,8}的$")
+_WORRY_RE = re.compile(r"可(?:咋整|怎么办|咋办)")
+_EXPERIENCED_RE = re.compile(r"^过(?!来|去|马路)")
+_SIMILE_AFTER_RE = re.compile(r"^了?(?:一样|似的|一般)")  # 「红得像着火了一样」
+# the danger stopped by itself: resolves like 没事了 (「冒了一会儿自己停了」)
+_SETTLED_RE = re.compile(
+    r"自己(?:停|灭|好)了|不冒(?:烟)?了|没烟了|烟(?:也)?散了|味(?:道)?(?:也)?散了|没味(?:道)?了"
+)
+# a thing, not a person, was hit (「站牌被车撞倒了」)
+_THING_BEFORE_RE = re.compile(
+    r"(?:牌|杆|栏|桶|车|墙|门|树|灯|箱|柱|亭|棚|椅|架|窗|桩|板|栅|机|台|筐|盆|墩|石|碑|坛|盖)子?(?:给|让|又|也)?$"
+)
+_THING_RESULT_RE = re.compile(
+    r"^(?:了)?(?:碎|坏|歪|断|弯|瘪|凹|变形)"
+)  # 撞碎/撞歪 happen to things, not people
+_PERSON_WORD_RE = re.compile(_PERSON)
+
+
+def _false_alarm(
+    kind: str, cue: re.Match[str], text: str, previous: str, clause: str, following: str, before: str
+) -> bool:
+    """Whether a cue is a figure of speech, urging, the past, advice, a precaution or about a thing (issue 14)."""
+    if _EXCLAMATION_RE.fullmatch(cue.group()) and not (
+        _DANGER_AROUND_RE.search(text[: cue.start()]) or _DANGER_AROUND_RE.search(text[cue.end() :])
+    ):
+        return True
+    if kind in ("fire", "trapped") and _FIGURATIVE_RE.search(f"{previous} {clause} {following}"):
+        return True
+    if kind == "call_for_help" and _REPAIR_AFTER_RE.search(text[cue.end() :]):
+        return True
+    if (_PAST_RE.search(clause) or _PAST_RE.search(previous)) and not _NOW_RE.search(clause + cue.group()):
+        return True
+    if _ADVICE_RE.search(text) and _GENERAL_WARNING_RE.search(clause) and not _SPECIFIC_RE.search(clause):
+        return True
+    if _PRECAUTION_RE.search(clause) or _WORRY_RE.search(clause):
+        return True
+    if _PREDICTION_RE.search(previous) and not (_NOW_RE.search(clause) or "已经" in clause):
+        return True  # 「会自燃的 已经冒烟了」 reports it happening
+    if _EXPERIENCED_RE.search(text[cue.end() :]) or _SIMILE_AFTER_RE.search(text[cue.end() :]):
+        return True
+    return kind == "injured" and (
+        bool(_THING_BEFORE_RE.search(before) and not _PERSON_WORD_RE.search(before))
+        or bool(_THING_RESULT_RE.search(text[cue.end() :]))
+    )
+
 
 @dataclass(frozen=True)
 class UrgencyCue:
-    """One danger cue: its kind (fire, gas_leak, trapped, injured, person_at_risk, flooding, fight), text and offset."""
+    """One danger cue: its kind (fire, gas_leak, trapped, injured, person_at_risk, falling, flooding, fight, …), text
+    and offset."""
 
     kind: str
     text: str
@@ -105,37 +244,47 @@ def find_cues(text: str) -> list[UrgencyCue]:
     matches = (
         list(_CUE_RE.finditer(text)) if text else []
     )  # on the whole text: a cue may span clauses (老人……没人应)
+    matches = sorted(matches + _more_matches(text, matches), key=lambda m: m.start())
     if not matches:  # most messages: nothing else to work out
         return []
-    fiction = bool(_FICTION_RE.search(text))
+    fiction = bool(_FICTION_RE.search(text) or _ELSEWHERE_RE.search(text))
     spans = clauses(text)
     starts = [a for a, _ in spans]
     resolved_at = [m.start() for m in _RESOLVED_RE.finditer(text)]
+    resolved_at += [m.start() for r in (_EXPLAINED_RE, _SETTLED_RE) for m in r.finditer(text)]
     cues: list[UrgencyCue] = []
     for m in matches:
+        kind = _KIND_OF.get(m.lastgroup or "", m.lastgroup or "")
         k = bisect.bisect_right(starts, m.start()) - 1
         start, end = spans[k] if k >= 0 else (m.start(), m.end())
         clause = text[start:end]
         before = text[start : m.start()]
         previous = text[spans[k - 1][0] : spans[k - 1][1]] if k >= 1 else ""
+        following = text[spans[k + 1][0] : spans[k + 1][1]] if k + 1 < len(spans) else ""
         negated = (
             fiction
             or any(r >= start for r in resolved_at)  # resolved in this clause or a later one
             or bool(_CONDITION_RE.search(clause) or _CONDITION_RE.search(previous))
             or bool(_HEDGE_RE.search(clause))
             or bool(_NEGATION_RE.search(before))
+            or _false_alarm(kind, m, text, previous, clause, following, before)
             or (
-                m.lastgroup in _PERSON_CUES
+                kind in _PERSON_CUES
                 and bool(_ANIMAL_RE.search(text[max(0, m.start() - ANIMAL_WINDOW) : end]))
                 and not _PERSON_RE.search(text[max(0, m.start() - ANIMAL_WINDOW) : m.start()])
             )
-            or (
-                m.lastgroup == "fight"
-                and bool(_PLAY_RE.search(before) or _PLAY_RE.search(text[m.end() : end]))
-            )
+            or (kind == "fight" and bool(_PLAY_RE.search(before) or _PLAY_RE.search(text[m.end() : end])))
         )
-        cues.append(UrgencyCue(m.lastgroup or "", m.group(), m.start(), negated))
+        cues.append(UrgencyCue(kind, m.group(), m.start(), negated))
     return cues
+
+
+def _more_matches(text: str, found: list[re.Match[str]]) -> list[re.Match[str]]:
+    """Matches of MORE_LEXICON that do not overlap a cue already found."""
+    if not text:
+        return []
+    taken = [(m.start(), m.end()) for m in found]
+    return [m for m in _MORE_RE.finditer(text) if not any(a < m.end() and m.start() < b for a, b in taken)]
 
 
 def is_news(text: str) -> bool:
