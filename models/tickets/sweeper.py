@@ -126,6 +126,12 @@ def sweep(
 def _sweep_batch(session: Session, state: SweepState, batch_size: int, result: SweepResult) -> int:
     """One transaction: fire the due levels of up to `batch_size` deadlines; returns rows read."""
     conn = session.connection()
+    if is_postgres(session):
+        # these statements run once a batch over thousands of rows; compiling them (JIT) costs
+        # more than it saves, and its estimate cannot know the scratch table is about to fill
+        conn.execute(text("SET LOCAL jit = off"))
+        # the scratch tables' sorts and hashes (a batch of thousands) in memory, not on disk
+        conn.execute(text("SET LOCAL work_mem = '64MB'"))
     for table in (DUE, TO):
         conn.execute(text(f"DROP TABLE IF EXISTS {table.name}"))  # a SQLite connection keeps it
         table.create(conn)
@@ -170,11 +176,7 @@ def _collect(session: Session, state: SweepState, batch_size: int) -> int:
         (t.status.not_in(OPEN_STATUSES), STOP),  # closed without stop_all: never fire again
         else_=FIRE,
     )
-    log = cast(Table, ReminderLog.__table__).c
-    logged = exists().where(  # already logged (a deadline restored after it fired): tell nobody again
-        log.ticket_id == d.ticket_id, log.deadline_kind == d.kind, log.cycle == d.cycle, log.level == top
-    )
-    told = and_(action == FIRE, top > d.fired_level, ~logged)
+    told = and_(action == FIRE, top > d.fired_level)  # unless already logged: see _insert_logs
     stmt = (
         select(
             d.id,
@@ -211,9 +213,15 @@ def _collect(session: Session, state: SweepState, batch_size: int) -> int:
 
 
 def _insert_logs(session: Session, now: datetime) -> tuple[int, int]:
-    """Log the level each due deadline tells; returns (rows inserted, lower levels they passed over)."""
+    """Log the level each due deadline tells; returns (rows inserted, lower levels they passed over).
+
+    A level already logged (a deadline restored after it fired) is told to nobody again: its row is
+    marked untold. On PostgreSQL that falls out of the insert itself (the rows ON CONFLICT skipped),
+    not a probe of the whole log per deadline.
+    """
     conn, due = session.connection(), DUE.c
-    told = DUE.c.told.is_(True)
+    log = cast(Table, ReminderLog.__table__)
+    told = due.told.is_(True)
     rows = select(
         due.ticket_id,
         due.kind,
@@ -223,17 +231,30 @@ def _insert_logs(session: Session, now: datetime) -> tuple[int, int]:
         case((due.level == 1, func.nullif(due.assignee_key, 0)), else_=null()),
         literal(now, UTCDateTime()),
     ).where(told)
-    ins = postgresql.insert if is_postgres(session) else sqlite.insert
     cols = ["ticket_id", "deadline_kind", "cycle", "level", "skipped", "recipient_id", "fired_at"]
-    stmt = ins(cast(Table, ReminderLog.__table__)).from_select(cols, rows)
-    stmt = stmt.on_conflict_do_nothing(index_elements=["ticket_id", "deadline_kind", "cycle", "level"])
-    if is_postgres(session):  # psycopg reports no rowcount for INSERT … SELECT: count what it returns
-        ins_cte = stmt.returning(literal(1)).cte("ins")
-        fired = conn.scalar(select(func.count()).select_from(ins_cte))
+    key = ["ticket_id", "deadline_kind", "cycle", "level"]
+    untold = update(DUE).where(told).values(told=False)
+    if is_postgres(session):
+        pg = postgresql.insert(log).from_select(cols, rows).on_conflict_do_nothing(index_elements=key)
+        ins = pg.returning(log.c.ticket_id, log.c.deadline_kind, log.c.cycle).cte("ins")
+        # a deadline is in the batch once, and (ticket, kind, cycle) names it
+        inserted = exists().where(
+            ins.c.ticket_id == due.ticket_id, ins.c.deadline_kind == due.kind, ins.c.cycle == due.cycle
+        )
+        conn.execute(untold.where(~inserted).add_cte(ins))
     else:
-        fired = conn.execute(stmt).rowcount
-    skipped = conn.scalar(select(func.coalesce(func.sum(due.level - due.old_level - 1), 0)).where(told))
-    return int(fired or 0), int(skipped or 0)
+        logged = exists().where(
+            log.c.ticket_id == due.ticket_id,
+            log.c.deadline_kind == due.kind,
+            log.c.cycle == due.cycle,
+            log.c.level == due.level,
+        )
+        conn.execute(untold.where(logged))
+        conn.execute(sqlite.insert(log).from_select(cols, rows).on_conflict_do_nothing(index_elements=key))
+    fired, skipped = conn.execute(
+        select(func.count(), func.coalesce(func.sum(due.level - due.old_level - 1), 0)).where(told)
+    ).one()
+    return int(fired), int(skipped)
 
 
 def _advance(session: Session, now: datetime) -> None:
@@ -249,9 +270,12 @@ def _advance(session: Session, now: datetime) -> None:
         (level == 3, d.escalate2_at),
         else_=null(),
     )
+    by_key = d.id == due.deadline_id
+    if not is_postgres(session):
+        by_key = and_(by_key, d.id.in_(select(due.deadline_id)))  # SQLite: by key, no scan
     session.connection().execute(
         update(cast(Table, d.__table__))
-        .where(d.id == due.deadline_id, d.id.in_(select(due.deadline_id)))  # SQLite: by key, no scan
+        .where(by_key)
         .values(
             fired_level=level,
             next_fire_at=nxt,
