@@ -160,7 +160,15 @@ def _groups(labels: tuple[str, ...], taxonomy: Taxonomy) -> tuple[np.ndarray, tu
 
 # Where a live cue files a message when the taxonomy has the category (nlp/TAXONOMY.md: fire, gas, live wires
 # and fights are safety, whatever other topic words the message has).
-CUE_CATEGORY = {"fire": "safety", "gas_leak": "safety", "electric": "safety", "fight": "safety"}
+# The category a live cue implies when the cue alone is clear about it. Sparks and fallen lines are not here: a
+# street power line is facilities, a socket in a stairwell property (TAXONOMY.md); a person at risk with no fight
+# behind it is other_incident.
+CUE_CATEGORY = {
+    "fire": "safety",
+    "gas_leak": "safety",
+    "fight": "safety",
+    "person_at_risk": "other_incident",
+}
 # Without a live cue the priority head alone must be this sure (it never sees punctuation, but topic words such
 # as 电梯 or 火 lean urgent; a cue that is negated or hypothetical vetoes it).
 URGENT_HEAD_MIN = 0.8
