@@ -160,9 +160,17 @@ def _groups(labels: tuple[str, ...], taxonomy: Taxonomy) -> tuple[np.ndarray, tu
 
 # Where a live cue files a message when the taxonomy has the category (nlp/TAXONOMY.md: fire, gas, live wires
 # and fights are safety, whatever other topic words the message has).
-CUE_CATEGORY = {"fire": "safety", "gas_leak": "safety", "electric": "safety", "fight": "safety"}
-# a person pinned or shut in outside a lift, a vulnerable person gone: TAXONOMY.md puts persons at risk there
-CUE_CATEGORY.update(pinned="other_incident", missing="other_incident")
+# The category a live cue implies when the cue alone is clear about it. Sparks and fallen lines are not here: a
+# street power line is facilities, a socket in a stairwell property (TAXONOMY.md); a person at risk with no fight
+# behind it, a person pinned or shut in outside a lift, and a vulnerable person gone are other_incident.
+CUE_CATEGORY = {
+    "fire": "safety",
+    "gas_leak": "safety",
+    "fight": "safety",
+    "person_at_risk": "other_incident",
+    "pinned": "other_incident",
+    "missing": "other_incident",
+}
 # Without a live cue the priority head alone must be this sure (it never sees punctuation, but topic words such
 # as 电梯 or 火 lean urgent; a cue that is negated or hypothetical vetoes it).
 URGENT_HEAD_MIN = 0.8
