@@ -305,7 +305,10 @@ def insert_cohorts(session: Session, scope: Scope, first: date, last: date, thro
 
 def _insert(session: Session, table: Table, columns: list[str], stmt: Any) -> int:
     """INSERT … SELECT; returns how many rows it wrote (the caller deleted the old ones first)."""
-    result = session.connection().execute(
+    conn = session.connection()
+    written = conn.execute(
         insert(table).from_select(columns, stmt), execution_options={"preserve_rowcount": True}
-    )
-    return result.rowcount
+    ).rowcount
+    if written < 0 and conn.dialect.name == "sqlite":  # Python's sqlite3 tells none for WITH … INSERT
+        written = int(conn.scalar(select(func.changes())) or 0)
+    return written

@@ -58,11 +58,12 @@ def compare(sf: sessionmaker[Session], first: date, last: date, through: date) -
         want_days = set(old.grid_days(s, scope, first, last))
         want_cohorts = set(old.cohorts(s, scope, first, last, through))
     with sf.begin() as s:
-        refresh_rollups(s, first, last, through=through)
+        stats = refresh_rollups(s, first, last, through=through)
     with sf() as s:
         got_days, got_cohorts = stored(s, first, last)
     assert got_days == want_days
     assert got_cohorts == want_cohorts
+    assert (stats.day_rows, stats.cohort_rows) == (len(want_days), len(want_cohorts))
     return len(want_days) + len(want_cohorts)
 
 
