@@ -40,7 +40,7 @@ from gridbot.models.entities.rollup import COHORT_COUNTS, DAY_FLOWS, DAY_STOCKS,
 from gridbot.models.enums import RegionLevel
 from gridbot.models.metrics import LOCAL_TZ, Scope
 from gridbot.models.metrics.period import as_date
-from gridbot.models.metrics.rollup_sql import analyze_if_many, insert_cohorts, insert_grid_days, roomy
+from gridbot.models.metrics.rollup_sql import analyze_if_many, insert_cohorts, insert_grid_days, tuned
 
 GRID = "grid"
 UP_LEVELS = (RegionLevel.COMMUNITY, RegionLevel.STREET, RegionLevel.DISTRICT, RegionLevel.CITY)
@@ -140,7 +140,7 @@ def refresh_rollups(
     last = last or first
     through = max(last, through or local_today())
     scope = Scope.grids(*grid_ids) if grid_ids is not None else Scope.region("/")
-    with roomy(session):
+    with tuned(session):
         for table, col in ((RollupDay, RollupDay.day), (RollupCohort, RollupCohort.created_day)):
             stmt = delete(table).where(table.level == GRID, col.between(first, last))
             if grid_ids is not None:
