@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, literal, select
+from sqlalchemy import Table, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from gridbot.models.entities import (
@@ -40,7 +40,7 @@ from gridbot.models.entities.rollup import COHORT_COUNTS, DAY_FLOWS, DAY_STOCKS,
 from gridbot.models.enums import RegionLevel
 from gridbot.models.metrics import LOCAL_TZ, Scope
 from gridbot.models.metrics.period import as_date
-from gridbot.models.metrics.rollup_sql import insert_cohorts, insert_grid_days
+from gridbot.models.metrics.rollup_sql import analyze_if_many, insert_cohorts, insert_grid_days, tuned
 
 GRID = "grid"
 UP_LEVELS = (RegionLevel.COMMUNITY, RegionLevel.STREET, RegionLevel.DISTRICT, RegionLevel.CITY)
@@ -140,14 +140,17 @@ def refresh_rollups(
     last = last or first
     through = max(last, through or local_today())
     scope = Scope.grids(*grid_ids) if grid_ids is not None else Scope.region("/")
-    for table, col in ((RollupDay, RollupDay.day), (RollupCohort, RollupCohort.created_day)):
-        stmt = delete(table).where(table.level == GRID, col.between(first, last))
-        if grid_ids is not None:
-            stmt = stmt.where(table.node_id.in_(sorted(grid_ids)))
-        session.execute(stmt)
-    day_rows = insert_grid_days(session, scope, first, last)
-    cohort_rows = insert_cohorts(session, scope, first, last, through)
-    _aggregate_up(session, first, last, _ancestors(session, grid_ids) if grid_ids is not None else None)
+    with tuned(session):
+        for table, col in ((RollupDay, RollupDay.day), (RollupCohort, RollupCohort.created_day)):
+            stmt = delete(table).where(table.level == GRID, col.between(first, last))
+            if grid_ids is not None:
+                stmt = stmt.where(table.node_id.in_(sorted(grid_ids)))
+            session.execute(stmt)
+        day_rows = insert_grid_days(session, scope, first, last)
+        cohort_rows = insert_cohorts(session, scope, first, last, through)
+        tables = (RollupDay.__table__, RollupCohort.__table__)
+        analyze_if_many(session, day_rows + cohort_rows, *(t for t in tables if isinstance(t, Table)))
+        _aggregate_up(session, first, last, _ancestors(session, grid_ids) if grid_ids is not None else None)
     n_grids = len(grid_ids) if grid_ids is not None else int(session.scalar(select(func.count(Grid.id))) or 0)
     return RefreshStats(n_grids, (last - first).days + 1, day_rows, cohort_rows)
 

@@ -13,12 +13,12 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridbot.models.entities import RollupCohort, RollupDay
 from gridbot.models.entities.rollup import COHORT_COUNTS
-from gridbot.models.metrics import Scope
+from gridbot.models.metrics import Scope, rollup_sql
 from gridbot.models.metrics.period import as_date
 from gridbot.models.metrics.rollups import DAY_COLUMNS, GRID, local_today, refresh_rollups
 from gridbot.seed import SeedShape, seed_demo
@@ -58,11 +58,12 @@ def compare(sf: sessionmaker[Session], first: date, last: date, through: date) -
         want_days = set(old.grid_days(s, scope, first, last))
         want_cohorts = set(old.cohorts(s, scope, first, last, through))
     with sf.begin() as s:
-        refresh_rollups(s, first, last, through=through)
+        stats = refresh_rollups(s, first, last, through=through)
     with sf() as s:
         got_days, got_cohorts = stored(s, first, last)
     assert got_days == want_days
     assert got_cohorts == want_cohorts
+    assert (stats.day_rows, stats.cohort_rows) == (len(want_days), len(want_cohorts))
     return len(want_days) + len(want_cohorts)
 
 
@@ -90,3 +91,19 @@ def test_same_rows_on_a_seeded_city(session_factory: sessionmaker[Session]) -> N
     assert compare(session_factory, today - timedelta(days=39), today, today) > 500
     # a refresh of the last week only (what the incremental refresh does), done days up to today
     assert compare(session_factory, today - timedelta(days=6), today, today) > 50
+
+
+def test_same_rows_when_the_region_sums_run_on_fresh_statistics(
+    pg_session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backfill large enough to ANALYZE the rollup tables mid-transaction writes the same rows,
+    and leaves the caller's transaction with its own settings (the refresh turns JIT off)."""
+    monkeypatch.setattr(rollup_sql, "ANALYZE_AFTER", 1)  # every refresh counts as a large one here
+    with pg_session_factory.begin() as s:
+        seed_demo(s, replace(SeedShape.scaled(6, 20), tickets=3.0))
+    today = local_today()
+    with pg_session_factory.begin() as s:
+        s.execute(text("SET LOCAL jit = on"))
+        refresh_rollups(s, today - timedelta(days=19), today)
+        assert s.scalar(text("SELECT current_setting('jit')")) == "on"
+    assert compare(pg_session_factory, today - timedelta(days=19), today, today) > 100
