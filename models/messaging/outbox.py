@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, event, func, or_, select, text, update
+from sqlalchemy import Select, bindparam, case, event, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from gridbot.models.db import is_postgres
@@ -127,16 +127,23 @@ class Backlog:
     next_at: datetime | None  # the earliest next attempt of a PENDING row
 
 
+def _backlog_statement() -> Select[int, int, datetime | None]:
+    pending = Outbox.status == OutboxStatus.PENDING
+    due_by = bindparam("due_by", type_=Outbox.__table__.c.next_attempt_at.type)
+    return select(
+        func.coalesce(func.sum(case((pending & (Outbox.next_attempt_at <= due_by), 1), else_=0)), 0),
+        func.coalesce(func.sum(case((Outbox.status == OutboxStatus.SENDING, 1), else_=0)), 0),
+        func.min(case((pending, Outbox.next_attempt_at))),
+    ).where(Outbox.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
+
+
+# built once: the idle round runs it every time the sender wakes, and building it cost more than running it
+_BACKLOG = _backlog_statement()
+
+
 def backlog(session: Session, due_by: datetime) -> Backlog:
     """PENDING and SENDING rows through ix_outbox_due (status, next_attempt_at): SENT history is not read."""
-    pending = Outbox.status == OutboxStatus.PENDING
-    due, sending, next_at = session.execute(
-        select(
-            func.coalesce(func.sum(case((pending & (Outbox.next_attempt_at <= due_by), 1), else_=0)), 0),
-            func.coalesce(func.sum(case((Outbox.status == OutboxStatus.SENDING, 1), else_=0)), 0),
-            func.min(case((pending, Outbox.next_attempt_at))),
-        ).where(Outbox.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
-    ).one()
+    due, sending, next_at = session.execute(_BACKLOG, {"due_by": due_by}).one()
     if isinstance(next_at, str):  # an aggregate over a CASE bypasses the column type on SQLite
         next_at = datetime.fromisoformat(next_at)
     if next_at is not None and next_at.tzinfo is None:
