@@ -169,3 +169,31 @@ def test_no_danger_now_is_not_urgent(default_classifier: Classifier, text: str) 
 )
 def test_real_reports_beside_the_new_readings_stay_urgent(default_classifier: Classifier, text: str) -> None:
     assert default_classifier.classify(text).priority == "urgent", text
+
+
+# 4. A sudden illness seen now: a collapse or stroke signs, in plain words (no 晕倒/昏迷).
+ILLNESS = [
+    "刚才3楼的王阿姨在楼梯口一下子倒地了，叫不醒",
+    "楼下大爷突然倒下了 嘴有点歪 谁懂急救",
+    "我爸说话不清楚 半边脸麻 怎么办",
+    "菜场门口一个师傅突然倒下去了 围了好多人",
+    "我奶奶吃着饭嘴巴歪了 筷子都拿不住",
+    "电梯口有个老头突然倒地 口角歪斜",
+]
+# ... and the same words where nobody is ill now
+NOT_ILL = [
+    "门口那棵树突然倒下了 挡住路了",
+    "昨天看电视里一个人突然倒下了 吓我一跳",
+    "那个电线杆一下子倒下来了 还好没砸到人",
+]
+
+
+@pytest.mark.parametrize("text", ILLNESS)
+def test_a_sudden_illness_now_is_an_urgent_incident(default_classifier: Classifier, text: str) -> None:
+    result = default_classifier.classify(text)
+    assert (result.priority, result.kind, result.category) == ("urgent", "incident", "other_incident"), text
+
+
+@pytest.mark.parametrize("text", NOT_ILL)
+def test_a_fall_that_is_no_illness_is_not_urgent(default_classifier: Classifier, text: str) -> None:
+    assert default_classifier.classify(text).priority == "normal", text
