@@ -29,6 +29,12 @@ TRAPPED = [
     "那台机器把师傅的胳膊绞进去了",
     "小孩锁车里了 快",
 ]
+# a hand or foot caught and not coming free, whoever it belongs to (a name is no person word)
+TRAPPED += [
+    "卖菜的老李让卷帘门卡住手了 拉不出来",
+    "小王的脚卡在下水道格栅里拔不出来了！",
+    "阿芬手指被绞肉机卷住了,抽不出来",
+]
 # 2. Something falling now, or a structure failing now.
 FALLING = [
     "5栋外墙的瓷砖还在往下掉，下面就是人行道！",
@@ -185,6 +191,8 @@ NOT_ILL = [
     "门口那棵树突然倒下了 挡住路了",
     "昨天看电视里一个人突然倒下了 吓我一跳",
     "那个电线杆一下子倒下来了 还好没砸到人",
+    "门夹住手了 疼死了",
+    "抽屉卡住了拉不出来",
 ]
 
 
