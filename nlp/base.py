@@ -107,6 +107,7 @@ _GRUMBLE_RE = re.compile(
 )
 _CONCRETE_RE = re.compile(
     r"坏|堵|漏|臭|脏|积水|没水|没电|停水|停电|噪音|太吵|垃圾|老鼠|蟑螂|破|裂|掉|倒|占|停着|堆|乱|灯|门|梯|水管|井盖|路面|窗"
+    r"|保安|门卫|保洁|岗亭|值班|睡觉|不在岗"  # staff and what they do are concrete too
 )
 # A neighbour's recollection of a past event (「上个月电梯困人那次…」), with nothing said to be happening now.
 _PAST_EVENT_RE = re.compile(
