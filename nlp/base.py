@@ -17,6 +17,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from gridbot.nlp.cues import objects as cue_objects
+from gridbot.nlp.cues import place as cue_place
 from gridbot.nlp.taxonomy import Taxonomy
 from gridbot.nlp.urgency import UrgencyCue, active_cues, find_cues, is_news
 
@@ -58,13 +60,100 @@ NEWS_CHATTER_MIN = 0.02
 # An ask addressed to the neighbours (TAXONOMY.md rule 2) is chatter once the text model gives chatter this much.
 NEIGHBOUR_CHATTER_MIN = 0.01
 _TO_NEIGHBOURS_RE = re.compile(
-    r"有没有人(?:知道|会|要|需要|推荐|懂|有|一起|养|用过|装过)|有人(?:知道|会|要|需要|推荐|懂|一起|养|用过|装过)|谁家|谁知道|谁会|谁有|谁要"
+    r"有没有人(?:知道|会|要|需要|推荐|懂|有|一起|养|用过|装过|做|办过)|有人(?:知道|会|要|需要|推荐|懂|一起|养|用过|装过|做过|办过)"
+    r"|谁家|谁知道|谁会|谁有|谁要|谁办过|群里有(?:没有)?人|有冇人|有无人|边个(?:知|识|有)"
     r"|有邻居|哪位(?:邻居|大姐|大哥|朋友)|邻居们|各位邻居|问问大家|请问大家|大家(?:平时|知道|推荐|有没有)|求推荐|推荐一下|有推荐"
     r"|谁的|有人丢|捡到|失主|寻(?:猫|狗|物|人)启事"
 )
 # A reply to an earlier message of the group (「回楼上 …」, 「回复张姐 …」) answers a neighbour, whatever its topic.
 _REPLY_RE = re.compile(r"^(?:回|回复|答)(?:楼上|@|[\u4e00-\u9fff]{1,3}(?:姐|哥|叔|姨|阿姨|大爷|奶奶|老师))")
 _TO_COMMUNITY_RE = re.compile(r"网格员|社区|居委|物业|街道|城管|派出所|政府|管管|处理|投诉|举报|反映")
+
+
+# Issue 14, chatter filed as tickets: messages whose form says nobody is asked to act. Each needs the text model to
+# give chatter at least CHATTER_FORM_MIN, and none outranks a live danger cue or a priority head sure of danger.
+CHATTER_FORM_MIN = 0.01
+# A service ad: a trade offered (疏通, 开锁, 灭鼠, 搬家…) with a contact or price cue, and no report of a problem here
+# or a complaint about small ads (「楼道里贴满了疏通小广告」 is a violation).
+_AD_TRADE_RE = re.compile(
+    r"疏通|清掏|抽粪|吸粪|灭鼠|除虫|杀虫|灭蟑|除螨|白蚁|消杀|开锁|换锁|配钥匙|搬家|搬运|拉货|维修|修理|补漏|防水|保洁|家政|开荒"
+    r"|回收|安装|清洗|月嫂|育儿嫂|保姆|护工|代办|装修公司|空调加氟|贴膜|打孔"
+)
+_AD_CONTACT_RE = re.compile(
+    r"电话[:：]?\d|\d{7,}|微信|vx|v信|加v|同号|联系(?:我|电话|方式)|有需要(?:的)?(?:请)?(?:联系|私聊|找)|私聊|私信|上门"
+    r"|价格|价钱|收费|实惠|公道|优惠|面议|专业|诚信|随叫随到|24小时|欢迎(?:来电|咨询|致电)|师傅|包(?:通|修|满意)|不通不收费",
+    re.IGNORECASE,
+)
+_AD_NOT_RE = re.compile(
+    r"小广告|牛皮癣|贴(?:了|满|得|的)|喷(?:了|得|的)|刷(?:了|得|的)|塞(?:了|满)|物业|网格员|社区|居委|投诉|举报|反映|管管"
+    r"|我家|我们家|俺家|坏了|堵了|漏了|还没|没来|到现在|几天了|骗"
+)
+# A forwarded or posted notice: a bracketed or colon header at the start (【物业通知】, 【社区公告】, 转：, 转发,
+# 物业通知：). A resident's own bracket (【求助】, 【投诉】) is no notice.
+_NOTICE_HEAD_RE = re.compile(
+    r"^\s*(?:【(?![^】]*(?:求助|投诉|反映|报修|举报|急|问|咨询))[^】]{1,12}】|\[(?:转|转发|通知|公告|链接)[^\]]{0,6}\]"
+    r"|转[:：]|转发|转自|(?:[\u4e00-\u9fff]{0,8}(?:通知|公告|通告|提醒|提示|告知书|倡议书|招聘))[:：])"
+)
+# What a resident adds of their own after a forward or news: here, now, still not done (「可是我们5栋昨天就没水了」).
+_OWN_REPORT_RE = re.compile(
+    r"可是|但是|结果|我家|俺家|咱家|我们(?:这|那|楼|单元|家|小区|[0-9一二三四五六七八九十]+(?:栋|号楼|幢|单元))"
+    r"|到现在|现在还|还是(?:没|不|黑|坏|堵)|还没(?:有)?(?:来|修|恢复|通|人|处理)|根本没|都[0-9一二三四五六七八九十两几]+天了"
+    r"|刚才|刚刚|现在[0-9一二三四五六七八九十]+(?:栋|号楼|幢|单元)"
+)
+# Grumbling with nothing concrete to fix (「物业就是收钱不干活」, 「反映了又怎样」): a grumble and no thing or place.
+_GRUMBLE_RE = re.compile(
+    r"收钱不干活|不干活|不作为|跟没交一样|白交|反映了(?:又)?(?:怎样|怎么样|有啥用|有什么用|也没用)|有(?:什么|啥)用|白说|说了也白"
+    r"|只会拍照|只会(?:收钱|拍照|喊口号|摆拍)|吵了半天|吵半天|气死(?:了|我了)|一年不如一年|形同虚设|摆设|没救了|指望不上|不管事"
+)
+_CONCRETE_RE = re.compile(
+    r"坏|堵|漏|臭|脏|积水|没水|没电|停水|停电|噪音|太吵|垃圾|老鼠|蟑螂|破|裂|掉|倒|占|停着|堆|乱|灯|门|梯|水管|井盖|路面|窗"
+    r"|保安|门卫|保洁|岗亭|值班|睡觉|不在岗"  # staff and what they do are concrete too
+)
+# A neighbour's recollection of a past event (「上个月电梯困人那次…」), with nothing said to be happening now.
+_PAST_EVENT_RE = re.compile(
+    r"(?:上个?月|上周|上星期|去年|前年|前些年|那年|以前|之前|当年|小时候|记得)[^。!！?？]{0,24}(?:那次|那回|那会儿?|的时候|那阵子?)"
+)
+_NOW_RE = re.compile(
+    r"现在|又|还(?:是|没|在|有)|至今|到今天|到现在|今天|今早|今晚|刚才|刚刚|这次|这回|一直|再次|这几天|最近"
+)
+
+
+# An ask about the neighbours' own experience (「群里有人办过吗」, 「有冇人…」): the group is asked, never the gridworker.
+_GROUP_ASK_RE = re.compile(
+    r"群里有(?:没有)?人|有冇人|有无人|有(?:没有)?(?:人|谁)(?:最近|之前|以前|也)?(?:办|去|用|做|弄|买|修|试|遇到)过"
+)
+# Forms plain enough to outweigh a text model sure of a topic word (社保卡, 水管): no chatter floor for these.
+UNFLOORED_FORMS = frozenset({"group_ask", "recollection"})
+
+
+def chatter_form(normalised_text: str) -> str | None:
+    """Why a message is chatter by its form alone (None when its form says nothing).
+
+    "group_ask": an ask about the neighbours' own experience; "ad": a trade with a contact or price cue; "notice": a forwarded or posted notice with no report of the
+    resident's own; "grumble": a grumble naming no thing or place; "recollection": a past event, nothing now.
+    """
+    text = _SPACES_RE.sub(" ", normalised_text).strip()
+    if _GROUP_ASK_RE.search(text) and not _TO_COMMUNITY_RE.search(text) and not _OWN_REPORT_RE.search(text):
+        return "group_ask"
+    if _AD_TRADE_RE.search(text) and _AD_CONTACT_RE.search(text) and not _AD_NOT_RE.search(text):
+        return "ad"
+    if _NOTICE_HEAD_RE.search(text) and not _OWN_REPORT_RE.search(text):
+        return "notice"
+    if (
+        _GRUMBLE_RE.search(text)
+        and not _CONCRETE_RE.search(text)
+        and not cue_objects(text)
+        and not cue_place(text)
+    ):
+        return "grumble"
+    if _PAST_EVENT_RE.search(text) and not _NOW_RE.search(text):
+        return "recollection"
+    return None
+
+
+def adds_own_report(normalised_text: str) -> bool:
+    """True when a forward or news carries the resident's own report of a problem here (可是我们楼…, 到现在还没…)."""
+    return bool(_OWN_REPORT_RE.search(normalised_text))
 
 
 def asks_neighbours(normalised_text: str) -> bool:
@@ -236,7 +325,17 @@ def decide(
             p_chatter >= CHATTER_FLOOR
             or (p_chatter >= NEIGHBOUR_CHATTER_MIN and asks_neighbours(normalised_text))
             # a question about a talk or a drill (「防诈骗讲座在哪报名」) asks for information; it is not news
-            or (p_chatter >= NEWS_CHATTER_MIN and is_news(normalised_text) and not question)
+            or (
+                p_chatter >= NEWS_CHATTER_MIN
+                and is_news(normalised_text)
+                and not question
+                and not adds_own_report(normalised_text)
+            )
+            or (
+                (p_urgent is None or p_urgent < URGENT_HEAD_MIN)  # the priority head's danger is kept too
+                and (form := chatter_form(normalised_text)) is not None
+                and (p_chatter >= CHATTER_FORM_MIN or form in UNFLOORED_FORMS)
+            )
         )
     ):
         kind = chatter
