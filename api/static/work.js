@@ -27,6 +27,9 @@ function left(iso) {
   const t = a >= 86400 ? `${Math.floor(a / 86400)}天${Math.floor((a % 86400) / 3600)}小时` : a >= 3600 ? `${Math.floor(a / 3600)}小时${Math.floor((a % 3600) / 60)}分` : `${Math.max(1, Math.floor(a / 60))}分钟`;
   return s >= 0 ? `剩余 ${t}` : `已超时 ${t}`;
 }
+// what an action did, told after the page is drawn again (drawing sets its own status line)
+function done(text) { $("status").textContent = text; $("status").className = ""; }
+
 function message(status, body) {
   if (body && typeof body.detail === "string") return body.detail;
   if (body && Array.isArray(body.detail)) return "填写的内容有误";
@@ -106,7 +109,7 @@ async function review() {
     const body = {};
     if (action === "reclassify") { body.category = li.querySelector("select").value; if (!body.category) { $("status").textContent = "请先选择正确的类别"; return; } }
     if (action === "reject") { body.note = "机器人误判，非网格事项"; }
-    try { await call("POST", `/work/api/tickets/${n}/${action}`, body); $("status").textContent = `工单 #${n} 已处理`; await review(); }
+    try { await call("POST", `/work/api/tickets/${n}/${action}`, body); await review(); done(`工单 #${n} 已处理`); }
     catch (e) { $("status").textContent = e.message; $("status").className = "error"; }
   }));
   openOnClick($("review"));
@@ -143,13 +146,13 @@ async function ticket(n) {
   $("photo").addEventListener("change", async (ev) => {
     const f = ev.target.files[0];
     if (!f) return;
-    try { await call("POST", `/work/api/tickets/${t.number}/photos`, f); $("status").textContent = "处置后照片已上传"; $("status").className = ""; await ticket(n); }
+    try { await call("POST", `/work/api/tickets/${t.number}/photos`, f); await ticket(n); done("处置后照片已上传"); }
     catch (e) { $("status").textContent = e.message; $("status").className = "error"; }
   });
   $("ticket").querySelectorAll("button[data-do]").forEach((b) => b.addEventListener("click", async () => {
     const body = { note: $("note").value.trim(), expected_version: t.version };
     if (b.dataset.do === "transfer") body.person_id = Number($("to").value);
-    try { await call("POST", `/work/api/tickets/${t.number}/${b.dataset.do}`, body); $("status").textContent = `已${b.textContent}`; $("status").className = ""; await ticket(n); }
+    try { await call("POST", `/work/api/tickets/${t.number}/${b.dataset.do}`, body); await ticket(n); done(`已${b.textContent}`); }
     catch (e) { $("status").textContent = e.message; $("status").className = "error"; }
   }));
   $("status").textContent = `工单 #${t.number}`;
