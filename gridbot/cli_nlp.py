@@ -174,7 +174,7 @@ def evaluate(
         Path | None,
         typer.Option(
             "--data",
-            help="Labelled JSONL (default: the shipped test split and the two independent evaluation sets).",
+            help="Labelled JSONL (default: the shipped test split and the three independent evaluation sets: independent, chat-style, blind).",
         ),
     ] = None,
     model: ModelOpt = None,
