@@ -174,7 +174,7 @@ def evaluate(
         Path | None,
         typer.Option(
             "--data",
-            help="Labelled JSONL (default: the shipped test split and the three independent evaluation sets: independent, chat-style, blind).",
+            help="Labelled JSONL (default: the shipped test split and the two independent evaluation sets: independent, blind).",
         ),
     ] = None,
     model: ModelOpt = None,
@@ -226,7 +226,6 @@ def evaluate(
                 sets = {
                     "shipped test split": test_set,
                     "independent set": corpus.load_independent(),
-                    "chat-style set": corpus.load_independent(corpus.WECHAT_PATH),
                     "blind set": corpus.load_independent(corpus.BLIND_PATH),
                 }
             else:

@@ -105,7 +105,7 @@ def test_eval_default_split_json(app: typer.Typer, cli_env: dict[str, str], tmp_
     code, stdout, err = run(app, "eval", "--json", "--plot", str(plot))
     assert code == 0, err
     reports = json.loads(stdout)
-    sets = ("shipped test split", "independent set", "chat-style set", "blind set")
+    sets = ("shipped test split", "independent set", "blind set")
     assert set(sets) <= set(reports)
     for name in sets:
         report = reports[name]
