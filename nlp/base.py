@@ -62,7 +62,7 @@ NEIGHBOUR_CHATTER_MIN = 0.01
 _TO_NEIGHBOURS_RE = re.compile(
     r"有没有人(?:知道|会|要|需要|推荐|懂|有|一起|养|用过|装过|做|办过)|有人(?:知道|会|要|需要|推荐|懂|一起|养|用过|装过|做过|办过)"
     r"|谁家|谁知道|谁会|谁有|谁要|谁办过|群里有(?:没有)?人|有冇人|有无人|边个(?:知|识|有)"
-    r"|有邻居|哪位(?:邻居|大姐|大哥|朋友)|邻居们|各位邻居|问问大家|请问大家|大家(?:平时|知道|推荐|有没有)|求推荐|推荐一下|有推荐"
+    r"|有邻居|有没有[\u4e00-\u9fff]{1,8}的(?:邻居|朋友|姐妹|宝妈|宝爸|街坊|老乡)|哪位(?:邻居|大姐|大哥|朋友)|邻居们|各位邻居|问问大家|请问大家|大家(?:平时|知道|推荐|有没有)|求推荐|推荐一下|有推荐"
     r"|谁的|有人丢|捡到|失主|寻(?:猫|狗|物|人)启事"
 )
 # A reply to an earlier message of the group (「回楼上 …」, 「回复张姐 …」) answers a neighbour, whatever its topic.
@@ -127,9 +127,12 @@ _NOW_RE = re.compile(
 _GROUP_ASK_RE = re.compile(
     r"群里有(?:没有)?人|有冇人|有无人|有(?:没有)?(?:人|谁)(?:最近|之前|以前|也)?(?:办|去|用|做|弄|买|修|试|遇到)过"
 )
-# A neighbour asking whether someone already called or told them (「报了吗」, 「物业电话打了没」): a follow-up
-# among residents; 「打了没人接」 and 「报了没用」 report instead.
-_FOLLOW_UP_RE = re.compile(r"(?:打|报|反映|联系|说|通知|告诉)(?:了|过)\S{0,6}?(?:吗|没有?(?=$|[?？\s]))")
+# A neighbour asking whether someone already called or told them (「报了吗」, 「物业电话打了没」), or whether the
+# others did something too (「你们家暖气费缴了没」): a follow-up among residents; 「打了没人接」 and 「报了没用」 report.
+_FOLLOW_UP_RE = re.compile(
+    r"(?:打|报|反映|联系|说|通知|告诉)(?:了|过)\S{0,6}?(?:吗|没有?(?=$|[?？\s]))"
+    r"|(?:你们|大家|各位|你家)[^?？]{0,12}(?:了吗|了没有?|过吗|过没有?)"
+)
 # Talk around a problem someone is already handling (「供电所说变压器坏了 在修」, 「120到了」, 「师傅来了 修好了」): a
 # responder arrived or at work, and nothing said to be still wrong. A live danger cue still outranks it.
 _RESPONDER_RE = re.compile(
