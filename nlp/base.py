@@ -62,11 +62,16 @@ NEIGHBOUR_CHATTER_MIN = 0.01
 _TO_NEIGHBOURS_RE = re.compile(
     r"有没有人(?:知道|会|要|需要|推荐|懂|有|一起|养|用过|装过|做|办过)|有人(?:知道|会|要|需要|推荐|懂|一起|养|用过|装过|做过|办过)"
     r"|谁家|谁知道|谁会|谁有|谁要|谁办过|群里有(?:没有)?人|有冇人|有无人|边个(?:知|识|有)"
-    r"|有邻居|哪位(?:邻居|大姐|大哥|朋友)|邻居们|各位邻居|问问大家|请问大家|大家(?:平时|知道|推荐|有没有)|求推荐|推荐一下|有推荐"
+    r"|有邻居|有没有[\u4e00-\u9fff]{1,8}的(?:邻居|朋友|姐妹|宝妈|宝爸|街坊|老乡)|哪位(?:邻居|大姐|大哥|朋友)|邻居们|各位邻居|问问大家|请问大家|大家(?:平时|知道|推荐|有没有)|求推荐|推荐一下|有推荐"
     r"|谁的|有人丢|捡到|失主|寻(?:猫|狗|物|人)启事"
 )
 # A reply to an earlier message of the group (「回楼上 …」, 「回复张姐 …」) answers a neighbour, whatever its topic.
 _REPLY_RE = re.compile(r"^(?:回|回复|答)(?:楼上|@|[\u4e00-\u9fff]{1,3}(?:姐|哥|叔|姨|阿姨|大爷|奶奶|老师))")
+# A message that opens by addressing a neighbour (「楼上的邻居 你家…」, 「对门的 您…」) talks to that neighbour.
+_TO_A_NEIGHBOUR_RE = re.compile(
+    r"^(?:致|给)?(?:楼上|楼下|对门|隔壁|对面|[0-9]+(?:楼|室|号))(?:的)?"
+    r"(?:邻居|住户|那家|那户|业主|朋友|大哥|大姐|阿姨|姐|哥)?(?:们)?(?:你|您)"
+)
 _TO_COMMUNITY_RE = re.compile(r"网格员|社区|居委|物业|街道|城管|派出所|政府|管管|处理|投诉|举报|反映")
 
 
@@ -122,6 +127,39 @@ _NOW_RE = re.compile(
 _GROUP_ASK_RE = re.compile(
     r"群里有(?:没有)?人|有冇人|有无人|有(?:没有)?(?:人|谁)(?:最近|之前|以前|也)?(?:办|去|用|做|弄|买|修|试|遇到)过"
 )
+# A neighbour asking whether someone already called or told them (「报了吗」, 「物业电话打了没」), or whether the
+# others did something too (「你们家暖气费缴了没」): a follow-up among residents; 「打了没人接」 and 「报了没用」 report.
+_FOLLOW_UP_RE = re.compile(
+    r"(?:打|报|反映|联系|说|通知|告诉)(?:了|过)\S{0,6}?(?:吗|没有?(?=$|[?？\s]))"
+    r"|(?:你们|大家|各位|你家)[^?？]{0,12}(?:了吗|了没有?|过吗|过没有?)"
+)
+# Talk around a problem someone is already handling (「供电所说变压器坏了 在修」, 「120到了」, 「师傅来了 修好了」): a
+# responder arrived or at work, and nothing said to be still wrong. A live danger cue still outranks it.
+_RESPONDER_RE = re.compile(
+    r"师傅|工人|维修工|修[\u4e00-\u9fff]{1,3}的|电工|物业的|保安|城管|民警|警察|消防员|消防车|救护车|120|110|供电所|供电局"
+    r"|电力公司|燃气公司|自来水公司|水务|环卫|网格员|社区的人|工作人员"
+)
+_ON_IT_RE = re.compile(
+    r"(?<![起上下进出回])来了(?![个一两几])|(?<!不)到了|已经到|在(?:修|弄|搞|处理|查|抢修|换|挖|清)|抢修|上门了|过去了|赶到"
+    r"|赶过来|开走了|修好|弄好|处理好|拉走|摘掉|清走|带走"
+)
+_STILL_WRONG_RE = re.compile(
+    r"还没|还是|还在(?!修|弄|搞|处理|查|抢修|换|挖|清)|到现在|没人|不来|没来|走了|又|没修|修不好|不管|几天|好几|一直|半天|没用"
+    r"|不行|没弄|可是|但是|结果|不去|不了|不进|[?？]"
+)
+# A request asks (TAXONOMY.md §1): a question or ask form (吗, 哪, 咋, 能…不, 想, 请, 帮…). A message with none of
+# them that tells where or how (「房产证去不动产中心办」, 「医保报销要发票原件」) answers a neighbour, unless it warns of
+# a fraud or the text model gives an incident ANSWER_INCIDENT_MAX (「门禁认不出老人 我爸被关在门外」 read as a request).
+_ASK_RE = re.compile(
+    r"[?？]|吗|呢|么|啥|什么|哪|怎|咋|啷个|如何|谁|几|多少|多久|多大|多长|是否|有没有|有无|能不能|能否|可不可以"
+    r"|可以.{0,8}不|能.{0,12}不|行不行|还是|了没|请|想|我要|要开|开(?:一|个)|麻烦|帮|求|咨询|需要|希望|建议|问"
+    r"|是不是|伐|冇|咩|乜|唔|不知|要不要|会不会|给.{0,6}(?:办|开|安排)|@|网格员|书记|主任"
+)
+_TELLS_RE = re.compile(
+    r"去|在|要|带|就行|就可以|可以|找|打|用|到|网上|手机|窗口|APP|小程序|公众号", re.IGNORECASE
+)
+ANSWER_INCIDENT_MAX = 0.2
+_WARNING_RE = re.compile(r"冒充|骗|诈|上当")
 # Forms plain enough to outweigh a text model sure of a topic word (社保卡, 水管): no chatter floor for these.
 UNFLOORED_FORMS = frozenset({"group_ask", "recollection"})
 
@@ -130,7 +168,9 @@ def chatter_form(normalised_text: str) -> str | None:
     """Why a message is chatter by its form alone (None when its form says nothing).
 
     "group_ask": an ask about the neighbours' own experience; "ad": a trade with a contact or price cue; "notice": a forwarded or posted notice with no report of the
-    resident's own; "grumble": a grumble naming no thing or place; "recollection": a past event, nothing now.
+    resident's own; "grumble": a grumble naming no thing or place; "recollection": a past event, nothing now;
+    "follow_up": a neighbour asking whether someone already called or told them, naming nothing to fix; "on_it": a
+    responder arrived or at work on it, nothing said to be still wrong.
     """
     text = _SPACES_RE.sub(" ", normalised_text).strip()
     if _GROUP_ASK_RE.search(text) and not _TO_COMMUNITY_RE.search(text) and not _OWN_REPORT_RE.search(text):
@@ -148,7 +188,21 @@ def chatter_form(normalised_text: str) -> str | None:
         return "grumble"
     if _PAST_EVENT_RE.search(text) and not _NOW_RE.search(text):
         return "recollection"
+    if _FOLLOW_UP_RE.search(text) and not _CONCRETE_RE.search(text) and not cue_objects(text):
+        return "follow_up"
+    if _RESPONDER_RE.search(text) and _ON_IT_RE.search(text) and not _STILL_WRONG_RE.search(text):
+        return "on_it"
     return None
+
+
+def tells_not_asks(normalised_text: str) -> bool:
+    """True when a message tells where or how (去…办, 要带…) and asks nothing: an answer, not a request."""
+    return (
+        not _ASK_RE.search(normalised_text)
+        and bool(_TELLS_RE.search(normalised_text))
+        and not _REPORT_RE.search(normalised_text)
+        and not _WARNING_RE.search(normalised_text)
+    )
 
 
 def adds_own_report(normalised_text: str) -> bool:
@@ -161,7 +215,8 @@ def asks_neighbours(normalised_text: str) -> bool:
     text = _SPACES_RE.sub("", normalised_text)
     if _REPLY_RE.match(text):
         return True
-    return bool(_TO_NEIGHBOURS_RE.search(text)) and not _TO_COMMUNITY_RE.search(text)
+    to_neighbours = _TO_NEIGHBOURS_RE.search(text) or _TO_A_NEIGHBOUR_RE.match(text)
+    return bool(to_neighbours) and not _TO_COMMUNITY_RE.search(text)
 
 
 def is_information_question(normalised_text: str) -> bool:
@@ -318,6 +373,7 @@ def decide(
     kind_p = np.bincount(group, weights=probs, minlength=len(kinds))
     kind = kinds[int(np.argmax(kind_p))]
     p_chatter = float(kind_p[kinds.index(chatter)])
+    request_kind = taxonomy.actionable_kinds[-1]
     if (
         kind != chatter
         and not cues
@@ -335,6 +391,12 @@ def decide(
                 (p_urgent is None or p_urgent < URGENT_HEAD_MIN)  # the priority head's danger is kept too
                 and (form := chatter_form(normalised_text)) is not None
                 and (p_chatter >= CHATTER_FORM_MIN or form in UNFLOORED_FORMS)
+            )
+            # a "request" that asks nothing and tells where or how answers a neighbour (TAXONOMY.md §1)
+            or (
+                kind == request_kind
+                and float(kind_p[kinds.index(taxonomy.actionable_kinds[0])]) < ANSWER_INCIDENT_MAX
+                and tells_not_asks(normalised_text)
             )
         )
     ):
