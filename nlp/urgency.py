@@ -103,7 +103,6 @@ MORE_LEXICON: dict[str, str] = {
         rf"|{_CHILD}[^的把发，,。!！?？；;\s]{{0,6}}?{_LOST}|找不(?:到|着|见){_CHILD}(?!的)"
     ),
 }
-MORE_LEXICON.update(fx.EFFECT_LEXICON)  # danger described by its effect
 _KIND_OF = {
     **fx.EFFECT_KIND,
     "trapped_person": "pinned",
@@ -112,6 +111,8 @@ _KIND_OF = {
     "missing_vulnerable": "missing",
 }
 _MORE_RE = re.compile("|".join(f"(?P<{k}>{v})" for k, v in MORE_LEXICON.items()))
+# danger described by its effect: read last, so it never hides a cue of the lists above
+_EFFECT_RE = re.compile("|".join(f"(?P<{k}>{v})" for k, v in fx.EFFECT_LEXICON.items()))
 # Clauses end at punctuation, spaces and line breaks (voice input and many residents separate clauses by spaces).
 _CLAUSE_RE = re.compile(r"[^,，。.!！?？;；、~～…\s]+")
 # Just before a cue in its clause: "没有着火", "不是冒烟", "未受伤", "差点把锅烧着了"
@@ -208,9 +209,8 @@ _NOT_YET_RE = re.compile(fx.NOT_YET_RE)
 _THING_WORD_RE = re.compile(fx.THING_RE)
 _ASLEEP_RE = re.compile(fx.ASLEEP_RE)
 _HABIT_RE = re.compile(fx.HABIT_RE)
-_URGING_RE = re.compile(
-    r"快来人"
-)  # 「快来人啊 垃圾都堆到门口了」: urging, unless nothing else is said or danger is
+_URGING_RE = re.compile(r"快来人")
+_CHORE_RE = re.compile(fx.CHORE_RE)
 
 
 def _effect_false_alarm(
@@ -228,10 +228,9 @@ def _effect_false_alarm(
         return True
     if said[0] in "掉摔跌落" and _THING_WORD_RE.search(before) and not _PERSON_WORD_RE.search(before):
         return True
-    rest = re.sub(r"[^\w]|啊|呀|吧|了", "", text[: cue.start()] + text[cue.end() :])
     return bool(
         _URGING_RE.fullmatch(said)
-        and len(rest) >= 3
+        and _CHORE_RE.search(text)
         and not (_DANGER_AROUND_RE.search(text[: cue.start()]) or _DANGER_AROUND_RE.search(text[cue.end() :]))
     )
 
@@ -267,12 +266,13 @@ def _false_alarm(
 @dataclass(frozen=True)
 class UrgencyCue:
     """One danger cue: its kind (fire, gas_leak, trapped, injured, person_at_risk, falling, flooding, fight, …), text
-    and offset."""
+    and offset. effect marks a danger told by its effect (urgency_effects): a rule over the model, not a feature."""
 
     kind: str
     text: str
     start: int
     negated: bool
+    effect: bool = False
 
 
 def clauses(text: str) -> list[tuple[int, int]]:
@@ -289,7 +289,8 @@ def find_cues(text: str) -> list[UrgencyCue]:
     matches = (
         list(_CUE_RE.finditer(text)) if text else []
     )  # on the whole text: a cue may span clauses (老人……没人应)
-    matches = sorted(matches + _more_matches(text, matches), key=lambda m: m.start())
+    matches += _more_matches(text, matches, _MORE_RE)
+    matches = sorted(matches + _more_matches(text, matches, _EFFECT_RE), key=lambda m: m.start())
     if not matches:  # most messages: nothing else to work out
         return []
     fiction = bool(_FICTION_RE.search(text) or _ELSEWHERE_RE.search(text))
@@ -321,16 +322,18 @@ def find_cues(text: str) -> list[UrgencyCue]:
             )
             or (kind == "fight" and bool(_PLAY_RE.search(before) or _PLAY_RE.search(text[m.end() : end])))
         )
-        cues.append(UrgencyCue(kind, m.group(), m.start(), negated))
+        effect = (m.lastgroup or "") in fx.EFFECT_KIND
+        if not (effect and negated):  # an effect that is not happening now is no danger word at all
+            cues.append(UrgencyCue(kind, m.group(), m.start(), negated, effect))
     return cues
 
 
-def _more_matches(text: str, found: list[re.Match[str]]) -> list[re.Match[str]]:
-    """Matches of MORE_LEXICON that do not overlap a cue already found."""
+def _more_matches(text: str, found: list[re.Match[str]], pattern: re.Pattern[str]) -> list[re.Match[str]]:
+    """Matches of a further lexicon that do not overlap a cue already found."""
     if not text:
         return []
     taken = [(m.start(), m.end()) for m in found]
-    return [m for m in _MORE_RE.finditer(text) if not any(a < m.end() and m.start() < b for a, b in taken)]
+    return [m for m in pattern.finditer(text) if not any(a < m.end() and m.start() < b for a, b in taken)]
 
 
 def is_news(text: str) -> bool:

@@ -166,7 +166,10 @@ EFFECT_LEXICON: dict[str, str] = {
         r"动(?:了)?刀(?:子)?|(?:掏|拔|亮)(?:出)?刀",
     ),
     # calling for rescue in other words
-    "rescue_call": _pattern(r"快来救(?:人|命)|救救(?:我|他|她|孩子|老人|我们)|来人啊救|救火[啊呀啦]"),
+    "rescue_call": _pattern(
+        r"快来救(?:人|命)|救救(?:我|他|她|孩子|老人|我们)|来人啊救|救火[啊呀啦]",
+        r"(?:打|拨|叫)(?:个|一下|一个)(?:119|120)",
+    ),
 }
 
 EFFECT_KIND = {
@@ -192,13 +195,15 @@ BENIGN_SMOKE_RE = _pattern(
     r"烧秸秆|烧(?:树|落)叶|熏蚊子|焚烧|烧垃圾|通风|开窗|灭了|扑灭|关火|关了火",
 )
 FLAME_RE = r"火|烧|着|燃|爆"
-# Figures of speech in the cue's clause or the ones beside it (「忙得火烧眉毛」, 「加班被困在公司了 哈哈」).
+# Figures of speech in the cue's clause or the next one (「忙得火烧眉毛」, 「加班被困在公司了」).
 FIGURE_RE = _pattern(
     r"火烧眉毛|(?:头|嗓子|喉咙|脑袋|脑子)(?:都)?(?:要|快)?冒烟|(?:热|急|渴|忙|累|催|晒|饿)得~{0,4}冒烟",
-    r"加班|哪(?:也|都|儿都)去不了|堵车|笑(?:得|死|疯)|哈哈|(?:压|累|忙)得",
+    r"加班|哪(?:也|都|儿都)去不了|堵车|笑(?:得|死|疯)|(?:压|累|忙)得",
 )
 # A fight that has not started (「吵得快打起来了」: 快/要 just before the cue) or is words in the group chat.
 NOT_YET_RE = r"(?:快|要|快要|都要)$|群里"
+# What 快来人 urges when it is a chore (「快来人啊 垃圾都堆到门口了」), not a rescue.
+CHORE_RE = r"垃圾|修|坏了|清理|打扫|收拾|堵了|疏通|停水|停电|吵|噪音"
 # Someone asleep, not unconscious (「保安在岗亭睡觉 叫都叫不醒」).
 ASLEEP_RE = r"保安|值班|岗亭|门卫|赖床|起床|懒觉|上学"
 # A lift that fails again and again is a fault to fix (「电梯第三次停半截了」), not people shut in now.
