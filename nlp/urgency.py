@@ -209,6 +209,7 @@ _NOT_YET_RE = re.compile(fx.NOT_YET_RE)
 _THING_WORD_RE = re.compile(fx.THING_RE)
 _ASLEEP_RE = re.compile(fx.ASLEEP_RE)
 _HABIT_RE = re.compile(fx.HABIT_RE)
+_ABOUT_TO_RE = re.compile(fx.ABOUT_TO_RE)
 _URGING_RE = re.compile(r"快来人")
 _CHORE_RE = re.compile(fx.CHORE_RE)
 
@@ -219,6 +220,8 @@ def _effect_false_alarm(
     """Readings of the third pass (issue 14): explained smoke, figures of speech, a fight not yet, a thing fallen."""
     said = cue.group()
     if kind == "fire" and "烟" in said and not _FLAME_RE.search(said) and _BENIGN_SMOKE_RE.search(text):
+        return True
+    if _ABOUT_TO_RE.search(said):
         return True
     if kind != "call_for_help" and _FIGURE_RE.search(f"{clause} {following}"):
         return True

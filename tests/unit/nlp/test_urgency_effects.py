@@ -14,6 +14,7 @@ import pytest
 
 from gridbot.nlp import urgency
 from gridbot.nlp.classifier import Classifier
+from gridbot.nlp.features import FeatureConfig, analyse
 from gridbot.nlp.normalize import normalize
 
 PROBES = Path(__file__).with_name("data")
@@ -34,6 +35,8 @@ EFFECTS = {
         "一股烧电线的味 插座那里发黑",
         "烟感器一直在响 屋里有烟",
         "有火",
+        "走廊里烟雾弥漫",
+        "火火火 3栋",
     ],
     "gas_leak": [
         "进楼道就一股臭鸡旦的味道",
@@ -42,17 +45,20 @@ EFFECTS = {
         "燃气表那儿呲呲地响",
         "我们一家人都头晕恶心想吐",  # carbon monoxide
         "燃气灶那边一股怪味 越来越浓",
+        "煤气好像在漏 嘶嘶的",
     ],
     "electric": [
         "配电箱噼啪地闪火",
         "那根电缆被挖断了 掉在水坑里",
         "楼下有个人被电倒了",
+        "一根电缆垂下来耷拉在地上",
     ],
     "trapped": [
         "电梯停在半空 里头有个阿姨在喊",
         "困电梯里了 3单元",
         "电梯关了俩孩子",
         "电梯卡起了 娃在里头",  # dialect
+        "电梯里有个老人被困住了",
     ],
     "pinned": [
         "货架倒了 把理货的师傅压在下面",
@@ -68,6 +74,8 @@ EFFECTS = {
         "有个娃掉进池塘里了",
         "工人从梯子上摔下来了 人躺着不动",
         "嗰个伯伯跌低咗 起唔到身",  # Cantonese
+        "我奶奶怎么喊都不睁眼",
+        "孩子被热油烫了 手上起泡",
     ],
     "person_at_risk": [
         "有个人倒地抽起来了 口吐白沫",
@@ -76,22 +84,28 @@ EFFECTS = {
         "我爸喘不过气 嘴唇都发紫了",
         "有个小孩坐在窗台外面",
         "爷爷好像中风了 嘴有点歪",
+        "我爸突然站不稳 说话含含糊糊",
+        "那个人在桥上往下看 好像要跳",
+        "有个娃从窗户爬出去了 站在空调架上",
     ],
     "missing": [
         "我婆婆有点糊涂 下午出门到现在没回来",
         "孙子刚才还在滑梯那 一转眼就不见了 四岁",
         "商场里有个小朋友在哭 找不到妈妈",
+        "姥爷有认知症 下午出门到现在没见人",
     ],
     "flooding": [
         "雨水灌进来了 屋里水已经到膝盖",
         "水漫到沙发了 还在涨",
         "河堤决堤了 水往村子里冲",
         "水冲进一楼住户家里了",
+        "雨水往地下室住户家里灌",
     ],
     "falling": [
         "楼上的玻璃哗啦啦往下掉 底下是停车场",
         "外墙石材一大块一大块往下掉",
         "阳台的吊顶往下塌了",
+        "风把广告灯箱吹歪了 正往下掉螺丝",
     ],
     "fight": [
         "菜场门口两个人动刀子了",
@@ -129,6 +143,10 @@ NOT_NOW = [
     "烟感报警器坏了没人换",
     "快来人啊 垃圾都堆到门口了",  # urging a chore
     "有没有打气筒 孩子自行车没气了",
+    "今天累得人都快晕了",  # about to, as hyperbole
+    "楼上蹦迪 震得房顶都要塌了",
+    "充电线拖到地上了 谁家的",  # a charging lead, not a power line
+    "烧烤的油烟往我们窗户里灌",  # fumes into a window, not water into a home
 ]
 
 
@@ -146,6 +164,18 @@ def test_a_weapon_about_to_be_used_is_still_a_fight() -> None:
     assert "fight" in _live("有人拿着菜刀要砍人")
 
 
+def test_sinking_and_a_failing_oxygen_supply_are_not_hyperbole() -> None:
+    assert _live("有个小孩在河里 快沉下去了")
+    assert _live("停电了 病人的制氧机快撑不住了")
+
+
+def test_effect_cues_are_no_model_features() -> None:
+    # a rule over the model: the trained models (cached by corpus hash, not by this code) stay valid
+    found = urgency.find_cues(normalize("屋里全是烟看不见"))
+    assert found and all(c.effect for c in found)
+    assert "#urgent:fire" not in analyse(normalize("屋里全是烟看不见"), FeatureConfig())
+
+
 def _probe(name: str) -> tuple[float, float]:
     rows = [json.loads(line) for line in (PROBES / name).read_text(encoding="utf-8").splitlines()]
     live = [bool(urgency.active_cues(normalize(r["text"]))) for r in rows]
@@ -154,9 +184,11 @@ def _probe(name: str) -> tuple[float, float]:
     return sum(urgent) / len(urgent), sum(normal) / len(normal)
 
 
-@pytest.mark.parametrize("name", ["urgency_probe.jsonl", "urgency_probe_heldout.jsonl"])
+@pytest.mark.parametrize(
+    "name", ["urgency_probe.jsonl", "urgency_probe_heldout.jsonl", "urgency_probe_final.jsonl"]
+)
 def test_probe_sets_keep_recall_and_no_false_alarms(name: str) -> None:
-    # the rules alone; the first figures (before this pass) were 0.31 and 0.44 recall
+    # the rules alone; before this pass: 0.31 / 12 % (first set), 0.44 / 3 % (second), 0.49 / 3 % (third)
     recall, false_live = _probe(name)
     assert recall >= 0.95, recall
     assert false_live <= 0.01, false_live
