@@ -132,7 +132,10 @@ def analyse(
             feats.append("#thanks_done")
         # live cues; and a danger word that is negated, hypothetical, news or resolved (advice, anecdotes)
         found = urgency.find_cues(raw) if found_cues is None else found_cues
-        feats.extend(f"#not_urgent:{c.kind}" if c.negated else f"#urgent:{c.kind}" for c in found)
+        # (danger told by its effect is a rule over the model, not a feature: the trained models stay as they were)
+        feats.extend(
+            f"#not_urgent:{c.kind}" if c.negated else f"#urgent:{c.kind}" for c in found if not c.effect
+        )
     if config.lexicon:
         feats.extend(lexicon_features(t))
     return feats

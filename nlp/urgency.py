@@ -6,6 +6,8 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from gridbot.nlp import urgency_effects as fx
+
 # cue kind -> pattern; kept short and literal so a gridworker can read and extend it.
 LEXICON: dict[str, str] = {
     "fire": (
@@ -102,12 +104,15 @@ MORE_LEXICON: dict[str, str] = {
     ),
 }
 _KIND_OF = {
+    **fx.EFFECT_KIND,
     "trapped_person": "pinned",
     "lift_drop": "trapped",
     "falling_now": "falling",
     "missing_vulnerable": "missing",
 }
 _MORE_RE = re.compile("|".join(f"(?P<{k}>{v})" for k, v in MORE_LEXICON.items()))
+# danger described by its effect: read last, so it never hides a cue of the lists above
+_EFFECT_RE = re.compile("|".join(f"(?P<{k}>{v})" for k, v in fx.EFFECT_LEXICON.items()))
 # Clauses end at punctuation, spaces and line breaks (voice input and many residents separate clauses by spaces).
 _CLAUSE_RE = re.compile(r"[^,，。.!！?？;；、~～…\s]+")
 # Just before a cue in its clause: "没有着火", "不是冒烟", "未受伤", "差点把锅烧着了"
@@ -127,12 +132,14 @@ _FICTION_RE = re.compile(
     r"演练|演习|培训|讲座|科普|新闻|据报道|报道称|记者|电影|电视剧|视频里|电视里|直播里|刷到|小说|梦见|梦到|做梦|热搜|朋友圈说"
     r"|^\s*(?:【?转发|转[:：]|转自|\[链接\]|【[^】]{0,8}(?:提示|提醒|新闻|通知)】)"
     r"|外省|邻市|隔壁区|隔壁市|城西那边|国外|某(?:市|小区|地|区|县|村)|别的小区|其他小区|外地(?!人|户口|牌|车)"
-    r"|(?:抖音|快手|微博|视频号|小红书|电视|网)上(?:说|看到|刷到)|朋友圈(?:看到|里|上)|(?:看到|刷到)(?:抖音|快手|微博|视频号)"
+    r"|(?:抖音|快手|微博|视频号|小红书|电视|网)上(?:说|看到|刷到)|朋友圈(?:看到|里|上)|(?:看到|刷到)(?:抖音|快手|微博|视频号)|"
+    + fx.ELSEWHERE_MORE
 )
 # The danger is over: cancels cues in its own clause and the clauses before it, never a later one.
 _RESOLVED_RE = re.compile(
     r"已(?:经)?(?:被)?(?:扑灭|灭了|救出|救下|处理好|处理完|解决|修好|没事|送医|关掉|关好|好了|恢复)|救出来了|灭掉了|没事了|虚惊一场|谢谢.{0,8}及时"
-    r"|(?<!是)不是(?:煤气|燃气|着火|起火|火灾|真的)|误会一场|已经关(?:了)?火|没事(?![吧吗儿])|别担心|正常放气|一会儿就散|就好了|幸好|还好|所幸|多亏|上次|那次|原来是"
+    r"|(?<!是)不是(?:煤气|燃气|着火|起火|火灾|真的)|误会一场|已经关(?:了)?火|没事(?![吧吗儿])|别担心|正常放气|一会儿就散|就好了|幸好|还好|所幸|多亏|上次|那次|原来是|"
+    + fx.RESOLVED_MORE
 )
 # Person cues (injured, at risk, trapped) about an animal: a lost dog or a hurt stray is not an emergency.
 _ANIMAL_RE = re.compile(r"狗|猫|泰迪|鹦鹉|宠物|鸟|兔子|仓鼠|鸽子")
@@ -195,6 +202,40 @@ _THING_RESULT_RE = re.compile(
     r"^(?:了)?(?:碎|坏|歪|断|弯|瘪|凹|变形)"
 )  # 撞碎/撞歪 happen to things, not people
 _PERSON_WORD_RE = re.compile(_PERSON)
+_BENIGN_SMOKE_RE = re.compile(fx.BENIGN_SMOKE_RE)
+_FLAME_RE = re.compile(fx.FLAME_RE)
+_FIGURE_RE = re.compile(fx.FIGURE_RE)
+_NOT_YET_RE = re.compile(fx.NOT_YET_RE)
+_THING_WORD_RE = re.compile(fx.THING_RE)
+_ASLEEP_RE = re.compile(fx.ASLEEP_RE)
+_HABIT_RE = re.compile(fx.HABIT_RE)
+_ABOUT_TO_RE = re.compile(fx.ABOUT_TO_RE)
+_URGING_RE = re.compile(r"快来人")
+_CHORE_RE = re.compile(fx.CHORE_RE)
+
+
+def _effect_false_alarm(
+    kind: str, cue: re.Match[str], text: str, clause: str, following: str, before: str
+) -> bool:
+    """Readings of the third pass (issue 14): explained smoke, figures of speech, a fight not yet, a thing fallen."""
+    said = cue.group()
+    if kind == "fire" and "烟" in said and not _FLAME_RE.search(said) and _BENIGN_SMOKE_RE.search(text):
+        return True
+    if _ABOUT_TO_RE.search(said):
+        return True
+    if kind != "call_for_help" and _FIGURE_RE.search(f"{clause} {following}"):
+        return True
+    if kind == "fight" and ((said[0] in "打干掐" and _NOT_YET_RE.search(before)) or "群里" in clause):
+        return True
+    if ("不醒" in said and _ASLEEP_RE.search(text)) or (kind == "trapped" and _HABIT_RE.search(clause)):
+        return True
+    if said[0] in "掉摔跌落" and _THING_WORD_RE.search(before) and not _PERSON_WORD_RE.search(before):
+        return True
+    return bool(
+        _URGING_RE.fullmatch(said)
+        and _CHORE_RE.search(text)
+        and not (_DANGER_AROUND_RE.search(text[: cue.start()]) or _DANGER_AROUND_RE.search(text[cue.end() :]))
+    )
 
 
 def _false_alarm(
@@ -228,12 +269,13 @@ def _false_alarm(
 @dataclass(frozen=True)
 class UrgencyCue:
     """One danger cue: its kind (fire, gas_leak, trapped, injured, person_at_risk, falling, flooding, fight, …), text
-    and offset."""
+    and offset. effect marks a danger told by its effect (urgency_effects): a rule over the model, not a feature."""
 
     kind: str
     text: str
     start: int
     negated: bool
+    effect: bool = False
 
 
 def clauses(text: str) -> list[tuple[int, int]]:
@@ -250,7 +292,8 @@ def find_cues(text: str) -> list[UrgencyCue]:
     matches = (
         list(_CUE_RE.finditer(text)) if text else []
     )  # on the whole text: a cue may span clauses (老人……没人应)
-    matches = sorted(matches + _more_matches(text, matches), key=lambda m: m.start())
+    matches += _more_matches(text, matches, _MORE_RE)
+    matches = sorted(matches + _more_matches(text, matches, _EFFECT_RE), key=lambda m: m.start())
     if not matches:  # most messages: nothing else to work out
         return []
     fiction = bool(_FICTION_RE.search(text) or _ELSEWHERE_RE.search(text))
@@ -274,6 +317,7 @@ def find_cues(text: str) -> list[UrgencyCue]:
             or bool(_HEDGE_RE.search(clause))
             or bool(_NEGATION_RE.search(before))
             or _false_alarm(kind, m, text, previous, clause, following, before)
+            or _effect_false_alarm(kind, m, text, clause, following, before)
             or (
                 kind in _PERSON_CUES
                 and bool(_ANIMAL_RE.search(text[max(0, m.start() - ANIMAL_WINDOW) : end]))
@@ -281,16 +325,18 @@ def find_cues(text: str) -> list[UrgencyCue]:
             )
             or (kind == "fight" and bool(_PLAY_RE.search(before) or _PLAY_RE.search(text[m.end() : end])))
         )
-        cues.append(UrgencyCue(kind, m.group(), m.start(), negated))
+        effect = (m.lastgroup or "") in fx.EFFECT_KIND
+        if not (effect and negated):  # an effect that is not happening now is no danger word at all
+            cues.append(UrgencyCue(kind, m.group(), m.start(), negated, effect))
     return cues
 
 
-def _more_matches(text: str, found: list[re.Match[str]]) -> list[re.Match[str]]:
-    """Matches of MORE_LEXICON that do not overlap a cue already found."""
+def _more_matches(text: str, found: list[re.Match[str]], pattern: re.Pattern[str]) -> list[re.Match[str]]:
+    """Matches of a further lexicon that do not overlap a cue already found."""
     if not text:
         return []
     taken = [(m.start(), m.end()) for m in found]
-    return [m for m in _MORE_RE.finditer(text) if not any(a < m.end() and m.start() < b for a, b in taken)]
+    return [m for m in pattern.finditer(text) if not any(a < m.end() and m.start() < b for a, b in taken)]
 
 
 def is_news(text: str) -> bool:
