@@ -154,6 +154,8 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
     if settings.bot_metrics_port:
         from prometheus_client import start_http_server
 
+        from gridbot.models import telemetry  # noqa: F401 (creates the bot's metrics: they count from now)
+
         start_http_server(settings.bot_metrics_port, addr="127.0.0.1")
     spool = Spool(settings.spool_dir / f"{settings.instance_id}.jsonl")
     conversation = runtime.conversation(spool=spool)

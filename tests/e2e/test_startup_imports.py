@@ -39,6 +39,7 @@ NOT_ON_RUN = (
     "wechaty",
     "sklearn",
     "scipy",  # the fast model's inference is numpy only
+    "prometheus_client",  # the bot's own metrics only with GRIDBOT_BOT_METRICS_PORT
 )
 NOT_ON_CLASSIFY = (*NOT_ON_RUN, "sqlalchemy", "pydantic_settings", "psycopg")
 # Runs the CLI in-process, then writes which of the named top-level modules it had loaded.
