@@ -170,8 +170,8 @@ def run(
         configure_logging(settings.model_copy(update={"log_level": "WARNING"}) if quiet else settings)
         engine = open_engine(settings)
         check_redis(settings)
+        # not the model load (serve's): a first start may train it, whose garbage must not be frozen
         runtime = build_runtime(settings, engine)
-        runtime.classifier()  # load (or build) the model now, while the collector is paused
     if transport is TransportName.CONSOLE:
         from gridbot.bot.console import run_console
 

@@ -30,9 +30,11 @@ def fail(message: str, code: int = 1) -> NoReturn:
 def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while start-up builds what the process keeps, then freeze it.
 
-    Importing SQLAlchemy, numpy, pydantic and the mapped entities and loading the model allocate
-    about a million objects that live as long as the process; the collector walked them some 300
-    times before the bot's first message (0.15 s of CPU). Frozen, later collections skip them.
+    Importing SQLAlchemy, numpy, pydantic and the mapped entities allocates hundreds of thousands
+    of objects that live as long as the process; the collector walked them some 300 times before
+    the bot's first message (0.15 s of CPU). Frozen, later collections skip them. Frozen garbage is
+    never freed: keep work that makes much of it (training a model) outside a long-lived process's
+    pause.
     """
     if not gc.isenabled():  # nested, or paused by the caller: theirs to resume
         yield
