@@ -154,6 +154,8 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
     if settings.bot_metrics_port:
         from prometheus_client import start_http_server
 
+        from gridbot.models import telemetry  # noqa: F401 (creates the bot's metrics: they count from now)
+
         start_http_server(settings.bot_metrics_port, addr="127.0.0.1")
     spool = Spool(settings.spool_dir / f"{settings.instance_id}.jsonl")
     conversation = runtime.conversation(spool=spool)
@@ -209,7 +211,8 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
     async with anyio.create_task_group() as tg:
         tg.start_soon(sender.run, stop)
         tg.start_soon(_every, "deadline sweep", settings.sla.sweep_interval_s, stop, sweep)
-        tg.start_soon(_every, "recovery", RECOVER_INTERVAL_S, stop, recover)
+        # not at once: the start-up just did both, and the first messages should not wait behind a rerun
+        tg.start_soon(_later, RECOVER_INTERVAL_S, stop, _every, "recovery", RECOVER_INTERVAL_S, stop, recover)
         if settings.retention.message_text_days or settings.retention.attachment_days:
             tg.start_soon(_every, "retention purge", settings.retention.purge_interval_s, stop, purge)
         if settings.participation.enabled:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import anyio
 import typer
 
-from gridbot.runtime import check_redis, configure_logging, fail, open_engine
+from gridbot.runtime import check_redis, configure_logging, fail, gc_paused, open_engine
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -161,15 +161,17 @@ def run(
     ] = None,
 ) -> None:
     """Run the bot on a real WeChat group (wechaty), an interactive console group or a journal directory."""
-    from gridbot.bot.app import build_runtime, serve_until_signalled
-    from gridbot.models.settings import get_settings
+    with gc_paused():
+        from gridbot.bot.app import build_runtime, serve_until_signalled
+        from gridbot.models.settings import get_settings
 
-    settings = get_settings()
-    quiet = transport is TransportName.CONSOLE and "log_level" not in settings.model_fields_set
-    configure_logging(settings.model_copy(update={"log_level": "WARNING"}) if quiet else settings)
-    engine = open_engine(settings)
-    check_redis(settings)
-    runtime = build_runtime(settings, engine)
+        settings = get_settings()
+        quiet = transport is TransportName.CONSOLE and "log_level" not in settings.model_fields_set
+        configure_logging(settings.model_copy(update={"log_level": "WARNING"}) if quiet else settings)
+        engine = open_engine(settings)
+        check_redis(settings)
+        # not the model load (serve's): a first start may train it, whose garbage must not be frozen
+        runtime = build_runtime(settings, engine)
     if transport is TransportName.CONSOLE:
         from gridbot.bot.console import run_console
 

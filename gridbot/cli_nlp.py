@@ -11,6 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
+from gridbot.runtime import gc_paused
+
 MODEL_ENV = "GRIDBOT_NLP__MODEL_DIR"
 BATCH = 256
 
@@ -91,10 +93,13 @@ def classify(
     try:
         if (text is None) == (input is None):
             raise UsageProblem('give either a message ("文本") or --input FILE')
-        clf = _load(model, backend, review_threshold)
         if text is not None:
-            typer.echo(json.dumps(_result(clf, clf.classify(text)), ensure_ascii=False))
+            with gc_paused():
+                clf = _load(model, backend, review_threshold)
+                typer.echo(json.dumps(_result(clf, clf.classify(text)), ensure_ascii=False))
             return
+        with gc_paused():
+            clf = _load(model, backend, review_threshold)
         assert input is not None
         rows = list(_read_inputs(input))
         sink = output.open("w", encoding="utf-8") if output else sys.stdout

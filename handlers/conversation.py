@@ -26,7 +26,7 @@ from gridbot.handlers.participation import PARTICIPATION_COMMANDS
 from gridbot.handlers.spool import Spool
 from gridbot.handlers.storable import rebuild, storable
 from gridbot.handlers.types import IncomingMessage, MemberChange
-from gridbot.models import failpoints, telemetry
+from gridbot.models import bot_metrics, failpoints
 from gridbot.models.attachments import records as attachment_records
 from gridbot.models.attachments.kit import AttachmentKit
 from gridbot.models.db import database_down
@@ -110,7 +110,7 @@ class Conversation:
             outcome = Outcome("spooled")
         else:
             outcome = self._process(msg)
-        telemetry.MESSAGES_PROCESSED.labels(outcome.status).inc()
+        bot_metrics.count_processed(outcome.status)
         return outcome
 
     def _process(self, msg: IncomingMessage, *, spool_if_down: bool = True) -> Outcome:
@@ -308,7 +308,7 @@ class Conversation:
         )
 
     def _classify(self, text: str) -> Classification:
-        with telemetry.CLASSIFICATION_SECONDS.time():
+        with bot_metrics.timing_classification():
             return self.classifier().classify(text)
 
     def _dispatch(self, ctx: Context) -> Outcome:

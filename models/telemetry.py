@@ -14,6 +14,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from gridbot.models import bot_metrics
 from gridbot.models.entities import BotStatus, Outbox, TicketDeadline
 from gridbot.models.entities.bot_status import BotState
 from gridbot.models.enums import DeadlineKind, OutboxStatus
@@ -26,6 +27,7 @@ CLASSIFICATION_SECONDS = Histogram(
     "Time to classify one resident message",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
+bot_metrics.install(MESSAGES_PROCESSED, CLASSIFICATION_SECONDS)
 OUTBOX_PENDING = Gauge("gridbot_outbox_pending", "Outbox rows not yet sent")
 OUTBOX_LAG_SECONDS = Gauge("gridbot_outbox_lag_seconds", "Age of the oldest unsent outbox row")
 SLA_BREACHES = Gauge("gridbot_sla_breaches_total", "SLA deadlines breached so far", ["kind"])

@@ -39,6 +39,11 @@ NOT_ON_RUN = (
     "wechaty",
     "sklearn",
     "scipy",  # the fast model's inference is numpy only
+    "prometheus_client",  # the bot's own metrics only with GRIDBOT_BOT_METRICS_PORT
+    "torch",  # the transformers backend only when chosen
+    "transformers",
+    "openpyxl",  # exports
+    "qrcode",  # the WeChat login QR code
 )
 NOT_ON_CLASSIFY = (*NOT_ON_RUN, "sqlalchemy", "pydantic_settings", "psycopg")
 # Runs the CLI in-process, then writes which of the named top-level modules it had loaded.
