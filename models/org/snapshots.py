@@ -32,6 +32,9 @@ K = TypeVar("K")
 V = TypeVar("V")
 MAX_PEOPLE = 20_000  # senders (and their roles) remembered; a bot serves a few thousand at most
 
+# built once: every message reads it
+_VERSION = select(DirectoryVersion.version).where(DirectoryVersion.id == DIRECTORY_ROW)
+
 
 def _columns(obj: Any) -> dict[str, Any]:
     values = {attr.key: getattr(obj, attr.key) for attr in inspect(type(obj)).column_attrs}
@@ -79,8 +82,7 @@ class DirectoryCache:
 
     @staticmethod
     def _read(session: Session) -> int | None:
-        stmt = select(DirectoryVersion.version).where(DirectoryVersion.id == DIRECTORY_ROW)
-        version: int | None = session.connection().execute(stmt).scalar()
+        version: int | None = session.connection().execute(_VERSION).scalar()
         return version
 
     def _get(self, store: dict[K, V], key: K) -> V | None:
