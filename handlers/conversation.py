@@ -12,14 +12,16 @@ unreachable at (1) the message waits in the local spool; at (2), it stays PENDIN
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import anyio
 from sqlalchemy.orm import Session, sessionmaker
 
-from gridbot.handlers import commands, evidence, intake, knowledge, notices
+from gridbot.handlers import batch, commands, evidence, intake, knowledge, notices
 from gridbot.handlers.admin import ADMIN_COMMANDS
 from gridbot.handlers.context import Context
 from gridbot.handlers.participation import PARTICIPATION_COMMANDS
@@ -88,6 +90,7 @@ class Conversation:
         self.fair_use = fair_use or FairUseSettings()
         self.clock = clock
         self._room_locks: dict[str, anyio.Lock] = {}
+        self._ahead = threading.local()  # a batch's classifications, computed in one call
         self.directory = DirectoryCache()  # rooms, grids, senders, roles: checked once per message
         commands.install(ADMIN_COMMANDS)  # the administrators' commands, installed explicitly
         commands.install(PARTICIPATION_COMMANDS)  # 积分 (answers that it is off unless enabled)
@@ -96,6 +99,29 @@ class Conversation:
         """Process one message; messages of one room are handled in arrival order."""
         async with self._room_lock(msg.room_id):
             return await anyio.to_thread.run_sync(self.process, msg)
+
+    async def handle_batch(self, msgs: Sequence[IncomingMessage]) -> list[Outcome]:
+        """Process messages of several rooms together (`handlers/batch.py`); one outcome each, in order.
+
+        Holds every room's lock (taken in one order, so batches and single messages never deadlock).
+        """
+        async with AsyncExitStack() as stack:
+            for room_id in sorted({m.room_id for m in msgs}):
+                await stack.enter_async_context(self._room_lock(room_id))
+            return await anyio.to_thread.run_sync(self.process_batch, msgs)
+
+    def process_batch(self, msgs: Sequence[IncomingMessage]) -> list[Outcome]:
+        """The batch path, synchronous (runs in a worker thread)."""
+        return batch.process_batch(self, msgs)
+
+    @contextmanager
+    def verdicts(self, ahead: dict[str, Classification]) -> Iterator[None]:
+        """Classifications computed ahead for these texts, used by this thread's `_classify` meanwhile."""
+        self._ahead.verdicts = ahead
+        try:
+            yield
+        finally:
+            self._ahead.verdicts = None
 
     def _room_lock(self, room_id: str) -> anyio.Lock:
         return self._room_locks.setdefault(room_id, anyio.Lock())
@@ -308,6 +334,9 @@ class Conversation:
         )
 
     def _classify(self, text: str) -> Classification:
+        ahead: dict[str, Classification] | None = getattr(self._ahead, "verdicts", None)
+        if ahead is not None and (known := ahead.get(text)) is not None:
+            return known
         with telemetry.CLASSIFICATION_SECONDS.time():
             return self.classifier().classify(text)
 
