@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from gridbot.models.db import is_postgres
-from gridbot.models.entities import ChatGroup, Message
+from gridbot.models.entities import ChatGroup, DirectoryVersion, Message
+from gridbot.models.entities.directory_version import DIRECTORY_ROW
 from gridbot.models.enums import MessageDirection, MessageStatus, MessageType, Role
 
 MAX_STORED_TEXT = 20_000  # characters kept of one message; the rest is cut (oversized input)
@@ -27,6 +28,38 @@ _INSERTS = {
     .on_conflict_do_nothing(index_elements=["platform_id"])
     .returning(_TABLE.c.id, _TABLE.c.platform_id),
 }
+_COLUMNS = (
+    "platform_id",
+    "direction",
+    "group_id",
+    "grid_id",
+    "sender_id",
+    "sender_role",
+    "msg_type",
+    "text",
+    "text_masked",
+    "mentions",
+    "quoted_platform_id",
+    "sent_at",
+    "received_at",
+    "status",
+)
+
+
+def _if_current(dialect: Any) -> Any:
+    """INSERT … SELECT the row's values WHERE the directory version is the one given."""
+    values = select(*(bindparam(c, type_=_TABLE.c[c].type) for c in _COLUMNS)).where(
+        exists().where(DirectoryVersion.id == DIRECTORY_ROW, DirectoryVersion.version == bindparam("version"))
+    )
+    return (
+        dialect.insert(_TABLE)
+        .from_select(list(_COLUMNS), values)
+        .on_conflict_do_nothing(index_elements=["platform_id"])
+        .returning(_TABLE.c.id)
+    )
+
+
+_INSERTS_IF_CURRENT = {"postgresql": _if_current(postgresql), "sqlite": _if_current(sqlite)}
 _PENDING = select(Message).where(
     Message.id == bindparam("message_id"), Message.status == MessageStatus.PENDING
 )
@@ -115,6 +148,18 @@ def inbound_row(
         "received_at": now,
         "status": MessageStatus.PENDING,
     }
+
+
+def record_if_current(session: Session, row: dict[str, Any], version: int) -> int | None:
+    """Store one row from `inbound_row` if the directory is still at `version`, in one statement.
+
+    For a sender whose room, grid and roles the caller holds copies of for that version: the
+    version is checked in the statement that stores the row. None when nothing was stored — a
+    redelivery, or the directory moved — and the caller takes the full path to find out which.
+    """
+    stmt = _INSERTS_IF_CURRENT["postgresql" if is_postgres(session) else "sqlite"]
+    message_id: int | None = session.connection().execute(stmt, {**row, "version": version}).scalar()
+    return message_id
 
 
 def record_many(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
