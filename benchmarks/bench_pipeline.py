@@ -16,6 +16,9 @@ outbox. The classifier is loaded before timing starts.
 queued; no outbox delivery, no sweeps), one message after another. `--offered RATE` offers RATE
 messages/s for `--seconds` into `--rooms` rooms through the production room dispatcher (8 rooms at
 once) on the wall clock, and reports the latency from arrival to handled and the process RSS.
+`--batch N` measures the micro-batch path (`Conversation.handle_batch`): N consecutive messages of
+`--rooms` rooms stored, classified and routed together, closed loop; a message's latency is its
+batch's.
 """
 
 from __future__ import annotations
@@ -210,6 +213,36 @@ def run_path(label: str, engine: Engine, n: int) -> None:
     )
 
 
+async def drive_batches(replay: Replay[ReplayTransport], lines: list[Line], size: int) -> list[float]:
+    """Hand the lines to the conversation `size` at a time; the latency of each message (its batch's)."""
+    latencies: list[float] = []
+    for start in range(0, len(lines), size):
+        chunk = lines[start : start + size]
+        replay.clock.now = chunk[-1].at
+        t = time.perf_counter()
+        outcomes = await replay.conversation.handle_batch(
+            [replay.incoming(line, start + i) for i, line in enumerate(chunk)]
+        )
+        for line, outcome in zip(chunk, outcomes, strict=True):
+            replay.record(line, outcome)
+        latencies.extend([time.perf_counter() - t] * len(chunk))
+    return latencies
+
+
+def run_batches(label: str, engine: Engine, n: int, size: int, rooms: int) -> None:
+    """The micro-batch path, closed loop: messages/s and latency."""
+    replay, _clock = prepare(engine, rooms)
+    lines = generate(n, rooms=rooms)
+    began, cpu = time.perf_counter(), time.process_time()
+    latencies = anyio.run(drive_batches, replay, lines, size)
+    wall, cpu = time.perf_counter() - began, time.process_time() - cpu
+    print(
+        f"{label} batches of {size} over {rooms} rooms: {n} messages in {wall:.1f} s = {n / wall:.0f} "
+        f"messages/s; {figures([x * 1000 for x in latencies])}; bot CPU {1000 * cpu / n:.2f} ms per "
+        f"message; {per_message(n)} ({counts(replay)})"
+    )
+
+
 def rss_mb() -> float:
     """This process's resident set size in MB (Linux)."""
     with open("/proc/self/statm") as fh:
@@ -277,6 +310,7 @@ def main() -> None:
     ap.add_argument("--offered", type=float, default=0.0, help="also this load in messages/s (open loop)")
     ap.add_argument("--seconds", type=float, default=60.0, help="how long the offered load runs")
     ap.add_argument("--rooms", type=int, default=20, help="rooms the offered load is spread over")
+    ap.add_argument("--batch", type=int, default=0, help="also the micro-batch path, this many at a time")
     args = ap.parse_args()
     targets: list[tuple[str, Callable[[], AbstractContextManager[Engine]]]] = []
     if not args.skip_sqlite:
@@ -290,6 +324,9 @@ def main() -> None:
         if args.path:
             with engine_of() as engine:
                 run_path(label, engine, args.messages)
+        if args.batch:
+            with engine_of() as engine:
+                run_batches(label, engine, args.messages, args.batch, args.rooms)
         if args.offered:
             with engine_of() as engine:
                 run_offered(label, engine, args.offered, args.seconds, args.rooms)

@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 
 from gridbot.bot.app import Runtime
 from gridbot.bot.replay import Line, Replay, ReplayTransport, SimClock, iter_roles
-from gridbot.handlers.conversation import Outcome
-from gridbot.handlers.types import OutgoingMessage
+from gridbot.handlers.types import Outcome, OutgoingMessage
 from gridbot.models.entities import Grid
 from gridbot.models.enums import STATUS_LABELS, DeadlineKind, GridType, Role
 from gridbot.models.metrics import LOCAL_TZ, Period, grid_metrics

@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from gridbot.bot.app import Runtime
-from gridbot.handlers.conversation import Outcome
-from gridbot.handlers.types import IncomingMessage, OutgoingMessage, Sender
+from gridbot.handlers.types import IncomingMessage, Outcome, OutgoingMessage, Sender
 from gridbot.models.attachments.store import FileStore
 from gridbot.models.enums import MessageType
 

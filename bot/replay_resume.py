@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gridbot.bot.app import Runtime
 from gridbot.bot.journal import JournalSink, write_atomic
 from gridbot.bot.replay import Line, Replay, SimClock
-from gridbot.handlers.conversation import Outcome
+from gridbot.handlers.types import Outcome
 from gridbot.models.entities import Message
 
 CURSOR = "replay-cursor.json"

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from gridbot.bot.replay import Line
-    from gridbot.handlers.conversation import Outcome
+    from gridbot.handlers.types import Outcome
 
 
 class TransportName(StrEnum):

@@ -12,20 +12,21 @@ unreachable at (1) the message waits in the local spool; at (2), it stays PENDIN
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AsyncExitStack, contextmanager
 from datetime import datetime, timedelta
 
 import anyio
 from sqlalchemy.orm import Session, sessionmaker
 
-from gridbot.handlers import commands, evidence, intake, knowledge, notices
+from gridbot.handlers import batch, commands, evidence, intake, knowledge, notices
 from gridbot.handlers.admin import ADMIN_COMMANDS
 from gridbot.handlers.context import Context
 from gridbot.handlers.participation import PARTICIPATION_COMMANDS
 from gridbot.handlers.spool import Spool
 from gridbot.handlers.storable import rebuild, storable
-from gridbot.handlers.types import IncomingMessage, MemberChange
+from gridbot.handlers.types import IncomingMessage, MemberChange, Outcome
 from gridbot.models import bot_metrics, failpoints
 from gridbot.models.attachments import records as attachment_records
 from gridbot.models.attachments.kit import AttachmentKit
@@ -51,13 +52,16 @@ MAX_RECOVERIES = 3  # a message that killed the process this often is answered w
 RECOVERY_GRACE_S = 10.0  # periodic recovery leaves younger PENDING messages to the instance routing them
 
 
-@dataclass
-class Outcome:
-    """What happened to one message (for the replay printout and tests)."""
+class _DirectoryMoved(Exception):
+    """The directory version moved under the copies a message was about to be stored with."""
 
-    status: str
-    ticket: int | None = None
-    kind: str | None = None
+
+def _ranked(held: set[Role]) -> Role | None:
+    """The role a message is stored under: the highest staff role held, else resident (if held)."""
+    for role in (Role.GRID_LEADER, Role.GRIDWORKER, Role.PARTTIME_GRIDWORKER, *sorted(ADMIN_ROLES)):
+        if role in held:
+            return role
+    return Role.RESIDENT if Role.RESIDENT in held else None
 
 
 class Conversation:
@@ -88,6 +92,7 @@ class Conversation:
         self.fair_use = fair_use or FairUseSettings()
         self.clock = clock
         self._room_locks: dict[str, anyio.Lock] = {}
+        self._ahead = threading.local()  # a batch's classifications, computed in one call
         self.directory = DirectoryCache()  # rooms, grids, senders, roles: checked once per message
         commands.install(ADMIN_COMMANDS)  # the administrators' commands, installed explicitly
         commands.install(PARTICIPATION_COMMANDS)  # 积分 (answers that it is off unless enabled)
@@ -96,6 +101,29 @@ class Conversation:
         """Process one message; messages of one room are handled in arrival order."""
         async with self._room_lock(msg.room_id):
             return await anyio.to_thread.run_sync(self.process, msg)
+
+    async def handle_batch(self, msgs: Sequence[IncomingMessage]) -> list[Outcome]:
+        """Process messages of several rooms together (`handlers/batch.py`); one outcome each, in order.
+
+        Holds every room's lock (taken in one order, so batches and single messages never deadlock).
+        """
+        async with AsyncExitStack() as stack:
+            for room_id in sorted({m.room_id for m in msgs}):
+                await stack.enter_async_context(self._room_lock(room_id))
+            return await anyio.to_thread.run_sync(self.process_batch, msgs)
+
+    def process_batch(self, msgs: Sequence[IncomingMessage]) -> list[Outcome]:
+        """The batch path, synchronous (runs in a worker thread)."""
+        return batch.process_batch(self, msgs)
+
+    @contextmanager
+    def verdicts(self, ahead: dict[str, Classification]) -> Iterator[None]:
+        """Classifications computed ahead for these texts, used by this thread's `_classify` meanwhile."""
+        self._ahead.verdicts = ahead
+        try:
+            yield
+        finally:
+            self._ahead.verdicts = None
 
     def _room_lock(self, room_id: str) -> anyio.Lock:
         return self._room_locks.setdefault(room_id, anyio.Lock())
@@ -174,6 +202,8 @@ class Conversation:
     def _persist(self, msg: IncomingMessage) -> tuple[int, bool, int | None] | None:
         """(message id, stored just now, directory version) or None for a room the bot does not serve."""
         now = self.clock()
+        if (fast := self._persist_known(msg, now)) is not None:
+            return fast
         with self.sessions.begin() as session:
             version = self.directory.check(session)
             group = self.directory.group(session, msg.room_id, version)
@@ -216,6 +246,55 @@ class Conversation:
                 attachment_records.record(session, self.attachments.store, stored, msg.attachment_path, now)
             return message_id, True, version
 
+    def _persist_known(self, msg: IncomingMessage, now: datetime) -> tuple[int, bool, int | None] | None:
+        """A text from a sender whose copies are all held, in a bound room: stored by one statement
+        that checks the directory version as it inserts (G12 as `_persist` keeps it). None when the
+        full path must decide: a copy missing, a rename, a new account, a redelivery, the directory
+        moved (the transaction wrote nothing and is rolled back)."""
+        version = self.directory.holds(msg.room_id, msg.sender_id)
+        if version is None or msg.msg_type is not MessageType.TEXT:
+            return None
+        try:
+            return self._store_known(msg, now, version)
+        except _DirectoryMoved:
+            return None
+
+    def _store_known(
+        self, msg: IncomingMessage, now: datetime, version: int
+    ) -> tuple[int, bool, int | None] | None:
+        with self.sessions.begin() as session:
+            group = self.directory.group(session, msg.room_id, version)
+            person = self.directory.person(session, msg.sender_id, version)
+            if group is None or group.grid_id is None or person is None:
+                return None
+            if self.account and group.bot_account != self.account:
+                return None
+            name = mask_name(msg.sender_name) or ""
+            if name and person.name != name and not directory.imported(person):
+                return None
+            grid = self.directory.grid(session, group.grid_id, version)
+            assert grid is not None
+            role = _ranked(self.directory.actor(session, person, version).roles_for(grid))
+            if role is None:
+                return None  # a newcomer to this grid: the full path makes them a resident
+            row = inbox.inbound_row(
+                platform_id=msg.platform_id,
+                group=group,
+                sender_id=person.id,
+                sender_role=role,
+                msg_type=msg.msg_type,
+                text=msg.text,
+                text_masked=mask(normalize(msg.text)),
+                sent_at=msg.sent_at,
+                now=now,
+                mentions=msg.mentions,
+                quoted_platform_id=msg.quoted_platform_id,
+            )
+            message_id = inbox.record_if_current(session, row, version)
+            if message_id is None:
+                raise _DirectoryMoved  # or a redelivery: rolled back, the full path tells which
+        return message_id, True, version
+
     def _sender(self, session: Session, msg: IncomingMessage, version: int | None) -> Person:
         """The sender, created on first sight; the display name follows renames (see ensure_person)."""
         name = mask_name(msg.sender_name) or ""
@@ -233,12 +312,10 @@ class Conversation:
         grid = self.directory.grid(session, group.grid_id, version)
         assert grid is not None
         held = self.directory.actor(session, person, version).roles_for(grid)
-        for role in (Role.GRID_LEADER, Role.GRIDWORKER, Role.PARTTIME_GRIDWORKER, *sorted(ADMIN_ROLES)):
-            if role in held:
-                return role
-        if Role.RESIDENT not in held:
-            directory.assign_role(session, person, Role.RESIDENT, grid=grid)
-            self.directory.forget_actor(person.id)
+        if (role := _ranked(held)) is not None:
+            return role
+        directory.assign_role(session, person, Role.RESIDENT, grid=grid)
+        self.directory.forget_actor(person.id)
         return Role.RESIDENT
 
     def _route(self, msg: IncomingMessage, message_id: int, version: int | None = None) -> Outcome:
@@ -308,6 +385,9 @@ class Conversation:
         )
 
     def _classify(self, text: str) -> Classification:
+        ahead: dict[str, Classification] | None = getattr(self._ahead, "verdicts", None)
+        if ahead is not None and (known := ahead.get(text)) is not None:
+            return known
         with bot_metrics.timing_classification():
             return self.classifier().classify(text)
 

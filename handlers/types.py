@@ -80,3 +80,12 @@ class ConfirmingSender(Sender, Protocol):
 def mention_ids(ids: Sequence[str]) -> tuple[str, ...]:
     """Normalise a mention list: no blanks, no repeats, order kept."""
     return tuple(dict.fromkeys(i for i in ids if i))
+
+
+@dataclass
+class Outcome:
+    """What happened to one message (for the replay printout and tests)."""
+
+    status: str
+    ticket: int | None = None
+    kind: str | None = None

@@ -19,8 +19,7 @@ from gridbot.bot.demo import names_of, setup_world, summary
 from gridbot.bot.replay import Line, Replay, SimClock
 from gridbot.bot.wecom.transport import dm_room, ensure_staff_room, handoff_text, plan_delivery
 from gridbot.handlers import commands
-from gridbot.handlers.conversation import Outcome
-from gridbot.handlers.types import OutgoingMessage
+from gridbot.handlers.types import Outcome, OutgoingMessage
 from gridbot.models.entities import ChatGroup
 from gridbot.models.metrics import LOCAL_TZ
 from gridbot.models.tickets import handoffs

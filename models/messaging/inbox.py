@@ -4,16 +4,70 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, exists, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from gridbot.models.db import insert_ignore, is_postgres
-from gridbot.models.entities import ChatGroup, Message
+from gridbot.models.db import is_postgres
+from gridbot.models.entities import ChatGroup, DirectoryVersion, Message
+from gridbot.models.entities.directory_version import DIRECTORY_ROW
 from gridbot.models.enums import MessageDirection, MessageStatus, MessageType, Role
 
 MAX_STORED_TEXT = 20_000  # characters kept of one message; the rest is cut (oversized input)
+
+# Built once: every message runs them, and building a statement costs more than running it. The
+# inserts take their values as parameters (one compiled form per dialect, cached by SQLAlchemy).
+_TABLE = cast(Table, Message.__table__)
+_INSERTS = {
+    "postgresql": postgresql.insert(_TABLE)
+    .on_conflict_do_nothing(index_elements=["platform_id"])
+    .returning(_TABLE.c.id, _TABLE.c.platform_id),
+    "sqlite": sqlite.insert(_TABLE)
+    .on_conflict_do_nothing(index_elements=["platform_id"])
+    .returning(_TABLE.c.id, _TABLE.c.platform_id),
+}
+_COLUMNS = (
+    "platform_id",
+    "direction",
+    "group_id",
+    "grid_id",
+    "sender_id",
+    "sender_role",
+    "msg_type",
+    "text",
+    "text_masked",
+    "mentions",
+    "quoted_platform_id",
+    "sent_at",
+    "received_at",
+    "status",
+)
+
+
+def _if_current(dialect: Any) -> Any:
+    """INSERT … SELECT the row's values WHERE the directory version is the one given."""
+    values = select(*(bindparam(c, type_=_TABLE.c[c].type) for c in _COLUMNS)).where(
+        exists().where(DirectoryVersion.id == DIRECTORY_ROW, DirectoryVersion.version == bindparam("version"))
+    )
+    return (
+        dialect.insert(_TABLE)
+        .from_select(list(_COLUMNS), values)
+        .on_conflict_do_nothing(index_elements=["platform_id"])
+        .returning(_TABLE.c.id)
+    )
+
+
+_INSERTS_IF_CURRENT = {"postgresql": _if_current(postgresql), "sqlite": _if_current(sqlite)}
+_PENDING = select(Message).where(
+    Message.id == bindparam("message_id"), Message.status == MessageStatus.PENDING
+)
+_PENDING_LOCKED = _PENDING.with_for_update()
+_PENDING_MANY = select(Message).where(
+    Message.id.in_(bindparam("message_ids", expanding=True)), Message.status == MessageStatus.PENDING
+)
+_PENDING_MANY_LOCKED = _PENDING_MANY.order_by(Message.id).with_for_update()
 
 
 def group_for_room(session: Session, room_id: str) -> ChatGroup | None:
@@ -46,27 +100,82 @@ def record_inbound(
     One INSERT … ON CONFLICT DO NOTHING: a redelivery, or another instance storing the same delivery
     a moment earlier, is told apart by the missing id, with no lookup first and no savepoint.
     """
-    return insert_ignore(
-        session,
-        Message,
-        {
-            "platform_id": platform_id,
-            "direction": MessageDirection.INBOUND,
-            "group_id": group.id if group else None,
-            "grid_id": group.grid_id if group else None,
-            "sender_id": sender_id,
-            "sender_role": sender_role,
-            "msg_type": msg_type,
-            "text": text[:MAX_STORED_TEXT],
-            "text_masked": text_masked[:MAX_STORED_TEXT],
-            "mentions": list(mentions),
-            "quoted_platform_id": quoted_platform_id,
-            "sent_at": sent_at,
-            "received_at": now,
-            "status": MessageStatus.PENDING,
-        },
-        "platform_id",
+    row = inbound_row(
+        platform_id=platform_id,
+        group=group,
+        sender_id=sender_id,
+        sender_role=sender_role,
+        msg_type=msg_type,
+        text=text,
+        text_masked=text_masked,
+        sent_at=sent_at,
+        now=now,
+        mentions=mentions,
+        quoted_platform_id=quoted_platform_id,
     )
+    stored = record_many(session, [row])
+    return stored.get(platform_id)
+
+
+def inbound_row(
+    *,
+    platform_id: str,
+    group: ChatGroup | None,
+    sender_id: int | None,
+    sender_role: Role | None,
+    msg_type: MessageType,
+    text: str,
+    text_masked: str,
+    sent_at: datetime,
+    now: datetime,
+    mentions: Sequence[str] = (),
+    quoted_platform_id: str | None = None,
+) -> dict[str, Any]:
+    """The column values of one inbound message stored as PENDING (for `record_many`)."""
+    return {
+        "platform_id": platform_id,
+        "direction": MessageDirection.INBOUND,
+        "group_id": group.id if group else None,
+        "grid_id": group.grid_id if group else None,
+        "sender_id": sender_id,
+        "sender_role": sender_role,
+        "msg_type": msg_type,
+        "text": text[:MAX_STORED_TEXT],
+        "text_masked": text_masked[:MAX_STORED_TEXT],
+        "mentions": list(mentions),
+        "quoted_platform_id": quoted_platform_id,
+        "sent_at": sent_at,
+        "received_at": now,
+        "status": MessageStatus.PENDING,
+    }
+
+
+def record_if_current(session: Session, row: dict[str, Any], version: int) -> int | None:
+    """Store one row from `inbound_row` if the directory is still at `version`, in one statement.
+
+    For a sender whose room, grid and roles the caller holds copies of for that version: the
+    version is checked in the statement that stores the row. None when nothing was stored — a
+    redelivery, or the directory moved — and the caller takes the full path to find out which.
+    """
+    stmt = _INSERTS_IF_CURRENT["postgresql" if is_postgres(session) else "sqlite"]
+    message_id: int | None = session.connection().execute(stmt, {**row, "version": version}).scalar()
+    return message_id
+
+
+def record_many(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Store inbound rows in one INSERT … ON CONFLICT DO NOTHING; {platform id: id} of those stored now.
+
+    A platform id missing from the answer was stored before (a redelivery, another instance).
+    """
+    if not rows:
+        return {}
+    stmt = _INSERTS["postgresql" if is_postgres(session) else "sqlite"]
+    conn = session.connection()
+    if len(rows) == 1:
+        result = conn.execute(stmt, dict(rows[0]))
+    else:  # one statement for the batch (insertmanyvalues), answering the rows it stored
+        result = conn.execute(stmt, [dict(r) for r in rows])
+    return {platform_id: message_id for message_id, platform_id in result}
 
 
 def classified(message: Message, classification: dict[str, Any]) -> None:
@@ -113,10 +222,14 @@ def stored(session: Session, platform_id: str) -> tuple[int, MessageStatus] | No
 
 def claim_pending(session: Session, message_id: int) -> Message | None:
     """The message if it still awaits routing, row-locked on PostgreSQL so one instance routes it."""
-    stmt = select(Message).where(Message.id == message_id, Message.status == MessageStatus.PENDING)
-    if is_postgres(session):
-        stmt = stmt.with_for_update()
-    return session.scalar(stmt)
+    stmt = _PENDING_LOCKED if is_postgres(session) else _PENDING
+    return session.scalar(stmt, {"message_id": message_id})
+
+
+def claim_many(session: Session, message_ids: Sequence[int]) -> dict[int, Message]:
+    """The messages of these ids still awaiting routing, row-locked (in id order) on PostgreSQL."""
+    stmt = _PENDING_MANY_LOCKED if is_postgres(session) else _PENDING_MANY
+    return {m.id: m for m in session.scalars(stmt, {"message_ids": list(message_ids)})}
 
 
 def count_attempt(session: Session, message_id: int) -> int | None:

@@ -32,6 +32,9 @@ K = TypeVar("K")
 V = TypeVar("V")
 MAX_PEOPLE = 20_000  # senders (and their roles) remembered; a bot serves a few thousand at most
 
+# built once: every message reads it
+_VERSION = select(DirectoryVersion.version).where(DirectoryVersion.id == DIRECTORY_ROW)
+
 
 def _columns(obj: Any) -> dict[str, Any]:
     values = {attr.key: getattr(obj, attr.key) for attr in inspect(type(obj)).column_attrs}
@@ -43,7 +46,9 @@ def _attach(session: Session, cls: type[E], values: dict[str, Any]) -> E:
     existing = session.identity_map.get(identity_key(cls, values["id"]))
     if existing is not None:
         return existing
-    obj = cls(**{k: (v.copy() if isinstance(v, (list, dict)) else v) for k, v in values.items()})
+    # the loaded state set as loading sets it (the constructor's per-attribute events cost more)
+    obj: E = inspect(cls).class_manager.new_instance()
+    obj.__dict__.update({k: (v.copy() if isinstance(v, (list, dict)) else v) for k, v in values.items()})
     make_transient_to_detached(obj)
     session.add(obj)
     return obj
@@ -79,8 +84,7 @@ class DirectoryCache:
 
     @staticmethod
     def _read(session: Session) -> int | None:
-        stmt = select(DirectoryVersion.version).where(DirectoryVersion.id == DIRECTORY_ROW)
-        version: int | None = session.connection().execute(stmt).scalar()
+        version: int | None = session.connection().execute(_VERSION).scalar()
         return version
 
     def _get(self, store: dict[K, V], key: K) -> V | None:
@@ -139,6 +143,17 @@ class DirectoryCache:
             actor = actor_for(session, person)
             self._put(session, self._actors, person.id, actor, version)
         return actor
+
+    def holds(self, room_id: str, platform_id: str) -> int | None:
+        """The version of the copies when the room's group and grid, the sender and their roles are
+        all held (a message from them needs no directory query), else None. Not checked against the
+        database: the caller checks it in the statement that relies on it."""
+        with self._lock:
+            group = self._groups.get(room_id)
+            person = self._people.get(platform_id)
+            if group is None or person is None or group["grid_id"] not in self._grids:
+                return None
+            return self._version if person["id"] in self._actors else None
 
     def forget_actor(self, person_id: int) -> None:
         """Drop a person's roles (this transaction changed them; it may still roll back)."""

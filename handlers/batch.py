@@ -1,0 +1,160 @@
+"""Micro-batches: messages of several rooms stored in one INSERT, classified in one call, routed in
+one transaction, each message keeping what it is promised alone (docs/reliability.md).
+
+- **Persist first (G2).** The batch's rows are committed PENDING in one `INSERT … ON CONFLICT DO
+  NOTHING RETURNING id, platform_id` before any is routed; a crash after that leaves them for
+  redelivery or `recover_pending`, which route them one at a time.
+- **Exactly once (G1).** The route claims the batch's rows (`SELECT … FOR UPDATE`, in id order)
+  and skips those no longer PENDING; each is marked PROCESSED in the transaction that did its work.
+- **Room order (G11).** The caller holds the lock of every room in the batch; a room's messages are
+  routed in arrival order, and once one of them leaves the batch (below) the rest of that room's
+  follow it, in order, after the batch commits.
+- **One failure costs one message, not the batch.** A command (which may be refused) runs under a
+  savepoint: if it raises, it and its room's later messages are routed alone after the commit,
+  through the usual error boundary. Any other failure rolls the batch's route back and every
+  message is routed alone; a failure while storing (the database down included) sends every
+  message through `Conversation.process`, which spools or raises as for one message.
+- Anything the batch does not take (a private chat, media, an unbound room, a redelivery, a
+  non-empty spool, a repeated id) goes through `Conversation.process`; a batch with such a message is
+  handled one message at a time, in order.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from gridbot.handlers import commands
+from gridbot.handlers.storable import storable
+from gridbot.handlers.types import IncomingMessage, Outcome
+from gridbot.models import bot_metrics, failpoints
+from gridbot.models.enums import MessageStatus, MessageType
+from gridbot.models.messaging import inbox
+from gridbot.nlp.normalize import normalize
+from gridbot.nlp.pii import mask
+
+if TYPE_CHECKING:
+    from gridbot.handlers.conversation import Conversation
+
+logger = logging.getLogger(__name__)
+
+
+class _Alone(Exception):
+    """The batch cannot take one of its messages: handle them one at a time."""
+
+
+def process_batch(conv: Conversation, msgs: Sequence[IncomingMessage]) -> list[Outcome]:
+    """Persist, classify and route `msgs` together; one outcome per message, in order."""
+    if not _batchable(conv, msgs):
+        return [conv.process(m) for m in msgs]
+    ready = [storable(m) for m in msgs]
+    try:
+        stored, version = _persist(conv, ready)
+    except Exception as exc:  # an unbound room, or the database: each message on its own
+        if not isinstance(exc, _Alone):
+            logger.warning("batch of %d not stored (%s): one at a time", len(msgs), type(exc).__name__)
+        return [conv.process(m) for m in msgs]
+    fresh = [(m, stored[m.platform_id]) for m in ready if m.platform_id in stored]
+    for _ in fresh:
+        failpoints.hit("inbound.persisted")
+    outcomes = _route(conv, fresh, version)
+    result = []
+    for m in ready:  # a redelivery (stored before): what one message at a time does with it
+        outcome = outcomes.get(m.platform_id) or conv._process(m)
+        bot_metrics.count_processed(outcome.status)
+        result.append(outcome)
+    return result
+
+
+def _batchable(conv: Conversation, msgs: Sequence[IncomingMessage]) -> bool:
+    if len(msgs) < 2 or (conv.spool is not None and len(conv.spool)):
+        return False
+    if len({m.platform_id for m in msgs}) != len(msgs):
+        return False
+    return all(
+        not m.is_private
+        and m.msg_type is MessageType.TEXT
+        and not conv.coordinator.seen_message(m.platform_id)
+        for m in msgs
+    )
+
+
+def _persist(conv: Conversation, msgs: Sequence[IncomingMessage]) -> tuple[dict[str, int], int | None]:
+    """Store the batch in one INSERT: {platform id: message id} of the rows stored now."""
+    now = conv.clock()
+    with conv.sessions.begin() as session:
+        version = conv.directory.check(session)
+        rows = []
+        for msg in msgs:
+            group = conv.directory.group(session, msg.room_id, version)
+            if group is None or group.grid_id is None:
+                raise _Alone  # an unbound room: only an admin's 绑定 is taken, one at a time
+            if conv.account and group.bot_account != conv.account:
+                group.bot_account = conv.account
+            person = conv._sender(session, msg, version)
+            role = conv._role(session, person, group, version)
+            rows.append(
+                inbox.inbound_row(
+                    platform_id=msg.platform_id,
+                    group=group,
+                    sender_id=person.id,
+                    sender_role=role,
+                    msg_type=msg.msg_type,
+                    text=msg.text,
+                    text_masked=mask(normalize(msg.text)),
+                    sent_at=msg.sent_at,
+                    now=now,
+                    mentions=msg.mentions,
+                    quoted_platform_id=msg.quoted_platform_id,
+                )
+            )
+        return inbox.record_many(session, rows), version
+
+
+def _route(
+    conv: Conversation, fresh: Sequence[tuple[IncomingMessage, int]], version: int | None
+) -> dict[str, Outcome]:
+    """Route the stored batch in one transaction; messages that left it are routed alone after."""
+
+    if not fresh:
+        return {}
+    texts = list(dict.fromkeys(m.text for m, _ in fresh))
+    outcomes: dict[str, Outcome] = {}
+    alone: list[tuple[IncomingMessage, int]] = []
+    try:
+        verdicts = dict(zip(texts, conv.classifier().classify_batch(texts), strict=True))
+        with conv.verdicts(verdicts), conv.sessions.begin() as session:
+            claimed = inbox.claim_many(session, [message_id for _, message_id in fresh])
+            left: set[str] = set()  # rooms one of whose messages left the batch
+            for msg, message_id in fresh:
+                message = claimed.get(message_id)
+                if message is None:  # another instance (or an earlier delivery) routed it
+                    outcomes[msg.platform_id] = Outcome("duplicate")
+                    continue
+                if msg.room_id in left:
+                    alone.append((msg, message_id))
+                    continue
+                ctx = conv._context(session, msg, message, version)
+                if commands.find(msg.text) is None:
+                    outcome = conv._dispatch(ctx)  # a failure here sends the whole batch alone
+                    inbox.finish(message, MessageStatus.PROCESSED, ticket_id=outcome.ticket)
+                else:
+                    try:
+                        with session.begin_nested():  # a refused command costs only its own message
+                            outcome = conv._dispatch(ctx)
+                            inbox.finish(message, MessageStatus.PROCESSED, ticket_id=outcome.ticket)
+                    except Exception:
+                        left.add(msg.room_id)
+                        alone.append((msg, message_id))
+                        continue
+                outcomes[msg.platform_id] = outcome
+                failpoints.hit("route.dispatched")
+    except Exception as exc:
+        logger.warning("batch of %d not routed (%s): one at a time", len(fresh), type(exc).__name__)
+        return {msg.platform_id: conv._route(msg, message_id) for msg, message_id in fresh}
+    for platform_id in outcomes:
+        conv.coordinator.remember_message(platform_id)
+    for msg, message_id in alone:
+        outcomes[msg.platform_id] = conv._route(msg, message_id)
+    return outcomes

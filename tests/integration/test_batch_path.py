@@ -1,0 +1,150 @@
+"""The micro-batch path (`Conversation.handle_batch`): messages of several rooms stored, classified and
+routed together keep what one message at a time promises — stored once, answered once, a room's
+replies in order, nothing lost when one message or the process fails."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from gridbot.bot.app import Runtime
+from gridbot.bot.demo import setup_world
+from gridbot.bot.replay import Line, SimClock
+from gridbot.handlers import intake, replies
+from gridbot.handlers.conversation import Conversation
+from gridbot.handlers.types import IncomingMessage
+from gridbot.models import failpoints
+from gridbot.models.entities import Message, Outbox, Ticket
+from gridbot.models.enums import MessageStatus
+from gridbot.nlp.classifier import Classifier
+from tests.integration.conftest import STAFF, T0
+
+pytestmark = [pytest.mark.integration, pytest.mark.anyio]
+
+ROOM_A, ROOM_B = "batch-a@chatroom", "batch-b@chatroom"
+LAMP = "3栋2单元楼道灯又坏了，晚上黑灯瞎火的"
+WATER = "5栋地下室漏水了，水都漫到电梯口了"
+CHAT = "今天天气真好，大家出来晒太阳"
+TRASH = "8号楼门口垃圾堆了好几天没人清运，臭死了"
+
+
+@pytest.fixture
+def conversation(runtime: Runtime, clock: SimClock) -> Conversation:
+    """Two rooms bound to the demo grid, the staff in both."""
+    lines = [
+        Line(f"s-{pid}", T0, room, pid, n, r, "")
+        for room in (ROOM_A, ROOM_B)
+        for n, (pid, r) in STAFF.items()
+    ]
+    with runtime.sessions.begin() as session:
+        setup_world(session, lines)
+    return runtime.conversation(clock)
+
+
+def msg(n: int, room: str, sender: str, text: str, clock: SimClock) -> IncomingMessage:
+    return IncomingMessage(f"batch-{n}", room, sender, sender, text, clock.now + timedelta(seconds=n))
+
+
+def replies_in(runtime: Runtime, room: str) -> list[str]:
+    with runtime.sessions() as s:
+        return list(s.scalars(select(Outbox.text).where(Outbox.room_id == room).order_by(Outbox.id)))
+
+
+def statuses(runtime: Runtime) -> dict[str, MessageStatus]:
+    with runtime.sessions() as s:
+        return {p: st for p, st in s.execute(select(Message.platform_id, Message.status))}
+
+
+async def test_a_batch_files_answers_and_ignores_as_one_at_a_time(
+    conversation: Conversation, runtime: Runtime, clock: SimClock
+) -> None:
+    msgs = [
+        msg(1, ROOM_A, "wx-zhang", LAMP, clock),
+        msg(2, ROOM_B, "wx-liu", CHAT, clock),
+        msg(3, ROOM_B, "wx-zhao", WATER, clock),
+        msg(4, ROOM_A, "wx-wang", "工单", clock),
+    ]
+    outcomes = await conversation.handle_batch(msgs)
+    assert [o.status for o in outcomes] == ["ticket", "chatter", "ticket", "command"]
+    assert set(statuses(runtime).values()) == {MessageStatus.PROCESSED}
+    a, b = replies_in(runtime, ROOM_A), replies_in(runtime, ROOM_B)
+    assert "已收到您反映的" in a[0] and "已收到您反映的" in b[0] and len(b) == 1
+    assert len(a) == 2  # the report's receipt, then the gridworker's 工单 list
+    with runtime.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 2
+    # delivered again (a reconnecting transport): stored once, answered once
+    again = await conversation.handle_batch(msgs)
+    assert {o.status for o in again} == {"duplicate"}
+    assert replies_in(runtime, ROOM_A) == a and replies_in(runtime, ROOM_B) == b
+
+
+async def test_a_refused_command_costs_only_itself_and_its_room_keeps_its_order(
+    conversation: Conversation, runtime: Runtime, clock: SimClock
+) -> None:
+    outcomes = await conversation.handle_batch(
+        [
+            msg(1, ROOM_A, "wx-zhang", LAMP, clock),
+            msg(2, ROOM_A, "wx-wang", "接单 #999", clock),  # no such ticket: refused
+            msg(3, ROOM_A, "wx-liu", TRASH, clock),  # after the refusal in this room
+            msg(4, ROOM_B, "wx-zhao", WATER, clock),
+        ]
+    )
+    assert [o.status for o in outcomes] == ["ticket", "refused", "ticket", "ticket"]
+    a = replies_in(runtime, ROOM_A)
+    assert len(a) == 3 and "已收到您反映的" in a[0] and "已收到您反映的" in a[2]
+    assert "999" in a[1]  # the refusal, between the two receipts as the messages came
+    assert set(statuses(runtime).values()) == {MessageStatus.PROCESSED}
+
+
+async def test_a_handler_failure_sends_every_message_alone_and_loses_none(
+    conversation: Conversation, runtime: Runtime, clock: SimClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("simulated handler bug")
+
+    monkeypatch.setattr(intake, "file_report", crash)
+    outcomes = await conversation.handle_batch(
+        [msg(1, ROOM_A, "wx-liu", CHAT, clock), msg(2, ROOM_B, "wx-zhang", LAMP, clock)]
+    )
+    assert [o.status for o in outcomes] == ["chatter", "failed"]
+    assert statuses(runtime) == {"batch-1": MessageStatus.PROCESSED, "batch-2": MessageStatus.FAILED}
+    assert replies_in(runtime, ROOM_B) == [replies.APOLOGY]
+
+
+class Killed(BaseException):
+    """The process dying in the middle of routing a batch."""
+
+
+async def test_a_crash_mid_batch_leaves_the_batch_stored_for_recovery(
+    conversation: Conversation, runtime: Runtime, clock: SimClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def die(name: str) -> None:
+        if name == "route.dispatched":
+            raise Killed
+
+    monkeypatch.setattr(failpoints, "hit", die)
+    msgs = [msg(1, ROOM_A, "wx-zhang", LAMP, clock), msg(2, ROOM_B, "wx-liu", CHAT, clock)]
+    with pytest.raises(Killed):
+        await conversation.handle_batch(msgs)
+    assert set(statuses(runtime).values()) == {MessageStatus.PENDING}  # persisted first, routed by none
+    monkeypatch.undo()
+    assert await conversation.recover_pending() == 2
+    assert set(statuses(runtime).values()) == {MessageStatus.PROCESSED}
+    assert len(replies_in(runtime, ROOM_A)) == 1 and replies_in(runtime, ROOM_B) == []
+
+
+async def test_a_batch_with_an_unbound_room_goes_one_at_a_time(
+    conversation: Conversation, runtime: Runtime, clock: SimClock
+) -> None:
+    outcomes = await conversation.handle_batch(
+        [msg(1, ROOM_A, "wx-zhang", LAMP, clock), msg(2, "stranger@chatroom", "wx-liu", LAMP, clock)]
+    )
+    assert [o.status for o in outcomes] == ["ticket", "ignored"]
+    assert statuses(runtime) == {"batch-1": MessageStatus.PROCESSED}
+
+
+def test_batched_classification_is_what_one_at_a_time_gives(shared_classifier: Classifier) -> None:
+    texts = [LAMP, WATER, CHAT, "工单", "3 灯还是不亮", "@小王 什么时候来修", "楼下有人打架，快报警！"]
+    assert shared_classifier.classify_batch(texts) == [shared_classifier.classify(t) for t in texts]
