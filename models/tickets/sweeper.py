@@ -12,6 +12,13 @@ avoids wasted work; correctness does not depend on it.
 A deadline is told at one level per sweep, its highest due one: after an outage a deadline four
 levels behind tells the street admin once, not the whole ladder; the levels it passed over are
 recorded compactly in that log row (`skipped`). In normal running each level is due on its own.
+
+The cost is the rows a batch writes. The ticket's escalation update stays on its page (tickets
+fillfactor 50) and the log insert is a plain one; the deadline update cannot be HOT while
+`next_fire_at` is indexed, so it writes a new row and three index entries a told deadline, the
+largest cost left after an outage. Removing it needs the due set found by the level instants
+themselves past a committed sweep watermark, with the lifecycle lowering that watermark whenever
+it sets an instant before it.
 """
 
 from __future__ import annotations
