@@ -12,6 +12,13 @@ avoids wasted work; correctness does not depend on it.
 A deadline is told at one level per sweep, its highest due one: after an outage a deadline four
 levels behind tells the street admin once, not the whole ladder; the levels it passed over are
 recorded compactly in that log row (`skipped`). In normal running each level is due on its own.
+
+The cost is the rows a batch writes. The ticket's escalation update stays on its page (tickets
+fillfactor 50) and the log insert is a plain one; the deadline update cannot be HOT while
+`next_fire_at` is indexed, so it writes a new row and three index entries a told deadline, the
+largest cost left after an outage. Removing it needs the due set found by the level instants
+themselves past a committed sweep watermark, with the lifecycle lowering that watermark whenever
+it sets an instant before it.
 """
 
 from __future__ import annotations
@@ -27,7 +34,6 @@ from sqlalchemy import (
     Table,
     and_,
     case,
-    exists,
     func,
     insert,
     literal,
@@ -37,7 +43,6 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridbot.models import failpoints
@@ -132,6 +137,11 @@ def _sweep_batch(session: Session, state: SweepState, batch_size: int, result: S
         conn.execute(text("SET LOCAL jit = off"))
         # the scratch tables' sorts and hashes (a batch of thousands) in memory, not on disk
         conn.execute(text("SET LOCAL work_mem = '64MB'"))
+        # A batch's commit need not wait for its WAL to reach disk: a server crash can only lose
+        # whole recent batches (never part of one), and a lost batch is re-fired by the next sweep
+        # like a rolled-back one. Nothing of it can have been sent: the sender's claim commits
+        # synchronously after it, and that flush carries the batch's WAL with it.
+        conn.execute(text("SET LOCAL synchronous_commit = off"))
     for table in (DUE, TO):
         conn.execute(text(f"DROP TABLE IF EXISTS {table.name}"))  # a SQLite connection keeps it
         table.create(conn)
@@ -216,12 +226,28 @@ def _insert_logs(session: Session, now: datetime) -> tuple[int, int]:
     """Log the level each due deadline tells; returns (rows inserted, lower levels they passed over).
 
     A level already logged (a deadline restored after it fired) is told to nobody again: its row is
-    marked untold. On PostgreSQL that falls out of the insert itself (the rows ON CONFLICT skipped),
-    not a probe of the whole log per deadline.
+    marked untold first, by one probe of the UNIQUE key per scratch row (a correlated scalar
+    subquery: PostgreSQL runs it as an index probe, never a hash of the whole log). The insert that
+    follows is a plain one: the deadline rows of the batch are locked (or SQLite's one writer holds
+    the database), so no other transaction can log the same key meanwhile, and should one ever try,
+    the UNIQUE key fails the batch rather than telling twice. A plain insert writes about half the
+    WAL of ON CONFLICT's speculative insertion.
     """
     conn, due = session.connection(), DUE.c
     log = cast(Table, ReminderLog.__table__)
     told = due.told.is_(True)
+    logged = (
+        select(literal(1))
+        .where(
+            log.c.ticket_id == due.ticket_id,
+            log.c.deadline_kind == due.kind,
+            log.c.cycle == due.cycle,
+            log.c.level == due.level,
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    conn.execute(update(DUE).where(told, logged.is_not(None)).values(told=False))
     rows = select(
         due.ticket_id,
         due.kind,
@@ -232,25 +258,7 @@ def _insert_logs(session: Session, now: datetime) -> tuple[int, int]:
         literal(now, UTCDateTime()),
     ).where(told)
     cols = ["ticket_id", "deadline_kind", "cycle", "level", "skipped", "recipient_id", "fired_at"]
-    key = ["ticket_id", "deadline_kind", "cycle", "level"]
-    untold = update(DUE).where(told).values(told=False)
-    if is_postgres(session):
-        pg = postgresql.insert(log).from_select(cols, rows).on_conflict_do_nothing(index_elements=key)
-        ins = pg.returning(log.c.ticket_id, log.c.deadline_kind, log.c.cycle).cte("ins")
-        # a deadline is in the batch once, and (ticket, kind, cycle) names it
-        inserted = exists().where(
-            ins.c.ticket_id == due.ticket_id, ins.c.deadline_kind == due.kind, ins.c.cycle == due.cycle
-        )
-        conn.execute(untold.where(~inserted).add_cte(ins))
-    else:
-        logged = exists().where(
-            log.c.ticket_id == due.ticket_id,
-            log.c.deadline_kind == due.kind,
-            log.c.cycle == due.cycle,
-            log.c.level == due.level,
-        )
-        conn.execute(untold.where(logged))
-        conn.execute(sqlite.insert(log).from_select(cols, rows).on_conflict_do_nothing(index_elements=key))
+    conn.execute(insert(log).from_select(cols, rows))
     fired, skipped = conn.execute(
         select(func.count(), func.coalesce(func.sum(due.level - due.old_level - 1), 0)).where(told)
     ).one()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, inspect
+from sqlalchemy import Engine, create_engine, inspect, text
 
 from gridbot.models.entities import Base
 from gridbot.models.migrate import current_revision, downgrade, head_revision, upgrade
@@ -17,6 +17,13 @@ def test_migrated_schema_matches_entities(any_engine: Engine) -> None:
     with any_engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     assert diff == []
+
+
+def test_tickets_keep_half_of_each_page_free_for_updates(pg_engine: Engine) -> None:
+    """After an outage the sweep escalates every ticket at once: each new version fits on its page (HOT)."""
+    with pg_engine.connect() as conn:
+        options = conn.scalar(text("SELECT reloptions FROM pg_class WHERE oid = 'tickets'::regclass"))
+    assert "fillfactor=50" in (options or [])
 
 
 def test_downgrade_and_upgrade_again(sqlite_engine: Engine) -> None:
