@@ -265,7 +265,7 @@ def repeated_splits(
     from sklearn.model_selection import train_test_split
 
     from gridbot.nlp import fast
-    from gridbot.nlp.selection import select_flat_config
+    from gridbot.nlp.selection import select_flat_candidate
 
     say = progress or (lambda _m: None)
     targets = [ex.target for ex in examples]
@@ -275,7 +275,8 @@ def repeated_splits(
         for seed in range(repeats):
             tr, te = train_test_split(list(examples), test_size=share, random_state=seed, stratify=targets)
             out = Path(tmp) / str(seed)
-            fast.train(tr, out, None, config=select_flat_config(tr, lambda _m: None), calibrate=False)
+            chosen = select_flat_candidate(tr, lambda _m: None)
+            fast.train(tr, out, None, config=chosen.features, calibrate=False, learner=chosen.learner)
             report = evaluate(fast.load(out), te)
             model_f1.append(float(report["label"]["macro_f1"]))
             base_f1.append(char_baseline_f1(tr, te))

@@ -80,27 +80,61 @@ class Head:
         return np.asarray(e / e.sum(axis=1, keepdims=True))
 
 
-def _fit_lr(x: sp.csr_matrix, y: Sequence[str], c: float) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class Learner:
+    """The linear model behind a head: logistic regression ("lr") or a linear SVM ("svm"), and its C.
+
+    Either way a head is one linear layer: an SVM's one-vs-rest margins go through the same softmax, with a
+    temperature fitted on held-out folds. c None: the head's C_VALUES entry.
+    """
+
+    kind: str = "lr"
+    c: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON."""
+        return dict(self.__dict__)
+
+
+LEARNERS = ("lr", "svm")
+# Temperatures tried: an SVM's margins are near ±1, so its softmax needs a lower temperature than an LR's logits.
+_TEMPERATURES = {
+    "lr": np.exp(np.linspace(np.log(0.2), np.log(5.0), 41)),
+    "svm": np.exp(np.linspace(np.log(0.02), np.log(5.0), 61)),
+}
+
+
+def fit_linear(
+    x: sp.csr_matrix, y: Sequence[str], c: float, kind: str = "lr"
+) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """(labels, coef, intercept) of a class-balanced linear model (kind "lr" or "svm") with two rows at least."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
 
-    # sag converges in well under a second here where lbfgs takes several; tol 1e-3 costs no accuracy.
-    lr = LogisticRegression(
-        C=c, class_weight="balanced", solver="sag", tol=1e-3, max_iter=1000, random_state=0
-    )
+    model: LogisticRegression | LinearSVC
+    if kind == "lr":
+        # sag converges in well under a second here where lbfgs takes several; tol 1e-3 costs no accuracy.
+        model = LogisticRegression(
+            C=c, class_weight="balanced", solver="sag", tol=1e-3, max_iter=1000, random_state=0
+        )
+    elif kind == "svm":
+        model = LinearSVC(C=c, class_weight="balanced", max_iter=5000, random_state=0)
+    else:
+        raise ValueError(f"unknown learner {kind!r} (one of {', '.join(LEARNERS)})")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        lr.fit(x, list(y))
-    coef, intercept = lr.coef_.astype(np.float32), lr.intercept_.astype(np.float32)
+        model.fit(x, list(y))
+    coef, intercept = model.coef_.astype(np.float32), np.atleast_1d(model.intercept_).astype(np.float32)
     if coef.shape[0] == 1:  # binary: two softmax rows with the same log-odds
         coef, intercept = (
             np.vstack([-coef / 2, coef / 2]),
             np.array([-intercept[0] / 2, intercept[0] / 2], dtype=np.float32),
         )
-    return tuple(str(c) for c in lr.classes_), coef, intercept
+    return tuple(str(c) for c in model.classes_), coef, intercept
 
 
-def _temperature(x: sp.csr_matrix, y: Sequence[str], c: float) -> float:
+def _temperature(x: sp.csr_matrix, y: Sequence[str], c: float, kind: str = "lr") -> float:
     """Temperature minimising the log-loss of 3-fold out-of-fold logits (1.0 when data is too small)."""
     from sklearn.model_selection import StratifiedKFold
 
@@ -111,12 +145,12 @@ def _temperature(x: sp.csr_matrix, y: Sequence[str], c: float) -> float:
     y_arr = np.array(list(y))
     logits = np.zeros((len(y_arr), len(labels)), dtype=np.float64)
     for tr, te in StratifiedKFold(3, shuffle=True, random_state=0).split(np.zeros(len(y_arr)), y_arr):
-        names, coef, intercept = _fit_lr(x[tr], y_arr[tr], c)
+        names, coef, intercept = fit_linear(x[tr], y_arr[tr], c, kind)
         cols = [labels.index(n) for n in names]
         logits[np.ix_(te, cols)] = np.asarray(x[te] @ coef.T) + intercept
     truth = np.array([labels.index(v) for v in y_arr])
     best_t, best_loss = 1.0, float("inf")
-    for t in np.exp(np.linspace(np.log(0.2), np.log(5.0), 41)):
+    for t in _TEMPERATURES[kind]:
         z = logits / t
         z -= z.max(axis=1, keepdims=True)
         loss = float(-(z[np.arange(len(truth)), truth] - np.log(np.exp(z).sum(axis=1))).mean())
@@ -132,10 +166,15 @@ def train(
     config: FeatureConfig | None = None,
     progress: Progress | None = None,
     calibrate: bool = True,
+    learner: Learner | None = None,
 ) -> Path:
-    """Train a fast model on examples and write it to out_dir (governance heads, or one flat label head)."""
+    """Train a fast model on examples and write it to out_dir (governance heads, or one flat label head).
+
+    learner (default: logistic regression with each head's C_VALUES entry) is the linear model of every head.
+    """
     say = progress or (lambda _msg: None)
     config = config or FeatureConfig()
+    learner = learner or Learner()
     flat = any(ex.kind is None for ex in examples)
     trained_on = examples
     if not flat:
@@ -157,22 +196,26 @@ def train(
         targets["priority"] = (rows, [str(examples[i].priority) for i in rows])
     heads: dict[str, Head] = {}
     for name, (rows, y) in targets.items():
-        c = C_VALUES[name]
+        c = C_VALUES[name] if learner.c is None else learner.c
         say(f"head {name}: {len(rows)} examples, {len(set(y))} labels")
-        labels, coef, intercept = _fit_lr(x[rows], y, c)
-        temperature = _temperature(x[rows], y, c) if calibrate else 1.0
+        labels, coef, intercept = fit_linear(x[rows], y, c, learner.kind)
+        temperature = _temperature(x[rows], y, c, learner.kind) if calibrate else 1.0
         heads[name] = Head(labels, coef, intercept, temperature)
     calibration: tuple[np.ndarray, np.ndarray] | None = None
     validation: dict[str, Any] = {}
     if calibrate:
-        calibration, validation = _calibrate(trained_on, taxonomy if not flat else None, config, say)
-    save(out_dir, vec, heads, taxonomy if not flat else None, trained_on, calibration, validation)
+        calibration, validation = _calibrate(trained_on, taxonomy if not flat else None, config, say, learner)
+    save(out_dir, vec, heads, taxonomy if not flat else None, trained_on, calibration, validation, learner)
     say(f"saved to {out_dir}")
     return out_dir
 
 
 def _calibrate(
-    examples: Sequence[corpus.Example], taxonomy: Taxonomy | None, config: FeatureConfig, say: Progress
+    examples: Sequence[corpus.Example],
+    taxonomy: Taxonomy | None,
+    config: FeatureConfig,
+    say: Progress,
+    learner: Learner | None = None,
 ) -> tuple[tuple[np.ndarray, np.ndarray] | None, dict[str, Any]]:
     """Isotonic map raw confidence -> P(correct) and the review threshold, from out-of-fold predictions.
 
@@ -194,7 +237,7 @@ def _calibrate(
         for k, (tr, te) in enumerate(folds.split(np.zeros(len(y)), y)):
             say(f"calibration fold {k + 1}/{CALIBRATION_FOLDS}")
             fold_dir = Path(tmp) / str(k)
-            train([examples[i] for i in tr], fold_dir, taxonomy, config, calibrate=False)
+            train([examples[i] for i in tr], fold_dir, taxonomy, config, calibrate=False, learner=learner)
             clf = load(fold_dir, review_threshold=0.0)
             preds = clf.classify_batch([examples[i].text for i in te])
             raw.extend(p.confidence for p in preds)
@@ -239,6 +282,7 @@ def save(
     examples: Sequence[corpus.Example],
     calibration: tuple[np.ndarray, np.ndarray] | None = None,
     validation: Mapping[str, Any] | None = None,
+    learner: Learner | None = None,
 ) -> None:
     """Write vocabulary, arrays and manifest to out_dir."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -261,6 +305,7 @@ def save(
             "taxonomy": taxonomy.to_dict() if taxonomy else None,
             "heads": {n: {"labels": list(h.labels), "temperature": h.temperature} for n, h in heads.items()},
             "features": vec.config.to_dict(),
+            "learner": (learner or Learner()).to_dict(),
             "training": {
                 "examples": len(examples),
                 "data_sha256": corpus.data_hash(examples),

@@ -231,7 +231,10 @@ class Vectorizer:
         # sublinear tf (1 + log tf) times idf, then each row scaled to unit length
         data = (np.log(counts.astype(np.float32)) + 1.0) * self.idf[columns]
         lengths = np.diff(row_ptr)
-        sums = np.add.reduceat(data * data, row_ptr[:-1]) if len(data) else np.zeros(n_rows)
+        # squared lengths of the rows with features: reduceat fails on a batch ending in a row without any
+        sums = np.zeros(n_rows, dtype=data.dtype)
+        if len(data):
+            sums[lengths > 0] = np.add.reduceat(data * data, row_ptr[:-1][lengths > 0])
         norms = np.where(lengths > 0, np.sqrt(sums), 1.0)
         return FeatureRows(
             (data / np.repeat(norms, lengths)).astype(np.float32), columns, row_ptr, (n_rows, n_cols)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from gridbot.nlp import corpus
-from gridbot.nlp.selection import select_flat_config
+from gridbot.nlp.selection import select_flat_candidate
 from gridbot.nlp.taxonomy import Taxonomy, load_taxonomy
 
 Progress = Callable[[str], None]
@@ -63,8 +63,15 @@ def train_model(
     if backend == "fast":
         from gridbot.nlp import fast
 
-        config = select_flat_config(train_set, say) if label_field else None
-        fast.train(train_set, out, tax, config=config, progress=say)
+        chosen = select_flat_candidate(train_set, say) if label_field else None
+        fast.train(
+            train_set,
+            out,
+            tax,
+            config=chosen.features if chosen else None,
+            progress=say,
+            learner=chosen.learner if chosen else None,
+        )
     elif backend == "transformers":
         from gridbot.nlp import transformers_backend
 

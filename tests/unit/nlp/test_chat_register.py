@@ -136,7 +136,7 @@ def test_cross_register_training_sets_have_the_same_labels_in_the_same_numbers()
 def test_own_labels_can_weigh_a_letters_subject_line() -> None:
     from gridbot.nlp.selection import FLAT_CANDIDATES
 
-    config = FLAT_CANDIDATES["chars1-3+head"]
+    config = FLAT_CANDIDATES["chars1-3+head"].features
     feats = analyse("关于小区停车难的问题。" + "正文内容很长" * 20 + "结尾的落款", config)
     heads = [f for f in feats if f.startswith("h:")]
     assert "h:停车" in heads

@@ -7,7 +7,7 @@ import scipy.sparse as sp
 
 from gridbot.nlp.classifier import Classifier
 from gridbot.nlp.fast import FastClassifier
-from gridbot.nlp.features import SCIPY_ROWS, analyse
+from gridbot.nlp.features import SCIPY_ROWS, FeatureConfig, Vectorizer, analyse
 from gridbot.nlp.normalize import normalize
 
 TEXTS = [
@@ -51,3 +51,12 @@ def test_rows_and_products_equal_scipys_bit_for_bit(default_classifier: Classifi
     many = default_classifier.vectorizer.rows(texts * (SCIPY_ROWS // len(texts) + 1))  # the scipy path
     weights = default_classifier.heads["category"].weights
     assert np.array_equal(many.dot(weights)[: len(texts)], np.asarray(expected @ weights))
+
+
+def test_a_batch_may_end_in_messages_with_no_known_feature() -> None:
+    words_only = FeatureConfig(char_min=9, char_max=8, cue_flags=False, lexicon=False)
+    vec = Vectorizer(words_only).fit(["电梯 坏了", "电梯 又 坏了"])
+    rows = vec.rows(["电梯 坏了", "", "今天 天气"])
+    lengths = np.diff(rows.indptr).tolist()
+    assert lengths[0] > 0 and lengths[1:] == [0, 0]
+    assert np.isclose(float(np.square(rows.data).sum()), 1.0)  # the one row with features has unit length
