@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapper, Session
 
+from gridbot.models.db import is_postgres
 from gridbot.models.entities import Ticket, TicketDupFeatures, TicketDupKey
 from gridbot.models.enums import OPEN_STATUSES, Priority
 
@@ -81,14 +82,27 @@ def add(session: Session, ticket: Ticket, entry: Entry | None) -> None:
 def store(session: Session, grid_id: int, computed: Mapping[Candidate, Entry]) -> int:
     """Store features computed for candidates read pending (or of another version); returns how many.
 
-    A row another check stored meanwhile is left alone: the update only matches the data it read.
+    A row another check stored meanwhile is left alone: the update only matches the data it read. Storing is
+    only a saving for later checks, so on PostgreSQL a row another transaction holds is skipped, never waited
+    for: checks of one grid running in parallel (several rooms at once) would otherwise lock the same pending
+    rows in different orders and deadlock, and a deadlock fails the resident's message.
     """
     stored = 0
-    for c, entry in computed.items():
+    skip_locked = is_postgres(session)
+    for c, entry in sorted(computed.items(), key=lambda item: item[0].id):
         same = TicketDupFeatures.data.is_(None) if c.data is None else TicketDupFeatures.data == c.data
+        mine = TicketDupFeatures.ticket_id == c.id
+        if skip_locked:
+            free = (
+                select(TicketDupFeatures.ticket_id)
+                .where(TicketDupFeatures.ticket_id == c.id, same)
+                .with_for_update(skip_locked=True)
+                .scalar_subquery()
+            )
+            mine = TicketDupFeatures.ticket_id == free
         result = session.execute(
             update(TicketDupFeatures)
-            .where(TicketDupFeatures.ticket_id == c.id, same)
+            .where(mine, same)
             .values(data=entry.data)
             .execution_options(synchronize_session=False)
         )

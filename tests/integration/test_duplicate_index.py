@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from gridbot.handlers import duplicate_check
@@ -150,3 +150,37 @@ async def test_a_true_duplicate_is_found_among_10000_open_tickets(
         check = duplicate_check.check(s, grid, report, "property", now, t)
         assert (check.match.ticket_id, check.match.decision) == (target, MERGE)
     assert await group.report(report, name="刘师傅") == target
+
+
+async def test_storing_pending_features_never_waits_for_a_parallel_check(group: Group) -> None:
+    """Two rooms of one grid checked at once both store the same pending rows: on PostgreSQL a row another
+    transaction holds is skipped, not waited for (waiting deadlocked parallel checks and failed a message)."""
+    light = await group.report(LIGHT)
+    bins = await group.report(BINS, name="刘师傅")
+    with group.runtime.sessions.begin() as s:
+        s.execute(update(TicketDupFeatures).values(data=None))
+        s.execute(delete(TicketDupKey))
+    with group.runtime.sessions() as s:
+        rows = {t.id: t for t in s.scalars(select(Ticket).where(Ticket.id.in_([light, bins])))}
+        computed = {
+            stored.Candidate(n, rows[n].text, rows[n].category, rows[n].created_at, rows[n].priority, None): (
+                duplicate_check.entry(features(rows[n].text))
+            )
+            for n in (light, bins)
+        }
+    with group.runtime.sessions.begin() as holder:
+        postgres = holder.get_bind().dialect.name == "postgresql"
+        if not postgres:
+            pytest.skip("SQLite has one writer at a time: no row is ever held by a parallel check")
+        held = select(TicketDupFeatures).where(TicketDupFeatures.ticket_id == light).with_for_update()
+        holder.execute(held)  # the other room's check, mid-transaction, holds the light's pending row
+        with group.runtime.sessions.begin() as s:
+            s.execute(text("SET LOCAL lock_timeout = '3s'"))  # waiting would fail here, not hang
+            assert stored.store(s, group_grid(s, light), computed) == 1
+    with group.runtime.sessions() as s:
+        assert stored_of(s, light) == (None, set())  # left to the holder (or the next check)
+        assert_indexed(s, bins, BINS)
+
+
+def group_grid(session: Session, number: int) -> int:
+    return session.get_one(Ticket, number).grid_id
