@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # training only: classifying never imports scipy
 logger = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 C_VALUES = {"kind": 50.0, "category": 100.0, "priority": 10.0, "label": 100.0}
-RECIPE = 6  # bump when training changes, so cached default models are rebuilt
+RECIPE = 7  # bump when training changes, so cached default models are rebuilt
 # Characters of one message read at all: a bound on the work, far beyond any real message (which is read whole,
 # in chunks of FeatureConfig.max_chars).
 LONG_TEXT_LIMIT = 100_000

@@ -69,6 +69,11 @@ _CONFUSED = (
 )
 _LOST = r"(?:走散了|走丢了|跟丢了|找不到了|找不着了|找不见了|不见了|走失了)"
 _GONE = rf"(?:{_LOST}|没回来|没回家|还没回|联系不上|没见(?:到)?人影|不知道(?:跑|走)?(?:去)?哪(?:里|儿)?了)"
+_ALONE = r"(?:独居|一个人住|一个人过|孤寡|空巢|无儿无女|孤老)"
+_SILENT = (
+    r"(?:敲门|敲了[^。!！?？]{0,4}门|敲半天|敲了半天|打电话|电话)[^。!！?？]{0,10}?"
+    r"(?:没人应|不应|没应|无应答|没动静|没反应|没人开|不开|打不通|没人接|无人接|不接|关机)"
+)
 _STRUCTURE = (
     r"(?:墙|楼|房子|房顶|屋顶|顶棚|车棚|雨棚|棚子|天花板|吊顶|阳台|围墙|挡土墙|脚手架|塔吊|广告牌|招牌)"
 )
@@ -98,6 +103,8 @@ MORE_LEXICON: dict[str, str] = {
         r"|(?:裂缝|裂口|裂纹|缝)[^，,。!！?？；;\s]{0,4}突然(?:变大|变宽|变长|裂开|大了|宽了)|突然(?:裂开|开裂|塌|垮)"
         rf"|{_STRUCTURE}[^，,。!！?？；;\s]{{0,3}}?(?:塌了|塌下来|塌掉|垮了|倒塌|坍塌)|(?:墙|楼)(?:体|身)?裂开了"
     ),
+    # a person living alone who gives no sign of life (TAXONOMY §3): a welfare check now
+    "silent_alone": (rf"{_ALONE}[^。!！?？]{{0,40}}?(?:{_SILENT})|(?:{_SILENT})[^。!！?？]{{0,40}}?{_ALONE}"),
     "missing_vulnerable": (
         rf"{_CONFUSED}[^。!！?？]{{0,30}}?{_GONE}|{_GONE}[^。!！?？]{{0,30}}?{_CONFUSED}"
         rf"|{_CHILD}[^的把发，,。!！?？；;\s]{{0,6}}?{_LOST}|找不(?:到|着|见){_CHILD}(?!的)"
@@ -109,6 +116,7 @@ _KIND_OF = {
     "lift_drop": "trapped",
     "falling_now": "falling",
     "missing_vulnerable": "missing",
+    "silent_alone": "person_at_risk",
 }
 _MORE_RE = re.compile("|".join(f"(?P<{k}>{v})" for k, v in MORE_LEXICON.items()))
 # danger described by its effect: read last, so it never hides a cue of the lists above
@@ -130,6 +138,8 @@ _HEDGE_RE = re.compile(
 # Anywhere in the message: a drill, a lesson, a story, news or a forward about somewhere else.
 _FICTION_RE = re.compile(
     r"演练|演习|培训|讲座|科普|新闻|据报道|报道称|记者|电影|电视剧|视频里|电视里|直播里|刷到|小说|梦见|梦到|做梦|热搜|朋友圈说"
+    r"|纪录片|灾难片|动画片|看了个[^，,。!！?？\s]{0,6}(?:片|剧|视频)|游戏里|在玩[^，,。!！?？\s]{0,8}游戏|密室逃脱|过家家|角色扮演"
+    r"|模拟[^，,。!！?？\s]{0,4}(?:困人|火灾|着火|逃生|演示)|急救课|消防课|安全课|课上|老师说|教大家"
     r"|^\s*(?:【?转发|转[:：]|转自|\[链接\]|【[^】]{0,8}(?:提示|提醒|新闻|通知)】)"
     r"|外省|邻市|隔壁区|隔壁市|城西那边|国外|某(?:市|小区|地|区|县|村)|别的小区|其他小区|外地(?!人|户口|牌|车)"
     r"|(?:抖音|快手|微博|视频号|小红书|电视|网)上(?:说|看到|刷到)|朋友圈(?:看到|里|上)|(?:看到|刷到)(?:抖音|快手|微博|视频号)|"
@@ -138,6 +148,7 @@ _FICTION_RE = re.compile(
 # The danger is over: cancels cues in its own clause and the clauses before it, never a later one.
 _RESOLVED_RE = re.compile(
     r"已(?:经)?(?:被)?(?:扑灭|灭了|救出|救下|处理好|处理完|解决|修好|没事|送医|关掉|关好|好了|恢复)|救出来了|灭掉了|没事了|虚惊一场|谢谢.{0,8}及时"
+    r"|救上来了|抬上来了|送(?:去|到)?医院了|送医了"
     r"|(?<!是)不是(?:煤气|燃气|着火|起火|火灾|真的)|误会一场|已经关(?:了)?火|没事(?![吧吗儿])|别担心|正常放气|一会儿就散|就好了|幸好|还好|所幸|多亏|上次|那次|原来是|"
     + fx.RESOLVED_MORE
 )
@@ -161,22 +172,32 @@ _DANGER_AROUND_RE = re.compile(
 # a figure of speech in the cue's clause or the one before (「她唱得太燃了 舞台都要着火了」)
 _FIGURATIVE_RE = re.compile(
     r"唱|歌|舞台|蹦迪|嗨|太燃|燃爆|游戏|这把|这局|比赛|直播|演唱会|综艺|追剧|笑死|绝了|作业|考试|要命|太好(?:听|看|吃)"
+    r"|辣|火锅|辣椒|嘴巴|嘴皮|舌头|头顶|心里|太阳|热得|热死|晒得|桑拿|蒸笼"
 )
+# delight or laughter as a figure of speech around a person cue (「太好吃了 我要晕倒了」, 「笑晕了」)
+_DELIGHT_RE = re.compile(r"太好(?:吃|看|听|玩)|好吃到|香得|美得|笑死|笑晕|笑得|帅得|萌得|可爱得")
+_SILENT_RE = re.compile(_SILENT)
+_DAYS_RE = re.compile(
+    r"(?:[两三四五六七八九十几多]|好几|一|\d+)(?:天|日|周|个?星期|礼拜)|半个?月|一个多?月|好久|多日|连续"
+)
+_OUT_RE = re.compile(r"(?:人|都|已经|被)(?:放|救|拉|接)?出来了")
 # 快来人 asking for a repair or a look (「快来人修一下」), not for rescue
 _REPAIR_AFTER_RE = re.compile(r"^(?:啊|吧|呀)?(?:修|看看|看一下|处理|弄|清|收|管|换)")
 # an explanation resolves like 没事了 (「刚才的煤气味是燃气公司在换管子」)
 _EXPLAINED_RE = re.compile(
-    r"是[^，,。!！?？；;\s]{0,10}?在(?:烧|换|修|检修|维修|施工|测试|调试|检查|排|放|做饭|炒|熏|焊|弄)|误报"
+    r"是[^，,。!！?？；;\s]{0,10}?在(?:烧|换|修|检修|维修|施工|测试|调试|检查|排|放|做饭|炒|熏|焊|弄|炖|煮|烤|煎|蒸|卤)|误报"
 )
 # the past, for its clause and the next one, unless the clause says now (「去年 我们楼有人煤气中毒」)
 _PAST_RE = re.compile(
     r"去年|前年|上个月|上月|上周|上礼拜|上星期|前几年|前几天|前些天|前阵子|前段时间|以前|小时候|那年|当年|之前有一?次|有一次"
-    r"|几年前|几个月前"
+    r"|几年前|几个月前|有一回|那回|上回|那时候?|那会儿?|年轻(?:的)?时候|年轻那会|早些年|早年|记得|想起|[七八九零]几年|[0-9]+年代"
 )
 _NOW_RE = re.compile(r"现在|刚才|刚刚|正在|今天|今早|今晚|又|还在")
 # somewhere else, like 外地 (「听说有个小区电梯困人了」)
 _ELSEWHERE_RE = re.compile(
     r"(?:有|一)(?:个|家)(?:小区|楼盘|村子?|工地|学校|商场|城市)|城[东西南北](?:那边|有)|隔壁小区"
+    r"|(?:闺蜜|同事|同学|朋友|亲戚|老家|小姨|姨妈|舅舅|姑姑|表姐|表妹|表哥|表弟)(?:说|那边|家那边)"
+    r"|(?:她|他)们(?:村|公司|单位|学校|老家|厂)"
 )
 # advice to everyone: a reminder, and a general warning in the cue's clause that names no one in particular
 _ADVICE_RE = re.compile(
@@ -248,6 +269,12 @@ def _false_alarm(
         return True
     if kind in ("fire", "trapped") and _FIGURATIVE_RE.search(f"{previous} {clause} {following}"):
         return True
+    if kind in ("injured", "person_at_risk") and _DELIGHT_RE.search(f"{previous} {clause}"):
+        return True  # 「这个蛋糕太好吃了 我要晕倒了」
+    if kind == "person_at_risk" and _SILENT_RE.search(cue.group()) and not _DAYS_RE.search(text):
+        return True  # silent for an afternoon is not yet the welfare check of TAXONOMY §3
+    if kind in ("trapped", "pinned") and _OUT_RE.search(text[cue.end() :]):
+        return True  # 「电梯困人那个 已经出来了」: the people are out (a gas leak they fled from is not over)
     if kind == "call_for_help" and _REPAIR_AFTER_RE.search(text[cue.end() :]):
         return True
     if (_PAST_RE.search(clause) or _PAST_RE.search(previous)) and not _NOW_RE.search(clause + cue.group()):
@@ -298,6 +325,11 @@ def find_cues(text: str) -> list[UrgencyCue]:
         return []
     fiction = bool(_FICTION_RE.search(text) or _ELSEWHERE_RE.search(text))
     spans = clauses(text)
+    # a story of the past from its first clause on, with nothing said to be happening now (「年轻时候…」)
+    story = (
+        bool(spans) and bool(_PAST_RE.search(text[spans[0][0] : spans[0][1]])) and not _NOW_RE.search(text)
+    )
+    fiction = fiction or story
     starts = [a for a, _ in spans]
     resolved_at = [m.start() for m in _RESOLVED_RE.finditer(text)]
     resolved_at += [m.start() for r in (_EXPLAINED_RE, _SETTLED_RE) for m in r.finditer(text)]
