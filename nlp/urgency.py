@@ -83,7 +83,8 @@ MORE_LEXICON: dict[str, str] = {
         rf"{_PERSON}{_BODY}(?:把自己)?[^，,。!！?？；;\s的把]{{0,8}}?{_PIN}(?!不在|没在)"  # not 「司机把车…压着」
         rf"|{_PIN}[^，,。!！?？；;\s]{{0,8}}?{_PERSON}(?!不在|没在)"
         r"|(?:我|他|她)们?被(?:困|卡|关|锁|压|夹|埋)|有人(?:还)?没(?:出来|逃出来|救出来)"
-        r"|(?:塌|倒)了?[^，,。!！?？；;]{0,8}(?:下面|底下|里面)(?:还)?有人"
+        # an actual fall (了, 下来), across any separator: 「楼塌了，下面还有人」, not 「随时要倒 下面还有人摆摊」
+        r"|(?:(?:塌|倒)了|塌下来|倒下来)[^。!！?？；;]{0,8}(?:下面|底下|里面)(?:还)?有人"
         # a hand or a foot caught and not coming free, whoever it belongs to (a name is no person word)
         rf"|{_PIN}了?(?:手|脚|腿|胳膊|手臂|手指|头|脑袋)[^。!！?？]{{0,8}}?(?:拔不出|拉不出|抽不出|出不来|动不了|取不出|弄不出)"
         rf"|(?:手|脚|腿|胳膊|手臂|手指|头|脑袋)(?:被[^，,。!！?？；;\s]{{0,6}}?)?{_PIN}[^。!！?？]{{0,10}}?(?:拔不出|拉不出|抽不出|出不来|动不了|取不出|弄不出)"
@@ -105,6 +106,13 @@ MORE_LEXICON: dict[str, str] = {
     ),
     # a person living alone who gives no sign of life (TAXONOMY §3): a welfare check now
     "silent_alone": (rf"{_ALONE}[^。!！?？]{{0,40}}?(?:{_SILENT})|(?:{_SILENT})[^。!！?？]{{0,40}}?{_ALONE}"),
+    # a thing on fire (「变电箱着了」, 「车着起来了」): 着 after a thing, never 睡着了
+    "thing_on_fire": r"(?:箱|车|房|屋|楼|柜|棚|线|表|厂|店|仓库|垃圾|草垛|柴)子?(?:烧)?着(?:了|起来了)",
+    # a person sitting or standing at a drop (「天台边上坐着个学生 腿伸到外面」)
+    "edge_person": (
+        r"(?:楼顶|天台|顶楼|阳台外|窗台|窗户外|栏杆外|护栏外|桥栏|桥边|江边栏杆)[^。!！?？]{0,6}?(?:坐着|站着|蹲着|趴着|爬到|翻到)"
+        r"[^。!！?？]{0,4}?(?:个|一个)?(?:人|学生|孩子|小孩|老人|男的|女的|小伙子?|姑娘|女孩|男孩)"
+    ),
     "missing_vulnerable": (
         rf"{_CONFUSED}[^。!！?？]{{0,30}}?{_GONE}|{_GONE}[^。!！?？]{{0,30}}?{_CONFUSED}"
         rf"|{_CHILD}[^的把发，,。!！?？；;\s]{{0,6}}?{_LOST}|找不(?:到|着|见){_CHILD}(?!的)"
@@ -117,6 +125,8 @@ _KIND_OF = {
     "falling_now": "falling",
     "missing_vulnerable": "missing",
     "silent_alone": "person_at_risk",
+    "thing_on_fire": "fire",
+    "edge_person": "person_at_risk",
 }
 _MORE_RE = re.compile("|".join(f"(?P<{k}>{v})" for k, v in MORE_LEXICON.items()))
 # danger described by its effect: read last, so it never hides a cue of the lists above
@@ -137,7 +147,7 @@ _HEDGE_RE = re.compile(
 )
 # Anywhere in the message: a drill, a lesson, a story, news or a forward about somewhere else.
 _FICTION_RE = re.compile(
-    r"演练|演习|培训|讲座|科普|新闻|据报道|报道称|记者|电影|电视剧|视频里|电视里|直播里|刷到|小说|梦见|梦到|做梦|热搜|朋友圈说"
+    r"(?<!不是)(?<!并非)(?<!不是在)演练|(?<!不是)演习|培训|讲座|科普|新闻|据报道|报道称|记者|电影|电视剧|视频里|电视里|直播里|刷到|小说|梦见|梦到|做梦|热搜|朋友圈说"
     r"|纪录片|灾难片|动画片|看了个[^，,。!！?？\s]{0,6}(?:片|剧|视频)|游戏里|在玩[^，,。!！?？\s]{0,8}游戏|密室逃脱|过家家|角色扮演"
     r"|模拟[^，,。!！?？\s]{0,4}(?:困人|火灾|着火|逃生|演示)|急救课|消防课|安全课|课上|老师说|教大家"
     r"|^\s*(?:【?转发|转[:：]|转自|\[链接\]|【[^】]{0,8}(?:提示|提醒|新闻|通知)】)"

