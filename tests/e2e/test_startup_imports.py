@@ -27,7 +27,7 @@ from gridbot.models.migrate import upgrade
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ROOM = "startup-room@chatroom"
-REPORT = "3栋2单元门口的路灯坏了好几天了，晚上很黑"
+REPORT = "3栋2单元的楼道灯坏了好几天了，晚上上楼很黑"
 # Never needed before the first message of a journal-transport bot without Redis.
 NOT_ON_RUN = (
     "alembic",  # the revision check reads the version table and the migration files' identifiers

@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 ROOM_A, ROOM_B = "batch-a@chatroom", "batch-b@chatroom"
 LAMP = "3栋2单元楼道灯又坏了，晚上黑灯瞎火的"
-WATER = "5栋地下室漏水了，水都漫到电梯口了"
+WATER = "5栋地下室墙角一直在渗水，地上湿了一大片"
 CHAT = "今天天气真好，大家出来晒太阳"
 TRASH = "8号楼门口垃圾堆了好几天没人清运，臭死了"
 
