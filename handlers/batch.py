@@ -26,13 +26,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from gridbot.handlers import commands
-from gridbot.handlers.storable import storable
+from gridbot.handlers.storable import inbound_row, storable
 from gridbot.handlers.types import IncomingMessage, Outcome
 from gridbot.models import bot_metrics, failpoints
 from gridbot.models.enums import MessageStatus, MessageType
 from gridbot.models.messaging import inbox
-from gridbot.nlp.normalize import normalize
-from gridbot.nlp.pii import mask
 
 if TYPE_CHECKING:
     from gridbot.handlers.conversation import Conversation
@@ -94,21 +92,7 @@ def _persist(conv: Conversation, msgs: Sequence[IncomingMessage]) -> tuple[dict[
                 group.bot_account = conv.account
             person = conv._sender(session, msg, version)
             role = conv._role(session, person, group, version)
-            rows.append(
-                inbox.inbound_row(
-                    platform_id=msg.platform_id,
-                    group=group,
-                    sender_id=person.id,
-                    sender_role=role,
-                    msg_type=msg.msg_type,
-                    text=msg.text,
-                    text_masked=mask(normalize(msg.text)),
-                    sent_at=msg.sent_at,
-                    now=now,
-                    mentions=msg.mentions,
-                    quoted_platform_id=msg.quoted_platform_id,
-                )
-            )
+            rows.append(inbound_row(msg, group, person.id, role, now))
         return inbox.record_many(session, rows), version
 
 

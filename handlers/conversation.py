@@ -25,7 +25,7 @@ from gridbot.handlers.admin import ADMIN_COMMANDS
 from gridbot.handlers.context import Context
 from gridbot.handlers.participation import PARTICIPATION_COMMANDS
 from gridbot.handlers.spool import Spool
-from gridbot.handlers.storable import rebuild, storable
+from gridbot.handlers.storable import inbound_row, rebuild, storable
 from gridbot.handlers.types import IncomingMessage, MemberChange, Outcome
 from gridbot.models import bot_metrics, failpoints
 from gridbot.models.attachments import records as attachment_records
@@ -43,8 +43,7 @@ from gridbot.models.settings import FairUseSettings, NLPSettings
 from gridbot.models.tickets.sla import SLAPolicy
 from gridbot.models.wording import residents
 from gridbot.nlp.classifier import Classification, Classifier
-from gridbot.nlp.normalize import normalize
-from gridbot.nlp.pii import mask, mask_name
+from gridbot.nlp.pii import mask_name
 from gridbot.nlp.taxonomy import Taxonomy
 
 logger = logging.getLogger(__name__)
@@ -222,21 +221,7 @@ class Conversation:
                 group.bot_account = self.account  # replies to this room go out through this account
             person = self._sender(session, msg, version)
             role = self._role(session, person, group, version)
-            text = msg.text if msg.msg_type is MessageType.TEXT else (msg.text or f"[{msg.msg_type.value}]")
-            message_id = inbox.record_inbound(
-                session,
-                platform_id=msg.platform_id,
-                group=group,
-                sender_id=person.id,
-                sender_role=role,
-                msg_type=msg.msg_type,
-                text=text,
-                text_masked=mask(normalize(text)),
-                sent_at=msg.sent_at,
-                now=now,
-                mentions=msg.mentions,
-                quoted_platform_id=msg.quoted_platform_id,
-            )
+            message_id = inbox.record_inbound(session, inbound_row(msg, group, person.id, role, now))
             if message_id is None:  # delivered before, or another instance stored it a moment ago
                 again = inbox.stored(session, msg.platform_id)
                 return None if again is None else (again[0], False, version)
@@ -277,19 +262,7 @@ class Conversation:
             role = _ranked(self.directory.actor(session, person, version).roles_for(grid))
             if role is None:
                 return None  # a newcomer to this grid: the full path makes them a resident
-            row = inbox.inbound_row(
-                platform_id=msg.platform_id,
-                group=group,
-                sender_id=person.id,
-                sender_role=role,
-                msg_type=msg.msg_type,
-                text=msg.text,
-                text_masked=mask(normalize(msg.text)),
-                sent_at=msg.sent_at,
-                now=now,
-                mentions=msg.mentions,
-                quoted_platform_id=msg.quoted_platform_id,
-            )
+            row = inbound_row(msg, group, person.id, role, now)
             message_id = inbox.record_if_current(session, row, version)
             if message_id is None:
                 raise _DirectoryMoved  # or a redelivery: rolled back, the full path tells which

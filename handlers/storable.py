@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from gridbot.handlers.types import IncomingMessage
 from gridbot.models.entities import ChatGroup, Message, Person
+from gridbot.models.enums import MessageType, Role
+from gridbot.models.messaging import inbox
+from gridbot.nlp.normalize import normalize
+from gridbot.nlp.pii import mask
 
 NAME_MAX = 100  # persons.name
 TOPIC_MAX = 200  # chat_groups.topic
@@ -29,6 +35,27 @@ def storable(msg: IncomingMessage) -> IncomingMessage:
         room_topic=_storable_text(msg.room_topic)[:TOPIC_MAX],
         quoted_text=None if quoted is None else _storable_text(quoted),
         quoted_platform_id=None if msg.quoted_platform_id is None else msg.quoted_platform_id[:ID_MAX],
+    )
+
+
+def inbound_row(
+    msg: IncomingMessage, group: ChatGroup, sender_id: int, role: Role | None, now: datetime
+) -> dict[str, Any]:
+    """The row an inbound message is stored as (PENDING), its text masked once here; a photo, file or voice
+    without a caption is stored as 「[image]」 and the like, so every message has a text."""
+    text = msg.text if msg.msg_type is MessageType.TEXT else (msg.text or f"[{msg.msg_type.value}]")
+    return inbox.inbound_row(
+        platform_id=msg.platform_id,
+        group=group,
+        sender_id=sender_id,
+        sender_role=role,
+        msg_type=msg.msg_type,
+        text=text,
+        text_masked=mask(normalize(text)),
+        sent_at=msg.sent_at,
+        now=now,
+        mentions=msg.mentions,
+        quoted_platform_id=msg.quoted_platform_id,
     )
 
 

@@ -80,41 +80,14 @@ def group_by_id(session: Session, group_id: int) -> ChatGroup | None:
     return session.get(ChatGroup, group_id)
 
 
-def record_inbound(
-    session: Session,
-    *,
-    platform_id: str,
-    group: ChatGroup | None,
-    sender_id: int | None,
-    sender_role: Role | None,
-    msg_type: MessageType,
-    text: str,
-    text_masked: str,
-    sent_at: datetime,
-    now: datetime,
-    mentions: Sequence[str] = (),
-    quoted_platform_id: str | None = None,
-) -> int | None:
-    """Store one inbound message as PENDING and return its id; None if this platform id was stored.
+def record_inbound(session: Session, row: dict[str, Any]) -> int | None:
+    """Store one inbound message (a row from `inbound_row`) as PENDING and return its id; None if this
+    platform id was stored.
 
     One INSERT … ON CONFLICT DO NOTHING: a redelivery, or another instance storing the same delivery
     a moment earlier, is told apart by the missing id, with no lookup first and no savepoint.
     """
-    row = inbound_row(
-        platform_id=platform_id,
-        group=group,
-        sender_id=sender_id,
-        sender_role=sender_role,
-        msg_type=msg_type,
-        text=text,
-        text_masked=text_masked,
-        sent_at=sent_at,
-        now=now,
-        mentions=mentions,
-        quoted_platform_id=quoted_platform_id,
-    )
-    stored = record_many(session, [row])
-    return stored.get(platform_id)
+    return record_many(session, [row]).get(row["platform_id"])
 
 
 def inbound_row(
