@@ -205,6 +205,13 @@ def evaluate(
             "beside a plain character n-gram baseline (0: evaluate --model or nothing).",
         ),
     ] = 5,
+    no_blind: Annotated[
+        bool,
+        typer.Option(
+            "--no-blind",
+            help="Leave the blind set out of the default sets (for work on the model while it is held out).",
+        ),
+    ] = False,
 ) -> None:
     """Evaluate a model: per-level accuracy/macro-F1, per-class precision/recall, urgency, calibration, baselines."""
     from gridbot.nlp import corpus
@@ -231,8 +238,9 @@ def evaluate(
                 sets = {
                     "shipped test split": test_set,
                     "independent set": corpus.load_independent(),
-                    "blind set": corpus.load_independent(corpus.BLIND_PATH),
                 }
+                if not no_blind:
+                    sets["blind set"] = corpus.load_independent(corpus.BLIND_PATH)
             else:
                 train_set = []
                 sets = {str(data): corpus.read_examples(data)}
