@@ -58,6 +58,16 @@ def per_round(sf: sessionmaker[Session], fn: Callable[[Session], object], rounds
     return (time.perf_counter() - t0) / rounds * 1000
 
 
+def per_call(fn: Callable[[], object], rounds: int) -> float:
+    """Mean milliseconds of one call that manages its own connection."""
+    for _ in range(3):
+        fn()
+    t0 = time.perf_counter()
+    for _ in range(rounds):
+        fn()
+    return (time.perf_counter() - t0) / rounds * 1000
+
+
 def old_round(s: Session) -> None:
     """The idle round before issue 19: own claims, stale release, budgets, claim."""
     outbox.claims_of(s, "bench/1")
@@ -91,7 +101,9 @@ def run(label: str, engine: Engine, n: int, rounds: int) -> None:
         f"[{label}] floor: a transaction running SELECT 1 (the load's cost of a round trip):   {floor:8.2f} ms"
     )
     idle = per_round(sf, lambda s: outbox.backlog(s, NOW), rounds)
-    print(f"[{label}] today,  idle round (outbox.backlog, 1 query):                  {idle:8.2f} ms")
+    print(f"[{label}] idle round in a transaction (outbox.backlog, 1 query):       {idle:8.2f} ms")
+    idle = per_call(lambda: outbox.idle_backlog(sf, NOW), rounds)
+    print(f"[{label}] today,  idle round (outbox.idle_backlog, 1 round trip):        {idle:8.2f} ms")
     budgets = per_round(sf, lambda s: outbox.sent_since(s, MIDNIGHT, "wx-bot"), rounds)
     print(f"[{label}] today,  budget counts when rows are due (account + rooms):      {budgets:8.2f} ms")
 

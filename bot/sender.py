@@ -87,8 +87,7 @@ class OutboxSender:
         # a row waits out the merge window, so replies to one room in a burst leave as one message
         window = timedelta(seconds=self.settings.merge_window_s)
         if not self._unrecorded:
-            with self.sessions() as session:
-                waiting = outbox.backlog(session, now - window)
+            waiting = outbox.idle_backlog(self.sessions, now - window)
             if waiting.due == 0 and waiting.sending == 0:  # idle: nothing to claim, release or settle
                 self.next_due = waiting.next_at + window if waiting.next_at else None
                 return []

@@ -9,8 +9,8 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, bindparam, case, event, func, or_, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, Select, bindparam, case, event, func, or_, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from gridbot.models.db import is_postgres
 from gridbot.models.entities import ChatGroup, Outbox
@@ -141,7 +141,7 @@ def _backlog_statement() -> Select[int, int, datetime | None]:
 _BACKLOG = _backlog_statement()
 
 
-def backlog(session: Session, due_by: datetime) -> Backlog:
+def backlog(session: Session | Connection, due_by: datetime) -> Backlog:
     """PENDING and SENDING rows through ix_outbox_due (status, next_attempt_at): SENT history is not read."""
     due, sending, next_at = session.execute(_BACKLOG, {"due_by": due_by}).one()
     if isinstance(next_at, str):  # an aggregate over a CASE bypasses the column type on SQLite
@@ -149,6 +149,18 @@ def backlog(session: Session, due_by: datetime) -> Backlog:
     if next_at is not None and next_at.tzinfo is None:
         next_at = next_at.replace(tzinfo=due_by.tzinfo)
     return Backlog(int(due), int(sending), next_at)
+
+
+def idle_backlog(sessions: sessionmaker[Session], due_by: datetime) -> Backlog:
+    """The sender's idle check in one round trip: one statement outside a transaction.
+
+    A transaction would add a BEGIN and a ROLLBACK round trip to every idle round; a single
+    statement sees one snapshot either way.
+    """
+    engine = sessions.kw["bind"]
+    assert isinstance(engine, Engine)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        return backlog(conn, due_by)
 
 
 def claim_due(
