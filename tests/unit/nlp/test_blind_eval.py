@@ -36,3 +36,16 @@ def test_blind_set_covers_every_kind_and_group_days(rows: list[dict[str, Any]]) 
     assert all(r["kind"] != "chatter" or (r["category"] is None and r["priority"] == "normal") for r in rows)
     groups = Counter(r["group"] for r in rows)
     assert sum(n >= 30 for n in groups.values()) >= 8  # whole days of at least eight communities
+
+
+def test_no_evaluation_set_is_trained_on() -> None:
+    """Every held-out file beside the corpus (blind6 too) stays out of the training data."""
+    seen = {corpus.text_key(ex.text) for ex in corpus.load_corpus()}
+    files = sorted(corpus.BLIND_PATH.parent.glob("*.jsonl"))
+    assert len(files) >= 3
+    for path in files:
+        examples = corpus.read_examples(path)  # validates every label against the taxonomy
+        overlap = [
+            ex.text for ex in examples if corpus.text_key(ex.text) in seen and corpus.text_key(ex.text)
+        ]
+        assert not overlap, (path.name, overlap[:5])
