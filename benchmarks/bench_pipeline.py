@@ -15,7 +15,14 @@ outbox. The classifier is loaded before timing starts.
 `--path` measures the message path alone (what `Conversation.handle` costs: persist, route, reply
 queued; no outbox delivery, no sweeps), one message after another. `--offered RATE` offers RATE
 messages/s for `--seconds` into `--rooms` rooms through the production room dispatcher (8 rooms at
-once) on the wall clock, and reports the latency from arrival to handled and the process RSS.
+once) on the wall clock, and reports the latency from arrival to handled and the process RSS once a
+minute (with the dispatcher's backlog: memory held by queued messages is not a leak). Its texts are
+made distinct (a number appended to each), as a real group's are: with the corpus's few thousand
+texts repeated, caches keyed by text or by a ticket's stored features stop growing early and hide
+what a long run holds. The benchmark itself keeps nothing per message (latencies in a preallocated
+array, the line → ticket map bounded), so the growth shown is the bot's. For where memory goes, run
+it under benchmarks/memtrace (PYTHONPATH=benchmarks/memtrace GRIDBOT_MEMTRACE_DIR=…) and compare two
+dumps with benchmarks/memtrace_report.py.
 `--batch N` measures the micro-batch path (`Conversation.handle_batch`): N consecutive messages of
 `--rooms` rooms stored, classified and routed together, closed loop; a message's latency is its
 batch's.
@@ -24,6 +31,7 @@ batch's.
 from __future__ import annotations
 
 import argparse
+import array
 import asyncio
 import json
 import os
@@ -71,8 +79,12 @@ def corpus_texts() -> tuple[list[str], list[str]]:
     return chatter, reports
 
 
-def generate(n: int, seed: int = 7, rooms: int = 1) -> list[Line]:
-    """n lines: about 70 % chatter, 20 % reports, 10 % gridworker commands on filed tickets."""
+def generate(n: int, seed: int = 7, rooms: int = 1, distinct: bool = False) -> list[Line]:
+    """n lines: about 70 % chatter, 20 % reports, 10 % gridworker commands on filed tickets.
+
+    `distinct`: each resident text ends in its line number, so no two texts (nor their duplicate
+    features) are equal, as in a real group.
+    """
     rng = random.Random(seed)
     chatter, reports = corpus_texts()
     lines: list[Line] = []
@@ -96,6 +108,8 @@ def generate(n: int, seed: int = 7, rooms: int = 1) -> list[Line]:
             filed.append(line_id)
         else:
             body = rng.choice(chatter)
+        if distinct:
+            body = f"{body} {i}"
         lines.append(Line(line_id, at, room, f"wx-r{resident}", f"居民{resident}", "resident", body))
     return lines
 
@@ -249,22 +263,42 @@ def rss_mb() -> float:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
+TICKETS_KEPT = 200  # line → ticket entries the offered load keeps (its commands refer to the last 30 reports)
+
+
 async def drive_offered(
     replay: Replay[ReplayTransport], lines: list[Line], rate: float
-) -> tuple[list[float], list[tuple[float, float]], float]:
-    """Offer the lines at `rate` per second through the room dispatcher; latencies, RSS samples, wall."""
-    latencies: list[float] = []
+) -> tuple[array.array[float], list[tuple[float, float]], float]:
+    """Offer the lines at `rate` per second through the room dispatcher; latencies, RSS samples, wall.
+
+    Prints the RSS and the backlog once a minute. Nothing here grows per message: latencies go into
+    a preallocated array, and only the newest TICKETS_KEPT line → ticket entries are kept.
+    """
+    latencies = array.array("d", bytes(8 * len(lines)))
+    done = 0
     rss: list[tuple[float, float]] = []
 
     async def handle(item: tuple[float, int, Line]) -> None:
+        nonlocal done
         arrived, n, line = item
         replay.clock.now = datetime.now(UTC)
         replay.record(line, await replay.conversation.handle(replay.incoming(line, n)))
-        latencies.append(time.perf_counter() - arrived)
+        while len(replay.tickets) > TICKETS_KEPT:
+            del replay.tickets[next(iter(replay.tickets))]
+        latencies[done] = time.perf_counter() - arrived
+        done += 1
 
     async def sample() -> None:
+        minute = 0
         while True:
-            rss.append((time.perf_counter() - began, rss_mb()))
+            now, mb = time.perf_counter() - began, rss_mb()
+            rss.append((now, mb))
+            if now >= 60 * minute:
+                print(
+                    f"  minute {minute:3d}: RSS {mb:7.1f} MB, {done} handled, backlog {dispatcher.backlog}",
+                    flush=True,
+                )
+                minute += 1
             await asyncio.sleep(1.0)
 
     replay.conversation.clock = lambda: datetime.now(UTC)
@@ -280,23 +314,33 @@ async def drive_offered(
     wall = time.perf_counter() - began
     sampler.cancel()
     rss.append((wall, rss_mb()))
-    return latencies, rss, wall
+    return latencies[:done], rss, wall
 
 
 def run_offered(label: str, engine: Engine, rate: float, seconds: float, rooms: int) -> None:
     """An open-loop load on the wall clock: latency from arrival to handled, and RSS over the run."""
     replay, _clock = prepare(engine, rooms)
-    lines = generate(int(rate * seconds), rooms=rooms)
+    lines = generate(int(rate * seconds), rooms=rooms, distinct=True)
     latencies, rss, wall = asyncio.run(drive_offered(replay, lines, rate))
     tenth = [mb for t, mb in rss if t >= wall / 10]
-    half = [mb for t, mb in rss if t >= wall / 2]
-    slope = (half[-1] - half[0]) / max(1e-9, (wall / 2) / 60) if len(half) > 1 else 0.0
+    half = [(t, mb) for t, mb in rss if t >= wall / 2]
+    slope = least_squares_slope(half) * 60
     print(
         f"{label} offered {rate:.0f} msg/s into {rooms} rooms for {seconds:.0f} s: "
         f"{len(latencies)} handled in {wall:.1f} s; {figures([x * 1000 for x in latencies])}; "
         f"RSS {rss[0][1]:.1f} → {tenth[0]:.1f} (at 10 %) → {rss[-1][1]:.1f} MB, "
-        f"second half {slope:+.2f} MB/min ({counts(replay)})"
+        f"second half {slope:+.2f} MB/min (least squares over its samples) ({counts(replay)})"
     )
+
+
+def least_squares_slope(points: list[tuple[float, float]]) -> float:
+    """The slope of the least-squares line through (x, y) points (0 with fewer than two)."""
+    if len(points) < 2:
+        return 0.0
+    mx = statistics.fmean(x for x, _ in points)
+    my = statistics.fmean(y for _, y in points)
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    return sum((x - mx) * (y - my) for x, y in points) / sxx if sxx else 0.0
 
 
 def main() -> None:

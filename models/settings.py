@@ -81,6 +81,9 @@ class NLPSettings(BaseModel):
     duplicate_merge_threshold: float = 0.5  # tuned on benchmarks/data/duplicate_pairs.jsonl
     duplicate_suggest_threshold: float = 0.35
     duplicate_window_hours: int = 72
+    # memo bounds (nlp/memo.py): parsed features of open tickets, and messages' features by text
+    duplicate_cache: int = Field(default=512, ge=0)
+    text_cache: int = Field(default=256, ge=0)
 
 
 class FairUseSettings(BaseModel):

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from gridbot.nlp import cues
 from gridbot.nlp.duplicates import Features
+from gridbot.nlp.memo import DUPLICATE_CACHE, memo
 
 FEATURES_VERSION = 1
 KEY_LENGTH = 64  # ticket_dup_keys.key
@@ -54,11 +54,13 @@ def dump(f: Features) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
-@lru_cache(maxsize=4096)
+@memo(DUPLICATE_CACHE)
 def load(data: str | None) -> Features | None:
     """Features from `dump`'s JSON; None when absent or written by another FEATURES_VERSION.
 
-    Cached by the stored text itself (parsing costs more than hashing it): a changed row is parsed anew.
+    Memoised by the stored text itself (parsing costs more than hashing it): a changed row is parsed
+    anew. Bounded (`NLPSettings.duplicate_cache`): the open tickets a grid's reports are checked
+    against come back often; a city's worth of them must not pile up in every bot.
     """
     if not data:
         return None

@@ -7,9 +7,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 
 from gridbot.nlp import cues
+from gridbot.nlp.memo import TEXT_CACHE, memo
 from gridbot.nlp.normalize import normalize
 from gridbot.nlp.segment import stopwords
 
@@ -102,9 +102,13 @@ class Features:
     refers_back: bool  # agreeing with or chasing a report already made: cues.refers_back
 
 
-@lru_cache(maxsize=2048)
+@memo(TEXT_CACHE)
 def features(text: str) -> Features:
-    """The scoring features of a message (stored per open ticket when it is filed: nlp/duplicate_index.py)."""
+    """The scoring features of a message (stored per open ticket when it is filed: nlp/duplicate_index.py).
+
+    Memoised by text for the few calls one message makes (check, then store at filing): a small bound,
+    since a resident's text rarely comes back later.
+    """
     a = normalize(text)
     grams = _grams(cues.strip_places(a))
     return Features(grams, _norm(grams), cues.place(a), cues.objects(a), cues.refers_back(a))
