@@ -47,6 +47,14 @@ RULES = (
         "持刀威胁",
     ),
     Rule(
+        "a fire lane blocked by a vehicle is safety",
+        r"消防(?:通道|车道)(?!以外).{0,10}(?:停|车)|(?:停|车).{0,10}消防(?:通道|车道)(?!以外)",
+        "violation",
+        "safety",
+        "blocked fire exits, stairwells and fire lanes (by cars or things",
+        "堵塞消防通道",
+    ),
+    Rule(
         "dead fire equipment is safety",
         r"应急(?:照明)?灯.{0,6}(?:不亮|坏|没亮)|水带.{0,6}(?:去哪|没了|不见)",
         "property",
