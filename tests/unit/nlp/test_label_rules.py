@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from gridbot.nlp import corpus
+from gridbot.nlp.normalize import normalize
 from gridbot.nlp.taxonomy import load_taxonomy
+from gridbot.nlp.urgency import active_cues
 
 NLP_DIR = Path(corpus.__file__).parent
 EVAL_DIR = NLP_DIR / "data" / "eval"
@@ -130,6 +132,21 @@ def test_the_rule_is_written_in_the_guide_and_the_yaml(rule: Rule) -> None:
 @pytest.mark.parametrize("rule", RULES, ids=[r.name for r in RULES])
 def test_the_data_follows_the_rule(rule: Rule, rows: list[corpus.Example]) -> None:
     about = [ex for ex in rows if ex.category and re.search(rule.pattern, ex.text)]
-    assert any(ex.category == rule.category for ex in about), "the pattern no longer finds what the rule is about"
+    assert any(ex.category == rule.category for ex in about), (
+        "the pattern no longer finds what the rule is about"
+    )
     drift = [ex.text for ex in about if ex.category == rule.not_category]
     assert not drift, drift
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("特困人员的供养金每月多少 什么时候发", False),
+        ("特困供养人员申请要带什么材料", False),
+        ("3栋电梯困人了 快来", True),
+    ],
+)
+def test_a_social_security_word_is_no_danger_cue(text: str, cue: bool) -> None:
+    # 特困 (extreme poverty support) is social_security (TAXONOMY.md §2); its 困人 is no one trapped
+    assert bool(active_cues(normalize(text))) is cue
