@@ -33,7 +33,7 @@ _FICTION_RE = re.compile(
     r"|纪录片|灾难片|动画片|看了个[^，,。!！?？\s]{0,6}(?:片|剧|视频)|游戏里|在玩[^，,。!！?？\s]{0,8}游戏|密室逃脱|过家家|角色扮演"
     r"|模拟[^，,。!！?？\s]{0,4}(?:困人|火灾|着火|逃生|演示)|急救课|消防课|安全课|课上|老师说|教大家"
     r"|^\s*(?:【?转发|转[:：]|转自|\[链接\]|【[^】]{0,8}(?:提示|提醒|新闻|通知)】)"
-    r"|外省|邻市|隔壁区|隔壁市|城西那边|国外|某(?:市|小区|地|区|县|村)|别的小区|其他小区|外地(?!人|户口|牌|车)"
+    r"|外省|邻市|隔壁区|隔壁市|城西那边|国外|某(?:市|小区|地|区|县|村)|别的小区|其他小区|(?<!在)(?<!去)(?<!回)外地(?!人|户口|牌|车|的|来)"
     r"|(?:抖音|快手|微博|视频号|小红书|电视|网)上(?:说|看到|刷到)|朋友圈(?:看到|里|上)|(?:看到|刷到)(?:抖音|快手|微博|视频号)|"
     + fx.ELSEWHERE_MORE
 )
@@ -68,6 +68,7 @@ _FIGURATIVE_RE = re.compile(
 )
 # delight or laughter as a figure of speech around a person cue (「太好吃了 我要晕倒了」, 「笑晕了」)
 _DELIGHT_RE = re.compile(r"太好(?:吃|看|听|玩)|好吃到|香得|美得|笑死|笑晕|笑得|帅得|萌得|可爱得")
+_ABOUT_TO_BEFORE_RE = re.compile(r"(?:快|快要|都要)$")
 _SILENT_RE = re.compile(lex.SILENT)
 _DAYS_RE = re.compile(
     r"(?:[两三四五六七八九十几多]|好几|一|\d+)(?:天|日|周|个?星期|礼拜)|半个?月|一个多?月|好久|多日|连续"
@@ -77,7 +78,7 @@ _OUT_RE = re.compile(r"(?:人|都|已经|被)(?:放|救|拉|接)?出来了")
 _REPAIR_AFTER_RE = re.compile(r"^(?:啊|吧|呀)?(?:修|看看|看一下|处理|弄|清|收|管|换)")
 # an explanation resolves like 没事了 (「刚才的煤气味是燃气公司在换管子」)
 _EXPLAINED_RE = re.compile(
-    r"是[^，,。!！?？；;\s]{0,10}?在(?:烧|换|修|检修|维修|施工|测试|调试|检查|排|放|做饭|炒|熏|焊|弄|炖|煮|烤|煎|蒸|卤)|误报"
+    r"(?<!以为)是[^，,。!！?？；;\s]{0,10}?在(?:烧|换|修|检修|维修|施工|测试|调试|检查|排|放|做饭|炒|熏|焊|弄|炖|煮|烤|煎|蒸|卤)|误报"
 )
 # the past, for its clause and the next one, unless the clause says now (「去年 我们楼有人煤气中毒」)
 _PAST_RE = re.compile(
@@ -89,7 +90,7 @@ _NOW_RE = re.compile(r"现在|刚才|刚刚|正在|今天|今早|今晚|又|还�
 _ELSEWHERE_RE = re.compile(
     r"(?:有|一)(?:个|家)(?:小区|楼盘|村子?|工地|学校|商场|城市)|城[东西南北](?:那边|有)|隔壁小区"
     r"|(?:闺蜜|同事|同学|朋友|亲戚|老家|小姨|姨妈|舅舅|姑姑|表姐|表妹|表哥|表弟)(?:说|那边|家那边)"
-    r"|(?:她|他)们(?:村|公司|单位|学校|老家|厂)"
+    r"|(?:她|他)们(?:村|公司|单位|学校|老家|厂|小区|楼(?![下上道里]))"
 )
 # advice to everyone: a reminder, and a general warning in the cue's clause that names no one in particular
 _ADVICE_RE = re.compile(
@@ -101,7 +102,10 @@ _PRECAUTION_RE = re.compile(r"以免|免得|省得|防着")
 # a prediction in the clause before (「刮风会掉下来的 砸到人可咋整」), a worry about it, or the experiential 过 (「被蜇过」)
 _PREDICTION_RE = re.compile(r"会[^,，。!！?？\s]{0,8}的$")
 _WORRY_RE = re.compile(r"可(?:咋整|怎么办|咋办)")
+# a cue that has not happened (no 了) asked about (「有人掉河里咋办」), not 「着火了怎么办」
+_WORRY_AFTER_RE = re.compile(r"^[^,，。.!！?？;；\s了]{0,4}(?:咋整|咋办|怎么办)")
 _EXPERIENCED_RE = re.compile(r"^过(?!来|去|马路)")
+_TOPIC_AFTER_RE = re.compile(r"^了?的(?:事|事情)")  # 「电瓶车着火的事 后来查了」: talk about an event
 _SIMILE_AFTER_RE = re.compile(r"^了?(?:一样|似的|一般)")  # 「红得像着火了一样」
 # the danger stopped by itself: resolves like 没事了 (「冒了一会儿自己停了」)
 _SETTLED_RE = re.compile(
@@ -116,6 +120,7 @@ _THING_RESULT_RE = re.compile(
 )  # 撞碎/撞歪 happen to things, not people
 _PERSON_WORD_RE = re.compile(lex.PERSON)
 _BENIGN_SMOKE_RE = re.compile(fx.BENIGN_SMOKE_RE)
+_MISTAKEN_RE = re.compile(r"以为|当成|当是")  # an explanation the resident then found wrong
 _FLAME_RE = re.compile(fx.FLAME_RE)
 _FIGURE_RE = re.compile(fx.FIGURE_RE)
 _NOT_YET_RE = re.compile(fx.NOT_YET_RE)
@@ -127,12 +132,20 @@ _URGING_RE = re.compile(r"快来人")
 _CHORE_RE = re.compile(fx.CHORE_RE)
 
 
+def _benign_smoke(text: str) -> bool:
+    """Smoke with a harmless source in the message, unless the resident only thought so (「以为是邻居炒菜」)."""
+    return any(
+        _MISTAKEN_RE.search(text[max(0, m.start() - 12) : m.start()]) is None
+        for m in _BENIGN_SMOKE_RE.finditer(text)
+    )
+
+
 def _effect_false_alarm(
     kind: str, cue: re.Match[str], text: str, clause: str, following: str, before: str
 ) -> bool:
     """Readings of the third pass (issue 14): explained smoke, figures of speech, a fight not yet, a thing fallen."""
     said = cue.group()
-    if kind == "fire" and "烟" in said and not _FLAME_RE.search(said) and _BENIGN_SMOKE_RE.search(text):
+    if kind == "fire" and "烟" in said and not _FLAME_RE.search(said) and _benign_smoke(text):
         return True
     if _ABOUT_TO_RE.search(said):
         return True
@@ -161,6 +174,8 @@ def _false_alarm(
         return True
     if kind in ("fire", "trapped") and _FIGURATIVE_RE.search(f"{previous} {clause} {following}"):
         return True
+    if kind in ("injured", "person_at_risk") and _ABOUT_TO_BEFORE_RE.search(before):
+        return True  # 「热得我快晕倒了」: about to, not down
     if kind in ("injured", "person_at_risk") and _DELIGHT_RE.search(f"{previous} {clause}"):
         return True  # 「这个蛋糕太好吃了 我要晕倒了」
     if kind == "person_at_risk" and _SILENT_RE.search(cue.group()) and not _DAYS_RE.search(text):
@@ -173,11 +188,12 @@ def _false_alarm(
         return True
     if _ADVICE_RE.search(text) and _GENERAL_WARNING_RE.search(clause) and not _SPECIFIC_RE.search(clause):
         return True
-    if _PRECAUTION_RE.search(clause) or _WORRY_RE.search(clause):
+    if _PRECAUTION_RE.search(clause) or _WORRY_RE.search(clause) or _WORRY_AFTER_RE.search(text[cue.end() :]):
         return True
     if _PREDICTION_RE.search(previous) and not (_NOW_RE.search(clause) or "已经" in clause):
         return True  # 「会自燃的 已经冒烟了」 reports it happening
-    if _EXPERIENCED_RE.search(text[cue.end() :]) or _SIMILE_AFTER_RE.search(text[cue.end() :]):
+    after = text[cue.end() :]
+    if _EXPERIENCED_RE.search(after) or _SIMILE_AFTER_RE.search(after) or _TOPIC_AFTER_RE.search(after):
         return True
     return kind == "injured" and (
         bool(_THING_BEFORE_RE.search(before) and not _PERSON_WORD_RE.search(before))
