@@ -39,6 +39,10 @@ class ModelError(RuntimeError):
 # A live danger cue on a message the chatter head calls chatter: never dropped, filed urgent and held for a human.
 REVIEW_LIVE_CUE = "live_cue_over_chatter"
 REVIEW_LOW_CONFIDENCE = "low_confidence"
+# Urgent by the priority head alone, with no live danger cue in any clause: most false alarms are these (issue 14),
+# and so are some real emergencies told in words the lexicon lacks. The staff hear it privately at once; the group
+# hears the alarm only when a person confirms it (改级 紧急), so a wrong guess never becomes a public alarm.
+REVIEW_URGENT_NO_CUE = "urgent_without_cue"
 # Information questions (「物业电话是多少」): question words, not report words.
 _QUESTION_RE = re.compile(
     r"吗|多少钱|电话(?:是)?多少|多少号|在哪|哪里|哪儿|哪个(?:部门|地方|窗口|位置)|几点|几号|什么时候(?:开始|开门|上班|截止|发|交|办)"
@@ -439,6 +443,8 @@ def decide(
     confidence = cal(float(probs[labels.index(category)]))
     low = confidence < review_threshold
     reason = REVIEW_LIVE_CUE if live_cue_override else (REVIEW_LOW_CONFIDENCE if low else None)
+    if urgent and not cues and reason is None:
+        reason = REVIEW_URGENT_NO_CUE
     return Classification(
         kind,
         category,

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gridbot.nlp import corpus, segment, urgency
+from gridbot.nlp import corpus, segment, urgency, urgency_effects, urgency_lexicon
 from gridbot.nlp.base import (
     REVIEW_THRESHOLD as REVIEW_FALLBACK,
 )
@@ -505,17 +505,30 @@ def load(model_dir: Path, review_threshold: float | None = None) -> FastClassifi
     return clf
 
 
-def default_model_dir(cache_dir: Path, corpus_dir: Path = corpus.CORPUS_DIR) -> Path:
-    """The default model for the shipped corpus's train split: cached by content hash, built if absent."""
-    taxonomy = load_taxonomy()
+# Their live cues are features of every head, so their source is part of the default model's cache key.
+URGENCY_MODULES = (urgency, urgency_lexicon, urgency_effects)
+
+
+def model_key(corpus_dir: Path = corpus.CORPUS_DIR) -> str:
+    """The default model's cache key: corpus bytes, recipe, taxonomy, dictionaries and the urgency rules' source."""
     key = hashlib.sha256()
     for path in sorted(corpus_dir.glob("*.jsonl")):  # raw bytes: no parsing on the fast path
         key.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     key.update(
-        json.dumps([RECIPE, FeatureConfig().to_dict(), C_VALUES, taxonomy.to_dict()], sort_keys=True).encode()
+        json.dumps(
+            [RECIPE, FeatureConfig().to_dict(), C_VALUES, load_taxonomy().to_dict()], sort_keys=True
+        ).encode()
     )
     key.update(segment.USERDICT_PATH.read_bytes() + LEXICON_PATH.read_bytes())
-    target = cache_dir / key.hexdigest()[:16]
+    for module in URGENCY_MODULES:  # the cues are features: a rule change must retrain
+        key.update(Path(module.__file__ or "").read_bytes())
+    return key.hexdigest()[:16]
+
+
+def default_model_dir(cache_dir: Path, corpus_dir: Path = corpus.CORPUS_DIR) -> Path:
+    """The default model for the shipped corpus's train split: cached by content hash, built if absent."""
+    taxonomy = load_taxonomy()
+    target = cache_dir / model_key(corpus_dir)
     if (target / "manifest.json").exists():
         return target
     train_set, _ = corpus.split(corpus.load_corpus(corpus_dir, taxonomy))

@@ -7,128 +7,10 @@ import re
 from dataclasses import dataclass
 
 from gridbot.nlp import urgency_effects as fx
+from gridbot.nlp import urgency_lexicon as lex
 
-# cue kind -> pattern; kept short and literal so a gridworker can read and extend it.
-LEXICON: dict[str, str] = {
-    "fire": (
-        r"着火|著火|起火|失火|火灾|冒烟|冒黑烟|浓烟|烟好大|烟很大|好大的烟|烧起来|火苗|明火|火很大|燃起来|火烧|烧着了|爆炸"
-        r"|放火|火一直|火往上|烟从.{0,6}冒|烟往外冒|往外冒烟|冒出浓烟|有火光|火光冲天|烟感.{0,4}(?:一直)?(?:在)?响"
-    ),
-    "gas_leak": (
-        r"(?:燃|煤|然|媒|液化)[气汽](?:泄漏|泄露|漏了|在漏|中毒)|漏[气汽]|(?:燃|煤|然|媒|液化)[气汽起器](?:的)?(?:味|气味)|闻到(?:一股)?(?:燃|煤|媒|天然|液化)[气汽]"
-        r"|臭鸡蛋(?:的)?味"
-        r"|是不是煤气|一氧化碳|(?:汽油|柴油)味|(?:燃气|煤气|天然气)管(?:道)?.{0,4}(?:爆|破|断|裂)|嘶嘶.{0,6}(?:冒气|漏)"
-    ),
-    # sparks: mostly a power line or a socket, so the model (not the fire rule) picks the category
-    "electric": r"(?:冒|闪|溅|在打|直打)火花|冒火星|火星子|火花四溅|高压线.{0,6}(?:断|掉|垂)|电线.{0,8}(?:断了|掉在|掉到|掉进).{0,6}(?:地上|水|路)|触电|漏电.{0,30}?(?:倒地|不动|电到|电了一下|别碰|别靠近|别摸)",
-    "trapped": r"(?:卡住|困住|停住)了?.{0,4}里面(?:还)?有人|电梯.{0,15}里(?:面|边|头)(?:还)?有人|被困|困在|(?<!特)困人|困住|关在电梯|卡在电梯|电梯里出不来|出不来了|救命|锁在(?:屋|家|里)|电梯里关了|夹住人|里面还有(?:人|老人|小孩|孩子)",
-    "injured": (
-        r"受伤(?!的(?:猫|狗|鸟|鸽|猫头鹰|小动物|动物))|受了伤|流血|出血|流了(?:好多|很多|一地|一身)?血|晕倒|昏倒|晕过去|昏迷|不省人事"
-        r"|砸伤|砸到人|砸破头|压着人|被捅|被砍|骨折|摔倒.{0,6}(?:起不来|不动|流血)|摔倒了起不来|倒在(?:地上|路边|地|路中间)|倒地不动|一动不动|躺在路中间|一滩血|(?:人|老人|他|她)(?:.{0,4})不动了|叫.{0,4}没反应|晕到|昏到|留了(?:好多|很多)?血|被车撞"
-        r"|没(?:有)?呼吸|没(?:了)?意识(?!到)|抽搐|割腕|要跳楼|跳楼|被蜇|被蛇咬|被狗咬"
-        r"|掉(?:进|到|下)(?:去|水|井|河|湖|下水道|坑)|掉水里|落水|溺水|漂着一个人"
-    ),
-    "person_at_risk": (
-        r"(?:老人|奶奶|爷爷|姥姥|姥爷|外婆|外公|大爷|大妈|老太|独居|我爸|我妈|一个人住).{0,15}(?:联系不上|没人应|没人接|不开门|没开门|没人开|几天没见|没动静)"
-        r"|(?:联系不上|没人应|没人接|不开门|没开门|没人开|几天没见|没动静).{0,15}(?:老人|奶奶|爷爷|大爷|独居|一个人住)"
-        r"|说话含糊|口齿不清|说话不清|嘴(?:巴)?歪|口(?:角|眼)歪斜|(?:人|他|她|老人|老师|大爷|大妈|阿姨|师傅|老太|老头|奶奶|爷爷|孩子|小孩).{0,8}(?:突然|一下子?)倒(?:下|地)|吃错药|误服|喝了农药|喘不上气|呼吸(?:有点|很)?困难|胸口(?:疼|痛|闷)|心脏病(?:犯|发作|要犯)|想不开|轻生"
-        r"|(?:病人|老人|制氧机|呼吸机).{0,15}撑不住|走丢|婴儿在哭|想跳|要跳下去|(?:要|想)往下跳|企喺边|半边身子.{0,4}(?:动不了|麻)"
-        r"|(?:小孩|孩子|小朋友).{0,10}(?:窗台|窗外|阳台外|楼顶边|护栏外|栏杆外)|(?:窗台|窗外|护栏外|栏杆外).{0,10}(?:小孩|孩子|小朋友)"
-    ),
-    # into homes only: a flooded road or car park is an incident, not an emergency
-    "flooding": (
-        r"水灌进|灌进.{0,6}(?:家|屋|房|户)|(?:家|屋|房间|卧室|客厅|一楼)[^,，。!！]{0,6}(?:淹了|被淹|进水|全是水|水漫)|漫进(?:家|屋|房)|倒灌|泡在水里"
-        r"|往(?:我)?(?:家|屋|里).{0,4}灌|流进.{0,6}(?:家|屋|户)|涌进.{0,6}(?:家|屋|户|一楼)|进水到|水位越来越高|水涨得很快|淹到(?:脚踝|小腿|腰|膝盖|胸|车轮|车门|车窗)|水已经到(?:脚踝|车窗|腰|胸)"
-    ),
-    "fight": (
-        r"打起来|打架|打人|动手了|斗殴|持刀|拿刀|拿着刀|砍人|捅人|互殴|群殴|殴打|家暴|砍门|砸门|砸人|砸车"
-        r"|拿着(?:棍子|锤子|砖头|酒瓶|刀)|打(?:老婆|老人|孩子|小孩)|推搡"
-    ),
-    "call_for_help": r"快(?:来人|报警|叫救护车|打120|打119|叫120|叫消防|救人|疏散)|(?:打|拨|叫|报)了?(?:119|120)|快快快|叫救护车|消防车(?:来了)?.{0,3}进不去|被困者|(?<!特)困人",
-}
-_CUE_RE = re.compile("|".join(f"(?P<{k}>{v})" for k, v in LEXICON.items()))
-
-# Whole classes of live danger the lists above missed (issue 14). Each pattern carries its object in the match (a
-# person pinned or shut in, a structure failing now, a vulnerable person gone now), so a door that sticks, an old
-# crack, a lost cat or an adult not seen for a while is not one. Key -> the kind it reports.
-_PERSON = (
-    r"(?:(?<![没无被家])人(?![行家字口])|孩子|小孩|娃|宝宝|婴儿|小朋友|老人|老太|老头|老爷子|大爷|大妈|大叔|大姐|阿姨|叔叔"
-    r"|爷爷|奶奶|姥姥|姥爷|外婆|外公|工人|师傅|小伙|姑娘|女孩|男孩|学生|儿子|女儿|孙子|孙女|外孙|婆婆|公公|老公|老婆"
-    r"|我爸|我妈|老爸|老妈|骑手|司机|行人|路人|阿伯|阿婆|伯伯|老伯)"
-)
-# shut in, not out (「被关在门外」); 夹在中间 is a family quarrel and 卡在哪办 a card
-_PIN = (
-    r"(?:压住|压在|压着|卡住|卡在(?!哪)|卡进|夹住|夹进|绞进|绞住|卷进|卷住|埋在|埋住|锁在|锁着|关在|关着|困着|反锁"
-    r"|(?:锁|关|困)(?:车|车子|屋|房间|卫生间|厕所|柜子|箱子)里)(?!门外|外面|外头|外边)"
-)
-_BODY = r"(?:的(?:手|脚|腿|胳膊|手臂|手指|头|脑袋|身子))?"
-_CHILD = r"(?:孩子|小孩|娃|宝宝|小宝|宝贝|崽|小朋友|儿子|女儿|孙子|孙女|外孙|闺女)"
-_CONFUSED = (
-    r"(?:老年痴呆|痴呆|失智|认知障碍|智力障碍|智障|阿尔茨海默|糊涂|认不得路|不认得路|不认路|记不住路|不记得路"
-    r"|脑子不(?:太)?(?:清楚|好使|灵光)|脑子有(?:点)?问题)"
-)
-_LOST = r"(?:走散了|走丢了|跟丢了|找不到了|找不着了|找不见了|不见了|走失了)"
-_GONE = rf"(?:{_LOST}|没回来|没回家|还没回|联系不上|没见(?:到)?人影|不知道(?:跑|走)?(?:去)?哪(?:里|儿)?了)"
-_ALONE = r"(?:独居|一个人住|一个人过|孤寡|空巢|无儿无女|孤老)"
-_SILENT = (
-    r"(?:敲门|敲了[^。!！?？]{0,4}门|敲半天|敲了半天|打电话|电话)[^。!！?？]{0,10}?"
-    r"(?:没人应|不应|没应|无应答|没动静|没反应|没人开|不开|打不通|没人接|无人接|不接|关机)"
-)
-_STRUCTURE = (
-    r"(?:墙|楼|房子|房顶|屋顶|顶棚|车棚|雨棚|棚子|天花板|吊顶|阳台|围墙|挡土墙|脚手架|塔吊|广告牌|招牌)"
-)
-_DEBRIS = r"(?:灰|渣|墙皮|瓷砖|砖|玻璃|水泥|石头|石块|碎片|东西|瓦片?|泥|牌|外机|花盆|树枝|板)"
-MORE_LEXICON: dict[str, str] = {
-    "trapped_person": (
-        rf"{_PERSON}{_BODY}(?:把自己)?[^，,。!！?？；;\s的把]{{0,8}}?{_PIN}(?!不在|没在)"  # not 「司机把车…压着」
-        rf"|{_PIN}[^，,。!！?？；;\s]{{0,8}}?{_PERSON}(?!不在|没在)"
-        r"|(?:我|他|她)们?被(?:困|卡|关|锁|压|夹|埋)|有人(?:还)?没(?:出来|逃出来|救出来)"
-        # an actual fall (了, 下来), across any separator: 「楼塌了，下面还有人」, not 「随时要倒 下面还有人摆摊」
-        r"|(?:(?:塌|倒)了|塌下来|倒下来)[^。!！?？；;]{0,8}(?:下面|底下|里面)(?:还)?有人"
-        # a hand or a foot caught and not coming free, whoever it belongs to (a name is no person word)
-        rf"|{_PIN}了?(?:手|脚|腿|胳膊|手臂|手指|头|脑袋)[^。!！?？]{{0,8}}?(?:拔不出|拉不出|抽不出|出不来|动不了|取不出|弄不出)"
-        rf"|(?:手|脚|腿|胳膊|手臂|手指|头|脑袋)(?:被[^，,。!！?？；;\s]{{0,6}}?)?{_PIN}[^。!！?？]{{0,10}}?(?:拔不出|拉不出|抽不出|出不来|动不了|取不出|弄不出)"
-        # a person in a vehicle that something fell on or that is stuck at an edge
-        r"|(?:压|砸|卡|困|冲垮|倒)[^。!！?？]{0,16}?(?:(?:车|车子|车厢)(?:里|上)(?:面|头)?(?:还)?有人|人还在(?:车|车里|车上|里面|下面|底下))"
-        rf"|(?:打不开|开不了|出不来|卡住了?|停住了?)[^。!！?？]{{0,6}}(?:里面|里头|里边)(?:还)?有(?:个|一个|两个|几个)?{_PERSON}"
-        rf"|(?:里面|里头|里边)(?:还)?有(?:个|一个|两个|几个)?{_PERSON}[^。!！?？]{{0,8}}(?:打不开|开不了|出不来)"
-    ),
-    "lift_drop": (
-        r"电梯[^，,。!！?？；;]{0,6}(?:突然|一下子?)[^，,。!！?？；;]{0,3}(?:掉|坠|滑|冲)"
-        r"|电梯[^，,。!！?？；;]{0,8}(?:掉到|坠到|掉下去|坠落|溜到|冲顶|蹲底)"
-    ),
-    "falling_now": (
-        rf"{_DEBRIS}[^，,。!！?？；;\s]{{0,8}}?(?:还在|正在|一直|不停|不断|仍在|哗哗|簌簌|还|正)(?:地)?(?:往下|往外|向下)?(?:掉|落|塌)"
-        rf"|(?:还在|正在|一直|不停|不断)(?:地)?(?:往下|往外|向下)?(?:掉|落){_DEBRIS}"
-        r"|(?<!皮)(?<!灰)(?<!漆)(?:一块一块|一片一片|一块块|一片片)(?:地|的)?(?:往下)?(?:掉|落)"  # not peeling plaster
-        r"|(?:裂缝|裂口|裂纹|缝)[^，,。!！?？；;\s]{0,4}突然(?:变大|变宽|变长|裂开|大了|宽了)|突然(?:裂开|开裂|塌|垮)"
-        rf"|{_STRUCTURE}[^，,。!！?？；;\s]{{0,3}}?(?:塌了|塌下来|塌掉|垮了|倒塌|坍塌)|(?:墙|楼)(?:体|身)?裂开了"
-    ),
-    # a person living alone who gives no sign of life (TAXONOMY §3): a welfare check now
-    "silent_alone": (rf"{_ALONE}[^。!！?？]{{0,40}}?(?:{_SILENT})|(?:{_SILENT})[^。!！?？]{{0,40}}?{_ALONE}"),
-    # a thing on fire (「变电箱着了」, 「车着起来了」): 着 after a thing, never 睡着了
-    "thing_on_fire": r"(?:箱|车|房|屋|楼|柜|棚|线|表|厂|店|仓库|垃圾|草垛|柴)子?(?:烧)?着(?:了|起来了)",
-    # a person sitting or standing at a drop (「天台边上坐着个学生 腿伸到外面」)
-    "edge_person": (
-        r"(?:楼顶|天台|顶楼|阳台外|窗台|窗户外|栏杆外|护栏外|桥栏|桥边|江边栏杆)[^。!！?？]{0,6}?(?:坐着|站着|蹲着|趴着|爬到|翻到)"
-        r"[^。!！?？]{0,4}?(?:个|一个)?(?:人|学生|孩子|小孩|老人|男的|女的|小伙子?|姑娘|女孩|男孩)"
-    ),
-    "missing_vulnerable": (
-        rf"{_CONFUSED}[^。!！?？]{{0,30}}?{_GONE}|{_GONE}[^。!！?？]{{0,30}}?{_CONFUSED}"
-        rf"|{_CHILD}[^的把发，,。!！?？；;\s]{{0,6}}?{_LOST}|找不(?:到|着|见){_CHILD}(?!的)"
-    ),
-}
-_KIND_OF = {
-    **fx.EFFECT_KIND,
-    "trapped_person": "pinned",
-    "lift_drop": "trapped",
-    "falling_now": "falling",
-    "missing_vulnerable": "missing",
-    "silent_alone": "person_at_risk",
-    "thing_on_fire": "fire",
-    "edge_person": "person_at_risk",
-}
-_MORE_RE = re.compile("|".join(f"(?P<{k}>{v})" for k, v in MORE_LEXICON.items()))
+_CUE_RE = re.compile("|".join(f"(?P<{k}>{v})" for k, v in lex.LEXICON.items()))
+_MORE_RE = re.compile("|".join(f"(?P<{k}>{v})" for k, v in lex.MORE_LEXICON.items()))
 # danger described by its effect: read last, so it never hides a cue of the lists above
 _EFFECT_RE = re.compile("|".join(f"(?P<{k}>{v})" for k, v in fx.EFFECT_LEXICON.items()))
 # Clauses end at punctuation, spaces and line breaks (voice input and many residents separate clauses by spaces).
@@ -151,7 +33,7 @@ _FICTION_RE = re.compile(
     r"|纪录片|灾难片|动画片|看了个[^，,。!！?？\s]{0,6}(?:片|剧|视频)|游戏里|在玩[^，,。!！?？\s]{0,8}游戏|密室逃脱|过家家|角色扮演"
     r"|模拟[^，,。!！?？\s]{0,4}(?:困人|火灾|着火|逃生|演示)|急救课|消防课|安全课|课上|老师说|教大家"
     r"|^\s*(?:【?转发|转[:：]|转自|\[链接\]|【[^】]{0,8}(?:提示|提醒|新闻|通知)】)"
-    r"|外省|邻市|隔壁区|隔壁市|城西那边|国外|某(?:市|小区|地|区|县|村)|别的小区|其他小区|外地(?!人|户口|牌|车)"
+    r"|外省|邻市|隔壁区|隔壁市|城西那边|国外|某(?:市|小区|地|区|县|村)|别的小区|其他小区|(?<!在)(?<!去)(?<!回)外地(?!人|户口|牌|车|的|来)"
     r"|(?:抖音|快手|微博|视频号|小红书|电视|网)上(?:说|看到|刷到)|朋友圈(?:看到|里|上)|(?:看到|刷到)(?:抖音|快手|微博|视频号)|"
     + fx.ELSEWHERE_MORE
 )
@@ -186,7 +68,8 @@ _FIGURATIVE_RE = re.compile(
 )
 # delight or laughter as a figure of speech around a person cue (「太好吃了 我要晕倒了」, 「笑晕了」)
 _DELIGHT_RE = re.compile(r"太好(?:吃|看|听|玩)|好吃到|香得|美得|笑死|笑晕|笑得|帅得|萌得|可爱得")
-_SILENT_RE = re.compile(_SILENT)
+_ABOUT_TO_BEFORE_RE = re.compile(r"(?:快|快要|都要)$")
+_SILENT_RE = re.compile(lex.SILENT)
 _DAYS_RE = re.compile(
     r"(?:[两三四五六七八九十几多]|好几|一|\d+)(?:天|日|周|个?星期|礼拜)|半个?月|一个多?月|好久|多日|连续"
 )
@@ -195,7 +78,7 @@ _OUT_RE = re.compile(r"(?:人|都|已经|被)(?:放|救|拉|接)?出来了")
 _REPAIR_AFTER_RE = re.compile(r"^(?:啊|吧|呀)?(?:修|看看|看一下|处理|弄|清|收|管|换)")
 # an explanation resolves like 没事了 (「刚才的煤气味是燃气公司在换管子」)
 _EXPLAINED_RE = re.compile(
-    r"是[^，,。!！?？；;\s]{0,10}?在(?:烧|换|修|检修|维修|施工|测试|调试|检查|排|放|做饭|炒|熏|焊|弄|炖|煮|烤|煎|蒸|卤)|误报"
+    r"(?<!以为)是[^，,。!！?？；;\s]{0,10}?在(?:烧|换|修|检修|维修|施工|测试|调试|检查|排|放|做饭|炒|熏|焊|弄|炖|煮|烤|煎|蒸|卤)|误报"
 )
 # the past, for its clause and the next one, unless the clause says now (「去年 我们楼有人煤气中毒」)
 _PAST_RE = re.compile(
@@ -207,7 +90,7 @@ _NOW_RE = re.compile(r"现在|刚才|刚刚|正在|今天|今早|今晚|又|还�
 _ELSEWHERE_RE = re.compile(
     r"(?:有|一)(?:个|家)(?:小区|楼盘|村子?|工地|学校|商场|城市)|城[东西南北](?:那边|有)|隔壁小区"
     r"|(?:闺蜜|同事|同学|朋友|亲戚|老家|小姨|姨妈|舅舅|姑姑|表姐|表妹|表哥|表弟)(?:说|那边|家那边)"
-    r"|(?:她|他)们(?:村|公司|单位|学校|老家|厂)"
+    r"|(?:她|他)们(?:村|公司|单位|学校|老家|厂|小区|楼(?![下上道里]))"
 )
 # advice to everyone: a reminder, and a general warning in the cue's clause that names no one in particular
 _ADVICE_RE = re.compile(
@@ -219,7 +102,10 @@ _PRECAUTION_RE = re.compile(r"以免|免得|省得|防着")
 # a prediction in the clause before (「刮风会掉下来的 砸到人可咋整」), a worry about it, or the experiential 过 (「被蜇过」)
 _PREDICTION_RE = re.compile(r"会[^,，。!！?？\s]{0,8}的$")
 _WORRY_RE = re.compile(r"可(?:咋整|怎么办|咋办)")
+# a cue that has not happened (no 了) asked about (「有人掉河里咋办」), not 「着火了怎么办」
+_WORRY_AFTER_RE = re.compile(r"^[^,，。.!！?？;；\s了]{0,4}(?:咋整|咋办|怎么办)")
 _EXPERIENCED_RE = re.compile(r"^过(?!来|去|马路)")
+_TOPIC_AFTER_RE = re.compile(r"^了?的(?:事|事情)")  # 「电瓶车着火的事 后来查了」: talk about an event
 _SIMILE_AFTER_RE = re.compile(r"^了?(?:一样|似的|一般)")  # 「红得像着火了一样」
 # the danger stopped by itself: resolves like 没事了 (「冒了一会儿自己停了」)
 _SETTLED_RE = re.compile(
@@ -232,8 +118,9 @@ _THING_BEFORE_RE = re.compile(
 _THING_RESULT_RE = re.compile(
     r"^(?:了)?(?:碎|坏|歪|断|弯|瘪|凹|变形)"
 )  # 撞碎/撞歪 happen to things, not people
-_PERSON_WORD_RE = re.compile(_PERSON)
+_PERSON_WORD_RE = re.compile(lex.PERSON)
 _BENIGN_SMOKE_RE = re.compile(fx.BENIGN_SMOKE_RE)
+_MISTAKEN_RE = re.compile(r"以为|当成|当是")  # an explanation the resident then found wrong
 _FLAME_RE = re.compile(fx.FLAME_RE)
 _FIGURE_RE = re.compile(fx.FIGURE_RE)
 _NOT_YET_RE = re.compile(fx.NOT_YET_RE)
@@ -245,12 +132,20 @@ _URGING_RE = re.compile(r"快来人")
 _CHORE_RE = re.compile(fx.CHORE_RE)
 
 
+def _benign_smoke(text: str) -> bool:
+    """Smoke with a harmless source in the message, unless the resident only thought so (「以为是邻居炒菜」)."""
+    return any(
+        _MISTAKEN_RE.search(text[max(0, m.start() - 12) : m.start()]) is None
+        for m in _BENIGN_SMOKE_RE.finditer(text)
+    )
+
+
 def _effect_false_alarm(
     kind: str, cue: re.Match[str], text: str, clause: str, following: str, before: str
 ) -> bool:
     """Readings of the third pass (issue 14): explained smoke, figures of speech, a fight not yet, a thing fallen."""
     said = cue.group()
-    if kind == "fire" and "烟" in said and not _FLAME_RE.search(said) and _BENIGN_SMOKE_RE.search(text):
+    if kind == "fire" and "烟" in said and not _FLAME_RE.search(said) and _benign_smoke(text):
         return True
     if _ABOUT_TO_RE.search(said):
         return True
@@ -279,6 +174,8 @@ def _false_alarm(
         return True
     if kind in ("fire", "trapped") and _FIGURATIVE_RE.search(f"{previous} {clause} {following}"):
         return True
+    if kind in ("injured", "person_at_risk") and _ABOUT_TO_BEFORE_RE.search(before):
+        return True  # 「热得我快晕倒了」: about to, not down
     if kind in ("injured", "person_at_risk") and _DELIGHT_RE.search(f"{previous} {clause}"):
         return True  # 「这个蛋糕太好吃了 我要晕倒了」
     if kind == "person_at_risk" and _SILENT_RE.search(cue.group()) and not _DAYS_RE.search(text):
@@ -291,11 +188,12 @@ def _false_alarm(
         return True
     if _ADVICE_RE.search(text) and _GENERAL_WARNING_RE.search(clause) and not _SPECIFIC_RE.search(clause):
         return True
-    if _PRECAUTION_RE.search(clause) or _WORRY_RE.search(clause):
+    if _PRECAUTION_RE.search(clause) or _WORRY_RE.search(clause) or _WORRY_AFTER_RE.search(text[cue.end() :]):
         return True
     if _PREDICTION_RE.search(previous) and not (_NOW_RE.search(clause) or "已经" in clause):
         return True  # 「会自燃的 已经冒烟了」 reports it happening
-    if _EXPERIENCED_RE.search(text[cue.end() :]) or _SIMILE_AFTER_RE.search(text[cue.end() :]):
+    after = text[cue.end() :]
+    if _EXPERIENCED_RE.search(after) or _SIMILE_AFTER_RE.search(after) or _TOPIC_AFTER_RE.search(after):
         return True
     return kind == "injured" and (
         bool(_THING_BEFORE_RE.search(before) and not _PERSON_WORD_RE.search(before))
@@ -345,7 +243,7 @@ def find_cues(text: str) -> list[UrgencyCue]:
     resolved_at += [m.start() for r in (_EXPLAINED_RE, _SETTLED_RE) for m in r.finditer(text)]
     cues: list[UrgencyCue] = []
     for m in matches:
-        kind = _KIND_OF.get(m.lastgroup or "", m.lastgroup or "")
+        kind = lex.KIND_OF.get(m.lastgroup or "", m.lastgroup or "")
         k = bisect.bisect_right(starts, m.start()) - 1
         start, end = spans[k] if k >= 0 else (m.start(), m.end())
         clause = text[start:end]

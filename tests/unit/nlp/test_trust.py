@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from gridbot.nlp import corpus, urgency
-from gridbot.nlp.base import REVIEW_LIVE_CUE, Classification
+from gridbot.nlp.base import REVIEW_LIVE_CUE, REVIEW_URGENT_NO_CUE, Classification
 from gridbot.nlp.classifier import Classifier
 from gridbot.nlp.evaluate import evaluate, format_report, register_of, reliability_svg
 from gridbot.nlp.normalize import normalize
@@ -150,6 +150,25 @@ def test_a_live_cue_over_a_confident_chatter_verdict_is_held_for_a_human() -> No
     c = decide(labels, probs, tax, normalize("中秋快乐 楼下好像着火了"))
     assert (c.kind, c.category, c.priority) == ("incident", "safety", "urgent")
     assert c.needs_review and c.review_reason == REVIEW_LIVE_CUE
+
+
+def test_urgent_by_the_priority_head_alone_is_checked_before_any_public_alarm() -> None:
+    """No live cue in any clause: urgent for the staff at once, but held (待确认) until a person confirms it."""
+    import numpy as np
+
+    from gridbot.nlp.base import decide
+
+    tax = load_taxonomy()
+    labels = ["chatter", *tax.category_ids]
+    probs = np.array([0.01] + [0.0] * len(tax.category_ids))
+    probs[labels.index("property")] = 0.99
+    text = normalize("3栋电梯门一直开开关关 里面灯也灭了")
+    head = decide(labels, probs, tax, text, p_urgent=0.95)
+    assert head.priority == "urgent" and head.needs_review and head.review_reason == REVIEW_URGENT_NO_CUE
+    calm = decide(labels, probs, tax, text, p_urgent=0.1)
+    assert calm.priority == "normal" and not calm.needs_review
+    cue = decide(labels, probs, tax, normalize("3栋电梯困人了 里面有老人"), p_urgent=0.95)
+    assert cue.priority == "urgent" and not cue.needs_review  # a live cue is alarmed at once, as before
 
 
 @pytest.mark.parametrize(
