@@ -118,8 +118,6 @@ def bulk_fill(sf: sessionmaker[Session], grids: list[int], total: int, policy: S
                         warn_at=sc.warn_at,
                         escalate1_at=sc.escalate1_at,
                         escalate2_at=sc.escalate2_at,
-                        fired_level=0,
-                        next_fire_at=sc.warn_at,
                     )
                 )
         with sf.begin() as s:

@@ -54,28 +54,35 @@ _UNHEARD: set[tuple[int, int]] = set()  # (level, grid) already warned of having
 FIRE, PAUSE, STOP = 0, 1, 2  # what a batch does with a due deadline row
 
 
-# Per-transaction scratch tables (TEMPORARY: private to the connection, never in the schema).
+# Scratch tables (TEMPORARY: private to the connection, never in the schema). CAND lists a sweep's
+# due deadlines (it lives across the sweep's batches, on one connection); DUE holds one batch of it.
 _scratch = MetaData()
-DUE = Table(
-    "sweep_due",
-    _scratch,
-    Column("deadline_id", Integer, primary_key=True),
-    Column("ticket_id", Integer, nullable=False),
-    Column("kind", String(32), nullable=False),
-    Column("cycle", Integer, nullable=False),
-    Column("grid_id", Integer, nullable=False),
-    Column("assignee_key", Integer, nullable=False),  # assignee id, 0 when unassigned
-    Column("action", Integer, nullable=False),
-    Column("old_level", Integer, nullable=False),
-    Column("level", Integer, nullable=False),  # the highest due level: the one told
-    Column("due_at", UTCDateTime(), nullable=False),
-    Column("next_fire_at", UTCDateTime()),
-    Column("in_room", Boolean, nullable=False),  # told in the residents' group (else directly)
-    Column("urgent", Boolean, nullable=False),
-    Column("told", Boolean, nullable=False),
-    Column("room", String(128)),
-    prefixes=["TEMPORARY"],
-)
+
+
+def _listed(name: str, *first: Column[Any]) -> Table:
+    return Table(
+        name,
+        _scratch,
+        *first,
+        Column("deadline_id", Integer, nullable=False),
+        Column("ticket_id", Integer, nullable=False),
+        Column("kind", String(32), nullable=False),
+        Column("cycle", Integer, nullable=False),
+        Column("grid_id", Integer, nullable=False),
+        Column("assignee_key", Integer, nullable=False),  # assignee id, 0 when unassigned
+        Column("action", Integer, nullable=False),
+        Column("old_level", Integer, nullable=False),  # the highest level logged before
+        Column("level", Integer, nullable=False),  # the highest due level: the one told
+        Column("due_at", UTCDateTime(), nullable=False),
+        Column("in_room", Boolean, nullable=False),  # told in the residents' group (else directly)
+        Column("urgent", Boolean, nullable=False),
+        Column("told", Boolean, nullable=False),  # action is FIRE
+        prefixes=["TEMPORARY"],
+    )
+
+
+CAND = _listed("sweep_cand", Column("seq", Integer, primary_key=True, autoincrement=True))
+DUE = _listed("sweep_due", Column("room", String(128)))
 TO = Table(
     "sweep_to",
     _scratch,
@@ -104,7 +111,6 @@ class SweepState:
     policy: SLAPolicy
     digests: dict[int, Recipient] = field(default_factory=dict)
     people: dict[tuple[int, str], list[Who]] = field(default_factory=dict)
-    after: tuple[datetime, int] | None = None  # keyset position: the last (next_fire_at, id) read
     released: set[int] = field(default_factory=set)  # people whose digest this sweep sent at once
 
 
