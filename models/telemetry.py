@@ -43,9 +43,7 @@ def refresh_from_database(session: Session, now: datetime) -> None:
     # passed its due instant while running (the sweep no longer writes breached_at; older rows have it)
     ended = func.coalesce(d.met_at, d.stopped_at, d.paused_at, literal(now, UTCDateTime()))
     breaches = session.execute(
-        select(d.kind, func.count())
-        .where(or_(d.breached_at.is_not(None), d.due_at < ended))
-        .group_by(d.kind)
+        select(d.kind, func.count()).where(or_(d.breached_at.is_not(None), d.due_at < ended)).group_by(d.kind)
     ).all()
     for kind in DeadlineKind:
         SLA_BREACHES.labels(kind.value).set(dict(breaches).get(kind, 0))

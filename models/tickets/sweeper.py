@@ -66,7 +66,6 @@ from gridbot.models.enums import OPEN_STATUSES, Priority, TicketStatus
 from gridbot.models.messaging.coordination import Coordinator
 from gridbot.models.tickets.sla import SLAPolicy
 from gridbot.models.tickets.sweep_digests import (
-    CAND,
     DUE,
     FIRE,
     PAUSE,
@@ -99,7 +98,7 @@ def sweep(
     policy: SLAPolicy,
     now: datetime,
     coordinator: Coordinator,
-    batch_size: int = 100_000,
+    batch_size: int = 500_000,
     *,
     lock_ttl_s: float = 120.0,
     after_batch: Callable[[int], None] | None = None,
@@ -119,7 +118,7 @@ def sweep(
             finally:
                 if conn.in_transaction():
                     conn.rollback()
-                conn.execute(text(f"DROP TABLE IF EXISTS {CAND.name}"))
+                conn.execute(text(f"DROP TABLE IF EXISTS {DUE.name}"))
                 conn.commit()
     logger.info(
         "sweep %s: %d deadlines, %d levels told (%d passed over), %d digests",
@@ -147,7 +146,7 @@ def _run(
     while True:
         with session_factory(bind=conn) as session, session.begin():
             if mark is None:
-                mark = _start(session, state)
+                mark = _start(session, state, batch_size)
             elif not _still_ours(session, state):
                 logger.info("sweep %s: a later sweep took over; stopping", state.sweep_id)
                 return
@@ -184,7 +183,7 @@ def _watermark(session: Session) -> Table:
     return table
 
 
-def _start(session: Session, state: SweepState) -> _Mark:
+def _start(session: Session, state: SweepState, batch_size: int) -> _Mark:
     """Take the watermark row over and list the due deadlines not told yet into the scratch table."""
     w = _watermark(session).c
     conn = session.connection()
@@ -198,10 +197,14 @@ def _start(session: Session, state: SweepState) -> _Mark:
         .returning(w.swept_to, w.full_at, w.version)
     ).one()
     full = swept_to is None or full_at is None or state.now - full_at >= FULL_PASS_EVERY
-    conn.execute(text(f"DROP TABLE IF EXISTS {CAND.name}"))  # a pooled connection may keep one
-    CAND.create(conn)
+    conn.execute(text(f"DROP TABLE IF EXISTS {DUE.name}"))  # a pooled connection may keep one
+    DUE.create(conn)
     _collect(session, state, None if full else swept_to)
-    total = int(conn.scalar(select(func.count()).select_from(CAND)) or 0)  # rowcount: -1 on psycopg
+    total = int(conn.scalar(select(func.count()).select_from(DUE)) or 0)  # rowcount: -1 on psycopg
+    if total > batch_size:  # batches read ranges of it
+        conn.execute(text(f"CREATE INDEX ix_{DUE.name}_seq ON {DUE.name} (seq)"))
+    if is_postgres(session):
+        conn.execute(text(f"ANALYZE {DUE.name}"))  # autovacuum never sees temporary tables
     return _Mark(version=version, full=full, total=total)
 
 
@@ -252,29 +255,28 @@ def _tune(session: Session) -> None:
 def _sweep_batch(session: Session, state: SweepState, done: int, batch_size: int, result: SweepResult) -> int:
     """Tell the next `batch_size` listed deadlines (one transaction); returns how many."""
     conn = session.connection()
-    for table in (DUE, TO):
-        conn.execute(text(f"DROP TABLE IF EXISTS {table.name}"))  # a SQLite connection keeps it
-        table.create(conn)
-    cols = [c.name for c in CAND.c if c.name != "seq"]
-    part = select(*(CAND.c[c] for c in cols)).where(CAND.c.seq > done, CAND.c.seq <= done + batch_size)
-    conn.execute(insert(DUE).from_select(cols, part))
-    n = int(conn.scalar(select(func.count()).select_from(DUE)) or 0)
+    conn.execute(text(f"DROP TABLE IF EXISTS {TO.name}"))  # a SQLite connection keeps it
+    TO.create(conn)
+    state.batch = (done, done + batch_size)
+    n = int(
+        conn.scalar(
+            select(func.count()).select_from(DUE).where(DUE.c.seq > done, DUE.c.seq <= done + batch_size)
+        )
+        or 0
+    )
     if n == 0:
         return 0
     result.examined += n
-    if is_postgres(session):
-        conn.execute(text(f"ANALYZE {DUE.name}"))  # autovacuum never sees temporary tables
-    _repair(session, state.now)
-    fired, passed_over = _insert_logs(session, state.now)
+    _repair(session, state)
+    fired, passed_over = _insert_logs(session, state)
     result.fired += fired
     result.passed_over += passed_over
     if fired:
-        _escalate(session)
-        _address_rooms(session)
+        _escalate(session, state)
+        _address_rooms(session, state)
         resolve_recipients(session, state)
         result.digests += write_digests(session, state)
-    for table in (TO, DUE):
-        table.drop(conn)
+    TO.drop(conn)
     return n
 
 
@@ -284,7 +286,8 @@ def _collect(session: Session, state: SweepState, since: datetime | None) -> Non
     `since`: the watermark; None for a full pass. A deadline is listed when one of its level
     instants lies in [since, now] and its highest due level is above the highest level logged for
     it (a level already told, or one below it, is never told again: a clock moved back after it
-    fired stays quiet until a higher level falls due).
+    fired stays quiet until a higher level falls due). The highest logged level is one probe of
+    the log's key a deadline after a watermark; a full pass reads the log's levels grouped once.
     """
     d, t, now = TicketDeadline, Ticket, state.now
     log = cast(Table, ReminderLog.__table__).c
@@ -295,39 +298,54 @@ def _collect(session: Session, state: SweepState, since: datetime | None) -> Non
         (d.warn_at <= now, 1),
         else_=0,
     )
-    logged = (
-        select(func.max(log.level))
-        .where(log.ticket_id == d.ticket_id, log.deadline_kind == d.kind, log.cycle == d.cycle)
-        .scalar_subquery()
-    )
-    old = func.coalesce(logged, 0)
+    running = and_(d.met_at.is_(None), d.paused_at.is_(None), d.stopped_at.is_(None))
+    key = (d.ticket_id, d.kind, d.cycle, d.due_at)
+    if since is None:
+        logged = (
+            select(log.ticket_id, log.deadline_kind, log.cycle, func.max(log.level).label("level"))
+            .group_by(log.ticket_id, log.deadline_kind, log.cycle)
+            .subquery()
+        )
+        found = (
+            select(
+                d.id.label("deadline_id"),
+                *key,
+                top.label("level"),
+                func.coalesce(logged.c.level, 0).label("old"),
+            )
+            .outerjoin(
+                logged,
+                and_(
+                    logged.c.ticket_id == d.ticket_id,
+                    logged.c.deadline_kind == d.kind,
+                    logged.c.cycle == d.cycle,
+                ),
+            )
+            .where(running, d.warn_at <= now)
+            .subquery()
+        )
+    else:
+        probe = (
+            select(func.max(log.level))
+            .where(log.ticket_id == d.ticket_id, log.deadline_kind == d.kind, log.cycle == d.cycle)
+            .scalar_subquery()
+        )
+        window = or_(*(c.between(since, now) for c in (d.warn_at, d.due_at, d.escalate1_at, d.escalate2_at)))
+        # OFFSET 0: the probe runs once a row, not again where the outer query filters on it
+        found = (
+            select(d.id.label("deadline_id"), *key, top.label("level"), func.coalesce(probe, 0).label("old"))
+            .where(running, window)
+            .offset(0)
+            .subquery()
+        )
     action = case(
         (t.status == TicketStatus.SUSPENDED, PAUSE),  # the lifecycle should have paused it
         (t.status.not_in(OPEN_STATUSES), STOP),  # closed without stop_all: never fire again
         else_=FIRE,
     )
-    running = and_(d.met_at.is_(None), d.paused_at.is_(None), d.stopped_at.is_(None))
-    if since is None:
-        window = d.warn_at <= now
-    else:
-        window = or_(
-            *(col.between(since, now) for col in (d.warn_at, d.due_at, d.escalate1_at, d.escalate2_at))
-        )
-    found = (
-        select(
-            d.id.label("deadline_id"),
-            d.ticket_id,
-            d.kind,
-            d.cycle,
-            d.due_at,
-            top.label("level"),
-            case((top > 0, old), else_=0).label("old_level"),
-        )
-        .where(running, window)
-        .subquery()
-    )
     stmt = (
         select(
+            func.row_number().over(),
             found.c.deadline_id,
             found.c.ticket_id,
             found.c.kind,
@@ -335,7 +353,7 @@ def _collect(session: Session, state: SweepState, since: datetime | None) -> Non
             t.grid_id,
             func.coalesce(t.assignee_id, 0),
             action,
-            found.c.old_level,
+            found.c.old,
             found.c.level,
             found.c.due_at,
             t.needs_review.is_(False),  # anything still 待确认 goes to the staff directly
@@ -343,21 +361,22 @@ def _collect(session: Session, state: SweepState, since: datetime | None) -> Non
             action == FIRE,
         )
         .join(t, t.id == found.c.ticket_id)
-        .where(or_(action != FIRE, found.c.level > found.c.old_level))
+        .where(or_(action != FIRE, found.c.level > found.c.old))
     )
-    cols = [c.name for c in CAND.c if c.name != "seq"]
-    session.connection().execute(insert(CAND).from_select(cols, stmt))
+    cols = [c.name for c in DUE.c if c.name != "room"]
+    session.connection().execute(insert(DUE).from_select(cols, stmt))
 
 
-def _repair(session: Session, now: datetime) -> None:
+def _repair(session: Session, state: SweepState) -> None:
     """Pause the clocks of suspended tickets and stop those of closed ones (the lifecycle's job)."""
     d, due = cast(Table, TicketDeadline.__table__), DUE.c
-    for action, values in ((PAUSE, {"paused_at": now}), (STOP, {"stopped_at": now})):
-        ids = select(due.deadline_id).where(due.action == action)
-        session.connection().execute(update(d).where(d.c.id.in_(ids)).values(**values))
+    lo, hi = state.batch
+    for action, col in ((PAUSE, "paused_at"), (STOP, "stopped_at")):
+        ids = select(due.deadline_id).where(due.action == action, due.seq > lo, due.seq <= hi)
+        session.connection().execute(update(d).where(d.c.id.in_(ids)).values({col: state.now}))
 
 
-def _insert_logs(session: Session, now: datetime) -> tuple[int, int]:
+def _insert_logs(session: Session, state: SweepState) -> tuple[int, int]:
     """Log the level each listed deadline tells; returns (rows inserted, lower levels passed over).
 
     A plain insert: the list holds only levels above the highest logged when it was read, and every
@@ -368,7 +387,7 @@ def _insert_logs(session: Session, now: datetime) -> tuple[int, int]:
     """
     conn, due = session.connection(), DUE.c
     log = cast(Table, ReminderLog.__table__)
-    told = due.told.is_(True)
+    told = state.told()
     rows = select(
         due.ticket_id,
         due.kind,
@@ -376,7 +395,7 @@ def _insert_logs(session: Session, now: datetime) -> tuple[int, int]:
         due.level,
         due.level - due.old_level - 1,
         case((due.level == 1, func.nullif(due.assignee_key, 0)), else_=null()),
-        literal(now, UTCDateTime()),
+        literal(state.now, UTCDateTime()),
     ).where(told)
     cols = ["ticket_id", "deadline_kind", "cycle", "level", "skipped", "recipient_id", "fired_at"]
     conn.execute(insert(log).from_select(cols, rows))
@@ -386,10 +405,10 @@ def _insert_logs(session: Session, now: datetime) -> tuple[int, int]:
     return int(fired), int(skipped)
 
 
-def _escalate(session: Session) -> None:
+def _escalate(session: Session, state: SweepState) -> None:
     """Raise each told ticket's escalation level (Core: no version bump, so no user edit goes stale)."""
     due, t = DUE.c, cast(Table, Ticket.__table__)
-    top = select(due.ticket_id, func.max(due.level).label("level")).where(due.told.is_(True))
+    top = select(due.ticket_id, func.max(due.level).label("level")).where(state.told())
     top_q = top.group_by(due.ticket_id).subquery()
     session.connection().execute(
         update(t)
@@ -398,7 +417,7 @@ def _escalate(session: Session) -> None:
     )
 
 
-def _address_rooms(session: Session) -> None:
+def _address_rooms(session: Session, state: SweepState) -> None:
     """The room each group-told item goes to: where the ticket was reported, else the grid's first.
 
     Community and street 督办 (levels 3-4) go to the admins directly, not into the residents' group.
@@ -421,6 +440,6 @@ def _address_rooms(session: Session) -> None:
     )
     session.connection().execute(
         update(DUE)
-        .where(due.told.is_(True), due.in_room.is_(True), due.level < 3)
+        .where(state.told(), due.in_room.is_(True), due.level < 3)
         .values(room=func.coalesce(reported, first))
     )
