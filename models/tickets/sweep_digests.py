@@ -107,6 +107,7 @@ class SweepState:
     policy: SLAPolicy
     digests: dict[int, Recipient] = field(default_factory=dict)
     people: dict[tuple[int, str], list[Who]] = field(default_factory=dict)
+    admins: dict[tuple[str, str] | None, list[Person]] = field(default_factory=dict)  # by region path
     released: set[int] = field(default_factory=set)  # people whose digest this sweep sent at once
     batch: tuple[int, int] = (0, 0)  # the range of DUE.seq this batch tells: (after, up to)
 
@@ -120,6 +121,8 @@ def resolve_recipients(session: Session, state: SweepState) -> None:
     """Who hears each (level, grid, assignee) of the batch, into the scratch table."""
     conn, due = session.connection(), DUE.c
     keys = conn.execute(select(due.level, due.grid_id, due.assignee_key).where(state.told()).distinct()).all()
+    # the batch's grids in one query (session.get below then reads them from the identity map)
+    list(session.scalars(select(Grid).where(Grid.id.in_({grid_id for _, grid_id, _ in keys}))))
     rows = []
     for level, grid_id, assignee in keys:
         who, own = _recipients(session, state, level, grid_id, assignee or None), False
@@ -169,7 +172,11 @@ def _people(session: Session, state: SweepState, key: tuple[str, int]) -> list[W
             found = grid_workers(session, ident, frozenset({Role.GRID_LEADER}))
         else:
             grid = session.get(Grid, ident)
-            found = region_admins(session, grid, _ROLE_OF[what]) if grid else []
+            # admins hold a region: grids of one community share them (one query, not one a grid)
+            path = (grid.region_path, what) if grid else None
+            if path not in state.admins:
+                state.admins[path] = region_admins(session, grid, _ROLE_OF[what]) if grid else []
+            found = state.admins[path]
         state.people[(ident, what)] = [(p.id, p.platform_id) for p in found]
     return state.people[(ident, what)]
 
