@@ -18,6 +18,9 @@ from gridbot.models.entities import ReminderLog, SweepWatermark, Ticket, TicketD
 from gridbot.models.enums import DeadlineKind
 from gridbot.models.tickets.sla import LEVELS, Basis, DeadlineSpec, SLAPolicy
 
+# far beyond any instant a sweep under way can be sweeping to (its `now`, against this one's clock)
+REARM_MARGIN = timedelta(minutes=10)
+
 
 def start_clocks(session: Session, ticket: Ticket, now: datetime, policy: SLAPolicy) -> list[TicketDeadline]:
     """Create the deadlines of the ticket's current cycle from the policy (existing ones are kept)."""
@@ -90,15 +93,18 @@ def running(d: TicketDeadline) -> bool:
     return d.met_at is None and d.paused_at is None and d.stopped_at is None
 
 
-def rearm(session: Session, clocks: list[TicketDeadline], *, new: bool = False) -> None:
+def rearm(session: Session, clocks: list[TicketDeadline], *, new_at: datetime | None = None) -> None:
     """Clocks started or moved: make sure the sweep will see their levels not told yet.
 
     The sweep reads only instants at or after its watermark (`swept_to`). When the first untold
     instant of a running clock lies before it, or at or before the instant a sweep under way is
     sweeping to (`sweeping_to`), the watermark is lowered to it and its version bumped, in this
-    transaction: a sweep that read the watermark earlier then does not move it past the instant.
-    The row is written only then (new clocks start in the future: one statement, no write).
-    `new`: clocks just created, nothing of them told yet (no need to read the log).
+    transaction: a sweep that listed the due deadlines earlier then does not move the watermark
+    past the instant. The watermark row is read FOR SHARE (PostgreSQL): a sweep takes it FOR UPDATE
+    before it lists, so it lists after this transaction commits, or this one reads the sweep's
+    `sweeping_to` once the sweep's batch commits. Clocks created (`new_at`: their start) whose first
+    level is more than REARM_MARGIN later need no lock (no sweep under way can be sweeping to it):
+    one conditional UPDATE, which writes only for a clock started behind the watermark.
     """
     live = [d for d in clocks if running(d)]
     if not live:
@@ -107,7 +113,7 @@ def rearm(session: Session, clocks: list[TicketDeadline], *, new: bool = False) 
     (ticket_id,) = {d.ticket_id for d in live}  # the clocks of one ticket
     told = (
         {}
-        if new
+        if new_at is not None
         else {
             (kind, cycle): level
             for kind, cycle, level in session.execute(
@@ -127,11 +133,18 @@ def rearm(session: Session, clocks: list[TicketDeadline], *, new: bool = False) 
         return
     at, table = min(firsts), cast(Table, SweepWatermark.__table__)
     w = table.c
-    session.execute(
-        update(table)
-        .where(w.id == 1, or_(w.swept_to > at, w.sweeping_to >= at))
-        .values(swept_to=case((w.swept_to > at, at), else_=w.swept_to), version=w.version + 1)
+    lower = update(table).values(
+        swept_to=case((w.swept_to > at, at), else_=w.swept_to), version=w.version + 1
     )
+    if new_at is not None and at > new_at + REARM_MARGIN:
+        # one statement, no lock unless it matches: a clock started in the past, behind the watermark
+        session.execute(lower.where(w.id == 1, or_(w.swept_to > at, w.sweeping_to >= at)))
+        return
+    row = session.execute(
+        select(w.swept_to, w.sweeping_to).where(w.id == 1).with_for_update(read=True)
+    ).one_or_none()
+    if row is not None and ((row[0] is not None and row[0] > at) or (row[1] is not None and row[1] >= at)):
+        session.execute(lower.where(w.id == 1))
 
 
 def _create(
@@ -165,7 +178,7 @@ def _create(
         out.append(d)
         new.append(d)
     session.flush()
-    rearm(session, new, new=True)
+    rearm(session, new, new_at=now)
     return out
 
 

@@ -373,6 +373,8 @@ def _repair(session: Session, state: SweepState) -> None:
     lo, hi = state.batch
     for action, col in ((PAUSE, "paused_at"), (STOP, "stopped_at")):
         ids = select(due.deadline_id).where(due.action == action, due.seq > lo, due.seq <= hi)
+        if is_postgres(session):  # as in _escalate: never wait for a row a user's transaction holds
+            ids = select(d.c.id).where(d.c.id.in_(ids)).with_for_update(skip_locked=True)
         session.connection().execute(update(d).where(d.c.id.in_(ids)).values({col: state.now}))
 
 
@@ -410,11 +412,13 @@ def _escalate(session: Session, state: SweepState) -> None:
     due, t = DUE.c, cast(Table, Ticket.__table__)
     top = select(due.ticket_id, func.max(due.level).label("level")).where(state.told())
     top_q = top.group_by(due.ticket_id).subquery()
-    session.connection().execute(
-        update(t)
-        .where(t.c.id == top_q.c.ticket_id, t.c.escalation_level < top_q.c.level)
-        .values(escalation_level=top_q.c.level)
-    )
+    where = and_(t.c.id == top_q.c.ticket_id, t.c.escalation_level < top_q.c.level)
+    if is_postgres(session):
+        # never wait for a ticket row a user's transaction holds: it may be waiting for the
+        # watermark row this batch holds (deadlines.rearm); that ticket is raised next sweep
+        free = select(t.c.id).where(t.c.id.in_(select(top_q.c.ticket_id))).with_for_update(skip_locked=True)
+        where = and_(where, t.c.id.in_(free))
+    session.connection().execute(update(t).where(where).values(escalation_level=top_q.c.level))
 
 
 def _address_rooms(session: Session, state: SweepState) -> None:

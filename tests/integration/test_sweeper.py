@@ -313,7 +313,8 @@ def test_two_sweepers_sharing_redis_fire_each_level_once(
 def test_two_sweepers_without_a_shared_lock_still_fire_each_level_once(
     pg_session_factory: sessionmaker[Session],
 ) -> None:
-    """As if the lock were lost: SKIP LOCKED and the UNIQUE reminder log keep it exactly-once."""
+    """As if the lock were lost: the watermark row (locked a batch, taken over by the later sweep)
+    and the UNIQUE reminder log keep it exactly-once."""
     with pg_session_factory.begin() as s:
         w = build_world(s)
     open_tickets(pg_session_factory, w.grid, N, assignee=w.worker)
