@@ -116,10 +116,13 @@ def sweep(
             try:
                 _run(conn, session_factory, state, batch_size, result, held, lock_ttl_s, after_batch)
             finally:
-                if conn.in_transaction():
-                    conn.rollback()
-                conn.execute(text(f"DROP TABLE IF EXISTS {DUE.name}"))
-                conn.commit()
+                try:  # a dead connection must not hide why the sweep failed
+                    if conn.in_transaction():
+                        conn.rollback()
+                    conn.execute(text(f"DROP TABLE IF EXISTS {DUE.name}"))
+                    conn.commit()
+                except Exception:
+                    logger.warning("sweep %s: scratch table not dropped", state.sweep_id, exc_info=True)
     logger.info(
         "sweep %s: %d deadlines, %d levels told (%d passed over), %d digests",
         state.sweep_id,
