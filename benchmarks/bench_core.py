@@ -18,11 +18,11 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from bench_db import pg_schema_engine, sqlite_engine  # a sibling module: run as python benchmarks/bench_*.py
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import Engine, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridbot.models.db import make_session_factory
-from gridbot.models.entities import Ticket, TicketDeadline
+from gridbot.models.entities import SweepWatermark, Ticket, TicketDeadline
 from gridbot.models.enums import Priority, Role, TicketKind, TicketStatus
 from gridbot.models.messaging.coordination import LocalCoordinator
 from gridbot.models.migrate import upgrade
@@ -118,8 +118,6 @@ def bulk_fill(sf: sessionmaker[Session], grids: list[int], total: int, policy: S
                         warn_at=sc.warn_at,
                         escalate1_at=sc.escalate1_at,
                         escalate2_at=sc.escalate2_at,
-                        fired_level=0,
-                        next_fire_at=sc.warn_at,
                     )
                 )
         with sf.begin() as s:
@@ -127,7 +125,9 @@ def bulk_fill(sf: sessionmaker[Session], grids: list[int], total: int, policy: S
             s.execute(insert(TicketDeadline), dls)
 
 
-def run(label: str, engine: Engine, tickets: int, create: int, batch_size: int) -> None:
+def run(
+    label: str, engine: Engine, tickets: int, create: int, batch_size: int | None, since_start: bool = False
+) -> None:
     """Print the figures for one database."""
     upgrade(engine)
     sf = make_session_factory(engine)
@@ -140,13 +140,16 @@ def run(label: str, engine: Engine, tickets: int, create: int, batch_size: int) 
         with engine.begin() as conn:  # what autovacuum's analyze would do after a bulk load
             conn.execute(text("ANALYZE"))
     now = START + timedelta(days=40)  # every level of every deadline is due
+    if since_start:  # the last sweep ran at START: read from its watermark, not a full pass
+        with engine.begin() as conn:
+            conn.execute(update(SweepWatermark).values(swept_to=START, full_at=now - timedelta(hours=1)))
     t0 = time.perf_counter()
-    res = sweep(sf, policy, now, LocalCoordinator(), batch_size=batch_size)
+    res = sweep(sf, policy, now, LocalCoordinator(), **({"batch_size": batch_size} if batch_size else {}))
     dt = time.perf_counter() - t0
     print(
         f"[{label}] sweep over {tickets:,} open tickets: {dt:.2f} s — {res.examined:,} deadlines, "
         f"{res.fired:,} levels told ({res.passed_over:,} passed over), {res.digests} digests, "
-        f"{res.batches} batches of {batch_size}"
+        f"{res.batches} batches of {batch_size or 'the default'}"
     )
 
 
@@ -155,16 +158,21 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tickets", type=int, default=100_000)
     ap.add_argument("--create", type=int, default=2_000, help="tickets filed through open_ticket")
-    ap.add_argument("--batch-size", type=int, default=20_000, help="deadlines a transaction (the default)")
+    ap.add_argument("--batch-size", type=int, help="deadlines a transaction (default: the sweeper's)")
+    ap.add_argument(
+        "--watermark",
+        action="store_true",
+        help="a sweep from the last one's watermark (START), not a full pass",
+    )
     ap.add_argument("--pg-url", default=os.environ.get("GRIDBOT_TEST_DATABASE_URL"))
     ap.add_argument("--no-sqlite", action="store_true")
     args = ap.parse_args()
     if not args.no_sqlite:
         with sqlite_engine() as engine:
-            run("sqlite", engine, args.tickets, args.create, args.batch_size)
+            run("sqlite", engine, args.tickets, args.create, args.batch_size, args.watermark)
     if args.pg_url:
         with pg_schema_engine(args.pg_url) as engine:
-            run("postgresql", engine, args.tickets, args.create, args.batch_size)
+            run("postgresql", engine, args.tickets, args.create, args.batch_size, args.watermark)
 
 
 if __name__ == "__main__":

@@ -393,7 +393,7 @@ def _tickets(
                         due + 2 * H,
                         met,
                         None if met and met <= due else (due if due < now else None),
-                        0,
+                        created,  # demo history: its clocks never fire
                     )
                 )
             if rated:
@@ -434,7 +434,7 @@ def _tickets(
         "escalate2_at",
         "met_at",
         "breached_at",
-        "fired_level",
+        "stopped_at",
     ]
     return {
         "tickets": _copy(session, Ticket, ticket_cols, tickets),

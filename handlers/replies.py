@@ -53,7 +53,7 @@ def ticket_detail(ticket: Ticket, now: datetime) -> str:
     """The answer to 查 #42."""
     lines = [ticket_line(ticket, now)]
     for d in ticket.deadlines:
-        if d.cycle == ticket.cycle and d.met_at is None and d.next_fire_at is not None:
+        if d.cycle == ticket.cycle and d.met_at is None and d.paused_at is None and d.stopped_at is None:
             lines.append(staff.deadline_state(d.kind, d.due_at - now))
     if ticket.resolution_note:
         lines.append(staff.resolution_line(ticket.resolution_note))

@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from prometheus_client import Counter, Gauge, Histogram
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from gridbot.models import bot_metrics
-from gridbot.models.entities import BotStatus, Outbox, TicketDeadline
+from gridbot.models.entities import BotStatus, Outbox, TicketDeadline, UTCDateTime
 from gridbot.models.entities.bot_status import BotState
 from gridbot.models.enums import DeadlineKind, OutboxStatus
 
@@ -39,10 +39,11 @@ BOT_CONNECTED = Gauge(
 def refresh_from_database(session: Session, now: datetime) -> None:
     """Set the database-derived gauges: outbox, SLA breaches, bot connection state."""
     refresh_outbox(session, now)
+    d = TicketDeadline
+    # passed its due instant while running (the sweep no longer writes breached_at; older rows have it)
+    ended = func.coalesce(d.met_at, d.stopped_at, d.paused_at, literal(now, UTCDateTime()))
     breaches = session.execute(
-        select(TicketDeadline.kind, func.count())
-        .where(TicketDeadline.breached_at.is_not(None))
-        .group_by(TicketDeadline.kind)
+        select(d.kind, func.count()).where(or_(d.breached_at.is_not(None), d.due_at < ended)).group_by(d.kind)
     ).all()
     for kind in DeadlineKind:
         SLA_BREACHES.labels(kind.value).set(dict(breaches).get(kind, 0))

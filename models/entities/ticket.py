@@ -110,20 +110,27 @@ class TicketEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+# ladder levels 1-4, in order; a clock runs (its levels may fire) while it is neither met, paused nor stopped
+LEVEL_COLUMNS = ("warn_at", "due_at", "escalate1_at", "escalate2_at")
+RUNNING = "met_at IS NULL AND paused_at IS NULL AND stopped_at IS NULL"
+
+
 class TicketDeadline(Base):
     """One SLA clock of a ticket in one cycle; the sweeper fires its levels at their times."""
 
     __tablename__ = "ticket_deadlines"
     __table_args__ = (
         UniqueConstraint("ticket_id", "kind", "cycle"),
-        # only running clocks: stopped and done ones (most rows, in time) are not in it, and the
-        # sweep's update that stops a clock writes no entry here
-        Index(
-            "ix_ticket_deadlines_next_fire",
-            "next_fire_at",
-            "id",
-            postgresql_where=sql_text("next_fire_at IS NOT NULL"),
-            sqlite_where=sql_text("next_fire_at IS NOT NULL"),
+        # one index a ladder level, of running clocks only: the sweep finds the levels that fell due
+        # since its last pass by range scans of these, and never writes a deadline row to do so
+        *(
+            Index(
+                f"ix_ticket_deadlines_run_{col}",
+                col,
+                postgresql_where=sql_text(RUNNING),
+                sqlite_where=sql_text(RUNNING),
+            )
+            for col in LEVEL_COLUMNS
         ),
         Index("ix_ticket_deadlines_kind_due", "kind", "due_at"),
     )
@@ -138,10 +145,10 @@ class TicketDeadline(Base):
     escalate1_at: Mapped[datetime]  # due + 50 % of the allowance
     escalate2_at: Mapped[datetime]  # due + 100 % of the allowance
     met_at: Mapped[datetime | None]
-    breached_at: Mapped[datetime | None]
+    breached_at: Mapped[datetime | None]  # no longer written (kept for old rows): see telemetry
     paused_at: Mapped[datetime | None]
-    fired_level: Mapped[int] = mapped_column(default=0)
-    next_fire_at: Mapped[datetime | None]
+    # the clock will never fire again: ticket closed, merged or rejected, cycle superseded, rule dropped
+    stopped_at: Mapped[datetime | None]
 
     ticket: Mapped[Ticket] = relationship(back_populates="deadlines")
 
@@ -166,6 +173,28 @@ class ReminderLog(Base):
     skipped: Mapped[int] = mapped_column(default=0, server_default="0")
     recipient_id: Mapped[int | None]  # a person id
     fired_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SweepWatermark(Base):
+    """The one row that says up to when the deadline sweep has told every due level.
+
+    A sweep reads the levels whose instants lie in [swept_to, now] and, when it finished with no
+    clock moved meanwhile (`version` unchanged), moves `swept_to` to its `now`. A lifecycle change
+    that sets an instant before `swept_to`, or at or before the `sweeping_to` of a sweep under way,
+    lowers `swept_to` and bumps `version` in its own transaction (`deadlines.rearm`). Locking this row
+    also serialises the sweep's batches across instances. `full_at`: the last full pass (no lower
+    bound), run when `swept_to` is unknown and once a day for safety.
+    """
+
+    __tablename__ = "sweep_watermark"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    swept_to: Mapped[datetime | None]
+    sweeping_to: Mapped[datetime | None]
+    full_at: Mapped[datetime | None]
+    # the sweep under way that took over last: an earlier one still running stops at its next batch
+    holder: Mapped[str | None] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(default=0)
 
 
 class ReminderQuiet(Base):

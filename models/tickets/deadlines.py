@@ -1,20 +1,25 @@
 """Deadline clock operations the ticket lifecycle calls: start, meet, pause, resume, stop, reopen.
 
 Services: they take a session and never commit. Ladder levels: 1 warn_at, 2 due_at,
-3 escalate1_at, 4 escalate2_at; `fired_level` is the highest level the sweeper has fired and
-`next_fire_at` the instant of the next one (None when the clock is stopped, paused, met or done).
+3 escalate1_at, 4 escalate2_at. A clock runs while it is neither met, paused nor stopped; what the
+sweeper has told is in the reminder log. Whoever starts a clock or moves its instants calls
+`rearm`, so the sweep (which reads only instants past its watermark) cannot pass them by.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from gridbot.models.entities import Ticket, TicketDeadline
+from gridbot.models.entities import ReminderLog, SweepWatermark, Ticket, TicketDeadline
 from gridbot.models.enums import DeadlineKind
 from gridbot.models.tickets.sla import LEVELS, Basis, DeadlineSpec, SLAPolicy
+
+# far beyond any instant a sweep under way can be sweeping to (its `now`, against this one's clock)
+REARM_MARGIN = timedelta(minutes=10)
 
 
 def start_clocks(session: Session, ticket: Ticket, now: datetime, policy: SLAPolicy) -> list[TicketDeadline]:
@@ -28,7 +33,6 @@ def meet(session: Session, ticket: Ticket, kind: DeadlineKind, now: datetime) ->
     for d in _current(session, ticket):
         if d.kind is kind and d.met_at is None:
             d.met_at = now
-            d.next_fire_at = None
 
 
 def pause(session: Session, ticket: Ticket, now: datetime) -> None:
@@ -36,12 +40,12 @@ def pause(session: Session, ticket: Ticket, now: datetime) -> None:
     for d in _current(session, ticket):
         if d.met_at is None and d.paused_at is None:
             d.paused_at = now
-            d.next_fire_at = None
 
 
 def resume(session: Session, ticket: Ticket, now: datetime, policy: SLAPolicy) -> None:
     """End a suspension: shift every instant by the paused span in the deadline's time basis."""
     rule = policy.rule_for(ticket.kind, ticket.category, ticket.priority)
+    resumed = []
     for d in _current(session, ticket):
         if d.met_at is not None or d.paused_at is None:
             continue
@@ -55,13 +59,15 @@ def resume(session: Session, ticket: Ticket, now: datetime, policy: SLAPolicy) -
             d.escalate1_at = policy.advance(d.escalate1_at, span, basis)
             d.escalate2_at = policy.advance(d.escalate2_at, span, basis)
         d.paused_at = None
-        d.next_fire_at = next_fire(d)
+        resumed.append(d)
+    rearm(session, resumed)
 
 
 def stop_all(session: Session, ticket: Ticket, now: datetime) -> None:
     """The ticket is closed, merged or rejected: none of its clocks fires again."""
     for d in session.scalars(select(TicketDeadline).where(TicketDeadline.ticket_id == ticket.id)):
-        d.next_fire_at = None
+        if d.stopped_at is None:
+            d.stopped_at = now
 
 
 def restart_for_reopen(
@@ -73,7 +79,8 @@ def restart_for_reopen(
             TicketDeadline.ticket_id == ticket.id, TicketDeadline.cycle < ticket.cycle
         )
     ):
-        d.next_fire_at = None
+        if d.stopped_at is None:
+            d.stopped_at = now
     rule = policy.rule_for(ticket.kind, ticket.category, ticket.priority)
     wanted: dict[DeadlineKind, DeadlineSpec] = {
         k: s for k, s in rule.deadlines.items() if k in (DeadlineKind.FEEDBACK, DeadlineKind.RESOLUTION)
@@ -81,10 +88,63 @@ def restart_for_reopen(
     return _create(session, ticket, now, policy, wanted)
 
 
-def next_fire(d: TicketDeadline) -> datetime | None:
-    """The instant of the first level not fired yet (None when all four have fired)."""
-    times = (d.warn_at, d.due_at, d.escalate1_at, d.escalate2_at)
-    return times[d.fired_level] if d.fired_level < len(LEVELS) else None
+def running(d: TicketDeadline) -> bool:
+    """Whether the clock's levels may still fire (neither met, paused nor stopped)."""
+    return d.met_at is None and d.paused_at is None and d.stopped_at is None
+
+
+def rearm(session: Session, clocks: list[TicketDeadline], *, new_at: datetime | None = None) -> None:
+    """Clocks started or moved: make sure the sweep will see their levels not told yet.
+
+    The sweep reads only instants at or after its watermark (`swept_to`). When the first untold
+    instant of a running clock lies before it, or at or before the instant a sweep under way is
+    sweeping to (`sweeping_to`), the watermark is lowered to it and its version bumped, in this
+    transaction: a sweep that listed the due deadlines earlier then does not move the watermark
+    past the instant. The watermark row is read FOR SHARE (PostgreSQL): a sweep takes it FOR UPDATE
+    before it lists, so it lists after this transaction commits, or this one reads the sweep's
+    `sweeping_to` once the sweep's batch commits. Clocks created (`new_at`: their start) whose first
+    level is more than REARM_MARGIN later need no lock (no sweep under way can be sweeping to it):
+    one conditional UPDATE, which writes only for a clock started behind the watermark.
+    """
+    live = [d for d in clocks if running(d)]
+    if not live:
+        return
+    log = ReminderLog
+    (ticket_id,) = {d.ticket_id for d in live}  # the clocks of one ticket
+    told = (
+        {}
+        if new_at is not None
+        else {
+            (kind, cycle): level
+            for kind, cycle, level in session.execute(
+                select(log.deadline_kind, log.cycle, func.max(log.level))
+                .where(log.ticket_id == ticket_id)
+                .group_by(log.deadline_kind, log.cycle)
+            )
+        }
+    )
+    firsts = []
+    for d in live:
+        level = told.get((d.kind, d.cycle), 0)
+        times = (d.warn_at, d.due_at, d.escalate1_at, d.escalate2_at)
+        if level < len(LEVELS):
+            firsts.append(min(times[level:]))
+    if not firsts:
+        return
+    at, table = min(firsts), cast(Table, SweepWatermark.__table__)
+    w = table.c
+    lower = update(table).values(
+        swept_to=case((w.swept_to > at, at), else_=w.swept_to), version=w.version + 1
+    )
+    if new_at is not None and at > new_at + REARM_MARGIN:
+        # one statement, no lock unless it matches: a clock started in the past, behind the watermark
+        session.execute(lower.where(w.id == 1, or_(w.swept_to > at, w.sweeping_to >= at)))
+        return
+    row = session.execute(
+        select(w.swept_to, w.sweeping_to).where(w.id == 1).with_for_update(read=True)
+    ).one_or_none()
+    if row is not None and ((row[0] is not None and row[0] > at) or (row[1] is not None and row[1] >= at)):
+        session.execute(lower.where(w.id == 1))
 
 
 def _create(
@@ -98,6 +158,7 @@ def _create(
         session.flush()
     existing = {d.kind: d for d in _current(session, ticket)}
     out: list[TicketDeadline] = []
+    new: list[TicketDeadline] = []
     for kind, spec in specs.items():
         if kind in existing:
             out.append(existing[kind])
@@ -112,12 +173,12 @@ def _create(
             warn_at=s.warn_at,
             escalate1_at=s.escalate1_at,
             escalate2_at=s.escalate2_at,
-            fired_level=0,
-            next_fire_at=s.warn_at,
         )
         session.add(d)
         out.append(d)
+        new.append(d)
     session.flush()
+    rearm(session, new, new_at=now)
     return out
 
 
@@ -141,19 +202,21 @@ def reschedule(
     """
     rule = policy.rule_for(ticket.kind, ticket.category, ticket.priority)
     current = {d.kind: d for d in _current(session, ticket)}
+    moved = []
     for kind, d in current.items():
         if d.met_at is not None:
             continue
         spec = rule.deadlines.get(kind)
         if spec is None:
-            d.next_fire_at = None
+            d.stopped_at = d.stopped_at or now
             continue
         s = policy.schedule(spec, start)
         d.started_at, d.warn_at, d.due_at = start, s.warn_at, s.due_at
         d.escalate1_at, d.escalate2_at = s.escalate1_at, s.escalate2_at
         if d.due_at > now:
             d.breached_at = None
-        d.next_fire_at = next_fire(d) if d.paused_at is None else None
+        moved.append(d)
+    rearm(session, moved)
     missing = {k: s for k, s in rule.deadlines.items() if k not in current}
     return _create(session, ticket, start, policy, missing) if missing else []
 
@@ -165,40 +228,46 @@ def snapshot(session: Session, ticket: Ticket) -> Snapshot:
     """The current cycle's clocks as JSON (kept in a merge event, so 撤销合并 can restore them)."""
     out: Snapshot = {}
     for d in _current(session, ticket):
-        times = (d.started_at, d.warn_at, d.due_at, d.escalate1_at, d.escalate2_at, d.next_fire_at)
+        times = (d.started_at, d.warn_at, d.due_at, d.escalate1_at, d.escalate2_at)
         out[d.kind.value] = [t.isoformat() if t else None for t in times]
     return out
 
 
 def restore(session: Session, ticket: Ticket, saved: Snapshot) -> None:
     """Put back the instants `snapshot` recorded (clocks met meanwhile stay met)."""
+    moved = []
     for d in _current(session, ticket):
         row = saved.get(d.kind.value)
         if row is None or d.met_at is not None:
             continue
-        started, warn, due, e1, e2, _ = (datetime.fromisoformat(str(v)) if v else None for v in row)
+        # the first five: older snapshots also kept the next firing instant, now derived
+        started, warn, due, e1, e2 = (datetime.fromisoformat(str(v)) if v else None for v in row[:5])
         assert started and warn and due and e1 and e2
         d.started_at, d.warn_at, d.due_at, d.escalate1_at, d.escalate2_at = started, warn, due, e1, e2
-        d.next_fire_at = next_fire(d) if d.paused_at is None else None
+        moved.append(d)
+    rearm(session, moved)
 
 
 def take_strictest(session: Session, target: Ticket, source: Ticket) -> bool:
     """合并: each open clock of `target` takes `source`'s instants when those are earlier."""
     theirs = {d.kind: d for d in _current(session, source) if d.met_at is None}
-    changed = False
+    moved = []
     for d in _current(session, target):
         other = theirs.get(d.kind)
         if d.met_at is not None or other is None or other.due_at >= d.due_at:
             continue
         d.started_at, d.warn_at, d.due_at = other.started_at, other.warn_at, other.due_at
         d.escalate1_at, d.escalate2_at = other.escalate1_at, other.escalate2_at
-        d.next_fire_at = next_fire(d) if d.paused_at is None else None
-        changed = True
-    return changed
+        moved.append(d)
+    rearm(session, moved)
+    return bool(moved)
 
 
 def reopen_clocks(session: Session, ticket: Ticket) -> None:
     """撤销合并: the un-merged ticket's unmet clocks of the current cycle run again."""
+    again = []
     for d in _current(session, ticket):
         if d.met_at is None and d.paused_at is None:
-            d.next_fire_at = next_fire(d)
+            d.stopped_at = None
+            again.append(d)
+    rearm(session, again)

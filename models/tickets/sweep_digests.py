@@ -1,6 +1,6 @@
 """The sweeper's scratch tables, who hears a level, and the digests it writes (see sweeper.py).
 
-Each batch of the sweep leaves its told deadlines in the temporary table `sweep_due`; this module
+Each batch of the sweep is a range of the temporary table `sweep_due` of due deadlines; this module
 resolves the recipients per (level, grid, assignee) into `sweep_to`, summarises each recipient's part
 of the batch in a few grouped queries, and writes or extends that person's digest in the outbox,
 holding it for the quiet period unless urgent.
@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from gridbot.models.db import is_postgres
 from gridbot.models.entities import Grid, Outbox, Person, ReminderQuiet, Ticket
@@ -54,25 +55,27 @@ _UNHEARD: set[tuple[int, int]] = set()  # (level, grid) already warned of having
 FIRE, PAUSE, STOP = 0, 1, 2  # what a batch does with a due deadline row
 
 
-# Per-transaction scratch tables (TEMPORARY: private to the connection, never in the schema).
+# Scratch tables (TEMPORARY: private to the connection, never in the schema). DUE lists a sweep's
+# due deadlines; it lives across the sweep's batches, on one connection, and a batch is a range of
+# its `seq`.
 _scratch = MetaData()
 DUE = Table(
     "sweep_due",
     _scratch,
-    Column("deadline_id", Integer, primary_key=True),
+    Column("seq", Integer, nullable=False),  # 1, 2, ... in the order listed
+    Column("deadline_id", Integer, nullable=False),
     Column("ticket_id", Integer, nullable=False),
     Column("kind", String(32), nullable=False),
     Column("cycle", Integer, nullable=False),
     Column("grid_id", Integer, nullable=False),
     Column("assignee_key", Integer, nullable=False),  # assignee id, 0 when unassigned
     Column("action", Integer, nullable=False),
-    Column("old_level", Integer, nullable=False),
+    Column("old_level", Integer, nullable=False),  # the highest level logged before
     Column("level", Integer, nullable=False),  # the highest due level: the one told
     Column("due_at", UTCDateTime(), nullable=False),
-    Column("next_fire_at", UTCDateTime()),
     Column("in_room", Boolean, nullable=False),  # told in the residents' group (else directly)
     Column("urgent", Boolean, nullable=False),
-    Column("told", Boolean, nullable=False),
+    Column("told", Boolean, nullable=False),  # action is FIRE
     Column("room", String(128)),
     prefixes=["TEMPORARY"],
 )
@@ -104,16 +107,22 @@ class SweepState:
     policy: SLAPolicy
     digests: dict[int, Recipient] = field(default_factory=dict)
     people: dict[tuple[int, str], list[Who]] = field(default_factory=dict)
-    after: tuple[datetime, int] | None = None  # keyset position: the last (next_fire_at, id) read
+    admins: dict[tuple[str, str] | None, list[Person]] = field(default_factory=dict)  # by region path
     released: set[int] = field(default_factory=set)  # people whose digest this sweep sent at once
+    batch: tuple[int, int] = (0, 0)  # the range of DUE.seq this batch tells: (after, up to)
+
+    def told(self) -> ColumnElement[bool]:
+        """The rows of DUE this batch tells."""
+        lo, hi = self.batch
+        return and_(DUE.c.told.is_(True), DUE.c.seq > lo, DUE.c.seq <= hi)
 
 
 def resolve_recipients(session: Session, state: SweepState) -> None:
     """Who hears each (level, grid, assignee) of the batch, into the scratch table."""
     conn, due = session.connection(), DUE.c
-    keys = conn.execute(
-        select(due.level, due.grid_id, due.assignee_key).where(due.told.is_(True)).distinct()
-    ).all()
+    keys = conn.execute(select(due.level, due.grid_id, due.assignee_key).where(state.told()).distinct()).all()
+    # the batch's grids in one query (session.get below then reads them from the identity map)
+    list(session.scalars(select(Grid).where(Grid.id.in_({grid_id for _, grid_id, _ in keys}))))
     rows = []
     for level, grid_id, assignee in keys:
         who, own = _recipients(session, state, level, grid_id, assignee or None), False
@@ -163,7 +172,11 @@ def _people(session: Session, state: SweepState, key: tuple[str, int]) -> list[W
             found = grid_workers(session, ident, frozenset({Role.GRID_LEADER}))
         else:
             grid = session.get(Grid, ident)
-            found = region_admins(session, grid, _ROLE_OF[what]) if grid else []
+            # admins hold a region: grids of one community share them (one query, not one a grid)
+            path = (grid.region_path, what) if grid else None
+            if path not in state.admins:
+                state.admins[path] = region_admins(session, grid, _ROLE_OF[what]) if grid else []
+            found = state.admins[path]
         state.people[(ident, what)] = [(p.id, p.platform_id) for p in found]
     return state.people[(ident, what)]
 
@@ -191,7 +204,7 @@ def _summaries(session: Session, state: SweepState) -> dict[int, _Part]:
     """Each recipient's part of this batch, summarised in SQL (a few rows a person, at any volume)."""
     conn, due, to = session.connection(), DUE.c, TO.c
     joined = and_(
-        due.told.is_(True),
+        state.told(),
         to.level == due.level,
         to.grid_id == due.grid_id,
         to.assignee_key == due.assignee_key,

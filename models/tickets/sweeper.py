@@ -1,24 +1,27 @@
 """Deadline sweeper: fires due SLA levels exactly once and writes one digest per person per sweep.
 
-The database is the source of truth, and the work is set-based: each batch, in one transaction, a
-few statements copy the due deadline rows into a temporary table (locking them, SKIP LOCKED on
-PostgreSQL), insert their reminder-log rows with `INSERT … SELECT … ON CONFLICT DO NOTHING`
-(UNIQUE ticket, kind, cycle, level: a second sweeper can never fire a level twice), advance the
-deadlines, and summarise the digests per person in SQL; Python only resolves who hears a level
-(per grid, not per ticket) and renders the bounded digest text. A crash before a batch commits
-re-fires that batch next sweep; after it commits, nothing of it is redone. The coordinator lock only
-avoids wasted work; correctness does not depend on it.
+The database is the source of truth, and the work is set-based; no deadline row is written to tell
+it. One statement finds the running deadlines with a level instant at or after the committed sweep
+watermark (`sweep_watermark.swept_to`, range scans of one partial index a level) and up to now,
+keeps those whose highest due level is above the highest one in the reminder log (one probe of its
+UNIQUE key each), and copies them into a temporary table. Batches of it then, one transaction each,
+insert their reminder-log rows with one `INSERT … SELECT` (UNIQUE ticket, kind, cycle, level: a
+level is never logged twice), raise the tickets' escalation levels and summarise the digests per
+person in SQL; Python only resolves who hears a level (per grid, not per ticket) and renders the
+bounded digest text. The last batch moves the watermark to this sweep's `now`, unless a clock was
+started or moved meanwhile at or before it (`deadlines.rearm` bumps the watermark's version): then
+the next sweep reads from the old watermark again. A crash before a batch commits re-fires that
+batch next sweep; after it commits, nothing of it is redone. When the watermark is unknown, and
+once a day, the sweep is a full pass (no lower bound) for safety.
+
+Several instances: every batch locks the watermark row, so batches of two sweeps never interleave
+inside a transaction, and a sweep that starts takes the row over (`holder`): an earlier sweep still
+running stops at its next batch, so no two sweeps log from lists read apart. The coordinator lock
+only avoids wasted work; correctness does not depend on it.
 
 A deadline is told at one level per sweep, its highest due one: after an outage a deadline four
 levels behind tells the street admin once, not the whole ladder; the levels it passed over are
 recorded compactly in that log row (`skipped`). In normal running each level is due on its own.
-
-The cost is the rows a batch writes. The ticket's escalation update stays on its page (tickets
-fillfactor 50) and the log insert is a plain one; the deadline update cannot be HOT while
-`next_fire_at` is indexed, so it writes a new row and three index entries a told deadline, the
-largest cost left after an outage. Removing it needs the due set found by the level instants
-themselves past a committed sweep watermark, with the lifecycle lowering that watermark whenever
-it sets an instant before it.
 """
 
 from __future__ import annotations
@@ -27,10 +30,12 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import cast
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import (
+    Connection,
+    Engine,
     Table,
     and_,
     case,
@@ -38,11 +43,12 @@ from sqlalchemy import (
     insert,
     literal,
     null,
+    or_,
     select,
     text,
-    tuple_,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridbot.models import failpoints
@@ -51,6 +57,7 @@ from gridbot.models.entities import (
     ChatGroup,
     Message,
     ReminderLog,
+    SweepWatermark,
     Ticket,
     TicketDeadline,
 )
@@ -71,6 +78,7 @@ from gridbot.models.tickets.sweep_digests import (
 
 logger = logging.getLogger(__name__)
 LOCK_NAME = "sla-sweeper"
+FULL_PASS_EVERY = timedelta(days=1)  # a pass with no lower bound: instants written around the lifecycle
 
 
 @dataclass
@@ -90,7 +98,7 @@ def sweep(
     policy: SLAPolicy,
     now: datetime,
     coordinator: Coordinator,
-    batch_size: int = 20_000,
+    batch_size: int = 500_000,
     *,
     lock_ttl_s: float = 120.0,
     after_batch: Callable[[int], None] | None = None,
@@ -103,20 +111,18 @@ def sweep(
             result.skipped = True
             return result
         state = SweepState(sweep_id=uuid.uuid4().hex[:16], now=now, policy=policy)
-        while True:
-            with session_factory() as session, session.begin():
-                n = _sweep_batch(session, state, batch_size, result)
-            if n:
-                failpoints.hit("sweep.enqueued")
-            if n == 0:
-                break
-            result.batches += 1
-            if not held.extend(lock_ttl_s):
-                logger.warning("sweeper lock lost mid-sweep; row locks and UNIQUE keys keep it exactly-once")
-            if after_batch is not None:
-                after_batch(result.batches)
-            if n < batch_size:
-                break
+        # one connection for the whole sweep: the list of due deadlines is a temporary table on it
+        with cast(Engine, session_factory.kw["bind"]).connect() as conn:
+            try:
+                _run(conn, session_factory, state, batch_size, result, held, lock_ttl_s, after_batch)
+            finally:
+                try:  # a dead connection must not hide why the sweep failed
+                    if conn.in_transaction():
+                        conn.rollback()
+                    conn.execute(text(f"DROP TABLE IF EXISTS {DUE.name}"))
+                    conn.commit()
+                except Exception:
+                    logger.warning("sweep %s: scratch table not dropped", state.sweep_id, exc_info=True)
     logger.info(
         "sweep %s: %d deadlines, %d levels told (%d passed over), %d digests",
         state.sweep_id,
@@ -128,10 +134,114 @@ def sweep(
     return result
 
 
-def _sweep_batch(session: Session, state: SweepState, batch_size: int, result: SweepResult) -> int:
-    """One transaction: fire the due levels of up to `batch_size` deadlines; returns rows read."""
+def _run(
+    conn: Connection,
+    session_factory: sessionmaker[Session],
+    state: SweepState,
+    batch_size: int,
+    result: SweepResult,
+    held: Any,
+    lock_ttl_s: float,
+    after_batch: Callable[[int], None] | None,
+) -> None:
+    mark: _Mark | None = None
+    done = 0
+    while True:
+        with session_factory(bind=conn) as session, session.begin():
+            if mark is None:
+                mark = _start(session, state, batch_size)
+            elif not _still_ours(session, state):
+                logger.info("sweep %s: a later sweep took over; stopping", state.sweep_id)
+                return
+            n = _sweep_batch(session, state, done, batch_size, result)
+            done += n
+            last = done >= mark.total
+            if last:
+                _finish(session, state, mark)
+        if n:
+            failpoints.hit("sweep.enqueued")
+            result.batches += 1
+        if last:
+            return
+        if not held.extend(lock_ttl_s):
+            logger.warning(
+                "sweeper lock lost mid-sweep; the watermark row and UNIQUE keys keep it exactly-once"
+            )
+        if after_batch is not None:
+            after_batch(result.batches)
+
+
+@dataclass
+class _Mark:
+    version: int  # the watermark's version when this sweep read it
+    full: bool  # no lower bound: a full pass
+    total: int  # due deadlines listed
+
+
+def _watermark(session: Session) -> Table:
+    table = cast(Table, SweepWatermark.__table__)
+    ins = postgresql.insert if is_postgres(session) else sqlite.insert
+    # the migration writes the row; a schema made another way gets it here
+    session.execute(ins(table).values(id=1, version=0).on_conflict_do_nothing(index_elements=["id"]))
+    return table
+
+
+def _start(session: Session, state: SweepState, batch_size: int) -> _Mark:
+    """Take the watermark row over and list the due deadlines not told yet into the scratch table."""
+    w = _watermark(session).c
     conn = session.connection()
+    _tune(session)
+    # the row lock is taken before the deadlines are read: a clock moved by a transaction that
+    # committed before it is seen; one that commits after it finds `sweeping_to` and bumps `version`
+    swept_to, full_at, version = conn.execute(
+        update(w.id.table)
+        .where(w.id == 1)
+        .values(sweeping_to=literal(state.now, UTCDateTime()), holder=state.sweep_id)
+        .returning(w.swept_to, w.full_at, w.version)
+    ).one()
+    full = swept_to is None or full_at is None or state.now - full_at >= FULL_PASS_EVERY
+    conn.execute(text(f"DROP TABLE IF EXISTS {DUE.name}"))  # a pooled connection may keep one
+    DUE.create(conn)
+    _collect(session, state, None if full else swept_to)
+    total = int(conn.scalar(select(func.count()).select_from(DUE)) or 0)  # rowcount: -1 on psycopg
+    if total > batch_size:  # batches read ranges of it
+        conn.execute(text(f"CREATE INDEX ix_{DUE.name}_seq ON {DUE.name} (seq)"))
     if is_postgres(session):
+        conn.execute(text(f"ANALYZE {DUE.name}"))  # autovacuum never sees temporary tables
+    return _Mark(version=version, full=full, total=total)
+
+
+def _still_ours(session: Session, state: SweepState) -> bool:
+    """Lock the watermark row for this batch; False when a later sweep has taken it over."""
+    w = cast(Table, SweepWatermark.__table__).c
+    holder = session.execute(select(w.holder).where(w.id == 1).with_for_update()).scalar()
+    if holder == state.sweep_id:
+        _tune(session)
+        return True
+    return False
+
+
+def _finish(session: Session, state: SweepState, mark: _Mark) -> None:
+    """Move the watermark to `now`, unless a clock was started or moved since it was read."""
+    w = cast(Table, SweepWatermark.__table__).c
+    now = literal(state.now, UTCDateTime())
+    same = w.version == mark.version
+    session.connection().execute(
+        update(w.id.table)
+        .where(w.id == 1, w.holder == state.sweep_id)
+        .values(
+            swept_to=case((same, now), else_=w.swept_to),
+            full_at=case((and_(same, literal(mark.full)), now), else_=w.full_at),
+            sweeping_to=null(),
+            holder=null(),
+            version=w.version + 1,
+        )
+    )
+
+
+def _tune(session: Session) -> None:
+    if is_postgres(session):
+        conn = session.connection()
         # these statements run once a batch over thousands of rows; compiling them (JIT) costs
         # more than it saves, and its estimate cannot know the scratch table is about to fill
         conn.execute(text("SET LOCAL jit = off"))
@@ -139,41 +249,51 @@ def _sweep_batch(session: Session, state: SweepState, batch_size: int, result: S
         conn.execute(text("SET LOCAL work_mem = '64MB'"))
         # A batch's commit need not wait for its WAL to reach disk: a server crash can only lose
         # whole recent batches (never part of one), and a lost batch is re-fired by the next sweep
-        # like a rolled-back one. Nothing of it can have been sent: the sender's claim commits
-        # synchronously after it, and that flush carries the batch's WAL with it.
+        # like a rolled-back one (the watermark moves in the last batch's transaction). Nothing of
+        # it can have been sent: the sender's claim commits synchronously after it, and that flush
+        # carries the batch's WAL with it.
         conn.execute(text("SET LOCAL synchronous_commit = off"))
-    for table in (DUE, TO):
-        conn.execute(text(f"DROP TABLE IF EXISTS {table.name}"))  # a SQLite connection keeps it
-        table.create(conn)
-    n = _collect(session, state, batch_size)
+
+
+def _sweep_batch(session: Session, state: SweepState, done: int, batch_size: int, result: SweepResult) -> int:
+    """Tell the next `batch_size` listed deadlines (one transaction); returns how many."""
+    conn = session.connection()
+    conn.execute(text(f"DROP TABLE IF EXISTS {TO.name}"))  # a SQLite connection keeps it
+    TO.create(conn)
+    state.batch = (done, done + batch_size)
+    n = int(
+        conn.scalar(
+            select(func.count()).select_from(DUE).where(DUE.c.seq > done, DUE.c.seq <= done + batch_size)
+        )
+        or 0
+    )
     if n == 0:
         return 0
     result.examined += n
-    if is_postgres(session):
-        conn.execute(text(f"ANALYZE {DUE.name}"))  # autovacuum never sees temporary tables
-    last = conn.execute(
-        select(DUE.c.next_fire_at, DUE.c.deadline_id)
-        .order_by(DUE.c.next_fire_at.desc(), DUE.c.deadline_id.desc())
-        .limit(1)
-    ).one()
-    state.after = (last[0], last[1])
-    fired, passed_over = _insert_logs(session, state.now)
+    _repair(session, state)
+    fired, passed_over = _insert_logs(session, state)
     result.fired += fired
     result.passed_over += passed_over
-    _advance(session, state.now)
     if fired:
-        _escalate(session)
-        _address_rooms(session)
+        _escalate(session, state)
+        _address_rooms(session, state)
         resolve_recipients(session, state)
         result.digests += write_digests(session, state)
-    for table in (TO, DUE):
-        table.drop(conn)
+    TO.drop(conn)
     return n
 
 
-def _collect(session: Session, state: SweepState, batch_size: int) -> int:
-    """Copy (and lock) the next due deadlines into the scratch table; returns how many."""
+def _collect(session: Session, state: SweepState, since: datetime | None) -> None:
+    """List the due deadlines not told yet (and any to stop or pause) into the scratch table.
+
+    `since`: the watermark; None for a full pass. A deadline is listed when one of its level
+    instants lies in [since, now] and its highest due level is above the highest level logged for
+    it (a level already told, or one below it, is never told again: a clock moved back after it
+    fired stays quiet until a higher level falls due). The highest logged level is one probe of
+    the log's key a deadline after a watermark; a full pass reads the log's levels grouped once.
+    """
     d, t, now = TicketDeadline, Ticket, state.now
+    log = cast(Table, ReminderLog.__table__).c
     top = case(
         (d.escalate2_at <= now, 4),
         (d.escalate1_at <= now, 3),
@@ -181,73 +301,98 @@ def _collect(session: Session, state: SweepState, batch_size: int) -> int:
         (d.warn_at <= now, 1),
         else_=0,
     )
+    running = and_(d.met_at.is_(None), d.paused_at.is_(None), d.stopped_at.is_(None))
+    key = (d.ticket_id, d.kind, d.cycle, d.due_at)
+    if since is None:
+        logged = (
+            select(log.ticket_id, log.deadline_kind, log.cycle, func.max(log.level).label("level"))
+            .group_by(log.ticket_id, log.deadline_kind, log.cycle)
+            .subquery()
+        )
+        found = (
+            select(
+                d.id.label("deadline_id"),
+                *key,
+                top.label("level"),
+                func.coalesce(logged.c.level, 0).label("old"),
+            )
+            .outerjoin(
+                logged,
+                and_(
+                    logged.c.ticket_id == d.ticket_id,
+                    logged.c.deadline_kind == d.kind,
+                    logged.c.cycle == d.cycle,
+                ),
+            )
+            .where(running, d.warn_at <= now)
+            .subquery()
+        )
+    else:
+        probe = (
+            select(func.max(log.level))
+            .where(log.ticket_id == d.ticket_id, log.deadline_kind == d.kind, log.cycle == d.cycle)
+            .scalar_subquery()
+        )
+        window = or_(*(c.between(since, now) for c in (d.warn_at, d.due_at, d.escalate1_at, d.escalate2_at)))
+        # OFFSET 0: the probe runs once a row, not again where the outer query filters on it
+        found = (
+            select(d.id.label("deadline_id"), *key, top.label("level"), func.coalesce(probe, 0).label("old"))
+            .where(running, window)
+            .offset(0)
+            .subquery()
+        )
     action = case(
         (t.status == TicketStatus.SUSPENDED, PAUSE),  # the lifecycle should have paused it
         (t.status.not_in(OPEN_STATUSES), STOP),  # closed without stop_all: never fire again
         else_=FIRE,
     )
-    told = and_(action == FIRE, top > d.fired_level)  # unless already logged: see _insert_logs
     stmt = (
         select(
-            d.id,
-            d.ticket_id,
-            d.kind,
-            d.cycle,
+            func.row_number().over(),
+            found.c.deadline_id,
+            found.c.ticket_id,
+            found.c.kind,
+            found.c.cycle,
             t.grid_id,
             func.coalesce(t.assignee_id, 0),
             action,
-            d.fired_level,
-            top,
-            d.due_at,
-            d.next_fire_at,
+            found.c.old,
+            found.c.level,
+            found.c.due_at,
             t.needs_review.is_(False),  # anything still 待确认 goes to the staff directly
             t.priority == Priority.URGENT,
-            told,
+            action == FIRE,
         )
-        .join(t, t.id == d.ticket_id)
-        .where(d.next_fire_at <= now, d.met_at.is_(None), d.paused_at.is_(None))
-        .order_by(d.next_fire_at, d.id)
-        .limit(batch_size)
+        .join(t, t.id == found.c.ticket_id)
+        .where(or_(action != FIRE, found.c.level > found.c.old))
     )
-    if is_postgres(session):
-        if state.after is not None:
-            # Keyset, not a rescan from the start: the index entries of rows this sweep already
-            # advanced stay at the head of the index until vacuum, making rescans quadratic.
-            # (SQLite drops them at once; its planner sorts the whole rest for a row-value OR.)
-            stmt = stmt.where(tuple_(d.next_fire_at, d.id) > tuple_(*state.after))
-        stmt = stmt.with_for_update(skip_locked=True, of=d)
     cols = [c.name for c in DUE.c if c.name != "room"]
-    conn = session.connection()
-    conn.execute(insert(DUE).from_select(cols, stmt))
-    return int(conn.scalar(select(func.count()).select_from(DUE)) or 0)  # rowcount: -1 on psycopg
+    session.connection().execute(insert(DUE).from_select(cols, stmt))
 
 
-def _insert_logs(session: Session, now: datetime) -> tuple[int, int]:
-    """Log the level each due deadline tells; returns (rows inserted, lower levels they passed over).
+def _repair(session: Session, state: SweepState) -> None:
+    """Pause the clocks of suspended tickets and stop those of closed ones (the lifecycle's job)."""
+    d, due = cast(Table, TicketDeadline.__table__), DUE.c
+    lo, hi = state.batch
+    for action, col in ((PAUSE, "paused_at"), (STOP, "stopped_at")):
+        ids = select(due.deadline_id).where(due.action == action, due.seq > lo, due.seq <= hi)
+        if is_postgres(session):  # as in _escalate: never wait for a row a user's transaction holds
+            ids = select(d.c.id).where(d.c.id.in_(ids)).with_for_update(skip_locked=True)
+        session.connection().execute(update(d).where(d.c.id.in_(ids)).values({col: state.now}))
 
-    A level already logged (a deadline restored after it fired) is told to nobody again: its row is
-    marked untold first, by one probe of the UNIQUE key per scratch row (a correlated scalar
-    subquery: PostgreSQL runs it as an index probe, never a hash of the whole log). The insert that
-    follows is a plain one: the deadline rows of the batch are locked (or SQLite's one writer holds
-    the database), so no other transaction can log the same key meanwhile, and should one ever try,
-    the UNIQUE key fails the batch rather than telling twice. A plain insert writes about half the
-    WAL of ON CONFLICT's speculative insertion.
+
+def _insert_logs(session: Session, state: SweepState) -> tuple[int, int]:
+    """Log the level each listed deadline tells; returns (rows inserted, lower levels passed over).
+
+    A plain insert: the list holds only levels above the highest logged when it was read, and every
+    batch since, of this sweep or another, ran under the watermark row's lock and the takeover
+    check, so nothing can have logged the same key meanwhile; should anything ever try, the UNIQUE
+    key fails the batch rather than telling twice. A plain insert writes about half the WAL of
+    ON CONFLICT's speculative insertion.
     """
     conn, due = session.connection(), DUE.c
     log = cast(Table, ReminderLog.__table__)
-    told = due.told.is_(True)
-    logged = (
-        select(literal(1))
-        .where(
-            log.c.ticket_id == due.ticket_id,
-            log.c.deadline_kind == due.kind,
-            log.c.cycle == due.cycle,
-            log.c.level == due.level,
-        )
-        .limit(1)
-        .scalar_subquery()
-    )
-    conn.execute(update(DUE).where(told, logged.is_not(None)).values(told=False))
+    told = state.told()
     rows = select(
         due.ticket_id,
         due.kind,
@@ -255,7 +400,7 @@ def _insert_logs(session: Session, now: datetime) -> tuple[int, int]:
         due.level,
         due.level - due.old_level - 1,
         case((due.level == 1, func.nullif(due.assignee_key, 0)), else_=null()),
-        literal(now, UTCDateTime()),
+        literal(state.now, UTCDateTime()),
     ).where(told)
     cols = ["ticket_id", "deadline_kind", "cycle", "level", "skipped", "recipient_id", "fired_at"]
     conn.execute(insert(log).from_select(cols, rows))
@@ -265,49 +410,21 @@ def _insert_logs(session: Session, now: datetime) -> tuple[int, int]:
     return int(fired), int(skipped)
 
 
-def _advance(session: Session, now: datetime) -> None:
-    """Move each deadline of the batch past the level it told (or stop/pause it)."""
-    d, due = TicketDeadline, DUE.c
-    fire = due.action == FIRE
-    level = case((and_(fire, due.level > due.old_level), due.level), else_=due.old_level)
-    nxt = case(
-        (due.action != FIRE, null()),
-        (level == 0, d.warn_at),
-        (level == 1, d.due_at),
-        (level == 2, d.escalate1_at),
-        (level == 3, d.escalate2_at),
-        else_=null(),
-    )
-    by_key = d.id == due.deadline_id
-    if not is_postgres(session):
-        by_key = and_(by_key, d.id.in_(select(due.deadline_id)))  # SQLite: by key, no scan
-    session.connection().execute(
-        update(cast(Table, d.__table__))
-        .where(by_key)
-        .values(
-            fired_level=level,
-            next_fire_at=nxt,
-            paused_at=case((due.action == PAUSE, literal(now, UTCDateTime())), else_=d.paused_at),
-            breached_at=case(
-                (and_(fire, level >= 2, d.breached_at.is_(None)), d.due_at), else_=d.breached_at
-            ),
-        )
-    )
-
-
-def _escalate(session: Session) -> None:
+def _escalate(session: Session, state: SweepState) -> None:
     """Raise each told ticket's escalation level (Core: no version bump, so no user edit goes stale)."""
     due, t = DUE.c, cast(Table, Ticket.__table__)
-    top = select(due.ticket_id, func.max(due.level).label("level")).where(due.told.is_(True))
+    top = select(due.ticket_id, func.max(due.level).label("level")).where(state.told())
     top_q = top.group_by(due.ticket_id).subquery()
-    session.connection().execute(
-        update(t)
-        .where(t.c.id == top_q.c.ticket_id, t.c.escalation_level < top_q.c.level)
-        .values(escalation_level=top_q.c.level)
-    )
+    where = and_(t.c.id == top_q.c.ticket_id, t.c.escalation_level < top_q.c.level)
+    if is_postgres(session):
+        # never wait for a ticket row a user's transaction holds: it may be waiting for the
+        # watermark row this batch holds (deadlines.rearm); that ticket is raised next sweep
+        free = select(t.c.id).where(t.c.id.in_(select(top_q.c.ticket_id))).with_for_update(skip_locked=True)
+        where = and_(where, t.c.id.in_(free))
+    session.connection().execute(update(t).where(where).values(escalation_level=top_q.c.level))
 
 
-def _address_rooms(session: Session) -> None:
+def _address_rooms(session: Session, state: SweepState) -> None:
     """The room each group-told item goes to: where the ticket was reported, else the grid's first.
 
     Community and street 督办 (levels 3-4) go to the admins directly, not into the residents' group.
@@ -330,6 +447,6 @@ def _address_rooms(session: Session) -> None:
     )
     session.connection().execute(
         update(DUE)
-        .where(due.told.is_(True), due.in_room.is_(True), due.level < 3)
+        .where(state.told(), due.in_room.is_(True), due.level < 3)
         .values(room=func.coalesce(reported, first))
     )

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import anyio
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from gridbot.bot.app import Runtime, build_runtime, serve
@@ -31,6 +31,7 @@ from gridbot.models.entities import Message, TicketDeadline, utcnow
 from gridbot.models.enums import DeadlineKind
 from gridbot.models.messaging.coordination import Coordinator
 from gridbot.models.settings import DBSettings, OutboxSettings, RedisSettings, Settings, SLASettings
+from gridbot.models.tickets import deadlines
 from gridbot.models.tickets.sweeper import SweepResult
 from gridbot.nlp.classifier import Classifier
 
@@ -290,8 +291,10 @@ def make_due(engine: Engine, ticket: int, in_s: float = 0.0) -> None:
     """Bring a ticket's first-response warning to now (+ `in_s`): the next sweep fires that level only."""
     at = utcnow() + timedelta(seconds=in_s)
     with make_session_factory(engine).begin() as session:
-        session.execute(
-            update(TicketDeadline)
-            .where(TicketDeadline.ticket_id == ticket, TicketDeadline.kind == DeadlineKind.FIRST_RESPONSE)
-            .values(warn_at=at, next_fire_at=at)
-        )
+        d = session.scalars(
+            select(TicketDeadline).where(
+                TicketDeadline.ticket_id == ticket, TicketDeadline.kind == DeadlineKind.FIRST_RESPONSE
+            )
+        ).one()
+        d.warn_at = at
+        deadlines.rearm(session, [d])  # as the lifecycle does when it moves a clock

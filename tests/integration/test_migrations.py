@@ -8,8 +8,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, inspect, text
 
+from gridbot.models.db import make_session_factory
 from gridbot.models.entities import Base
 from gridbot.models.migrate import current_revision, downgrade, head_revision, upgrade
+from tests.conftest import World
 
 
 def test_migrated_schema_matches_entities(any_engine: Engine) -> None:
@@ -59,3 +61,41 @@ def test_a_database_never_migrated_has_no_revision(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'empty.db'}")
     assert current_revision(engine) is None
     engine.dispose()
+
+
+def test_the_sweep_watermark_migration_keeps_what_was_told(any_engine: Engine, world: World) -> None:
+    """0024 on a database with data: stopped clocks stay stopped, told levels are not told again."""
+    from tests.integration.test_sweeper import T0, M, open_tickets, run
+
+    sf = make_session_factory(any_engine)
+    told, stopped = open_tickets(sf, world.grid, 2, assignee=world.worker)
+    downgrade(any_engine, "0023")
+    with any_engine.begin() as conn:  # as the old sweeper left them: one warned, one ticket closed
+        conn.execute(
+            text("UPDATE ticket_deadlines SET fired_level = 1, next_fire_at = due_at WHERE ticket_id = :t"),
+            {"t": told},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO reminder_log (ticket_id, deadline_kind, cycle, level, skipped, fired_at) "
+                "SELECT ticket_id, kind, cycle, 1, 0, warn_at FROM ticket_deadlines WHERE ticket_id = :t"
+            ),
+            {"t": told},
+        )
+        conn.execute(
+            text("UPDATE ticket_deadlines SET next_fire_at = NULL WHERE ticket_id = :t"), {"t": stopped}
+        )
+    upgrade(any_engine)
+    with any_engine.connect() as conn:
+        rows = dict(
+            conn.execute(
+                text("SELECT ticket_id, count(stopped_at) FROM ticket_deadlines GROUP BY ticket_id")
+            ).all()
+        )
+        assert rows == {told: 0, stopped: 2}
+        assert conn.execute(text("SELECT swept_to, version FROM sweep_watermark")).one() == (None, 0)
+    res = run(sf, T0 + 9 * 60 * M)  # every level of both: the first pass after the migration is full
+    assert (res.fired, res.passed_over) == (2, 4)  # the told clocks at level 4, skipping 2 and 3 only
+    with any_engine.connect() as conn:
+        logged = conn.execute(text("SELECT ticket_id, level FROM reminder_log ORDER BY level")).all()
+    assert sorted(logged) == sorted([(told, 1), (told, 1), (told, 4), (told, 4)])

@@ -90,7 +90,8 @@ def test_ladder_reaches_the_right_people_at_the_right_times(
     assert "超时10分钟（街道督办）" in outbox(session_factory)[-1].text
     with session_factory() as s:
         d = s.scalars(select(TicketDeadline).where(TicketDeadline.kind == DeadlineKind.FIRST_RESPONSE)).one()
-        assert d.breached_at == T0 + 10 * M and d.fired_level == 4 and d.next_fire_at is None
+        assert d.stopped_at is None and d.breached_at is None  # the sweep writes no deadline row
+        assert sorted(s.scalars(select(ReminderLog.level))) == [1, 2, 3, 4]
         assert s.get_one(Ticket, tid).version == 1  # the sweeper never makes a user's edit stale
 
 
@@ -118,14 +119,41 @@ def test_a_level_already_logged_is_not_told_again(
     open_tickets(session_factory, world.grid, assignee=world.worker)
     assert run(session_factory, T0 + 8 * M).fired == 1
     fr = TicketDeadline.kind == DeadlineKind.FIRST_RESPONSE
-    with session_factory.begin() as s:  # as if its clocks were restored to before the warning
+    with session_factory.begin() as s:  # its clocks moved two minutes later after the warning
         d = s.scalars(select(TicketDeadline).where(fr)).one()
-        d.fired_level, d.next_fire_at = 0, d.warn_at
-    res = run(session_factory, T0 + 9 * M)
-    assert (res.examined, res.fired, res.digests) == (1, 0, 0) and count_logs(session_factory) == 1
-    with session_factory() as s:
-        d = s.scalars(select(TicketDeadline).where(fr)).one()
-        assert d.fired_level == 1 and d.next_fire_at == d.due_at  # moved on, not stuck
+        d.warn_at, d.due_at = d.warn_at + 2 * M, d.due_at + 2 * M
+        d.escalate1_at, d.escalate2_at = d.escalate1_at + 2 * M, d.escalate2_at + 2 * M
+        deadlines.rearm(s, [d])
+    res = run(session_factory, T0 + 11 * M)  # the warning's new instant passed: told already
+    assert (res.fired, res.digests) == (0, 0) and count_logs(session_factory) == 1
+    res = run(session_factory, T0 + 12 * M)  # the deadline's new instant: told, not stuck
+    assert (res.fired, res.passed_over) == (1, 0) and count_logs(session_factory) == 2
+
+
+def test_a_clock_set_before_the_watermark_still_fires(
+    session_factory: sessionmaker[Session], world: World
+) -> None:
+    assert run(session_factory, T0 + 60 * M).fired == 0  # the watermark is at T0+60 now
+    open_tickets(session_factory, world.grid, assignee=world.worker, at=T0)  # levels at +8 ... +20
+    res = run(session_factory, T0 + 61 * M)
+    assert (res.fired, res.passed_over) == (1, 3)  # its first response at level 4, not passed by
+    assert run(session_factory, T0 + 62 * M).fired == 0
+
+
+def test_a_clock_moved_during_a_sweep_is_read_by_the_next(
+    session_factory: sessionmaker[Session], world: World
+) -> None:
+    run(session_factory, T0)  # the watermark is at T0: this sweep reads from there
+    open_tickets(session_factory, world.grid, 3, assignee=world.worker)
+
+    def meanwhile(_batch: int) -> None:  # after the list was read: a new clock already due
+        open_tickets(session_factory, world.grid, assignee=world.worker, at=T0)
+
+    res = run(session_factory, T0 + 30 * M, batch_size=2, after_batch=meanwhile)
+    assert res.fired == 3 and count_logs(session_factory) == 3
+    res = run(session_factory, T0 + 31 * M)  # the watermark was not moved past it
+    assert res.fired == 1 and count_logs(session_factory) == 4
+    assert run(session_factory, T0 + 32 * M).fired == 0
 
 
 def test_one_digest_per_person_per_sweep_across_batches(
@@ -184,7 +212,7 @@ def test_suspension_pauses_the_clock(session_factory: sessionmaker[Session], wor
         deadlines.resume(s, s.get_one(Ticket, tid), T0 + 35 * M, POLICY)
         fr = s.scalars(select(TicketDeadline).where(TicketDeadline.kind == DeadlineKind.FIRST_RESPONSE)).one()
         assert fr.due_at == T0 + 40 * M and fr.warn_at == T0 + 38 * M  # moved by the 30 paused minutes
-        assert fr.next_fire_at == fr.warn_at and fr.paused_at is None
+        assert fr.paused_at is None
     assert run(session_factory, T0 + 37 * M).fired == 0
     assert run(session_factory, T0 + 38 * M).fired == 1
 
@@ -285,7 +313,8 @@ def test_two_sweepers_sharing_redis_fire_each_level_once(
 def test_two_sweepers_without_a_shared_lock_still_fire_each_level_once(
     pg_session_factory: sessionmaker[Session],
 ) -> None:
-    """As if the lock were lost: SKIP LOCKED and the UNIQUE reminder log keep it exactly-once."""
+    """As if the lock were lost: the watermark row (locked a batch, taken over by the later sweep)
+    and the UNIQUE reminder log keep it exactly-once."""
     with pg_session_factory.begin() as s:
         w = build_world(s)
     open_tickets(pg_session_factory, w.grid, N, assignee=w.worker)

@@ -321,7 +321,7 @@ def test_merge_keeps_urgency_and_the_strictest_deadlines_and_unmerge_restores(
         assert ordinary.priority is Priority.NORMAL
         assert {d.kind: d.due_at for d in ordinary.deadlines} == due_before
         assert [r.person_id for r in ordinary.reporters] == [world.resident]
-        assert all(d.next_fire_at is not None for d in ticket.deadlines if d.met_at is None)
+        assert all(d.stopped_at is None for d in ticket.deadlines if d.met_at is None)
 
 
 def test_reprioritize_recomputes_the_clocks(

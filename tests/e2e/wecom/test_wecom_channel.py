@@ -7,12 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridbot.bot.transport import TransportError
 from gridbot.bot.wecom.transport import WeComTransport
-from gridbot.models.entities import Handoff, Message, Outbox, Ticket, TicketDeadline, utcnow
+from gridbot.models.entities import Handoff, Message, Outbox, SweepWatermark, Ticket, TicketDeadline, utcnow
 from gridbot.models.enums import MessageDirection, OutboxStatus, TicketStatus
 from gridbot.models.messaging import cursors
 from tests.e2e.wecom.conftest import LEADER, LIU, ROOM, WORKER, WU, ZHANG, Bot, BotRunner, WeCom, until
@@ -232,7 +232,8 @@ async def _sweep(bot: Bot, hours: float) -> None:
                 d.started_at -= back
                 d.warn_at, d.due_at = d.warn_at - back, d.due_at - back
                 d.escalate1_at, d.escalate2_at = d.escalate1_at - back, d.escalate2_at - back
-                d.next_fire_at = d.next_fire_at - back if d.next_fire_at else None
+            # instants moved around the lifecycle: the next sweep reads them all (a full pass)
+            session.execute(update(SweepWatermark).values(swept_to=None))
 
     await anyio.to_thread.run_sync(shift)
     await anyio.to_thread.run_sync(bot.runtime.sweep, utcnow())
