@@ -30,7 +30,7 @@ from gridbot.models.settings import Settings
 from gridbot.models.tickets import sweeper
 from gridbot.models.tickets.holidays import coverage_warning
 from gridbot.models.tickets.sla import SLAPolicy, load_policy_for
-from gridbot.nlp import memo
+from gridbot.nlp import duplicate_index
 from gridbot.nlp.classifier import Classifier, load_classifier
 from gridbot.nlp.taxonomy import Taxonomy, load_taxonomy
 
@@ -120,7 +120,7 @@ class Runtime:
 def build_runtime(settings: Settings, engine: Engine, coordinator: Coordinator | None = None) -> Runtime:
     """Load the policy and taxonomy now; the classifier on first use (it may train the default model)."""
     nlp = settings.nlp
-    memo.configure(nlp.duplicate_cache, nlp.text_cache)
+    duplicate_index.configure_memos(nlp.duplicate_cache, nlp.text_cache)
 
     @cache
     def classifier() -> Classifier:

@@ -22,9 +22,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from gridbot.nlp import cues
+from gridbot.nlp import cues, duplicates
 from gridbot.nlp.duplicates import Features
-from gridbot.nlp.memo import DUPLICATE_CACHE, memo
+from gridbot.nlp.memo import DUPLICATE_CACHE, TEXT_CACHE, memo
 
 FEATURES_VERSION = 1
 KEY_LENGTH = 64  # ticket_dup_keys.key
@@ -97,3 +97,9 @@ def lookups(f: Features) -> list[Lookup]:
     if f.refers_back:  # an echo merges into a ticket of its category wherever that one is
         found += [Lookup(f"o:{o}"[:KEY_LENGTH], True) for o in sorted(f.objects)]
     return found
+
+
+def configure_memos(duplicate_cache: int = DUPLICATE_CACHE, text_cache: int = TEXT_CACHE) -> None:
+    """Size the duplicate check's per-message memos (called once at start-up with the settings)."""
+    load.resize(duplicate_cache)
+    duplicates.features.resize(text_cache)

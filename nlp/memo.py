@@ -90,11 +90,3 @@ def memo(maxsize: int) -> Callable[[Callable[[K], V]], Memo[K, V]]:
 
 DUPLICATE_CACHE = 512  # open tickets' stored features, parsed (≈ 6 KB each)
 TEXT_CACHE = 256  # messages' duplicate features, by text (≈ 5 KB each)
-
-
-def configure(duplicate_cache: int = DUPLICATE_CACHE, text_cache: int = TEXT_CACHE) -> None:
-    """Size the per-message memos of nlp/ (called once at start-up with the settings)."""
-    from gridbot.nlp import duplicate_index, duplicates
-
-    duplicate_index.load.resize(duplicate_cache)
-    duplicates.features.resize(text_cache)

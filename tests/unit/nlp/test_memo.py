@@ -14,7 +14,7 @@ from gridbot.nlp.memo import Memo
 @pytest.fixture(autouse=True)
 def _default_sizes() -> Iterator[None]:
     yield
-    memo.configure()
+    duplicate_index.configure_memos()
 
 
 def test_memo_keeps_the_most_recently_used_up_to_its_bound() -> None:
@@ -46,7 +46,7 @@ def test_resize_drops_the_oldest_and_zero_remembers_nothing() -> None:
 
 
 def test_duplicate_features_stay_bounded_over_many_distinct_reports() -> None:
-    memo.configure(duplicate_cache=8, text_cache=4)
+    duplicate_index.configure_memos(duplicate_cache=8, text_cache=4)
     for n in range(50):
         f = duplicates.features(f"3栋2单元楼道灯坏了 {n}")
         assert duplicate_index.load(duplicate_index.dump(f)) == f
@@ -64,6 +64,6 @@ def test_bounds_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GRIDBOT_NLP__TEXT_CACHE", "32")
     nlp = Settings(_env_file=None).nlp  # type: ignore[call-arg]
     assert (nlp.duplicate_cache, nlp.text_cache) == (64, 32)
-    memo.configure(nlp.duplicate_cache, nlp.text_cache)
+    duplicate_index.configure_memos(nlp.duplicate_cache, nlp.text_cache)
     assert duplicate_index.load.cache_info().maxsize == 64
     assert duplicates.features.cache_info().maxsize == 32
