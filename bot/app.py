@@ -19,7 +19,7 @@ from gridbot.bot.transport import Transport
 from gridbot.bot.watchdog import Watchdog, database_sink
 from gridbot.handlers.conversation import RECOVERY_GRACE_S, Conversation
 from gridbot.handlers.spool import Spool
-from gridbot.handlers.types import IncomingMessage, Outcome, Sender
+from gridbot.handlers.types import Sender
 from gridbot.models import jobs
 from gridbot.models.attachments.kit import AttachmentKit
 from gridbot.models.db import database_down, make_session_factory
@@ -36,8 +36,6 @@ from gridbot.nlp.taxonomy import Taxonomy, load_taxonomy
 
 logger = logging.getLogger(__name__)
 RECOVER_INTERVAL_S = 5.0  # how often the spool and interrupted messages are retried
-# the first deadline sweep waits for the first handled message, or this long (or one sweep interval)
-FIRST_SWEEP_DEFER_S = 5.0
 THANKS_INTERVAL_S = 900.0  # how often the monthly thank-you list is checked (it posts once a month)
 INCOMING_MAX_AGE_S = 7 * 86400.0  # a download older than this in incoming/ belongs to no message
 
@@ -204,16 +202,8 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
     calendar = runtime.policy.calendar
     if warning := coverage_warning(calendar, utcnow().astimezone(calendar.tz).date()):
         logger.warning("%s", warning)
-    first_handled = anyio.Event()
-
-    async def handle(msg: IncomingMessage) -> Outcome:
-        try:
-            return await conversation.handle(msg)
-        finally:
-            first_handled.set()
-
     # before the task group, so a failed login is a plain TransportError for the caller
-    await transport.start(handle, conversation.on_member_change)
+    await transport.start(conversation.handle, conversation.on_member_change)
     # logged in: the account this instance speaks as (rooms it serves are answered through it)
     conversation.account = sender.account = transport.status.bot_id
     if watchdog.account != pre_login:
@@ -222,20 +212,7 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(sender.run, stop)
-        # after the first message (a restart's waiting resident is answered first) or a short wait:
-        # the sweep's CPU and its worker thread would otherwise compete with that message's
-        first_sweep_s = min(FIRST_SWEEP_DEFER_S, settings.sla.sweep_interval_s)
-        tg.start_soon(
-            _after_first,
-            first_handled,
-            first_sweep_s,
-            stop,
-            _every,
-            "deadline sweep",
-            settings.sla.sweep_interval_s,
-            stop,
-            sweep,
-        )
+        tg.start_soon(_every, "deadline sweep", settings.sla.sweep_interval_s, stop, sweep)
         # not at once: the start-up just did both, and the first messages should not wait behind a rerun
         tg.start_soon(_later, RECOVER_INTERVAL_S, stop, _every, "recovery", RECOVER_INTERVAL_S, stop, recover)
         if settings.retention.message_text_days or settings.retention.attachment_days:
@@ -289,16 +266,6 @@ async def serve_until_signalled(runtime: Runtime, transport: Transport) -> None:
         tg.start_soon(run)
     if failure:
         raise failure[0]
-
-
-async def _after_first(
-    first: anyio.Event, at_most_s: float, stop: anyio.Event, fn: Callable[..., Awaitable[None]], *args: Any
-) -> None:
-    """Start `fn(*args)` once `first` is set, or after `at_most_s` (unless stopped first)."""
-    with anyio.move_on_after(at_most_s):
-        await first.wait()
-    if not stop.is_set():
-        await fn(*args)
 
 
 async def _later(delay_s: float, stop: anyio.Event, fn: Callable[..., Awaitable[None]], *args: Any) -> None:
