@@ -30,7 +30,7 @@ def test_blind_set_is_labelled_and_never_trained_on(rows: list[dict[str, Any]]) 
 
 def test_blind_set_covers_every_kind_and_group_days(rows: list[dict[str, Any]]) -> None:
     kinds = Counter(r["kind"] for r in rows)
-    # blind5 was written as group days, where requests are rarer than reports: 92 of 736.
+    # Blind sets are written as group days, where requests are rarer than reports (blind5: 92 of 736).
     assert min(kinds.values()) >= 80
     assert sum(r["priority"] == "urgent" for r in rows) >= 40
     assert all(r["kind"] != "chatter" or (r["category"] is None and r["priority"] == "normal") for r in rows)
@@ -39,10 +39,10 @@ def test_blind_set_covers_every_kind_and_group_days(rows: list[dict[str, Any]]) 
 
 
 def test_no_evaluation_set_is_trained_on() -> None:
-    """Every held-out file beside the corpus (blind6 too) stays out of the training data."""
+    """Every held-out file beside the corpus stays out of the training data."""
     seen = {corpus.text_key(ex.text) for ex in corpus.load_corpus()}
     files = sorted(corpus.BLIND_PATH.parent.glob("*.jsonl"))
-    assert len(files) >= 3
+    assert len(files) >= 2
     for path in files:
         examples = corpus.read_examples(path)  # validates every label against the taxonomy
         overlap = [
