@@ -5,6 +5,7 @@ replies in order, nothing lost when one message or the process fails."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -21,7 +22,7 @@ from gridbot.handlers.storable import inbound_row
 from gridbot.handlers.types import IncomingMessage, Outcome
 from gridbot.models import failpoints
 from gridbot.models.entities import Message, Outbox, Ticket
-from gridbot.models.enums import MessageStatus
+from gridbot.models.enums import MessageStatus, MessageType
 from gridbot.nlp.classifier import Classifier
 from tests.integration.conftest import STAFF, T0
 
@@ -212,3 +213,29 @@ async def test_a_message_that_breaks_the_batch_fails_alone_and_the_others_are_ha
             f"batch-{n}" for n in (1, 2, 5, 6)
         }
         assert s.scalar(select(func.count()).select_from(Ticket)) == 4
+
+
+async def test_a_photo_sends_only_its_own_room_one_at_a_time(
+    conversation: Conversation, runtime: Runtime, clock: SimClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alone: list[str] = []
+    one_at_a_time = conversation.process
+
+    def spy(m: IncomingMessage) -> Outcome:
+        alone.append(m.platform_id)
+        return one_at_a_time(m)
+
+    monkeypatch.setattr(conversation, "process", spy)
+    photo = replace(msg(2, ROOM_A, "wx-zhang", "", clock), msg_type=MessageType.IMAGE)
+    outcomes = await conversation.handle_batch(
+        [
+            msg(1, ROOM_A, "wx-zhang", LAMP, clock),
+            photo,
+            msg(3, ROOM_B, "wx-zhao", WATER, clock),
+            msg(4, ROOM_B, "wx-liu", CHAT, clock),
+            msg(5, ROOM_A, "wx-liu", TRASH, clock),
+        ]
+    )
+    assert [o.status for o in outcomes] == ["ticket", "evidence", "ticket", "chatter", "ticket"]
+    assert alone == ["batch-1", "batch-2", "batch-5"]  # room A in order; room B stayed a batch
+    assert set(statuses(runtime).values()) == {MessageStatus.PROCESSED}
