@@ -329,13 +329,16 @@ def run_offered(label: str, engine: Engine, rate: float, seconds: float, rooms: 
     """An open-loop load on the wall clock: latency from arrival to handled, and RSS over the run."""
     replay, _clock = prepare(engine, rooms)
     lines = generate(int(rate * seconds), rooms=rooms, distinct=True)
+    cpu = time.process_time()
     latencies, rss, wall = asyncio.run(drive_offered(replay, lines, rate, batch_max))
+    cpu = time.process_time() - cpu
     tenth = [mb for t, mb in rss if t >= wall / 10]
     half = [(t, mb) for t, mb in rss if t >= wall / 2]
     slope = least_squares_slope(half) * 60
     print(
         f"{label} offered {rate:.0f} msg/s into {rooms} rooms for {seconds:.0f} s: "
         f"{len(latencies)} handled in {wall:.1f} s; {figures([x * 1000 for x in latencies])}; "
+        f"bot CPU {1000 * cpu / max(len(latencies), 1):.2f} ms per message; {per_message(len(lines))}; "
         f"RSS {rss[0][1]:.1f} → {tenth[0]:.1f} (at 10 %) → {rss[-1][1]:.1f} MB, "
         f"second half {slope:+.2f} MB/min (least squares over its samples) ({counts(replay)})"
     )
