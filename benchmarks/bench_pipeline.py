@@ -14,8 +14,8 @@ outbox. The classifier is loaded before timing starts.
 
 `--path` measures the message path alone (what `Conversation.handle` costs: persist, route, reply
 queued; no outbox delivery, no sweeps), one message after another. `--offered RATE` offers RATE
-messages/s for `--seconds` into `--rooms` rooms through the production room dispatcher (8 rooms at
-once) on the wall clock, and reports the latency from arrival to handled and the process RSS once a
+messages/s for `--seconds` into `--rooms` rooms through the bot's dispatcher (micro-batches of at
+most `--batch-max`, as `gridbot run` hands messages over; `--batch-max 1`: one at a time) on the wall clock, and reports the latency from arrival to handled and the process RSS once a
 minute (with the dispatcher's backlog: memory held by queued messages is not a leak). Its texts are
 made distinct (a number appended to each), as a real group's are: with the corpus's few thousand
 texts repeated, caches keyed by text or by a ticket's stored features stop growing early and hide
@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import array
 import asyncio
+import functools
 import json
 import os
 import random
@@ -48,8 +49,9 @@ from sqlalchemy import Engine, event, func, select
 
 from gridbot.bot.app import build_runtime
 from gridbot.bot.demo import setup_world
-from gridbot.bot.dispatch import RoomDispatcher
+from gridbot.bot.dispatch import MessageDispatcher
 from gridbot.bot.replay import Line, Replay, ReplayTransport, SimClock
+from gridbot.handlers.types import Outcome
 from gridbot.models.entities import Message, Outbox, Ticket
 from gridbot.models.enums import MessageDirection, MessageStatus, OutboxStatus
 from gridbot.models.messaging.coordination import LocalCoordinator
@@ -267,9 +269,10 @@ TICKETS_KEPT = 200  # line → ticket entries the offered load keeps (its comman
 
 
 async def drive_offered(
-    replay: Replay[ReplayTransport], lines: list[Line], rate: float
+    replay: Replay[ReplayTransport], lines: list[Line], rate: float, batch_max: int
 ) -> tuple[array.array[float], list[tuple[float, float]], float]:
-    """Offer the lines at `rate` per second through the room dispatcher; latencies, RSS samples, wall.
+    """Offer the lines at `rate` per second through the bot's dispatcher (`bot.dispatch.MessageDispatcher`,
+    as `gridbot run` hands every transport's messages over); latencies, RSS samples, wall.
 
     Prints the RSS and the backlog once a minute. Nothing here grows per message: latencies go into
     a preallocated array, and only the newest TICKETS_KEPT line → ticket entries are kept.
@@ -278,11 +281,11 @@ async def drive_offered(
     done = 0
     rss: list[tuple[float, float]] = []
 
-    async def handle(item: tuple[float, int, Line]) -> None:
+    def handled(arrived: float, line: Line, future: asyncio.Future[Outcome]) -> None:
         nonlocal done
-        arrived, n, line = item
-        replay.clock.now = datetime.now(UTC)
-        replay.record(line, await replay.conversation.handle(replay.incoming(line, n)))
+        if future.cancelled() or future.exception() is not None:
+            return
+        replay.record(line, future.result())
         while len(replay.tickets) > TICKETS_KEPT:
             del replay.tickets[next(iter(replay.tickets))]
         latencies[done] = time.perf_counter() - arrived
@@ -302,32 +305,40 @@ async def drive_offered(
             await asyncio.sleep(1.0)
 
     replay.conversation.clock = lambda: datetime.now(UTC)
-    dispatcher: RoomDispatcher[tuple[float, int, Line]] = RoomDispatcher(handle)
+    bot = replay.runtime.settings.bot
+    dispatcher = MessageDispatcher(replay.conversation.handle_batch, batch_max, bot.batches_at_once)
     began = time.perf_counter()
     sampler = asyncio.create_task(sample())
     for n, line in enumerate(lines):
         due = began + n / rate
         if (wait := due - time.perf_counter()) > 0:
             await asyncio.sleep(wait)
-        dispatcher.submit(line.room, (due, n, line))
+        replay.clock.now = datetime.now(UTC)
+        future = dispatcher.handle(replay.incoming(line, n))
+        future.add_done_callback(functools.partial(handled, due, line))
     await dispatcher.join()
+    await asyncio.sleep(0)  # the last batch's done callbacks
+    print(f"  {dispatcher.items} messages in {dispatcher.batches} batches (batch_max {batch_max})")
     wall = time.perf_counter() - began
     sampler.cancel()
     rss.append((wall, rss_mb()))
     return latencies[:done], rss, wall
 
 
-def run_offered(label: str, engine: Engine, rate: float, seconds: float, rooms: int) -> None:
+def run_offered(label: str, engine: Engine, rate: float, seconds: float, rooms: int, batch_max: int) -> None:
     """An open-loop load on the wall clock: latency from arrival to handled, and RSS over the run."""
     replay, _clock = prepare(engine, rooms)
     lines = generate(int(rate * seconds), rooms=rooms, distinct=True)
-    latencies, rss, wall = asyncio.run(drive_offered(replay, lines, rate))
+    cpu = time.process_time()
+    latencies, rss, wall = asyncio.run(drive_offered(replay, lines, rate, batch_max))
+    cpu = time.process_time() - cpu
     tenth = [mb for t, mb in rss if t >= wall / 10]
     half = [(t, mb) for t, mb in rss if t >= wall / 2]
     slope = least_squares_slope(half) * 60
     print(
         f"{label} offered {rate:.0f} msg/s into {rooms} rooms for {seconds:.0f} s: "
         f"{len(latencies)} handled in {wall:.1f} s; {figures([x * 1000 for x in latencies])}; "
+        f"bot CPU {1000 * cpu / max(len(latencies), 1):.2f} ms per message; {per_message(len(lines))}; "
         f"RSS {rss[0][1]:.1f} → {tenth[0]:.1f} (at 10 %) → {rss[-1][1]:.1f} MB, "
         f"second half {slope:+.2f} MB/min (least squares over its samples) ({counts(replay)})"
     )
@@ -355,6 +366,12 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60.0, help="how long the offered load runs")
     ap.add_argument("--rooms", type=int, default=20, help="rooms the offered load is spread over")
     ap.add_argument("--batch", type=int, default=0, help="also the micro-batch path, this many at a time")
+    ap.add_argument(
+        "--batch-max",
+        type=int,
+        default=Settings(_env_file=None).bot.batch_max,
+        help="the offered load's dispatcher: at most this many messages a batch (1: one at a time)",
+    )
     args = ap.parse_args()
     targets: list[tuple[str, Callable[[], AbstractContextManager[Engine]]]] = []
     if not args.skip_sqlite:
@@ -373,7 +390,7 @@ def main() -> None:
                 run_batches(label, engine, args.messages, args.batch, args.rooms)
         if args.offered:
             with engine_of() as engine:
-                run_offered(label, engine, args.offered, args.seconds, args.rooms)
+                run_offered(label, engine, args.offered, args.seconds, args.rooms, args.batch_max)
 
 
 if __name__ == "__main__":

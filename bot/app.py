@@ -14,6 +14,7 @@ import anyio
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from gridbot.bot.dispatch import MessageDispatcher
 from gridbot.bot.sender import OutboxSender
 from gridbot.bot.transport import Transport
 from gridbot.bot.watchdog import Watchdog, database_sink
@@ -38,6 +39,7 @@ logger = logging.getLogger(__name__)
 RECOVER_INTERVAL_S = 5.0  # how often the spool and interrupted messages are retried
 THANKS_INTERVAL_S = 900.0  # how often the monthly thank-you list is checked (it posts once a month)
 INCOMING_MAX_AGE_S = 7 * 86400.0  # a download older than this in incoming/ belongs to no message
+STOP_GRACE_S = 10.0  # at a stop, how long messages already handed over have to finish
 
 
 @dataclass
@@ -194,6 +196,10 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
         if await anyio.to_thread.run_sync(runtime.refresh_rollups, rollup_since[0], now):
             rollup_since[0] = now
 
+    # every transport hands messages to the conversation through this: what waits goes in batches
+    dispatcher = MessageDispatcher(
+        conversation.handle_batch, settings.bot.batch_max, settings.bot.batches_at_once
+    )
     silence = timedelta(minutes=settings.wechaty.silence_alert_minutes)
     watchdog = Watchdog(transport.status, runtime.policy.calendar, silence, database_sink(runtime.sessions))
     if hasattr(transport, "on_status"):  # a QR code to scan is recorded at once (gridbot status, /readyz)
@@ -203,7 +209,7 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
     if warning := coverage_warning(calendar, utcnow().astimezone(calendar.tz).date()):
         logger.warning("%s", warning)
     # before the task group, so a failed login is a plain TransportError for the caller
-    await transport.start(conversation.handle, conversation.on_member_change)
+    await transport.start(dispatcher.handle, conversation.on_member_change)
     # logged in: the account this instance speaks as (rooms it serves are answered through it)
     conversation.account = sender.account = transport.status.bot_id
     if watchdog.account != pre_login:
@@ -237,6 +243,9 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
             if not database_down(exc):
                 raise
         await transport.stop()
+        with anyio.move_on_after(STOP_GRACE_S):  # what the transport handed over is finished
+            await dispatcher.join()
+        await dispatcher.close()
         tg.cancel_scope.cancel()
 
 

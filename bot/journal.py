@@ -3,9 +3,10 @@
 `DIR/inbound.jsonl` is the group: one JSON line per message, in the replay transcript's format
 (`id`, `room`, `sender`, `name`, `text`, optional `t`, `mentions`, `quote`; the platform message id
 is the line's `id`). `JournalTransport` follows it as it grows and keeps a durable cursor
-(`DIR/inbound.cursor`, a byte offset replaced atomically after each message is handled), so a
-restarted bot resumes after the last message it finished; the persist-first de-dup makes the one
-message that may be delivered again a no-op. It appends `{"id", "outcome", "handled_at"}` to
+(`DIR/inbound.cursor`, a byte offset replaced atomically as the messages before it are handled), so
+a restarted bot resumes after the last messages it finished. Up to `AHEAD` lines are handed over at
+once, in file order (the dispatcher batches them, each room in order), so up to that many may be
+delivered again after a kill: the persist-first de-dup makes them no-ops. It appends `{"id", "outcome", "handled_at"}` to
 `DIR/handled.jsonl` for latency measurements.
 
 `DIR/sent.jsonl` is what the platform accepted: `JournalSink.send` appends one line per message and
@@ -23,6 +24,7 @@ import json
 import logging
 import os
 import uuid
+from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +43,7 @@ SENT = "sent.jsonl"
 INBOUND = "inbound.jsonl"
 HANDLED = "handled.jsonl"
 CURSOR = "inbound.cursor"
+AHEAD = 64  # lines handed over before the oldest is finished (the dispatcher batches them)
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -187,24 +190,44 @@ class JournalTransport:
         self.status.connected = self.status.logged_in = False
 
     async def _follow(self, on_message: OnMessage) -> None:
+        """Hand lines over as they come, up to `AHEAD` at once (the dispatcher batches them); the cursor
+        moves past a line once it and every line before it are handled."""
         offset = await anyio.to_thread.run_sync(self.offset)
         inbound = self.dir / INBOUND
-        while not self._stopping.is_set():
-            raw = await anyio.to_thread.run_sync(_read_line, inbound, offset)
-            if raw is None:  # nothing new, or a line still being written
+        window: deque[tuple[int, asyncio.Future[None]]] = deque()  # (end offset, its handling), in order
+        read_at = offset
+        while not (self._stopping.is_set() and not window):
+            if not self._stopping.is_set() and len(window) < AHEAD:
+                lines = await anyio.to_thread.run_sync(_read_lines, inbound, read_at, AHEAD - len(window))
+                for raw in lines:  # each handed over at once, in file order (the room order)
+                    read_at += len(raw)
+                    window.append((read_at, asyncio.ensure_future(self._handle(raw, on_message))))
+            if not window:  # nothing new, or a line still being written
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), self.poll_s)
                 continue
+            end, handling = window.popleft()
             try:
-                await self._handle(raw.decode("utf-8", errors="replace"), on_message)
+                await handling
+                while window and window[0][1].done():  # a batch finishes together: one cursor write
+                    end, handling = window.popleft()
+                    handling.result()
             except Exception:  # the database is down, say: keep the cursor and try the line again
-                logger.exception("inbound journal: handling the line at byte %d failed; retrying", offset)
+                logger.exception("inbound journal: handling a line after byte %d failed; retrying", offset)
+                for _, later in window:  # handled again after it (a no-op for those that were)
+                    with contextlib.suppress(Exception):
+                        await later
+                window.clear()
+                read_at = offset
                 await asyncio.sleep(max(self.poll_s, 1.0))
                 continue
-            offset += len(raw)
+            offset = end
             await anyio.to_thread.run_sync(write_atomic, self.cursor_path, json.dumps({"offset": offset}))
 
-    async def _handle(self, line: str, on_message: OnMessage) -> None:
+    async def _handle(self, raw: bytes, on_message: OnMessage) -> None:
+        await self._handle_line(raw.decode("utf-8", errors="replace"), on_message)
+
+    async def _handle_line(self, line: str, on_message: OnMessage) -> None:
         if not line.strip():
             return
         try:
@@ -219,15 +242,17 @@ class JournalTransport:
         await anyio.to_thread.run_sync(_append_line, self.dir / HANDLED, json.dumps(row, ensure_ascii=False))
 
 
-def _read_line(path: Path, offset: int) -> bytes | None:
-    """The complete line starting at `offset` (None at the end or before its newline is written)."""
+def _read_lines(path: Path, offset: int, most: int) -> list[bytes]:
+    """Up to `most` complete lines from `offset` (a last line whose newline is not written yet waits)."""
+    lines: list[bytes] = []
     try:
         with path.open("rb") as fh:
             fh.seek(offset)
-            raw = fh.readline()
+            while len(lines) < most and (raw := fh.readline()).endswith(b"\n"):
+                lines.append(raw)
     except FileNotFoundError:
-        return None
-    return raw if raw.endswith(b"\n") else None
+        pass
+    return lines
 
 
 def _append_line(path: Path, line: str) -> None:

@@ -15,13 +15,15 @@ one transaction, each message keeping what it is promised alone (docs/reliabilit
   message is routed alone; a failure while storing (the database down included) sends every
   message through `Conversation.process`, which spools or raises as for one message.
 - Anything the batch does not take (a private chat, media, an unbound room, a redelivery, a
-  non-empty spool, a repeated id) goes through `Conversation.process`; a batch with such a message is
-  handled one message at a time, in order.
+  repeated id) goes through `Conversation.process` with the rest of its room, one message at a
+  time and in order; the other rooms stay in the batch. With a non-empty spool every message goes
+  one at a time (behind what waits there).
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -38,62 +40,83 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class _Alone(Exception):
-    """The batch cannot take one of its messages: handle them one at a time."""
-
-
 def process_batch(conv: Conversation, msgs: Sequence[IncomingMessage]) -> list[Outcome]:
-    """Persist, classify and route `msgs` together; one outcome per message, in order."""
-    if not _batchable(conv, msgs):
+    """Persist, classify and route `msgs` together; one outcome per message, in order.
+
+    A room with a message the batch does not take goes one message at a time, the others together.
+    """
+    if len(msgs) < 2 or (conv.spool is not None and len(conv.spool)):
         return [conv.process(m) for m in msgs]
-    ready = [storable(m) for m in msgs]
+    apart = _rooms_apart(conv, msgs)
+    outcomes = _together(conv, [(i, m) for i, m in enumerate(msgs) if m.room_id not in apart])
+    for i, m in enumerate(msgs):
+        if m.room_id in apart:
+            outcomes[i] = conv.process(m)
+    return [outcomes[i] for i in range(len(msgs))]
+
+
+def _rooms_apart(conv: Conversation, msgs: Sequence[IncomingMessage]) -> set[str]:
+    """Rooms with a message only one at a time takes: private, media, a repeated id, a redelivery."""
+    ids = Counter(m.platform_id for m in msgs)
+    return {
+        m.room_id
+        for m in msgs
+        if m.is_private
+        or m.msg_type is not MessageType.TEXT
+        or ids[m.platform_id] > 1
+        or conv.coordinator.seen_message(m.platform_id)
+    }
+
+
+def _together(conv: Conversation, items: Sequence[tuple[int, IncomingMessage]]) -> dict[int, Outcome]:
+    """{index: outcome} of batchable messages, stored in one INSERT and routed in one transaction."""
+    if len(items) < 2:
+        return {i: conv.process(m) for i, m in items}
+    ready = [(i, storable(m)) for i, m in items]
     try:
-        stored, version = _persist(conv, ready)
-    except Exception as exc:  # an unbound room, or the database: each message on its own
-        if not isinstance(exc, _Alone):
-            logger.warning("batch of %d not stored (%s): one at a time", len(msgs), type(exc).__name__)
-        return [conv.process(m) for m in msgs]
-    fresh = [(m, stored[m.platform_id]) for m in ready if m.platform_id in stored]
+        stored, version, unbound = _persist(conv, [m for _, m in ready])
+    except Exception as exc:  # the database, say: each message on its own
+        logger.warning("batch of %d not stored (%s): one at a time", len(items), type(exc).__name__)
+        return {i: conv.process(m) for i, m in items}
+    fresh = [(m, stored[m.platform_id]) for _, m in ready if m.platform_id in stored]
     for _ in fresh:
         failpoints.hit("inbound.persisted")
-    outcomes = _route(conv, fresh, version)
-    result = []
-    for m in ready:  # a redelivery (stored before): what one message at a time does with it
-        outcome = outcomes.get(m.platform_id) or conv._process(m)
+    routed = _route(conv, fresh, version)
+    outcomes: dict[int, Outcome] = {}
+    for (i, original), (_, m) in zip(items, ready, strict=True):
+        if m.room_id in unbound:  # only an admin's 绑定 is taken there, one at a time
+            outcomes[i] = conv.process(original)
+            continue
+        # not stored now: a redelivery (stored before), what one message at a time does with it
+        outcome = routed.get(m.platform_id) or conv._process(m)
         bot_metrics.count_processed(outcome.status)
-        result.append(outcome)
-    return result
+        outcomes[i] = outcome
+    return outcomes
 
 
-def _batchable(conv: Conversation, msgs: Sequence[IncomingMessage]) -> bool:
-    if len(msgs) < 2 or (conv.spool is not None and len(conv.spool)):
-        return False
-    if len({m.platform_id for m in msgs}) != len(msgs):
-        return False
-    return all(
-        not m.is_private
-        and m.msg_type is MessageType.TEXT
-        and not conv.coordinator.seen_message(m.platform_id)
-        for m in msgs
-    )
-
-
-def _persist(conv: Conversation, msgs: Sequence[IncomingMessage]) -> tuple[dict[str, int], int | None]:
-    """Store the batch in one INSERT: {platform id: message id} of the rows stored now."""
+def _persist(
+    conv: Conversation, msgs: Sequence[IncomingMessage]
+) -> tuple[dict[str, int], int | None, set[str]]:
+    """Store the batch in one INSERT: ({platform id: message id} of the rows stored now, the directory
+    version, the rooms not bound to a grid, whose messages were left out)."""
     now = conv.clock()
+    unbound: set[str] = set()
     with conv.sessions.begin() as session:
         version = conv.directory.check(session)
         rows = []
         for msg in msgs:
+            if msg.room_id in unbound:
+                continue
             group = conv.directory.group(session, msg.room_id, version)
             if group is None or group.grid_id is None:
-                raise _Alone  # an unbound room: only an admin's 绑定 is taken, one at a time
+                unbound.add(msg.room_id)
+                continue
             if conv.account and group.bot_account != conv.account:
                 group.bot_account = conv.account
             person = conv._sender(session, msg, version)
             role = conv._role(session, person, group, version)
             rows.append(inbound_row(msg, group, person.id, role, now))
-        return inbox.record_many(session, rows), version
+        return inbox.record_many(session, rows), version, unbound
 
 
 def _route(

@@ -135,6 +135,16 @@ class SLASettings(BaseModel):
     sweep_batch_size: int = 500
 
 
+class BotSettings(BaseModel):
+    """How the bot hands inbound messages to the conversation (bot.dispatch.MessageDispatcher)."""
+
+    # messages waiting are handled together, at most this many at once (1: one at a time); a lone
+    # message never waits for others
+    batch_max: int = Field(default=50, ge=1)
+    # batches handled at the same time (rooms differ between them: each room stays in order)
+    batches_at_once: int = Field(default=1, ge=1)
+
+
 class OutboxSettings(BaseModel):
     """Outbound pacing: protects the WeChat account from throttling and bans."""
 
@@ -269,6 +279,7 @@ class Settings(BaseSettings):
     fair_use: FairUseSettings = Field(default_factory=FairUseSettings)
     api: APISettings = Field(default_factory=APISettings)
     sla: SLASettings = Field(default_factory=SLASettings)
+    bot: BotSettings = Field(default_factory=BotSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     attachments: AttachmentSettings = Field(default_factory=AttachmentSettings)

@@ -18,6 +18,7 @@ no-op: pull at-least-once + idempotent persist = exactly-once into the inbox.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -130,14 +131,17 @@ class ArchivePuller:
             items = await anyio.to_thread.run_sync(self.source.fetch, seq, self.batch, abandon_on_cancel=True)
         result = PullResult(fetched=len(items), seq=seq)
         newest: datetime | None = None
+        handed: list[Awaitable[object]] = []  # handed over in order; the dispatcher batches them
         for item in items:
             plain = await anyio.to_thread.run_sync(
                 self._open, item.seq, item.encrypt_random_key, item.encrypt_chat_msg
             )
             sent_at = datetime.fromtimestamp(int(plain.get("msgtime", 0)) / 1000, UTC)
             newest = max(newest, sent_at) if newest else sent_at
-            await self._take(plain, sent_at, result)
+            if (handing := await self._take(plain, sent_at, result)) is not None:
+                handed.append(handing)
             result.seq = max(result.seq, item.seq)
+        await _all_handled(handed)  # before the cursor moves past them; the first failure raises
         if len(items) >= self.batch and newest is not None:
             result.lag_s = max((self.clock() - newest).total_seconds(), 0.0)
         await anyio.to_thread.run_sync(self._advance, result, newest)
@@ -150,29 +154,32 @@ class ArchivePuller:
             )
         return result
 
-    async def _take(self, plain: dict[str, Any], sent_at: datetime, result: PullResult) -> None:
+    async def _take(
+        self, plain: dict[str, Any], sent_at: datetime, result: PullResult
+    ) -> Awaitable[object] | None:
+        """Hand a group message to the conversation; what to await for it (None: not handed over)."""
         roomid = str(plain.get("roomid") or "")
         sender = str(plain.get("from") or "")
         text = _text(plain)
         if plain.get("action") != "send" or not roomid or not sender:
             result.ignored += 1
             ARCHIVE_SKIPPED.labels("not_a_group_message").inc()
-            return
+            return None
         served, name = await anyio.to_thread.run_sync(self._room_and_name, roomid, sender)
         if not served:
             result.ignored += 1
             ARCHIVE_SKIPPED.labels("room_not_served").inc()
-            return
+            return None
         if is_external(sender):
             if not await self.consent(roomid, sender):
                 result.skipped_no_consent += 1
                 ARCHIVE_SKIPPED.labels("no_consent").inc()
-                return
+                return None
         elif text:
             closed = await anyio.to_thread.run_sync(self._close_handoffs, roomid, text, plain, sent_at)
             if closed:
                 result.handoffs_closed += closed
-                return
+                return None
         kind = _MSG_TYPES.get(str(plain.get("msgtype")), MessageType.OTHER)
         msg = IncomingMessage(
             platform_id=f"wecom:{plain.get('msgid')}",
@@ -183,9 +190,9 @@ class ArchivePuller:
             sent_at=sent_at,
             msg_type=kind,
         )
-        await self.on_message(msg)
         result.taken += 1
         ARCHIVE_TAKEN.inc()
+        return self.on_message(msg)
 
     def _room_and_name(self, roomid: str, sender: str) -> tuple[bool, str]:
         """(the conversation should see this room's messages, the sender's display name).
@@ -258,3 +265,11 @@ def _text(plain: dict[str, Any]) -> str:
                     parts.append(str(i.get("content") or ""))
         return "".join(parts)
     return ""
+
+
+async def _all_handled(handed: list[Awaitable[object]]) -> None:
+    """Await every handed-over message (all of them settle), then raise the first failure."""
+    results = await asyncio.gather(*handed, return_exceptions=True)
+    for outcome in results:
+        if isinstance(outcome, BaseException):
+            raise outcome

@@ -4,6 +4,8 @@ replies in order, nothing lost when one message or the process fails."""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -11,13 +13,16 @@ from sqlalchemy import func, select
 
 from gridbot.bot.app import Runtime
 from gridbot.bot.demo import setup_world
+from gridbot.bot.dispatch import MessageDispatcher
 from gridbot.bot.replay import Line, SimClock
-from gridbot.handlers import intake, replies
+from gridbot.handlers import batch, intake, replies
+from gridbot.handlers import conversation as conversation_module
 from gridbot.handlers.conversation import Conversation
-from gridbot.handlers.types import IncomingMessage
+from gridbot.handlers.storable import inbound_row
+from gridbot.handlers.types import IncomingMessage, Outcome
 from gridbot.models import failpoints
 from gridbot.models.entities import Message, Outbox, Ticket
-from gridbot.models.enums import MessageStatus
+from gridbot.models.enums import MessageStatus, MessageType
 from gridbot.nlp.classifier import Classifier
 from tests.integration.conftest import STAFF, T0
 
@@ -148,3 +153,89 @@ async def test_a_batch_with_an_unbound_room_goes_one_at_a_time(
 def test_batched_classification_is_what_one_at_a_time_gives(shared_classifier: Classifier) -> None:
     texts = [LAMP, WATER, CHAT, "工单", "3 灯还是不亮", "@小王 什么时候来修", "楼下有人打架，快报警！"]
     assert shared_classifier.classify_batch(texts) == [shared_classifier.classify(t) for t in texts]
+
+
+# ---- through the bot's dispatcher (bot.dispatch.MessageDispatcher), as every transport hands over --
+
+
+async def test_the_dispatcher_sends_a_lone_message_alone_and_what_waits_together(
+    conversation: Conversation, runtime: Runtime, clock: SimClock
+) -> None:
+    dispatcher = MessageDispatcher(conversation.handle_batch, batch_max=50)
+    assert (await dispatcher.handle(msg(1, ROOM_A, "wx-zhang", LAMP, clock))).status == "ticket"
+    assert (dispatcher.batches, dispatcher.items) == (1, 1)
+    # arriving together: the first goes at once, the rest wait for it and then go as one batch
+    futures = [
+        dispatcher.handle(m)
+        for m in (
+            msg(2, ROOM_B, "wx-zhao", WATER, clock),
+            msg(3, ROOM_A, "wx-liu", TRASH, clock),
+            msg(4, ROOM_B, "wx-liu", CHAT, clock),
+            msg(5, ROOM_A, "wx-wang", "工单", clock),
+        )
+    ]
+    outcomes = [await f for f in futures]
+    assert [o.status for o in outcomes] == ["ticket", "ticket", "chatter", "command"]
+    assert (dispatcher.batches, dispatcher.items) == (3, 5)
+    assert set(statuses(runtime).values()) == {MessageStatus.PROCESSED}
+    a = replies_in(runtime, ROOM_A)
+    assert len(a) == 3 and "已收到您反映的" in a[0] and "已收到您反映的" in a[1]  # then 工单's list
+    assert "工单" in a[2] and len(replies_in(runtime, ROOM_B)) == 1
+
+
+async def test_a_message_that_breaks_the_batch_fails_alone_and_the_others_are_handled_once(
+    conversation: Conversation, runtime: Runtime, clock: SimClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def poisoned(msg: IncomingMessage, *args: object) -> dict[str, object]:
+        if msg.platform_id == "batch-4":
+            raise RuntimeError("simulated bug storing one message")
+        return inbound_row(msg, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(batch, "inbound_row", poisoned)
+    monkeypatch.setattr(conversation_module, "inbound_row", poisoned)
+    dispatcher = MessageDispatcher(conversation.handle_batch, batch_max=50)
+    msgs = [
+        msg(1, ROOM_A, "wx-zhang", LAMP, clock),  # goes alone at once; the rest wait for it
+        msg(2, ROOM_B, "wx-zhao", WATER, clock),
+        msg(3, ROOM_A, "wx-liu", CHAT, clock),
+        msg(4, ROOM_A, "wx-liu", TRASH, clock),  # breaks the batch it is in
+        msg(5, ROOM_B, "wx-liu", TRASH, clock),
+        msg(6, ROOM_A, "wx-zhao", "9号楼电梯困人了，快来人", clock),
+    ]
+    results = await asyncio.gather(*(dispatcher.handle(m) for m in msgs), return_exceptions=True)
+    assert isinstance(results[3], RuntimeError)  # its transport delivers it again, or it is lost alone
+    assert all(isinstance(r, Outcome) for i, r in enumerate(results) if i != 3)
+    assert statuses(runtime) == {f"batch-{n}": MessageStatus.PROCESSED for n in (1, 2, 3, 5, 6)}
+    with runtime.sessions() as s:  # every reply once: nothing was handled twice by the retry alone
+        keys = list(s.scalars(select(Outbox.dedupe_key)))
+        assert len(keys) == len(set(keys))
+        assert {k.split(":")[1] for k in keys if k.startswith("reply:")} == {
+            f"batch-{n}" for n in (1, 2, 5, 6)
+        }
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 4
+
+
+async def test_a_photo_sends_only_its_own_room_one_at_a_time(
+    conversation: Conversation, runtime: Runtime, clock: SimClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alone: list[str] = []
+    one_at_a_time = conversation.process
+
+    def spy(m: IncomingMessage) -> Outcome:
+        alone.append(m.platform_id)
+        return one_at_a_time(m)
+
+    monkeypatch.setattr(conversation, "process", spy)
+    photo = replace(msg(2, ROOM_A, "wx-zhang", "", clock), msg_type=MessageType.IMAGE)
+    outcomes = await conversation.handle_batch(
+        [
+            msg(1, ROOM_A, "wx-zhang", LAMP, clock),
+            photo,
+            msg(3, ROOM_B, "wx-zhao", WATER, clock),
+            msg(4, ROOM_B, "wx-liu", CHAT, clock),
+            msg(5, ROOM_A, "wx-liu", TRASH, clock),
+        ]
+    )
+    assert [o.status for o in outcomes] == ["ticket", "evidence", "ticket", "chatter", "ticket"]
+    assert alone == ["batch-1", "batch-2", "batch-5"]  # room A in order; room B stayed a batch
+    assert set(statuses(runtime).values()) == {MessageStatus.PROCESSED}
