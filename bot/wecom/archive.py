@@ -138,7 +138,7 @@ class ArchivePuller:
             )
             sent_at = datetime.fromtimestamp(int(plain.get("msgtime", 0)) / 1000, UTC)
             newest = max(newest, sent_at) if newest else sent_at
-            if (handing := await self._take(plain, sent_at, result)) is not None:
+            if (handing := await self._take(plain, sent_at, result, handed)) is not None:
                 handed.append(handing)
             result.seq = max(result.seq, item.seq)
         await _all_handled(handed)  # before the cursor moves past them; the first failure raises
@@ -155,9 +155,13 @@ class ArchivePuller:
         return result
 
     async def _take(
-        self, plain: dict[str, Any], sent_at: datetime, result: PullResult
+        self, plain: dict[str, Any], sent_at: datetime, result: PullResult, handed: list[Awaitable[object]]
     ) -> Awaitable[object] | None:
-        """Hand a group message to the conversation; what to await for it (None: not handed over)."""
+        """Hand a group message to the conversation; what to await for it (None: not handed over).
+
+        `handed` are the pull's earlier messages still being handled: a staff reply that may close a
+        handoff waits for them, so a handoff opened earlier in the same pull is open before it is closed.
+        """
         roomid = str(plain.get("roomid") or "")
         sender = str(plain.get("from") or "")
         text = _text(plain)
@@ -176,6 +180,8 @@ class ArchivePuller:
                 ARCHIVE_SKIPPED.labels("no_consent").inc()
                 return None
         elif text:
+            await _all_handled(handed)
+            handed.clear()
             closed = await anyio.to_thread.run_sync(self._close_handoffs, roomid, text, plain, sent_at)
             if closed:
                 result.handoffs_closed += closed
