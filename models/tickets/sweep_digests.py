@@ -262,7 +262,8 @@ def _summaries(session: Session, state: SweepState) -> dict[int, _Part]:
         part.urgent = part.urgent or bool(urgent)
     # the first lines of each section, in the order a reader acts on them (closest due first)
     items = select(to.person_id, sec, due.ticket_id, due.kind, due.level, due.due_at).where(joined)
-    cuts = _cutoffs(session, items) if is_postgres(session) else None
+    long = any(n > MAX_LINES for part in out.values() for n, _ in part.sections.values())
+    cuts = _cutoffs(session, items) if long and is_postgres(session) else None
     if cuts:  # only the rows due before each section's cutoff are ranked, not every told row
         people, codes, befores = (list(col) for col in zip(*cuts, strict=True))
         cut = func.unnest(
