@@ -4,11 +4,11 @@ The database is the source of truth, and the work is set-based; no deadline row 
 it. One statement finds the running deadlines with a level instant at or after the committed sweep
 watermark (`sweep_watermark.swept_to`, range scans of one partial index a level) and up to now,
 keeps those whose highest due level is above the highest one in the reminder log (one probe of its
-UNIQUE key each), and copies them into a temporary table. Batches of it then, one transaction each,
-insert their reminder-log rows with one `INSERT … SELECT` (UNIQUE ticket, kind, cycle, level: a
-level is never logged twice), raise the tickets' escalation levels and summarise the digests per
-person in SQL; Python only resolves who hears a level (per grid, not per ticket) and renders the
-bounded digest text. The last batch moves the watermark to this sweep's `now`, unless a clock was
+primary key each), and copies them into a temporary table. Batches of it then, one transaction
+each, are tallied in one grouped read, insert their reminder-log rows with one `INSERT … SELECT`
+(primary key ticket, kind, cycle, level: a level is never logged twice), raise the tickets'
+escalation levels and summarise the digests per person in SQL; Python only resolves who hears a
+level (per grid, not per ticket) and renders the bounded digest text. The last batch moves the watermark to this sweep's `now`, unless a clock was
 started or moved meanwhile at or before it (`deadlines.rearm` bumps the watermark's version): then
 the next sweep reads from the old watermark again. A crash before a batch commits re-fires that
 batch next sweep; after it commits, nothing of it is redone. When the watermark is unknown, and
@@ -183,7 +183,7 @@ def _run(
             return
         if not held.extend(lock_ttl_s):
             logger.warning(
-                "sweeper lock lost mid-sweep; the watermark row and UNIQUE keys keep it exactly-once"
+                "sweeper lock lost mid-sweep; the watermark row and the log's key keep it exactly-once"
             )
         if after_batch is not None:
             after_batch(result.batches)
