@@ -132,7 +132,9 @@ class SLASettings(BaseModel):
     holidays_file: Path | None = Path("gridbot-holidays.yaml")
     timezone: str = "Asia/Shanghai"
     sweep_interval_s: float = 30.0
-    sweep_batch_size: int = 500
+    # deadlines a sweep transaction tells; each batch costs a fixed round of statements (about 15)
+    # and holds the watermark row, which a clock moved meanwhile waits for (about 1 s a 100,000)
+    sweep_batch_size: int = 100_000
 
 
 class BotSettings(BaseModel):

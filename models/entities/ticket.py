@@ -162,13 +162,12 @@ class ReminderLog(Base):
     """
 
     __tablename__ = "reminder_log"
-    __table_args__ = (UniqueConstraint("ticket_id", "deadline_kind", "cycle", "level"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int]  # the UNIQUE key below leads with it: no index of its own
-    deadline_kind: Mapped[DeadlineKind] = mapped_column(str_enum(DeadlineKind))
-    cycle: Mapped[int] = mapped_column(default=0)
-    level: Mapped[int]
+    # the key is what it records, UNIQUE by being the primary key: one index entry a logged level
+    ticket_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    deadline_kind: Mapped[DeadlineKind] = mapped_column(str_enum(DeadlineKind), primary_key=True)
+    cycle: Mapped[int] = mapped_column(primary_key=True, default=0)
+    level: Mapped[int] = mapped_column(primary_key=True)
     # lower levels this row stands for, passed over untold (the sweeper was down while they fell due)
     skipped: Mapped[int] = mapped_column(default=0, server_default="0")
     recipient_id: Mapped[int | None]  # a person id

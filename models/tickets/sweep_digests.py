@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -18,6 +18,7 @@ from sqlalchemy import (
     Column,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     and_,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -117,10 +119,9 @@ class SweepState:
         return and_(DUE.c.told.is_(True), DUE.c.seq > lo, DUE.c.seq <= hi)
 
 
-def resolve_recipients(session: Session, state: SweepState) -> None:
-    """Who hears each (level, grid, assignee) of the batch, into the scratch table."""
-    conn, due = session.connection(), DUE.c
-    keys = conn.execute(select(due.level, due.grid_id, due.assignee_key).where(state.told()).distinct()).all()
+def resolve_recipients(session: Session, state: SweepState, keys: list[tuple[int, int, int]]) -> None:
+    """Who hears each (level, grid, assignee) the batch tells, into the scratch table."""
+    conn = session.connection()
     # the batch's grids in one query (session.get below then reads them from the identity map)
     list(session.scalars(select(Grid).where(Grid.id.in_({grid_id for _, grid_id, _ in keys}))))
     rows = []
@@ -137,6 +138,8 @@ def resolve_recipients(session: Session, state: SweepState) -> None:
             state.digests.setdefault(person_id, Recipient(platform_id=platform_id))
     if rows:
         conn.execute(insert(TO), rows)
+        if is_postgres(session):  # its size decides how the summaries join and group
+            conn.execute(text(f"ANALYZE {TO.name}"))
 
 
 def _recipients(
@@ -200,8 +203,15 @@ class _Part:
         digest.add_tickets(self.ticket_ids)
 
 
+_SECTIONS = ("soon", "late", "own_late")  # the section codes the summary queries return, in order
+
+
 def _summaries(session: Session, state: SweepState) -> dict[int, _Part]:
-    """Each recipient's part of this batch, summarised in SQL (a few rows a person, at any volume)."""
+    """Each recipient's part of this batch, summarised in SQL (a few rows a person, at any volume).
+
+    Two reads of the batch joined to its recipients: hash aggregates for the counts, rooms and
+    tickets, and a sort for the first lines; sections are small integers, so neither compares text.
+    """
     conn, due, to = session.connection(), DUE.c, TO.c
     joined = and_(
         state.told(),
@@ -210,20 +220,62 @@ def _summaries(session: Session, state: SweepState) -> dict[int, _Part]:
         to.assignee_key == due.assignee_key,
     )
     now = literal(state.now, UTCDateTime())
-    sec = case(
-        (to.own.is_(True), "own_late"), (due.level >= 2, "late"), (due.due_at > now, "soon"), else_="own_late"
-    ).label("sec")
-    items = select(to.person_id, sec, due.ticket_id, due.kind, due.level, due.due_at, due.room, due.urgent)
-    q = items.where(joined).subquery()
+    # the rule of digests.section, with own_late also for a level nobody holds (told to its own)
+    sec = case((to.own.is_(True), 2), (due.level >= 2, 1), (due.due_at > now, 0), else_=2).label("sec")
     out: dict[int, _Part] = {}
-    counts = select(q.c.person_id, q.c.sec, func.count(), func.count(q.c.ticket_id.distinct()))
-    for person_id, s, n, tickets in conn.execute(counts.group_by(q.c.person_id, q.c.sec)):
-        out.setdefault(person_id, _Part()).sections[s] = (n, tickets)
-    # the first lines of each section, in the order a reader acts on them (closest due first)
-    rank = func.row_number().over(
-        partition_by=(q.c.person_id, q.c.sec), order_by=(q.c.due_at, q.c.ticket_id, q.c.kind)
+    # per ticket first (a hash aggregate), then per section: distinct tickets without a sort
+    per_ticket = (
+        select(
+            to.person_id,
+            sec,
+            func.count().label("n"),
+            func.min(due.room).label("lo"),
+            func.max(due.room).label("hi"),
+            func.max(case((due.room.is_(None), 1), else_=0)).label("roomless"),
+            func.max(case((due.urgent.is_(True), 1), else_=0)).label("urgent"),
+        )
+        .add_columns(due.ticket_id)
+        .where(joined)
+        .group_by(to.person_id, sec, due.ticket_id)
+        .subquery()
     )
-    ranked = select(q, rank.label("rn")).subquery()
+    q = per_ticket.c
+    summary = select(
+        q.person_id,
+        q.sec,
+        func.sum(q.n),
+        func.count(),
+        func.min(q.lo),
+        func.max(q.hi),
+        func.max(q.roomless),
+        func.min(q.ticket_id),
+        func.max(q.ticket_id),
+        func.max(q.urgent),
+    ).group_by(q.person_id, q.sec)
+    for person_id, code, n, tickets, lo, hi, roomless, t_lo, t_hi, urgent in conn.execute(summary):
+        part = out.setdefault(person_id, _Part())
+        part.sections[_SECTIONS[code]] = (int(n), tickets)
+        part.rooms |= {r for r in (lo, hi) if r is not None} | ({None} if roomless else set())
+        # the lowest and highest ticket id: is the digest about one ticket?
+        ids = part.ticket_ids | {t_lo, t_hi}
+        part.ticket_ids = {min(ids), max(ids)}
+        part.urgent = part.urgent or bool(urgent)
+    # the first lines of each section, in the order a reader acts on them (closest due first)
+    items = select(to.person_id, sec, due.ticket_id, due.kind, due.level, due.due_at).where(joined)
+    long = any(n > MAX_LINES for part in out.values() for n, _ in part.sections.values())
+    cuts = _cutoffs(session, items) if long and is_postgres(session) else None
+    if cuts:  # only the rows due before each section's cutoff are ranked, not every told row
+        people, codes, befores = (list(col) for col in zip(*cuts, strict=True))
+        cut = func.unnest(
+            literal(people, postgresql.ARRAY(Integer())),
+            literal(codes, postgresql.ARRAY(Integer())),
+            literal(befores, postgresql.ARRAY(UTCDateTime())),
+        )
+        c = cut.table_valued("person_id", "sec", "before").render_derived("cut")
+        items = items.where(c.c.person_id == to.person_id, c.c.sec == sec, due.due_at < c.c.before)
+    q = items.subquery().c
+    rank = func.row_number().over(partition_by=(q.person_id, q.sec), order_by=(q.due_at, q.ticket_id, q.kind))
+    ranked = select(q.person_id, q.sec, q.ticket_id, q.kind, q.level, q.due_at, rank.label("rn")).subquery()
     first = (
         select(ranked.c.person_id, ranked.c.sec, ranked.c.ticket_id, Ticket.category, ranked.c.kind)
         .add_columns(ranked.c.level, ranked.c.due_at)
@@ -231,26 +283,43 @@ def _summaries(session: Session, state: SweepState) -> dict[int, _Part]:
         .where(ranked.c.rn <= MAX_LINES)
         .order_by(ranked.c.person_id, ranked.c.sec, ranked.c.rn)
     )
-    for person_id, s, ticket_id, category, kind, level, due_at in conn.execute(first):
+    for person_id, code, ticket_id, category, kind, level, due_at in conn.execute(first):
+        s = _SECTIONS[code]
         label = state.policy.category_label(category)
         item = DigestItem(ticket_id, label, DeadlineKind(kind), level, due_at - state.now)
         out[person_id].lines.setdefault(s, []).append(item)
         if s == "soon" and out[person_id].first_soon is None:  # ordered by due_at: the earliest
             out[person_id].first_soon = due_at
-    spread = select(
-        q.c.person_id,
-        func.min(q.c.room),
-        func.max(q.c.room),
-        func.sum(case((q.c.room.is_(None), 1), else_=0)),
-        func.min(q.c.ticket_id),
-        func.max(q.c.ticket_id),
-        func.max(case((q.c.urgent.is_(True), 1), else_=0)),
-    ).group_by(q.c.person_id)
-    for person_id, lo, hi, roomless, t_lo, t_hi, urgent in conn.execute(spread):
-        part = out[person_id]
-        part.rooms = {r for r in (lo, hi) if r is not None} | ({None} if roomless else set())
-        part.ticket_ids = {t_lo, t_hi}
-        part.urgent = bool(urgent)
+    return out
+
+
+_HOUR = 3600
+
+
+def _cutoffs(session: Session, items: Select[Any]) -> list[tuple[int, int, datetime]]:
+    """For each person and section, an instant before which its first lines all fall due.
+
+    Counted per hour of due time (a hash aggregate): the end of the first hour by which the section
+    holds MAX_LINES items. Ranking only the items due before it returns the same first lines as
+    ranking all of them, without sorting every told row after an outage. A section with fewer items
+    gets no cutoff (all its items are ranked: few).
+    """
+    q = items.subquery().c
+    hour = func.floor(func.extract("epoch", q.due_at) / _HOUR)
+    hist = select(q.person_id, q.sec, hour, func.count()).group_by(q.person_id, q.sec, hour)
+    by_group: dict[tuple[int, int], list[tuple[float, int]]] = {}
+    for person_id, code, h, n in session.connection().execute(hist):
+        by_group.setdefault((person_id, code), []).append((h, n))
+    out = []
+    for (person_id, code), hours in by_group.items():
+        seen = 0
+        for h, n in sorted(hours):
+            seen += n
+            if seen >= MAX_LINES:
+                out.append((person_id, code, datetime.fromtimestamp((int(h) + 1) * _HOUR, UTC)))
+                break
+        else:
+            out.append((person_id, code, datetime.max.replace(tzinfo=UTC)))
     return out
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from gridbot.models.db import make_session_factory
 from gridbot.models.entities import Base
@@ -99,3 +101,25 @@ def test_the_sweep_watermark_migration_keeps_what_was_told(any_engine: Engine, w
     with any_engine.connect() as conn:
         logged = conn.execute(text("SELECT ticket_id, level FROM reminder_log ORDER BY level")).all()
     assert sorted(logged) == sorted([(told, 1), (told, 1), (told, 4), (told, 4)])
+
+
+def test_the_reminder_log_key_migration_keeps_what_was_told(any_engine: Engine, world: World) -> None:
+    """0025 both ways on a database with told levels: rows kept, each level still logged once."""
+    from tests.integration.test_sweeper import T0, M, count_logs, open_tickets, run
+
+    sf = make_session_factory(any_engine)
+    open_tickets(sf, world.grid, 2, assignee=world.worker)
+    assert run(sf, T0 + 8 * M).fired == 2
+    downgrade(any_engine, "0024")
+    with any_engine.connect() as conn:  # numbered again, the key UNIQUE
+        ids = conn.execute(text("SELECT id FROM reminder_log ORDER BY id")).scalars().all()
+        assert len(set(ids)) == len(ids) == 2
+    upgrade(any_engine)
+    assert count_logs(sf) == 2 and run(sf, T0 + 9 * M).fired == 0  # not told again
+    with any_engine.begin() as conn, pytest.raises(IntegrityError):  # the primary key is the key
+        conn.execute(
+            text(
+                "INSERT INTO reminder_log (ticket_id, deadline_kind, cycle, level, skipped, fired_at) "
+                "SELECT ticket_id, deadline_kind, cycle, level, 0, fired_at FROM reminder_log"
+            )
+        )

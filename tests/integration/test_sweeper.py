@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ from gridbot.models.entities import Outbox, ReminderLog, RoleAssignment, Ticket,
 from gridbot.models.enums import DeadlineKind, OutboxKind, Priority, Role, TicketKind, TicketStatus
 from gridbot.models.messaging.coordination import LocalCoordinator, RedisCoordinator
 from gridbot.models.messaging.outbox import claim_due
-from gridbot.models.tickets import deadlines, sweeper
+from gridbot.models.tickets import deadlines, digests, sweeper
 from gridbot.models.tickets.sla import load_policy
 from tests.conftest import World, build_world
 
@@ -165,6 +166,33 @@ def test_one_digest_per_person_per_sweep_across_batches(
     (row,) = outbox(session_factory)
     assert row.mention_ids == ["wx-wang"] and row.text.startswith("【工单提醒】您有3张工单即将超时：")
     assert all(f"#{i} 物业服务 首次响应 剩余10分钟" in row.text for i in ids)
+
+
+def test_a_long_digest_lists_the_closest_deadlines_first_and_counts_the_rest(
+    session_factory: sessionmaker[Session], world: World
+) -> None:
+    """After an outage of hours: the first lines are the earliest due of all, not of the latest ticket."""
+    # 30 tickets over 2.5 hours, the later a ticket's number the earlier it was opened
+    opened = {
+        open_tickets(session_factory, world.grid, assignee=world.worker, at=T0 + (29 - i) * 5 * M)[0]: i
+        for i in range(30)
+    }
+    res = run(session_factory, T0 + 4 * 60 * M)  # every first response at level 4: the street admin
+    zhao = next(r for r in outbox(session_factory) if r.recipient_platform_id == "wx-zhao")
+    with session_factory() as s:
+        told = s.execute(
+            select(ReminderLog.ticket_id, TicketDeadline.due_at, ReminderLog.deadline_kind)
+            .join(
+                TicketDeadline,
+                (TicketDeadline.ticket_id == ReminderLog.ticket_id)
+                & (TicketDeadline.kind == ReminderLog.deadline_kind),
+            )
+            .where(ReminderLog.level == 4)
+        ).all()
+    first = [t for t, _, _ in sorted(told, key=lambda r: (r[1], r[0], r[2]))[: digests.MAX_LINES]]
+    assert res.fired >= 30 and len(told) > digests.MAX_LINES
+    assert [int(n) for n in re.findall(r"#(\d+) ", zhao.text)] == first
+    assert first[0] == max(opened) and f"…等共{len(told)}项" in zhao.text
 
 
 def test_a_digest_the_sender_already_took_is_not_rewritten(
