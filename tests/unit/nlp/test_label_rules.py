@@ -130,6 +130,14 @@ RULES = (
         "无物业老楼的公共部位",
     ),
     Rule(
+        "a blocked shared sink overflowing with dirty water is sewage",
+        r"(?:公共厨房|灶披间).{0,10}(?:水池|水斗|下水道).{0,4}堵",
+        "property",
+        "sanitation",
+        "blocked and overflowing with dirty, smelly water",
+        "公用厨房水池堵塞冒污水",
+    ),
+    Rule(
         "rails of a public building are a facility",
         r"(?:图书室|图书馆|卫生院|卫生服务中心).{0,10}(?:扶手|栏杆)",
         "property",
