@@ -138,6 +138,14 @@ RULES = (
         "公用厨房水池堵塞冒污水",
     ),
     Rule(
+        "a tree on a car with someone inside is a person pinned",
+        r"树.{0,10}(?:压在|砸到?).{0,6}车.{0,10}(?:车里|下面)(?:好像)?(?:还)?有人",
+        "facilities",
+        "other_incident",
+        "A tree on a car with someone inside",
+        "树压车里有人",
+    ),
+    Rule(
         "rails of a public building are a facility",
         r"(?:图书室|图书馆|卫生院|卫生服务中心).{0,10}(?:扶手|栏杆)",
         "property",
