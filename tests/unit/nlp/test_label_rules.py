@@ -155,11 +155,19 @@ RULES = (
     ),
     Rule(
         "smoke from power equipment is fire",
-        r"(?:电表箱|配电箱|变电箱|变压器|变电站).{0,8}(?:冒烟|着火|起火)",
+        r"(?:电表箱|配电箱|变电箱|变压器|变电站|电线杆顶上).{0,8}(?:冒烟|着火|起火)",
         "facilities",
         "safety",
-        "Smoke or flames from a substation, a transformer or a meter box",
+        "Smoke or flames from a substation, a transformer, a pole or a meter box",
         "变压器和电表箱冒烟",
+    ),
+    Rule(
+        "a street line down and sparking is a facility",
+        r"电线.{0,10}(?:掉|断).{0,12}(?:冒火星|冒火花)",
+        "safety",
+        "facilities",
+        "a street line down and sparking facilities",
+        "公共电线断落",
     ),
     Rule(
         "stove fumes with a person down are a person at risk",
