@@ -104,6 +104,14 @@ RULES = (
         "亲子活动, 安全教育活动, 图书室",
         "社区亲子活动、图书室属其他诉求",
     ),
+    Rule(
+        "an age allowance is elderly care",
+        r"高龄(?:津贴|补贴)(?!和养老金)",
+        "social_security",
+        "elderly_care",
+        "elderly cards and age allowances",
+        "老年卡和高龄津贴",
+    ),
     # issue 14: cases the writers of days_n, pairs_n and days_p decided, written in TAXONOMY.md §4
     Rule(
         "heating that is not warm is a public supply",
