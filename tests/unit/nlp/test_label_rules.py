@@ -154,6 +154,14 @@ RULES = (
         "树压车里有人",
     ),
     Rule(
+        "a pipe upstairs bursting into a home now is property",
+        r"楼上(?:的|公共)?(?:水管|管子)爆了",
+        "dispute",
+        "property",
+        "A pipe upstairs bursting and pouring through the ceiling now",
+        "公共部位漏水和爆管",
+    ),
+    Rule(
         "rails of a public building are a facility",
         r"(?:图书室|图书馆|卫生院|卫生服务中心).{0,10}(?:扶手|栏杆)",
         "property",
