@@ -186,7 +186,6 @@ class Vectorizer:
     idf: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
 
     def __post_init__(self) -> None:
-        self._index = {f: i for i, f in enumerate(self.vocabulary)}
         # column + 1: 0 then means "not in the vocabulary", so filter(None, map(...)) drops unknown features in C
         self._shifted = {f: i + 1 for i, f in enumerate(self.vocabulary)}
 
