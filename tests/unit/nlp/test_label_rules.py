@@ -42,7 +42,7 @@ RULES = (
     ),
     Rule(
         "violence is safety, whatever is behind it",
-        r"(?<!差点)(?<!没)打起来了|还动手|打(?:他|她)?老婆|砸.{0,4}门|(?:拿|持)(?:着|了)?(?:刀|菜刀|锤子)",
+        r"(?<!差点)(?<!没)(?<!快)(?<!要)打起来了|还动手|打(?:他|她)?老婆|砸.{0,4}门|(?:拿|持)(?:着|了)?(?:刀|菜刀|锤子)",
         "dispute",
         "safety",
         "threatening with a knife or a stick",
