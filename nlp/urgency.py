@@ -111,6 +111,7 @@ _PRECAUTION_RE = re.compile(r"以免|免得|省得|防着")
 # a prediction in the clause before (「刮风会掉下来的 砸到人可咋整」), a worry about it, or the experiential 过 (「被蜇过」)
 _PREDICTION_RE = re.compile(r"会[^,，。!！?？\s]{0,8}的$")
 # a forecast in the cue's own clause (「照这么下 明天一楼肯定要进水」): not happening yet
+_EVERY_TIME_RE = re.compile(r"每年|每天|天天|每次|每回|一(?:开火|点火|下雨|下大雨|刮风|做饭|炒菜)就")
 _FORECAST_RE = re.compile(
     r"(?:明天|明早|明晚|过两天|待会儿?|迟早|早晚|肯定|估计|怕是|说不定)[^,，。!！?？\s]{0,8}?(?:要|会)(?!是)"
 )
@@ -203,6 +204,8 @@ def _false_alarm(
         return True
     if _PRECAUTION_RE.search(clause) or _WORRY_RE.search(clause) or _WORRY_AFTER_RE.search(text[cue.end() :]):
         return True
+    if kind in ("fire", "flooding") and _EVERY_TIME_RE.search(clause):
+        return True  # 「一开火就冒黑烟」, 「一楼每年都进水」: what always happens is a fault, not an emergency now
     if _FORECAST_RE.search(text, cue.start() - len(before), cue.end()):  # 「明天一楼肯定要进水」: not yet
         return True
     if _PREDICTION_RE.search(previous) and not (_NOW_RE.search(clause) or "已经" in clause):

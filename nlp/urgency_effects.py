@@ -77,6 +77,8 @@ EFFECT_LEXICON: dict[str, str] = {
         r"(?:电缆|线缆|电线)(?!杆)~{0,6}(?:断了|挖断|刮断|掉在|掉到|掉进)",
         r"被电(?:倒|晕|击|到了|了一下)|电击",
         r"(?<!充)(?:电线|电缆|高压线)(?!杆)~{0,6}(?:垂|耷拉|拖)(?:下来|在|到)",
+        # a line lying on something and still arcing (「电线搭在围墙上 还在闪」)
+        r"(?:电线|电缆|高压线)(?!杆)~{0,4}(?:搭在|落在|掉在|躺在|挂在|压在)[^。!！?？]{0,12}?(?:还在|一直在?|不停地?)(?:闪|冒火|打火|噼啪)",
     ),
     # people shut in a lift, described by where it stopped or who is inside
     "lift_effect": _pattern(

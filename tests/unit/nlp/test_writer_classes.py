@@ -264,3 +264,16 @@ def test_thanks_then_small_talk_stays_chatter(default_classifier: Classifier, te
 def test_zhe_me_is_no_question() -> None:
     assert tells_not_asks(normalize("老年证带身份证去社区服务站登记 我妈就是这么办的"))
     assert not tells_not_asks(normalize("老年证是在社区办么"))
+
+
+# 14. What happens every time (每年都, 天天, 一开火就) is a fault or a habit, not a fire or a flood now.
+def test_what_always_happens_is_not_live() -> None:
+    assert not live("家里那个旧电饭锅一做饭就冒烟 该换了")
+    assert not live("我家一楼每年都进水 今年能不能早点发沙袋")
+    assert live("天天说要修 今天我家一楼真的进水了 水到膝盖")
+    assert live("楼下仓库着火了 浓烟很大")
+
+
+def test_a_line_down_still_arcing_is_live() -> None:
+    assert live("风把线刮下来了 电线挂在车棚上 一直在闪")
+    assert not live("电线挂在树上好几天了 没断 也不闪")
