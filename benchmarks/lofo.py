@@ -123,7 +123,9 @@ def main() -> int:
             cells = ("-" if figs[name] is None else f"{figs[name]:.4f}" for name, _ in FIGURES)
             print(f"{stem:<12} {row['n']:>4}  " + "  ".join(f"{cell:>13}" for cell in cells), flush=True)
     if args.errors and errors is not None:
-        args.errors.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors), encoding="utf-8")
+        args.errors.write_text(
+            "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors), encoding="utf-8"
+        )
     return 0
 
 
