@@ -4,8 +4,11 @@ The shipped split takes 20 % of every file, so it shares each file's writer, reg
 with the training data. Holding a whole file out asks what a new writer's messages would get: the
 fair measure while the blind set is held out from the people changing the model.
 
-Run: python benchmarks/lofo.py days_m days_h [--json]
+Run: python benchmarks/lofo.py days_m days_h [--json] [--errors FILE] [--models DIR]
      (file stems under nlp/data/corpus; each fold trains a model, 1-5 minutes per fold)
+     --errors FILE writes every held-out error as a JSON line (never use it on a held-out eval set);
+     --models DIR keeps each fold's model in DIR/STEM and reuses it when present: only valid while the
+     corpus, the features and the urgency rules are unchanged (for trying decision rules in nlp/base.py).
 """
 
 from __future__ import annotations
@@ -33,7 +36,30 @@ FIGURES: tuple[tuple[str, Callable[[dict[str, Any]], float | None]], ...] = (
 )
 
 
-def fold(stem: str, taxonomy: Taxonomy) -> dict[str, object]:
+def errors_of(clf: fast.FastClassifier, held: list[corpus.Example]) -> list[dict[str, object]]:
+    """Every held-out message whose kind, category or priority is wrong, with what was predicted."""
+    out: list[dict[str, object]] = []
+    for ex, p in zip(held, clf.classify_batch([ex.text for ex in held]), strict=True):
+        if p.label == ex.target and p.priority == ex.priority:
+            continue
+        out.append(
+            {
+                "text": ex.text,
+                "truth": ex.target,
+                "pred": p.label,
+                "truth_priority": ex.priority,
+                "pred_priority": p.priority,
+                "cues": list(p.urgency_cues),
+                "review": p.review_reason,
+                "top": [[label, round(prob, 3)] for label, prob in p.alternatives],
+            }
+        )
+    return out
+
+
+def fold(
+    stem: str, taxonomy: Taxonomy, models: Path | None = None, errors: list[dict[str, object]] | None = None
+) -> dict[str, object]:
     """Train on the train split of every other file, evaluate on the whole held-out file."""
     held_path = corpus.CORPUS_DIR / f"{stem}.jsonl"
     if not held_path.is_file():
@@ -51,9 +77,13 @@ def fold(stem: str, taxonomy: Taxonomy) -> dict[str, object]:
     ]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="lofo-") as tmp:
-        fast.train(train_set, Path(tmp) / "model", taxonomy)
-        clf = fast.load(Path(tmp) / "model")
+        model_dir = models / stem if models else Path(tmp) / "model"
+        if not (model_dir / "manifest.json").is_file():
+            fast.train(train_set, model_dir, taxonomy)
+        clf = fast.load(model_dir)
         report = ev.evaluate(clf, held)
+        if errors is not None:
+            errors.extend({"file": stem, **e} for e in errors_of(clf, held))
     counts = {
         "chatter": sum(not ex.category for ex in held),
         "actionable": sum(bool(ex.category) for ex in held),
@@ -75,12 +105,15 @@ def main() -> int:
     )
     parser.add_argument("stems", nargs="+", help="corpus file stems to hold out, one fold each")
     parser.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
+    parser.add_argument("--errors", type=Path, help="write every held-out error to this JSON-lines file")
+    parser.add_argument("--models", type=Path, help="keep (and reuse) each fold's model under this directory")
     args = parser.parse_args()
     taxonomy = load_taxonomy()
+    errors: list[dict[str, object]] | None = [] if args.errors else None
     rows = []
     print("file            n  " + "  ".join(f"{name:>13}" for name, _ in FIGURES), file=sys.stderr)
     for stem in args.stems:
-        row = fold(stem, taxonomy)
+        row = fold(stem, taxonomy, args.models, errors)
         rows.append(row)
         if args.json:
             print(json.dumps(row, ensure_ascii=False), flush=True)
@@ -89,6 +122,10 @@ def main() -> int:
             assert isinstance(figs, dict)
             cells = ("-" if figs[name] is None else f"{figs[name]:.4f}" for name, _ in FIGURES)
             print(f"{stem:<12} {row['n']:>4}  " + "  ".join(f"{cell:>13}" for cell in cells), flush=True)
+    if args.errors and errors is not None:
+        args.errors.write_text(
+            "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors), encoding="utf-8"
+        )
     return 0
 
 

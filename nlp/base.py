@@ -20,7 +20,7 @@ import numpy as np
 from gridbot.nlp.cues import objects as cue_objects
 from gridbot.nlp.cues import place as cue_place
 from gridbot.nlp.taxonomy import Taxonomy
-from gridbot.nlp.urgency import UrgencyCue, active_cues, find_cues, is_news
+from gridbot.nlp.urgency import UrgencyCue, active_cues, find_cues, is_news, is_over
 
 MODEL_FORMAT = "gridbot-nlp-model"
 MODEL_FORMAT_VERSION = 1
@@ -66,8 +66,14 @@ NEIGHBOUR_CHATTER_MIN = 0.01
 _TO_NEIGHBOURS_RE = re.compile(
     r"有没有人(?:知道|会|要|需要|推荐|懂|有|一起|养|用过|装过|做|办过)|有人(?:知道|会|要|需要|推荐|懂|一起|养|用过|装过|做过|办过)"
     r"|谁家|谁知道|谁会|谁有|谁要|谁办过|群里有(?:没有)?人|有冇人|有无人|边个(?:知|识|有)"
-    r"|有邻居|有没有[\u4e00-\u9fff]{1,8}的(?:邻居|朋友|姐妹|宝妈|宝爸|街坊|老乡)|哪位(?:邻居|大姐|大哥|朋友)|邻居们|各位邻居|问问大家|请问大家|大家(?:平时|知道|推荐|有没有)|求推荐|推荐一下|有推荐"
+    r"|有邻居|有(?:没有)?[\u4e00-\u9fff]{1,8}的(?:邻居|朋友|姐妹|宝妈|宝爸|街坊|老乡)|哪位(?:邻居|大姐|大哥|朋友)|邻居们|各位邻居|问问大家|请问大家|大家(?:平时|知道|推荐|有没有)|求推荐|推荐一下|有推荐"
     r"|谁的|有人丢|捡到|失主|寻(?:猫|狗|物|人)启事"
+)
+# The group asked to join in (「有人打球不」, 「今晚有人去散步吗」), not asked whether anyone will act (有人管吗); read
+# with the clause breaks kept, since 「不」 ends the ask.
+_JOIN_IN_RE = re.compile(
+    r"(?:^|(?<=[\s,，。!！?？;；]))(?:今天|今晚|明天|明晚|周末|晚上|早上|中午|下午)?有人(?!管|修|处理|清|收拾|来|过问|理|报|打电话|闻|看见|看到|听到|在家|已经)"
+    r"[\u4e00-\u9fff]{1,8}(?:不|吗|没)(?=$|[\s,，。!！?？])"
 )
 # A reply to an earlier message of the group (「回楼上 …」, 「回复张姐 …」) answers a neighbour, whatever its topic.
 _REPLY_RE = re.compile(r"^(?:回|回复|答)(?:楼上|@|[\u4e00-\u9fff]{1,3}(?:姐|哥|叔|姨|阿姨|大爷|奶奶|老师))")
@@ -105,7 +111,7 @@ _NOTICE_HEAD_RE = re.compile(
 )
 # What a resident adds of their own after a forward or news: here, now, still not done (「可是我们5栋昨天就没水了」).
 _OWN_REPORT_RE = re.compile(
-    r"可是|但是|结果|我家|俺家|咱家|我们(?:这|那|楼|单元|家|小区|[0-9一二三四五六七八九十]+(?:栋|号楼|幢|单元))"
+    r"可是|但是|结果|我家|俺家|咱家|我们(?:这(?!边的?大家|里的?大家)|那|楼|单元|家|小区|[0-9一二三四五六七八九十]+(?:栋|号楼|幢|单元))"
     r"|到现在|现在还|还是(?:没|不|黑|坏|堵)|还没(?:有)?(?:来|修|恢复|通|人|处理)|根本没|都[0-9一二三四五六七八九十两几]+天了"
     r"|刚才|刚刚|现在[0-9一二三四五六七八九十]+(?:栋|号楼|幢|单元)"
 )
@@ -151,16 +157,32 @@ _STILL_WRONG_RE = re.compile(
     r"还没|还是|还在(?!修|弄|搞|处理|查|抢修|换|挖|清)|到现在|没人|不来|没来|走了|又|没修|修不好|不管|几天|好几|一直|半天|没用"
     r"|不行|没弄|可是|但是|结果|不去|不了|不进|[?？]"
 )
+# A problem told as already fixed or over (「漏水已经修好了」, 「火已经灭了」, TAXONOMY.md rule 6), with nothing said to be
+# still wrong and no one merely claiming it (「物业说已经修好了 根本没人来」).
+_FIXED_RE = re.compile(
+    r"(?<!说)(?<!称)(?<!说是)已(?:经)?(?:被)?(?:修好|弄好|处理好|处理完|解决|灭了|扑灭|疏通|通了|恢复|清走|清理干净|清干净|拉走|搬走"
+    r"|来电了|来水了|好了|没事了|赔)"
+)
+_NOT_FIXED_RE = re.compile(r"根本|压根|哪有|哪里|假的|骗|不信|说是")
+# Advice to everyone (TAXONOMY.md rule 5): a reminder, or people addressed by what they do (「走北门那条路的 注意点」),
+# with a warning or a do/don't, and nothing said to be wrong here now.
+_ADVICE_HEAD_RE = re.compile(r"^(?:提醒(?:一下)?(?:大家|各位)?|温馨提示|友情提示|大家注意|请大家|各位注意)")
+_ADVICE_WORD_RE = re.compile(r"别|不要|千万|记得|注意|小心|最好|一定要|危险")
+_HERE_NOW_RE = re.compile(
+    r"又|还在|还没|一直|好几天|现在|刚才|刚刚|已经|有人|谁家|[0-9]+(?:栋|号楼|单元|室)"
+    r"|坏|歪|塌|断|裂|漏|堵|松|掉|没了|丢|偷|积水|冒"
+)
 # A request asks (TAXONOMY.md §1): a question or ask form (吗, 哪, 咋, 能…不, 想, 请, 帮…). A message with none of
 # them that tells where or how (「房产证去不动产中心办」, 「医保报销要发票原件」) answers a neighbour, unless it warns of
 # a fraud or the text model gives an incident ANSWER_INCIDENT_MAX (「门禁认不出老人 我爸被关在门外」 read as a request).
 _ASK_RE = re.compile(
-    r"[?？]|吗|呢|么|啥|什么|哪|怎|咋|啷个|如何|谁|几|多少|多久|多大|多长|是否|有没有|有无|能不能|能否|可不可以"
-    r"|可以.{0,8}不|能.{0,12}不|行不行|还是|了没|请|想|我要|要开|开(?:一|个)|麻烦|帮|求|咨询|需要|希望|建议|问"
+    r"[?？]|吗|呢|(?<![这那多])么|啥(?!的)|什么|哪|怎|咋|啷个|如何|谁|几|多少|多久|多大|多长|是否|有没有|有无|能不能|能否|可不可以"
+    r"|可以.{0,8}不|能.{0,12}不|行不行|还是|了没|(?<!申)请|想|我要|要开|开(?:一|个)(?!个?月)|麻烦|帮|求|咨询|需要|希望|望|建议|问"
     r"|是不是|伐|冇|咩|乜|唔|不知|要不要|会不会|给.{0,6}(?:办|开|安排)|@|网格员|书记|主任"
+    r"|(?<![不没别])不(?=$|[\s,，。.!！?？;；])|(?:冒|没)得(?=$|[\s,，。.!！?？;；])"  # a clause-final 不 or 冒得 asks
 )
 _TELLS_RE = re.compile(
-    r"去|在|要|带|就行|就可以|可以|找|打|用|到|网上|手机|窗口|APP|小程序|公众号", re.IGNORECASE
+    r"去|在|要|带|就行|就可以|可以|能|找|打|用|到|网上|手机|窗口|APP|小程序|公众号|有|每", re.IGNORECASE
 )
 ANSWER_INCIDENT_MAX = 0.2
 _WARNING_RE = re.compile(r"冒充|骗|诈|上当")
@@ -174,7 +196,8 @@ def chatter_form(normalised_text: str) -> str | None:
     "group_ask": an ask about the neighbours' own experience; "ad": a trade with a contact or price cue; "notice": a forwarded or posted notice with no report of the
     resident's own; "grumble": a grumble naming no thing or place; "recollection": a past event, nothing now;
     "follow_up": a neighbour asking whether someone already called or told them, naming nothing to fix; "on_it": a
-    responder arrived or at work on it, nothing said to be still wrong.
+    responder arrived or at work on it, nothing said to be still wrong; "fixed": a problem told as already fixed or
+    over, nothing said to be still wrong; "advice": a reminder to everyone with a warning, nothing wrong here now.
     """
     text = _SPACES_RE.sub(" ", normalised_text).strip()
     if _GROUP_ASK_RE.search(text) and not _TO_COMMUNITY_RE.search(text) and not _OWN_REPORT_RE.search(text):
@@ -196,13 +219,27 @@ def chatter_form(normalised_text: str) -> str | None:
         return "follow_up"
     if _RESPONDER_RE.search(text) and _ON_IT_RE.search(text) and not _STILL_WRONG_RE.search(text):
         return "on_it"
+    if _FIXED_RE.search(text) and not _STILL_WRONG_RE.search(text) and not _NOT_FIXED_RE.search(text):
+        return "fixed"
+    if (
+        _ADVICE_HEAD_RE.search(text)
+        and _ADVICE_WORD_RE.search(text)
+        and not _HERE_NOW_RE.search(text)
+        and not _TO_COMMUNITY_RE.search(text)
+        and not _OWN_REPORT_RE.search(text)
+    ):
+        return "advice"
     return None
+
+
+# 「去街道办问」 tells where to ask; it asks nothing itself
+_ASK_THERE_RE = re.compile(r"去[^\s谁哪啥几怎]{0,10}?问")
 
 
 def tells_not_asks(normalised_text: str) -> bool:
     """True when a message tells where or how (去…办, 要带…) and asks nothing: an answer, not a request."""
     return (
-        not _ASK_RE.search(normalised_text)
+        not _ASK_RE.search(_ASK_THERE_RE.sub("去", normalised_text))
         and bool(_TELLS_RE.search(normalised_text))
         and not _REPORT_RE.search(normalised_text)
         and not _WARNING_RE.search(normalised_text)
@@ -219,7 +256,11 @@ def asks_neighbours(normalised_text: str) -> bool:
     text = _SPACES_RE.sub("", normalised_text)
     if _REPLY_RE.match(text):
         return True
-    to_neighbours = _TO_NEIGHBOURS_RE.search(text) or _TO_A_NEIGHBOUR_RE.match(text)
+    to_neighbours = (
+        _TO_NEIGHBOURS_RE.search(text)
+        or _TO_A_NEIGHBOUR_RE.match(text)
+        or _JOIN_IN_RE.search(normalised_text)
+    )
     return bool(to_neighbours) and not _TO_COMMUNITY_RE.search(text)
 
 
@@ -352,6 +393,7 @@ def decide(
         p_urgent is not None
         and p_urgent >= URGENT_HEAD_MIN
         and not (any(c.negated for c in find_cues(normalised_text)) if negated_cue is None else negated_cue)
+        and not is_over(normalised_text)  # 「困了半天 已经出来了」: the head alone never outlasts the danger
     )
     question = is_information_question(normalised_text) and not cues
     if taxonomy is None:  # a flat, user-defined label set

@@ -320,8 +320,12 @@ def save(
 
 # A turn to another topic inside one message: what follows is read on its own as well, and the more actionable
 # reading speaks for the message, so chatter before a report cannot outweigh it.
+# So does a turn after thanks or a concession (「谢谢物业上次来修 不过今天又漏了」, 「算了不计较了 但是…」): the
+# thanks or the concession closes one matter, the contrast opens the next.
 _TOPIC_SHIFT_RE = re.compile(
-    r"对了|另外|顺便(?:说|问|提)?(?:一下|下)?|还有(?:个|一个|件)事|说个事|话说|btw", re.IGNORECASE
+    r"对了|另外|顺便(?:说|问|提)?(?:一下|下)?|还有(?:个|一个|件)事|说个事|话说|btw"
+    r"|(?:谢谢|感谢|多谢|辛苦|算了|不计较|好的|好吧|行吧|收到|知道了)[^。!！?？]{0,30}?(?:不过|但是|可是|只是|就是)",
+    re.IGNORECASE,
 )
 MIN_TAIL = 4
 _SENTENCE_END_RE = re.compile(r"(?<=[。!！?？;；])|\s{2,}")

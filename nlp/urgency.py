@@ -33,14 +33,18 @@ _FICTION_RE = re.compile(
     r"|纪录片|灾难片|动画片|看了个[^，,。!！?？\s]{0,6}(?:片|剧|视频)|游戏里|在玩[^，,。!！?？\s]{0,8}游戏|密室逃脱|过家家|角色扮演"
     r"|模拟[^，,。!！?？\s]{0,4}(?:困人|火灾|着火|逃生|演示)|急救课|消防课|安全课|课上|老师说|教大家"
     r"|^\s*(?:【?转发|转[:：]|转自|\[链接\]|【[^】]{0,8}(?:提示|提醒|新闻|通知)】)"
-    r"|外省|邻市|隔壁区|隔壁市|城西那边|国外|某(?:市|小区|地|区|县|村)|别的小区|其他小区|(?<!在)(?<!去)(?<!回)外地(?!人|户口|牌|车|的|来)"
-    r"|(?:抖音|快手|微博|视频号|小红书|电视|网)上(?:说|看到|刷到)|朋友圈(?:看到|里|上)|(?:看到|刷到)(?:抖音|快手|微博|视频号)|"
-    + fx.ELSEWHERE_MORE
+    r"|(?:抖音|快手|微博|视频号|小红书|电视|网)上(?:说|看到|刷到)|朋友圈(?:看到|里|上)|(?:看到|刷到)(?:抖音|快手|微博|视频号)"
+    r"|(?:看|追)(?:完|了)?(?:一|这|那)?部剧|剧里|剧中|主角|男主(?!人)|女主(?!人)|" + fx.ELSEWHERE_MORE
+)
+# Another place named: news about elsewhere for is_news; for a cue, only the cues it governs (_elsewhere_at).
+_PLACES_RE = re.compile(
+    r"外省|邻市|隔壁区|隔壁市|城西那边|国外|某(?:市|小区|地|区|县|村)|别的小区|其他小区|(?<!在)(?<!去)(?<!回)外地(?!人|户口|牌|车|的|来)|"
+    + fx.PLACES_MORE
 )
 # The danger is over: cancels cues in its own clause and the clauses before it, never a later one.
 _RESOLVED_RE = re.compile(
     r"已(?:经)?(?:被)?(?:扑灭|灭了|救出|救下|处理好|处理完|解决|修好|没事|送医|关掉|关好|好了|恢复)|救出来了|灭掉了|没事了|虚惊一场|谢谢.{0,8}及时"
-    r"|救上来了|抬上来了|送(?:去|到)?医院了|送医了"
+    r"|救上来了|抬上来了|送(?:去|到)?医院了|送医了|(?<!有)(?:没|无)(?:有)?生命危险|脱离(?:了)?危险"
     r"|(?<!是)不是(?:煤气|燃气|着火|起火|火灾|真的)|误会一场|已经关(?:了)?火|没事(?![吧吗儿])|别担心|正常放气|一会儿就散|就好了|幸好|还好|所幸|多亏|上次|那次|原来是|"
     + fx.RESOLVED_MORE
 )
@@ -57,14 +61,16 @@ _PLAY_RE = re.compile(
 # Issue 14, false alarms. Each is a reading of a cue, never of the whole message, so a real report beside it stays.
 # 救命 as an exclamation with no danger around it (「这歌太好听了 救命」, 「救命 楼道垃圾全是蛆」):
 _EXCLAMATION_RE = re.compile(r"救命")
+# A call for help as a joke (「作业把我气得 快叫救护车哈哈」): laughter or mock anger, and no danger around it.
+_JOKE_RE = re.compile(r"哈哈|呵呵|嘿嘿|笑死|笑哭|开玩笑|逗你|气死我|血压|心态崩")
 _DANGER_AROUND_RE = re.compile(
-    r"喊|呼|着火|起火|火灾|大火|火苗|冒烟|浓烟|全是烟|烟(?:很|好|太)?大|电梯|困|卡住|卡在|压|血|刀|摔|掉(?:进|下|到|水)|晕|淹"
+    r"喊|呼|着火|起火|火灾|大火|火苗|冒烟|浓烟|全是烟|烟(?:很|好|太)?大|电梯|困|卡住|卡在|(?<!血)压(?!力)|血(?!压|糖|脂)|刀|摔|掉(?:进|下|到|水)|晕|淹"
     r"|水里|进水|下不去|出不来|里面|打(?:人|起来|架|老婆)|砸|跳楼|跳河"
 )
 # a figure of speech in the cue's clause or the one before (「她唱得太燃了 舞台都要着火了」)
 _FIGURATIVE_RE = re.compile(
     r"唱|歌|舞台|蹦迪|嗨|太燃|燃爆|游戏|这把|这局|比赛|直播|演唱会|综艺|追剧|笑死|绝了|作业|考试|要命|太好(?:听|看|吃)"
-    r"|辣|火锅|辣椒|嘴巴|嘴皮|舌头|头顶|心里|太阳|热得|热死|晒得|桑拿|蒸笼"
+    r"|辣|火锅|辣椒|嘴巴|嘴皮|舌头|头顶|心里|太阳|热得|热死|晒得|桑拿|蒸笼|火爆|红火|爆火|火出圈"
 )
 # delight or laughter as a figure of speech around a person cue (「太好吃了 我要晕倒了」, 「笑晕了」)
 _DELIGHT_RE = re.compile(r"太好(?:吃|看|听|玩)|好吃到|香得|美得|笑死|笑晕|笑得|帅得|萌得|可爱得")
@@ -75,7 +81,7 @@ _DAYS_RE = re.compile(
 )
 _OUT_RE = re.compile(r"(?:人|都|已经|被)(?:放|救|拉|接)?出来了")
 # 快来人 asking for a repair or a look (「快来人修一下」), not for rescue
-_REPAIR_AFTER_RE = re.compile(r"^(?:啊|吧|呀)?(?:修|看看|看一下|处理|弄|清|收|管|换)")
+_REPAIR_AFTER_RE = re.compile(r"^(?:啊|吧|呀)?(?:修|看看|看一下|处理|弄|清|收|管|换|关(?:阀|水|闸|总))")
 # an explanation resolves like 没事了 (「刚才的煤气味是燃气公司在换管子」)
 _EXPLAINED_RE = re.compile(
     r"(?<!以为)是[^，,。!！?？；;\s]{0,10}?在(?:烧|换|修|检修|维修|施工|测试|调试|检查|排|放|做饭|炒|熏|焊|弄|炖|煮|烤|煎|蒸|卤)|误报"
@@ -92,6 +98,9 @@ _ELSEWHERE_RE = re.compile(
     r"|(?:闺蜜|同事|同学|朋友|亲戚|老家|小姨|姨妈|舅舅|姑姑|表姐|表妹|表哥|表弟)(?:说|那边|家那边)"
     r"|(?:她|他)们(?:村|公司|单位|学校|老家|厂|小区|楼(?![下上道里]))"
 )
+# Back here after another place was named (「听说隔壁小区也这样 我们楼道里有煤气味」): the report is ours again.
+_HERE_RE = re.compile(r"我们|咱们|咱|俺们|我家|俺家|本小区|这边|这里|我这")
+_NAMED_AFTER_RE = re.compile(r"^(?:是|在|那是)")  # 「浓烟很大 是隔壁小区的」 places the clause before
 # advice to everyone: a reminder, and a general warning in the cue's clause that names no one in particular
 _ADVICE_RE = re.compile(
     r"提醒(?:一下)?(?:各位|大家|家长|业主|居民|下)|温馨提示|友情提示|各位家长|大家注意|请大家|请各位"
@@ -101,6 +110,11 @@ _SPECIFIC_RE = re.compile(r"有个|有一个|有人|那个|这个|正在|现在|
 _PRECAUTION_RE = re.compile(r"以免|免得|省得|防着")
 # a prediction in the clause before (「刮风会掉下来的 砸到人可咋整」), a worry about it, or the experiential 过 (「被蜇过」)
 _PREDICTION_RE = re.compile(r"会[^,，。!！?？\s]{0,8}的$")
+# a forecast in the cue's own clause (「照这么下 明天一楼肯定要进水」): not happening yet
+_EVERY_TIME_RE = re.compile(r"每年|每天|天天|每次|每回|一(?:开火|点火|下雨|下大雨|刮风|做饭|炒菜)就")
+_FORECAST_RE = re.compile(
+    r"(?:明天|明早|明晚|过两天|待会儿?|迟早|早晚|肯定|估计|怕是|说不定)[^,，。!！?？\s]{0,8}?(?:要|会)(?!是)"
+)
 _WORRY_RE = re.compile(r"可(?:咋整|怎么办|咋办)")
 # a cue that has not happened (no 了) asked about (「有人掉河里咋办」), not 「着火了怎么办」
 _WORRY_AFTER_RE = re.compile(r"^[^,，。.!！?？;；\s了]{0,4}(?:咋整|咋办|怎么办)")
@@ -168,9 +182,9 @@ def _false_alarm(
     kind: str, cue: re.Match[str], text: str, previous: str, clause: str, following: str, before: str
 ) -> bool:
     """Whether a cue is a figure of speech, urging, the past, advice, a precaution or about a thing (issue 14)."""
-    if _EXCLAMATION_RE.fullmatch(cue.group()) and not (
-        _DANGER_AROUND_RE.search(text[: cue.start()]) or _DANGER_AROUND_RE.search(text[cue.end() :])
-    ):
+    if (
+        _EXCLAMATION_RE.fullmatch(cue.group()) or (kind == "call_for_help" and _JOKE_RE.search(text))
+    ) and not (_DANGER_AROUND_RE.search(text[: cue.start()]) or _DANGER_AROUND_RE.search(text[cue.end() :])):
         return True
     if kind in ("fire", "trapped") and _FIGURATIVE_RE.search(f"{previous} {clause} {following}"):
         return True
@@ -189,6 +203,10 @@ def _false_alarm(
     if _ADVICE_RE.search(text) and _GENERAL_WARNING_RE.search(clause) and not _SPECIFIC_RE.search(clause):
         return True
     if _PRECAUTION_RE.search(clause) or _WORRY_RE.search(clause) or _WORRY_AFTER_RE.search(text[cue.end() :]):
+        return True
+    if kind in ("fire", "flooding") and _EVERY_TIME_RE.search(clause):
+        return True  # 「一开火就冒黑烟」, 「一楼每年都进水」: what always happens is a fault, not an emergency now
+    if _FORECAST_RE.search(text, cue.start() - len(before), cue.end()):  # 「明天一楼肯定要进水」: not yet
         return True
     if _PREDICTION_RE.search(previous) and not (_NOW_RE.search(clause) or "已经" in clause):
         return True  # 「会自燃的 已经冒烟了」 reports it happening
@@ -231,7 +249,8 @@ def find_cues(text: str) -> list[UrgencyCue]:
     matches = sorted(matches + _more_matches(text, matches, _EFFECT_RE), key=lambda m: m.start())
     if not matches:  # most messages: nothing else to work out
         return []
-    fiction = bool(_FICTION_RE.search(text) or _ELSEWHERE_RE.search(text))
+    fiction = bool(_FICTION_RE.search(text))
+    elsewhere = [(e.start(), e.end()) for r in (_ELSEWHERE_RE, _PLACES_RE) for e in r.finditer(text)]
     spans = clauses(text)
     # a story of the past from its first clause on, with nothing said to be happening now (「年轻时候…」)
     story = (
@@ -252,6 +271,7 @@ def find_cues(text: str) -> list[UrgencyCue]:
         following = text[spans[k + 1][0] : spans[k + 1][1]] if k + 1 < len(spans) else ""
         negated = (
             fiction
+            or (bool(elsewhere) and _elsewhere_at(text, elsewhere, start, end, following, m.start()))
             or any(r >= start for r in resolved_at)  # resolved in this clause or a later one
             or bool(_CONDITION_RE.search(clause) or _CONDITION_RE.search(previous))
             or bool(_HEDGE_RE.search(clause))
@@ -271,6 +291,25 @@ def find_cues(text: str) -> list[UrgencyCue]:
     return cues
 
 
+def _elsewhere_at(
+    text: str, places: list[tuple[int, int]], start: int, end: int, following: str, at: int
+) -> bool:
+    """Whether a cue at `at` (clause start..end) is about another place (隔壁小区, 别的小区, 朋友那边…).
+
+    Only the clause that names the place, the one right before it that it places (「浓烟很大 是隔壁小区的」) and the
+    clauses after it until the message comes back here (我们, 咱, 我家, 这边) are; a report here in another clause
+    of the same message stays live (「隔壁小区上次也停过电 我们12栋现在着火了」).
+    """
+    for a, b in places:
+        if start <= a < end:
+            return True
+        if b <= at and not _HERE_RE.search(text, b, at):
+            return True
+    return bool(_NAMED_AFTER_RE.search(following)) and bool(
+        _ELSEWHERE_RE.search(following) or _PLACES_RE.search(following)
+    )
+
+
 def _more_matches(text: str, found: list[re.Match[str]], pattern: re.Pattern[str]) -> list[re.Match[str]]:
     """Matches of a further lexicon that do not overlap a cue already found."""
     if not text:
@@ -281,7 +320,12 @@ def _more_matches(text: str, found: list[re.Match[str]], pattern: re.Pattern[str
 
 def is_news(text: str) -> bool:
     """True when the text is a forward, news, a drill, a story or about somewhere else (not a report from here)."""
-    return bool(_FICTION_RE.search(text))
+    return bool(_FICTION_RE.search(text) or _PLACES_RE.search(text))
+
+
+def is_over(text: str) -> bool:
+    """True when the text says the danger is over or the people are out (已经出来了, 没事了, 自己灭了)."""
+    return bool(_OUT_RE.search(text) or _RESOLVED_RE.search(text) or _SETTLED_RE.search(text))
 
 
 def active_cues(text: str) -> list[UrgencyCue]:
