@@ -76,6 +76,10 @@ _FIGURATIVE_RE = re.compile(
 _DELIGHT_RE = re.compile(r"太好(?:吃|看|听|玩)|好吃到|香得|美得|笑死|笑晕|笑得|帅得|萌得|可爱得")
 _ABOUT_TO_BEFORE_RE = re.compile(r"(?:快|快要|都要)$")
 _SILENT_RE = re.compile(lex.SILENT)
+_DOOR_SILENT_RE = re.compile(
+    r"(?:敲门|敲了[^。!！?？]{0,4}门|敲半天|敲了半天)[^。!！?？]{0,10}?(?:没人应|不应|没应|无应答|没动静|没反应|没人开|不开)"
+)
+_PHONE_SILENT_RE = re.compile(r"电话[^。!！?？]{0,10}?(?:没人接|无人接|不接|打不通|关机|没人应|没应)")
 _DAYS_RE = re.compile(
     r"(?:[两三四五六七八九十几多]|好几|一|\d+)(?:天|日|周|个?星期|礼拜)|半个?月|一个多?月|好久|多日|连续"
 )
@@ -192,8 +196,14 @@ def _false_alarm(
         return True  # 「热得我快晕倒了」: about to, not down
     if kind in ("injured", "person_at_risk") and _DELIGHT_RE.search(f"{previous} {clause}"):
         return True  # 「这个蛋糕太好吃了 我要晕倒了」
-    if kind == "person_at_risk" and _SILENT_RE.search(cue.group()) and not _DAYS_RE.search(text):
-        return True  # silent for an afternoon is not yet the welfare check of TAXONOMY §3
+    # silent on the phone for an afternoon is not yet the welfare check of TAXONOMY §3; silent at the door too is
+    if (
+        kind == "person_at_risk"
+        and _SILENT_RE.search(cue.group())
+        and not _DAYS_RE.search(text)
+        and not (_DOOR_SILENT_RE.search(text) and _PHONE_SILENT_RE.search(text))
+    ):
+        return True
     if kind in ("trapped", "pinned") and _OUT_RE.search(text[cue.end() :]):
         return True  # 「电梯困人那个 已经出来了」: the people are out (a gas leak they fled from is not over)
     if kind == "call_for_help" and _REPAIR_AFTER_RE.search(text[cue.end() :]):

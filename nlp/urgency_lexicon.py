@@ -50,7 +50,7 @@ LEXICON: dict[str, str] = {
         r"打起来|打架|打人|动手了|斗殴|持刀|拿刀|拿着刀|砍人|捅人|互殴|群殴|殴打|家暴|砍门|砸门|砸人|砸车"
         r"|拿着(?:棍子|锤子|砖头|酒瓶|刀)|打(?:老婆|老人|孩子|小孩|保安|司机|店员|医生|护士|邻居)|推搡|郁手|头(?:都)?(?:被)?打(?:破|爆)"
     ),
-    "call_for_help": r"快(?:来人|报警|叫救护车|打120|打119|叫120|叫消防|救人|疏散)|(?:打|拨|叫|报)了?(?:119|120)|快快快|叫救护车|(?:119|120)(?:已经)?(?:打了|叫了|在来|马上到|快到)|(?:打|拨|叫|报)咗(?:119|120)|报火警|(?:打|拨|叫|报)了?(?:一一九|幺幺九|一二[零〇0]|幺二[零〇0])|消防车(?:来了)?.{0,3}进不去|被困者|(?<!特)困人",
+    "call_for_help": r"快(?:来人|报警|叫救护车|打120|打119|叫120|叫消防|救人|疏散)|(?:打|拨|叫|报)了?\s?(?:119|120)|快快快|叫救护车|(?:119|120|一一九|幺幺九|一二[零〇0]|幺二[零〇0])说?(?:已经)?(?:打了|叫了|在来|马上到|快到)|(?:打|拨|叫|报)咗\s?(?:119|120)|报火警|(?:打|拨|叫|报)了?\s?(?:一一九|幺幺九|一二[零〇0]|幺二[零〇0])|消防车(?:来了)?.{0,3}进不去|被困者|(?<!特)困人",
 }
 
 # Whole classes of live danger the lists above missed (issue 14). Each pattern carries its object in the match (a
@@ -111,6 +111,10 @@ MORE_LEXICON: dict[str, str] = {
         rf"|{_STRUCTURE}[^，,。!！?？；;\s]{{0,3}}?(?:塌了|塌下来|塌掉|垮了|垮下来|倒塌|坍塌)|(?:墙|楼)(?:体|身)?裂开了"
     ),
     # a person living alone who gives no sign of life (TAXONOMY §3): a welfare check now
+    # a small child locked in alone: an age or a danger inside, or the parent unable to get in
+    "child_locked_in": (
+        rf"{_CHILD}[^。!！?？]{{0,12}}?反锁(?=[^。!！?？]{{0,30}}?(?:[一两二三四五1-5]岁|灶|火|煤气|燃气|烧着|进不去|打不开|开不了))"
+    ),
     "silent_alone": (rf"{_ALONE}[^。!！?？]{{0,40}}?(?:{SILENT})|(?:{SILENT})[^。!！?？]{{0,40}}?{_ALONE}"),
     # a thing on fire (「变电箱着了」, 「车着起来了」): 着 after a thing, never 睡着了
     "thing_on_fire": r"(?:箱|车|房|屋|楼|柜|棚|线|表|厂|店|仓库|垃圾|草垛|柴)子?(?:烧)?着(?:了|起来了)",
@@ -131,6 +135,7 @@ KIND_OF = {
     "lift_drop": "trapped",
     "falling_now": "falling",
     "missing_vulnerable": "missing",
+    "child_locked_in": "pinned",
     "silent_alone": "person_at_risk",
     "thing_on_fire": "fire",
     "edge_person": "person_at_risk",

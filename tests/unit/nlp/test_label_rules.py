@@ -302,7 +302,7 @@ def test_a_me_too_is_labelled_by_whether_it_names_the_fault(
     pattern: str, kind: str, rows: list[corpus.Example]
 ) -> None:
     guide = (NLP_DIR / "TAXONOMY.md").read_text(encoding="utf-8")
-    assert "**\"Me too\" names the fault or is chatter.**" in guide
+    assert '**"Me too" names the fault or is chatter.**' in guide
     about = [ex for ex in rows if re.search(pattern, normalize(ex.text))]
     assert about, "the pattern no longer finds what the rule is about"
     drift = [ex.text for ex in about if ex.kind != kind]

@@ -47,6 +47,17 @@ VARIANTS = [
     ("有个小女孩在哭 说找不到妈妈了", "missing"),
     ("两个人在门口郁手", "fight"),
     ("醉汉在打保安", "fight"),
+    # spelled-out numbers after a space (voice input), and 「…说马上到」
+    ("刚拨了 幺幺九 火还在烧", "call_for_help"),
+    ("报了 一一九说五分钟到", "call_for_help"),
+    # a small child locked in, with an age, a danger inside or the parent shut out
+    ("三岁的娃在卫生间把门反锁了 叫他开也开不了", "pinned"),
+    ("孙女自己把房门反锁了 屋里燃气灶还开着", "pinned"),
+    # slumped somewhere and unable to get up, with a symptom beside it
+    ("老李说眼前发黑 蹲在菜地里站不起来", "injured"),
+    ("瘫在楼梯上起不来 嘴角还在流血", "injured"),
+    # living alone and silent at both the door and the phone, even within the day
+    ("对门阿姨一个人住 电话一直没人接 敲门也没动静", "person_at_risk"),
 ]
 
 
@@ -67,6 +78,10 @@ LOOK_ALIKES = [
     "这天热得我快晕倒了",  # about to, a figure of speech
     "我表姐在外地 她们楼电梯昨天困人了",  # somewhere else
     "幺幺九消防宣传日 广场有灭火器教学",
+    "去年打了一二零说马上到 等了四十分钟",  # the past
+    "我儿子十五了 一生气就把房门反锁 打游戏到半夜",  # a teenager's mood, no danger
+    "今天头晕 早上都起不来床 请假一天",  # unwell in bed, no one down
+    "我妈一个人住 下午电话没人接 多半去跳舞了",  # the phone alone for an afternoon is not yet a welfare check
 ]
 
 
