@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AsyncExitStack, contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
 import anyio
 from sqlalchemy.orm import Session, sessionmaker
@@ -49,10 +50,6 @@ from gridbot.nlp.taxonomy import Taxonomy
 logger = logging.getLogger(__name__)
 MAX_RECOVERIES = 3  # a message that killed the process this often is answered with the apology
 RECOVERY_GRACE_S = 10.0  # periodic recovery leaves younger PENDING messages to the instance routing them
-
-
-class _DirectoryMoved(Exception):
-    """The directory version moved under the copies a message was about to be stored with."""
 
 
 def _ranked(held: set[Role]) -> Role | None:
@@ -156,13 +153,13 @@ class Conversation:
             self.attachments.store.discard_incoming(msg.attachment_path)
         if stored is None:
             return Outcome("ignored")
-        message_id, fresh, version = stored
+        message_id, row, version = stored
         failpoints.hit("inbound.persisted")
-        if not fresh:
+        if row is None:
             # delivered again: finished before, or stored by a process that died before routing it
             outcome = self._recover(msg, message_id)
             return Outcome("duplicate") if outcome is None else outcome
-        return self._route(msg, message_id, version)
+        return self._route(msg, message_id, version, row)
 
     def _private(self, msg: IncomingMessage) -> Outcome:
         """A private message to the bot: answered with where to report (once, even if redelivered)."""
@@ -198,8 +195,9 @@ class Conversation:
 
         return self.spool.drain(one)
 
-    def _persist(self, msg: IncomingMessage) -> tuple[int, bool, int | None] | None:
-        """(message id, stored just now, directory version) or None for a room the bot does not serve."""
+    def _persist(self, msg: IncomingMessage) -> tuple[int, dict[str, Any] | None, int | None] | None:
+        """(message id, the row stored just now or None if it was stored before, directory version),
+        or None for a room the bot does not serve."""
         now = self.clock()
         if (fast := self._persist_known(msg, now)) is not None:
             return fast
@@ -212,7 +210,7 @@ class Conversation:
                 found = commands.find(msg.text)
                 if found is None or found[0].name != "绑定":
                     known = inbox.stored(session, msg.platform_id)  # stored before an unbinding
-                    return None if known is None else (known[0], False, version)
+                    return None if known is None else (known[0], None, version)
             if group is None:
                 group = ChatGroup(room_id=msg.room_id, topic=msg.room_topic, created_at=now)
                 session.add(group)
@@ -221,52 +219,44 @@ class Conversation:
                 group.bot_account = self.account  # replies to this room go out through this account
             person = self._sender(session, msg, version)
             role = self._role(session, person, group, version)
-            message_id = inbox.record_inbound(session, inbound_row(msg, group, person.id, role, now))
+            row = inbound_row(msg, group, person.id, role, now)
+            message_id = inbox.record_inbound(session, row)
             if message_id is None:  # delivered before, or another instance stored it a moment ago
                 again = inbox.stored(session, msg.platform_id)
-                return None if again is None else (again[0], False, version)
+                return None if again is None else (again[0], None, version)
             if self.attachments is not None and msg.msg_type in attachment_records.MEDIA:
                 stored = session.get(Message, message_id)  # media only: text messages need no row object
                 assert stored is not None
                 attachment_records.record(session, self.attachments.store, stored, msg.attachment_path, now)
-            return message_id, True, version
+            return message_id, row, version
 
-    def _persist_known(self, msg: IncomingMessage, now: datetime) -> tuple[int, bool, int | None] | None:
+    def _persist_known(
+        self, msg: IncomingMessage, now: datetime
+    ) -> tuple[int, dict[str, Any] | None, int | None] | None:
         """A text from a sender whose copies are all held, in a bound room: stored by one statement
-        that checks the directory version as it inserts (G12 as `_persist` keeps it). None when the
-        full path must decide: a copy missing, a rename, a new account, a redelivery, the directory
-        moved (the transaction wrote nothing and is rolled back)."""
-        version = self.directory.holds(msg.room_id, msg.sender_id)
-        if version is None or msg.msg_type is not MessageType.TEXT:
+        that checks the directory version as it inserts (G12 as `_persist` keeps it), from the copies
+        in memory (no query, no ORM object). None when the full path must decide: a copy missing, a
+        rename, a new account, a newcomer to the grid, a redelivery, the directory moved."""
+        known = self.directory.known(msg.room_id, msg.sender_id)
+        if known is None or msg.msg_type is not MessageType.TEXT or known.group.grid_id is None:
             return None
-        try:
-            return self._store_known(msg, now, version)
-        except _DirectoryMoved:
+        if self.account and known.bot_account != self.account:
             return None
-
-    def _store_known(
-        self, msg: IncomingMessage, now: datetime, version: int
-    ) -> tuple[int, bool, int | None] | None:
+        name = mask_name(msg.sender_name) or ""
+        if name and known.person_name != name and not known.imported:
+            return None
+        role = _ranked(set(known.roles))
+        if role is None:
+            return None  # a newcomer to this grid: the full path makes them a resident
+        row = inbound_row(msg, known.group, known.person_id, role, now)
         with self.sessions.begin() as session:
-            group = self.directory.group(session, msg.room_id, version)
-            person = self.directory.person(session, msg.sender_id, version)
-            if group is None or group.grid_id is None or person is None:
-                return None
-            if self.account and group.bot_account != self.account:
-                return None
-            name = mask_name(msg.sender_name) or ""
-            if name and person.name != name and not directory.imported(person):
-                return None
-            grid = self.directory.grid(session, group.grid_id, version)
-            assert grid is not None
-            role = _ranked(self.directory.actor(session, person, version).roles_for(grid))
-            if role is None:
-                return None  # a newcomer to this grid: the full path makes them a resident
-            row = inbound_row(msg, group, person.id, role, now)
-            message_id = inbox.record_if_current(session, row, version)
+            message_id = inbox.record_if_current(session, row, known.version)
             if message_id is None:
-                raise _DirectoryMoved  # or a redelivery: rolled back, the full path tells which
-        return message_id, True, version
+                # a redelivery, or the directory moved: the transaction wrote nothing; the full path
+                # tells which (rolled back rather than committed, as nothing was stored)
+                session.rollback()
+                return None
+        return message_id, row, known.version
 
     def _sender(self, session: Session, msg: IncomingMessage, version: int | None) -> Person:
         """The sender, created on first sight; the display name follows renames (see ensure_person)."""
@@ -291,12 +281,22 @@ class Conversation:
         self.directory.forget_actor(person.id)
         return Role.RESIDENT
 
-    def _route(self, msg: IncomingMessage, message_id: int, version: int | None = None) -> Outcome:
+    def _route(
+        self,
+        msg: IncomingMessage,
+        message_id: int,
+        version: int | None = None,
+        row: dict[str, Any] | None = None,
+    ) -> Outcome:
         """Route a stored message in one transaction; `version`: the directory version the persist
-        just read (its copies are still current), or None to read it again."""
+        just read (its copies are still current), or None to read it again; `row`: what the persist
+        stored just now (the message is built from it rather than loaded), or None."""
         try:
             with self.sessions.begin() as session:
-                message = inbox.claim_pending(session, message_id)
+                if row is None:
+                    message = inbox.claim_pending(session, message_id)
+                else:
+                    message = inbox.claim_stored(session, message_id, row)
                 if message is None:  # another instance (or an earlier delivery) routed it
                     return Outcome("duplicate")
                 ctx = self._context(session, msg, message, version)

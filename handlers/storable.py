@@ -39,7 +39,7 @@ def storable(msg: IncomingMessage) -> IncomingMessage:
 
 
 def inbound_row(
-    msg: IncomingMessage, group: ChatGroup, sender_id: int, role: Role | None, now: datetime
+    msg: IncomingMessage, group: inbox.Placement, sender_id: int, role: Role | None, now: datetime
 ) -> dict[str, Any]:
     """The row an inbound message is stored as (PENDING), its text masked once here; a photo, file or voice
     without a caption is stored as 「[image]」 and the like, so every message has a text."""

@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm.util import identity_key
 
 from gridbot.models.settings import DBSettings
+
+T = TypeVar("T")
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -105,3 +108,20 @@ def insert_ignore(session: Session, entity: Any, values: dict[str, Any], key: st
     stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=[key])
     result: int | None = session.connection().execute(stmt.returning(table.c.id)).scalar_one_or_none()
     return result
+
+
+def attach(session: Session, cls: type[T], values: dict[str, Any]) -> T:
+    """A persistent `cls` object in `session` holding these column values (its row as the caller
+    knows it), without a query; the object already in the session under that id if there is one.
+
+    The values become the loaded state, as loading sets it (the constructor's per-attribute events
+    cost more), so a change made to the object afterwards is flushed as an UPDATE as usual.
+    """
+    existing = session.identity_map.get(identity_key(cls, values["id"]))
+    if existing is not None:
+        return existing
+    obj: T = inspect(cls).class_manager.new_instance()
+    obj.__dict__.update({k: (v.copy() if isinstance(v, (list, dict)) else v) for k, v in values.items()})
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any, cast
+from datetime import UTC, datetime
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, bindparam, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from gridbot.models.db import is_postgres
+from gridbot.models.db import attach, is_postgres
 from gridbot.models.entities import ChatGroup, DirectoryVersion, Message
 from gridbot.models.entities.directory_version import DIRECTORY_ROW
 from gridbot.models.enums import MessageDirection, MessageStatus, MessageType, Role
@@ -64,10 +64,25 @@ _PENDING = select(Message).where(
     Message.id == bindparam("message_id"), Message.status == MessageStatus.PENDING
 )
 _PENDING_LOCKED = _PENDING.with_for_update()
+_ATTEMPTS = select(_TABLE.c.attempts).where(
+    _TABLE.c.id == bindparam("message_id"), _TABLE.c.status == MessageStatus.PENDING
+)
+_ATTEMPTS_LOCKED = _ATTEMPTS.with_for_update()
+_UNSET = dict.fromkeys(_TABLE.c.keys())  # a fresh row's columns beyond `inbound_row`'s hold NULL
 _PENDING_MANY = select(Message).where(
     Message.id.in_(bindparam("message_ids", expanding=True)), Message.status == MessageStatus.PENDING
 )
 _PENDING_MANY_LOCKED = _PENDING_MANY.order_by(Message.id).with_for_update()
+
+
+class Placement(Protocol):
+    """Where a message is stored: a `ChatGroup`, or anything else holding its id and grid id."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def grid_id(self) -> int | None: ...
 
 
 def group_for_room(session: Session, room_id: str) -> ChatGroup | None:
@@ -93,7 +108,7 @@ def record_inbound(session: Session, row: dict[str, Any]) -> int | None:
 def inbound_row(
     *,
     platform_id: str,
-    group: ChatGroup | None,
+    group: Placement | None,
     sender_id: int | None,
     sender_role: Role | None,
     msg_type: MessageType,
@@ -197,6 +212,20 @@ def claim_pending(session: Session, message_id: int) -> Message | None:
     """The message if it still awaits routing, row-locked on PostgreSQL so one instance routes it."""
     stmt = _PENDING_LOCKED if is_postgres(session) else _PENDING
     return session.scalar(stmt, {"message_id": message_id})
+
+
+def claim_stored(session: Session, message_id: int, row: dict[str, Any]) -> Message | None:
+    """`claim_pending` for a row this process stored just now (`row`, from `inbound_row`): the lock
+    reads only the row's attempts, the one column another instance may have changed while it
+    waited (`count_attempt`), and the message object is built from `row` instead of loaded."""
+    stmt = _ATTEMPTS_LOCKED if is_postgres(session) else _ATTEMPTS
+    attempts = session.connection().execute(stmt, {"message_id": message_id}).scalar()
+    if attempts is None:
+        return None
+    values = {**_UNSET, **row, "id": message_id, "attempts": attempts}
+    for stamp in ("sent_at", "received_at"):  # as the UTC column type loads them
+        values[stamp] = values[stamp].astimezone(UTC)
+    return attach(session, Message, values)
 
 
 def claim_many(session: Session, message_ids: Sequence[int]) -> dict[int, Message]:

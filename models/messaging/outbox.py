@@ -7,12 +7,27 @@ import random
 import threading
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import Connection, Engine, Select, bindparam, case, event, func, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    Table,
+    bindparam,
+    case,
+    event,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from gridbot.models.db import is_postgres
+from gridbot.models.db import attach, is_postgres
 from gridbot.models.entities import ChatGroup, Outbox
 from gridbot.models.enums import RESERVED_LANE, OutboxKind, OutboxStatus
 
@@ -21,6 +36,13 @@ logger = logging.getLogger(__name__)
 _MAX_BACKOFF = timedelta(hours=1)
 CHANNEL = "gridbot_outbox"  # PostgreSQL NOTIFY channel: a committed transaction queued rows
 _NEW_ROWS = "gridbot_outbox_new"  # session.info flag: this transaction queued rows
+_TABLE = cast(Table, Outbox.__table__)
+# built once: every reply is queued through it (values bound; defaults filled in as for any insert)
+_INSERTS = {
+    name: dialect.insert(_TABLE).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(_TABLE.c.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_UNSET = dict.fromkeys(_TABLE.c.keys())
 _wakers: list[Callable[[], None]] = []
 _wakers_lock = threading.Lock()
 
@@ -85,27 +107,34 @@ def enqueue(
     A room message goes out through the bot account that serves the room (the group's
     `bot_account`, recorded as messages arrive); a row without an account may go through any.
     """
-    existing = session.scalar(select(Outbox).where(Outbox.dedupe_key == dedupe_key))
-    if existing is not None:
-        return existing
     if bot_account is None and room_id is not None:
         bot_account = session.scalar(select(ChatGroup.bot_account).where(ChatGroup.room_id == room_id))
-    row = Outbox(
-        dedupe_key=dedupe_key,
-        kind=kind,
-        text=text,
-        room_id=room_id,
-        recipient_platform_id=recipient_platform_id,
-        mention_ids=list(mention_ids),
-        ticket_id=ticket_id,
-        bot_account=bot_account,
-        created_at=now,
-        next_attempt_at=now,
-    )
-    session.add(row)
-    session.flush()
+    values = {
+        "dedupe_key": dedupe_key,
+        "kind": kind,
+        "text": text,
+        "room_id": room_id,
+        "recipient_platform_id": recipient_platform_id,
+        "mention_ids": list(mention_ids),
+        "ticket_id": ticket_id,
+        "bot_account": bot_account,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "created_at": now,
+        "next_attempt_at": now,
+    }
+    # one INSERT … ON CONFLICT DO NOTHING: a key queued before (or by a transaction committing
+    # meanwhile) returns no id, and that row is returned instead
+    stmt = _INSERTS["postgresql" if is_postgres(session) else "sqlite"]
+    row_id = session.connection().execute(stmt, values).scalar()
+    if row_id is None:
+        return session.scalars(select(Outbox).where(Outbox.dedupe_key == dedupe_key)).one()
     announce(session)
-    return row
+    loaded = {
+        "created_at": now.astimezone(UTC),
+        "next_attempt_at": now.astimezone(UTC),
+    }  # as loading sets them
+    return attach(session, Outbox, {**_UNSET, **values, **loaded, "id": row_id})
 
 
 # ---- delivery: the sender loop claims rows, sends them paced, and marks the outcome ------------

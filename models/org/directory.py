@@ -95,9 +95,12 @@ def mask_phone(digits: str) -> str:
     return f"{digits[:3]}****{digits[-4:]}"
 
 
+IDENTITY_HANDLES = ("wechat_id", "phone_hash", "wecom_userid")  # set only by the organisation sheet
+
+
 def imported(person: Person) -> bool:
     """Whether the person came from the organisation sheet (their official name is kept)."""
-    return bool(person.wechat_id or person.phone_hash or person.wecom_userid)
+    return any(getattr(person, handle) for handle in IDENTITY_HANDLES)
 
 
 def claim_imported(session: Session, platform_id: str, handles: Iterable[str] = ()) -> Person | None:
@@ -247,14 +250,18 @@ class Actor:
 
     def roles_for(self, grid: Grid) -> set[Role]:
         """The roles this actor holds over a grid: grid roles there, admin roles over its region."""
+        return self.roles_in(grid.id, grid.region_path)
+
+    def roles_in(self, grid_id: int, grid_region_path: str) -> set[Role]:
+        """`roles_for` the grid with this id and region path."""
         held: set[Role] = set()
-        for role, grid_id, region_path in self.roles:
+        for role, held_grid, region_path in self.roles:
             if (
                 role is Role.SYSTEM
-                or grid_id is not None
-                and grid_id == grid.id
+                or held_grid is not None
+                and held_grid == grid_id
                 or region_path is not None
-                and grid.region_path.startswith(region_path)
+                and grid_region_path.startswith(region_path)
             ):
                 held.add(role)
         return held

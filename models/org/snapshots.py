@@ -16,18 +16,18 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import inspect, select
-from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.util import identity_key
+from sqlalchemy.orm import Session
 
-from gridbot.models.db import insert_ignore
+from gridbot.models.db import attach, insert_ignore
 from gridbot.models.entities import ChatGroup, DirectoryVersion, Grid, Person
 from gridbot.models.entities.directory_version import DIRECTORY_ROW, WRITTEN
-from gridbot.models.org.directory import Actor, actor_for
+from gridbot.models.enums import Role
+from gridbot.models.org.directory import IDENTITY_HANDLES, Actor, actor_for
 
-E = TypeVar("E", ChatGroup, Grid, Person)
 K = TypeVar("K")
 V = TypeVar("V")
 MAX_PEOPLE = 20_000  # senders (and their roles) remembered; a bot serves a few thousand at most
@@ -41,17 +41,24 @@ def _columns(obj: Any) -> dict[str, Any]:
     return {k: (v.copy() if isinstance(v, (list, dict)) else v) for k, v in values.items()}
 
 
-def _attach(session: Session, cls: type[E], values: dict[str, Any]) -> E:
-    """A persistent object in `session` with these column values, without a query."""
-    existing = session.identity_map.get(identity_key(cls, values["id"]))
-    if existing is not None:
-        return existing
-    # the loaded state set as loading sets it (the constructor's per-attribute events cost more)
-    obj: E = inspect(cls).class_manager.new_instance()
-    obj.__dict__.update({k: (v.copy() if isinstance(v, (list, dict)) else v) for k, v in values.items()})
-    make_transient_to_detached(obj)
-    session.add(obj)
-    return obj
+class GroupIds(NamedTuple):
+    """A group's id and its grid's: where a message of its room is stored."""
+
+    id: int
+    grid_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What the copies say about a sender in a bound room, read from memory (no query, no ORM object)."""
+
+    version: int
+    group: GroupIds
+    bot_account: str | None
+    person_id: int
+    person_name: str
+    imported: bool  # from the organisation sheet: the official name is kept (`directory.imported`)
+    roles: frozenset[Role]  # held over the room's grid (`Actor.roles_for`)
 
 
 class DirectoryCache:
@@ -108,7 +115,7 @@ class DirectoryCache:
         """The group of a room (None if the bot never saw it)."""
         values = self._get(self._groups, room_id)
         if values is not None:
-            return _attach(session, ChatGroup, values)
+            return attach(session, ChatGroup, values)
         group = session.scalar(select(ChatGroup).where(ChatGroup.room_id == room_id))
         if group is not None:
             self._put(session, self._groups, room_id, _columns(group), version)
@@ -120,7 +127,7 @@ class DirectoryCache:
             return None
         values = self._get(self._grids, grid_id)
         if values is not None:
-            return _attach(session, Grid, values)
+            return attach(session, Grid, values)
         grid = session.get(Grid, grid_id)
         if grid is not None:
             self._put(session, self._grids, grid_id, _columns(grid), version)
@@ -130,7 +137,7 @@ class DirectoryCache:
         """The person with this platform id (None if never seen)."""
         values = self._get(self._people, platform_id)
         if values is not None:
-            return _attach(session, Person, values)
+            return attach(session, Person, values)
         person = session.scalar(select(Person).where(Person.platform_id == platform_id))
         if person is not None:
             self._put(session, self._people, platform_id, _columns(person), version)
@@ -144,16 +151,30 @@ class DirectoryCache:
             self._put(session, self._actors, person.id, actor, version)
         return actor
 
-    def holds(self, room_id: str, platform_id: str) -> int | None:
-        """The version of the copies when the room's group and grid, the sender and their roles are
-        all held (a message from them needs no directory query), else None. Not checked against the
-        database: the caller checks it in the statement that relies on it."""
+    def known(self, room_id: str, platform_id: str) -> Known | None:
+        """What the copies say when the room's group and grid, the sender and their roles are all
+        held (a message from them needs no directory query), else None. Not checked against the
+        database: the caller checks `version` in the statement that relies on it."""
         with self._lock:
             group = self._groups.get(room_id)
             person = self._people.get(platform_id)
-            if group is None or person is None or group["grid_id"] not in self._grids:
+            if self._version is None or group is None or person is None:
                 return None
-            return self._version if person["id"] in self._actors else None
+            grid = self._grids.get(group["grid_id"])
+            actor = self._actors.get(person["id"])
+            if grid is None or actor is None:
+                return None
+            self._people.move_to_end(platform_id)
+            self._actors.move_to_end(person["id"])
+            return Known(
+                version=self._version,
+                group=GroupIds(group["id"], group["grid_id"]),
+                bot_account=group["bot_account"],
+                person_id=person["id"],
+                person_name=person["name"],
+                imported=any(person[handle] for handle in IDENTITY_HANDLES),
+                roles=frozenset(actor.roles_in(grid["id"], grid["region_path"])),
+            )
 
     def forget_actor(self, person_id: int) -> None:
         """Drop a person's roles (this transaction changed them; it may still roll back)."""

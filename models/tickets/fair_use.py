@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from gridbot.models.entities import Ticket, TicketEvent
@@ -15,13 +15,16 @@ from gridbot.models.enums import OPEN_STATUSES
 OVERFLOW = "overflow"  # the event recording a report added to a review item
 
 
+# built once, run for every report: both counts in one pass over the (grid_id, created_at) index
+_RECENT = select(func.count().filter(Ticket.reporter_id == bindparam("person_id")), func.count()).where(
+    Ticket.grid_id == bindparam("grid_id"), Ticket.created_at >= bindparam("since")
+)
+
+
 def recent_tickets(session: Session, grid_id: int, person_id: int, since: datetime) -> tuple[int, int]:
     """(tickets the resident opened, tickets opened in the grid) since `since` (the grid/created index)."""
-    recent = (
-        select(func.count()).select_from(Ticket).where(Ticket.grid_id == grid_id, Ticket.created_at >= since)
-    )
-    mine = int(session.scalar(recent.where(Ticket.reporter_id == person_id)) or 0)
-    return mine, int(session.scalar(recent) or 0)
+    row = session.execute(_RECENT, {"grid_id": grid_id, "person_id": person_id, "since": since}).one()
+    return int(row[0] or 0), int(row[1] or 0)
 
 
 def open_review_item(session: Session, grid_id: int, person_id: int, since: datetime) -> Ticket | None:

@@ -104,7 +104,7 @@ async def test_recover_pending_finishes_a_message_stored_but_never_routed(
 ) -> None:
     conversation = group.replay.conversation
 
-    def die_after_persist(msg: IncomingMessage, message_id: int, version: int | None = None) -> None:
+    def die_after_persist(msg: IncomingMessage, message_id: int, *_: object) -> None:
         raise SystemExit("process killed")  # not caught by the error boundary: a real crash
 
     monkeypatch.setattr(conversation, "_route", die_after_persist)
@@ -127,7 +127,7 @@ async def test_recover_pending_finishes_a_message_stored_but_never_routed(
 
 
 def _crash_after_persist(conversation: Conversation, monkeypatch: pytest.MonkeyPatch) -> None:
-    def die(msg: IncomingMessage, message_id: int, version: int | None = None) -> None:
+    def die(msg: IncomingMessage, message_id: int, *_: object) -> None:
         raise SystemExit("process killed")  # not caught by the error boundary: a real crash
 
     monkeypatch.setattr(conversation, "_route", die)
