@@ -22,7 +22,7 @@ from tests.integration.conftest import Group
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 T0 = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)
 PLACES = ["3栋", "5栋", "7栋", "9栋", "11栋", "北门", "南门", "车棚", "花园", "地库", "东门", "西门"]
-PROBLEMS = ["楼道灯坏了", "垃圾没人清运", "下水道堵了", "路灯不亮", "电梯困人了有人被关在里面"]
+PROBLEMS = ["楼道灯坏了", "垃圾没人清运", "单元门禁坏了打不开", "路灯不亮", "电梯困人了有人被关在里面"]
 
 
 def reports(n: int) -> list[str]:
