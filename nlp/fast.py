@@ -321,10 +321,12 @@ def save(
 # A turn to another topic inside one message: what follows is read on its own as well, and the more actionable
 # reading speaks for the message, so chatter before a report cannot outweigh it.
 # So does a turn after thanks or a concession (「谢谢物业上次来修 不过今天又漏了」, 「算了不计较了 但是…」): the
-# thanks or the concession closes one matter, the contrast opens the next.
+# thanks or the concession closes one matter, the contrast opens the next. So does agreement (「是啊 …」).
 _TOPIC_SHIFT_RE = re.compile(
     r"对了|另外|顺便(?:说|问|提)?(?:一下|下)?|还有(?:个|一个|件)事|说个事|话说|btw"
-    r"|(?:谢谢|感谢|多谢|辛苦|算了|不计较|好的|好吧|行吧|收到|知道了)[^。!！?？]{0,30}?(?:不过|但是|可是|只是|就是)",
+    r"|(?:谢谢|感谢|多谢|辛苦|算了|不计较|好的|好吧|行吧|收到|知道了)[^。!！?？]{0,30}?(?:不过|但是|可是|只是|就是)"
+    # agreement before a fault named again (「是啊 路灯坏好久了」): TAXONOMY's "me too" that names the fault
+    r"|^(?:是啊|是呀|是的|对啊|对呀|对的|确实|没错|同上|\+1)[\s,，。!！~]*",
     re.IGNORECASE,
 )
 MIN_TAIL = 4

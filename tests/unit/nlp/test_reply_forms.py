@@ -101,3 +101,23 @@ def test_lookalikes_stay_tickets(default_classifier: Classifier, text: str) -> N
 def test_responders_arriving_never_hide_a_live_danger(default_classifier: Classifier) -> None:
     got = default_classifier.classify("消防车到了 可是3栋还在冒黑烟 楼上还有人")
     assert got.actionable and got.priority == "urgent", got
+
+
+# Agreement before a fault named again is TAXONOMY's "me too" that names the fault: a report (the duplicate check
+# then joins it to the open ticket); agreement before anything else, or naming nothing, stays chatter.
+AGREEING_REPORTS = [
+    "是啊 单元门的锁坏了快一个月了",
+    "对啊 楼下垃圾桶满得都溢出来了",
+    "确实 小区东门那个井盖一直没盖上",
+]
+AGREEING_CHATTER = ["是啊 今年的桂花开得特别香", "对啊 周末去爬山的人好多", "是的 我们家也是", "确实 哈哈哈"]
+
+
+@pytest.mark.parametrize("text", AGREEING_REPORTS)
+def test_agreeing_and_naming_the_fault_is_a_report(default_classifier: Classifier, text: str) -> None:
+    assert default_classifier.classify(text).actionable, text
+
+
+@pytest.mark.parametrize("text", AGREEING_CHATTER)
+def test_agreeing_about_anything_else_is_chatter(default_classifier: Classifier, text: str) -> None:
+    assert not default_classifier.classify(text).actionable, text
