@@ -303,7 +303,7 @@ def test_taxonomy_guide_yaml_and_corpus_agree() -> None:
         # the toilet itself is a facility; waste dumped or sewage leaking beside it is sanitation
         or (
             re.search(r"公厕|公共厕所", ex.text)
-            and not re.search(r"垃圾|倒了|化粪池", ex.text)
+            and not re.search(r"垃圾|倒了|化粪池|旁边|边上", ex.text)
             and ex.category == "sanitation"
         )
     ]
