@@ -47,7 +47,7 @@ REVIEW_URGENT_NO_CUE = "urgent_without_cue"
 _QUESTION_RE = re.compile(
     r"吗|多少钱|电话(?:是)?多少|多少号|在哪|哪里|哪儿|哪个(?:部门|地方|窗口|位置)|几点|几号|什么时候(?:开始|开门|上班|截止|发|交|办)"
     r"|怎么(?:办理|交|申请|报名|预约|收费|补办|弄|签约|报停)|如何|请问|咨询|想问|问一下|问下|找谁|多长时间|多久|几月"
-    r"|带什么|要带|什么材料|条件是什么|对口哪|还是.{0,12}吗"
+    r"|带什么|要带|什么材料|条件是什么|对口哪|还是.{0,12}吗|(?:电话|号码|手机号)是?好多|好多钱|几时|啥子时候|么子时候"
 )
 _SPACES_RE = re.compile(r"[\s,，。.;；、~～]+")  # separators, not question marks
 # Below this share of P(request) the text model is sure the question reports a problem (「…有人管吗」).
@@ -109,6 +109,17 @@ _NOTICE_HEAD_RE = re.compile(
     r"^\s*(?:【(?![^】]*(?:求助|投诉|反映|报修|举报|急|问|咨询))[^】]{1,12}】|\[(?:转|转发|通知|公告|链接)[^\]]{0,6}\]"
     r"|转[:：]|转发|转自|(?:[\u4e00-\u9fff]{0,8}(?:通知|公告|通告|提醒|提示|告知书|倡议书|招聘))[:：])"
 )
+# A notice signed by the gridworker, the community or the property office (【网格员小于】…, 【XX社区】…): the staff
+# telling the group, never a resident's report, however sure the text model is of its topic.
+_STAFF_HEAD_RE = re.compile(
+    r"^\s*【[^】]{0,10}(?:网格员|网格长|社区|居委|物业|街道|村委|村两委|工作站|办事处|派出所|书记|主任|管委会|园区)[^】]{0,10}】"
+)
+# Talk about the weather (「早上好 雨下了一夜还没停」) naming nothing that is wrong.
+_WEATHER_RE = re.compile(
+    r"(?:下|落)(?:了)?(?:一夜|一天|一晚上?|一上午|一下午|好久|几天|好几天)?(?:的)?(?:雨|雪)|(?:雨|雪)(?:下|落)(?:了|得|个)"
+    r"|降温|升温|刮(?:大)?风|风(?:好|很|太)大|好冷|好热|太冷|太热|冻死|热死|天气|气温|雾霾|回南天|梅雨|桑拿天|出太阳|晴了|阴天"
+)
+_WEATHER_NOT_RE = re.compile(r"暖气|供暖|不热|取暖|停|没(?:水|电|气)|淹|冻(?:住|裂|坏)|结冰|路滑|树")
 # What a resident adds of their own after a forward or news: here, now, still not done (「可是我们5栋昨天就没水了」).
 _OWN_REPORT_RE = re.compile(
     r"可是|但是|结果|我家|俺家|咱家|我们(?:这(?!边的?大家|里的?大家)|那|楼|单元|家|小区|[0-9一二三四五六七八九十]+(?:栋|号楼|幢|单元))"
@@ -176,7 +187,7 @@ _HERE_NOW_RE = re.compile(
 # them that tells where or how (「房产证去不动产中心办」, 「医保报销要发票原件」) answers a neighbour, unless it warns of
 # a fraud or the text model gives an incident ANSWER_INCIDENT_MAX (「门禁认不出老人 我爸被关在门外」 read as a request).
 _ASK_RE = re.compile(
-    r"[?？]|吗|呢|(?<![这那多])么|啥(?!的)|什么|哪|怎|咋|啷个|如何|谁|几|多少|多久|多大|多长|是否|有没有|有无|能不能|能否|可不可以"
+    r"[?？]|吗|呢|(?<![这那多])么|是好多|好多钱|几时|啥子|么子|啥(?!的)|什么|哪|怎|咋|啷个|如何|谁|几|多少|多久|多大|多长|是否|有没有|有无|能不能|能否|可不可以"
     r"|可以.{0,8}不|能.{0,12}不|行不行|还是|了没|(?<!申)请|想|我要|要开|开(?:一|个)(?!个?月)|麻烦|帮|求|咨询|需要|希望|望|建议|问"
     r"|是不是|伐|冇|咩|乜|唔|不知|要不要|会不会|给.{0,6}(?:办|开|安排)|@|网格员|书记|主任"
     r"|(?<![不没别])不(?=$|[\s,，。.!！?？;；])|(?:冒|没)得(?=$|[\s,，。.!！?？;；])"  # a clause-final 不 or 冒得 asks
@@ -187,7 +198,7 @@ _TELLS_RE = re.compile(
 ANSWER_INCIDENT_MAX = 0.2
 _WARNING_RE = re.compile(r"冒充|骗|诈|上当")
 # Forms plain enough to outweigh a text model sure of a topic word (社保卡, 水管): no chatter floor for these.
-UNFLOORED_FORMS = frozenset({"group_ask", "recollection"})
+UNFLOORED_FORMS = frozenset({"group_ask", "recollection", "staff_notice"})
 
 
 def chatter_form(normalised_text: str) -> str | None:
@@ -197,7 +208,9 @@ def chatter_form(normalised_text: str) -> str | None:
     resident's own; "grumble": a grumble naming no thing or place; "recollection": a past event, nothing now;
     "follow_up": a neighbour asking whether someone already called or told them, naming nothing to fix; "on_it": a
     responder arrived or at work on it, nothing said to be still wrong; "fixed": a problem told as already fixed or
-    over, nothing said to be still wrong; "advice": a reminder to everyone with a warning, nothing wrong here now.
+    over, nothing said to be still wrong; "advice": a reminder to everyone with a warning, nothing wrong here now;
+    "staff_notice": a notice signed by the gridworker, community or property office; "weather": talk about the
+    weather naming nothing wrong.
     """
     text = _SPACES_RE.sub(" ", normalised_text).strip()
     if _GROUP_ASK_RE.search(text) and not _TO_COMMUNITY_RE.search(text) and not _OWN_REPORT_RE.search(text):
@@ -205,7 +218,7 @@ def chatter_form(normalised_text: str) -> str | None:
     if _AD_TRADE_RE.search(text) and _AD_CONTACT_RE.search(text) and not _AD_NOT_RE.search(text):
         return "ad"
     if _NOTICE_HEAD_RE.search(text) and not _OWN_REPORT_RE.search(text):
-        return "notice"
+        return "staff_notice" if _STAFF_HEAD_RE.search(text) else "notice"
     if (
         _GRUMBLE_RE.search(text)
         and not _CONCRETE_RE.search(text)
@@ -215,6 +228,15 @@ def chatter_form(normalised_text: str) -> str | None:
         return "grumble"
     if _PAST_EVENT_RE.search(text) and not _NOW_RE.search(text):
         return "recollection"
+    if (
+        _WEATHER_RE.search(text)
+        and not _CONCRETE_RE.search(text)
+        and not _WEATHER_NOT_RE.search(text)
+        and not _REPORT_RE.search(text)
+        and not cue_objects(text)
+        and not cue_place(text)
+    ):
+        return "weather"
     if _FOLLOW_UP_RE.search(text) and not _CONCRETE_RE.search(text) and not cue_objects(text):
         return "follow_up"
     if _RESPONDER_RE.search(text) and _ON_IT_RE.search(text) and not _STILL_WRONG_RE.search(text):

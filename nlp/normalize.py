@@ -14,6 +14,11 @@ _QUOTE_RE = re.compile(r"「[^「」]{0,2000}?[：:][^「」]{0,2000}」\s*(?:-\
 _QUOTE_TRAILING_RE = re.compile(r"\s*(?:-\s*){3,}\s*「[^「」]{0,2000}?[：:][^「」]{0,2000}」\s*$", re.S)
 _QUOTE_BARE_RE = re.compile(r"「[^「」]{1,40}[：:][^「」]{0,2000}」")
 # Placeholders for non-text messages and WeChat's own emoji codes: [图片] [语音] [强] [捂脸] [OK]
+# A shared card from an app (「[视频号] 某地一商铺起火」, [链接]) is someone else's post: read as 转发, not dropped, so a
+# danger word in its title is news, not a report (urgency._FICTION_RE, base._NOTICE_HEAD_RE).
+_SHARE_RE = re.compile(
+    r"\[(?:链接|视频号|抖音|快手|小红书|微博|公众号|头条|今日头条|西瓜视频|B站|b站|哔哩哔哩|小程序|直播|分享|转发|视频)\]"
+)
 _PLACEHOLDER_RE = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,4}\]|\[[\u4e00-\u9fff]{1,4}\]x\d+")
 # @-mentions end at WeChat's U+2005 separator, whitespace or the end of the message.
 # A name never contains punctuation, so 「@网格员，怎么申请」 keeps its question.
@@ -87,6 +92,7 @@ def normalize(text: str | None, max_len: int = MAX_LEN) -> str:
     text = strip_quote(text)
     text = strip_mentions(text)
     text = unicodedata.normalize("NFKC", text)
+    text = _SHARE_RE.sub(" 转发 ", text)
     text = _PLACEHOLDER_RE.sub(" ", text)
     text = _EMOJI_RE.sub(" ", text)
     if not text.isprintable():

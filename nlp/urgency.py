@@ -20,7 +20,10 @@ _NEGATION_RE = re.compile(
     r"(?:没有|没|不是|不会|并未|未|无|别|不要|防止|预防|避免|以防|谨防|严禁|禁止|差点|差一点|险些|防)(?:.{0,2})$|不$"
 )
 # A condition or supposition: its clause and the next one are not a report ("万一哪天 着火了 怎么办").
-_CONDITION_RE = re.compile(r"如果|万一|假如|假设|要是|一旦|以防|防止|预防|防范|避免|以后|哪天|的话")
+_CONDITION_RE = re.compile(
+    r"如果|万一|假如|假设|要是|一旦|以防|防止|预防|防范|避免|以后|哪天|的话"
+    r"|真(?:要|的要)?(?:着火|起火|失火|出事|出了事)(?!了)"  # 「真着火消防车根本进不来」: if it ever did
+)
 # Advice, worry or a drill inside the cue's own clause ("小心着火", "冬天容易起火"); not the next clause, so
 # 「着火了 注意安全 大家快下楼」 stays a report.
 _HEDGE_RE = re.compile(
@@ -43,8 +46,8 @@ _PLACES_RE = re.compile(
 )
 # The danger is over: cancels cues in its own clause and the clauses before it, never a later one.
 _RESOLVED_RE = re.compile(
-    r"已(?:经)?(?:被)?(?:扑灭|灭了|救出|救下|处理好|处理完|解决|修好|没事|送医|关掉|关好|好了|恢复)|救出来了|灭掉了|没事了|虚惊一场|谢谢.{0,8}及时"
-    r"|救上来了|抬上来了|送(?:去|到)?医院了|送医了|(?<!有)(?:没|无)(?:有)?生命危险|脱离(?:了)?危险"
+    r"已(?:经)?(?:被)?(?:扑灭|灭了|救出|救下|处理好|处理完|处理(?![中下])|解决|修好|没事|送医|关掉|关好|好了|恢复)|救出来了|灭掉了|没事了|虚惊一场|谢谢.{0,8}及时"
+    r"|无人(?:受伤|伤亡)|(?:没有|无)人员伤亡|救上来了|抬上来了|送(?:去|到)?医院了|送医了|(?<!有)(?:没|无)(?:有)?生命危险|脱离(?:了)?危险"
     r"|(?<!是)不是(?:煤气|燃气|着火|起火|火灾|真的)|误会一场|已经关(?:了)?火|没事(?![吧吗儿])|别担心|正常放气|一会儿就散|就好了|幸好|还好|所幸|多亏|上次|那次|原来是|"
     + fx.RESOLVED_MORE
 )
@@ -109,7 +112,9 @@ _NAMED_AFTER_RE = re.compile(r"^(?:是|在|那是)")  # 「浓烟很大 是隔�
 _ADVICE_RE = re.compile(
     r"提醒(?:一下)?(?:各位|大家|家长|业主|居民|下)|温馨提示|友情提示|各位家长|大家注意|请大家|请各位"
 )
-_GENERAL_WARNING_RE = re.compile(r"危险|一定要|最好|千万|务必|看好|看管好|别让|不要让|要注意")
+_GENERAL_WARNING_RE = re.compile(
+    r"危险|一定要|最好|千万|务必|看好|看管好|别让|不要让|要注意|会(?:死人|出人命|要人命|中毒|出大事)"
+)
 _SPECIFIC_RE = re.compile(r"有个|有一个|有人|那个|这个|正在|现在|刚才|刚刚")
 _PRECAUTION_RE = re.compile(r"以免|免得|省得|防着")
 # a prediction in the clause before (「刮风会掉下来的 砸到人可咋整」), a worry about it, or the experiential 过 (「被蜇过」)
@@ -147,6 +152,13 @@ _ASLEEP_RE = re.compile(fx.ASLEEP_RE)
 _HABIT_RE = re.compile(fx.HABIT_RE)
 _ABOUT_TO_RE = re.compile(fx.ABOUT_TO_RE)
 _URGING_RE = re.compile(r"快来人")
+_DEVICE_BEFORE_RE = re.compile(
+    r"按|按钮|遥控|开关|刷卡|刷脸|门禁|电梯|机器|手机|电脑|屏幕|插座|空调|电视|热水器|充电桩|水表|电表|读卡|显示屏"
+)
+_COOKING_RE = re.compile(r"油烟|炒菜|做饭|烧烤|饭菜|香味|菜味|饭香|火锅|烤肉|出去吃|点外卖")
+_AIR_RE = re.compile(r"风|冷气|寒气|沙子|灰尘")
+_SOAKED_THING_RE = re.compile(r"证|户口本|本子|卡|照片|书|衣服|鞋|手机|钱包|被子|粮食|种子|化肥")
+_HOME_WORD_RE = re.compile(r"家|屋|房|楼|村|院|街|路|人|一楼|地下室|车库")
 _CHORE_RE = re.compile(fx.CHORE_RE)
 
 
@@ -171,6 +183,14 @@ def _effect_false_alarm(
         return True
     if kind == "fight" and ((said[0] in "打干掐" and _NOT_YET_RE.search(before)) or "群里" in clause):
         return True
+    if "反应" in said and _DEVICE_BEFORE_RE.search(before) and not _PERSON_WORD_RE.search(before):
+        return True  # 「按了半天冇反应」: a button or a lift, not a person
+    if kind == "flooding" and _AIR_RE.search(clause) and "水" not in clause:
+        return True  # 「风呼呼往里灌」: wind, not water
+    if kind == "flooding" and _SOAKED_THING_RE.search(before) and not _HOME_WORD_RE.search(before):
+        return True  # 「身份证泡在水里了」: a thing soaked, no home flooding
+    if (cue.lastgroup or "") == "gas_hint" and _COOKING_RE.search(text):
+        return True  # 「油烟味太大 别开火太猛」: a kitchen smell, not gas
     if ("不醒" in said and _ASLEEP_RE.search(text)) or (kind == "trapped" and _HABIT_RE.search(clause)):
         return True
     if said[0] in "掉摔跌落" and _THING_WORD_RE.search(before) and not _PERSON_WORD_RE.search(before):
@@ -289,7 +309,7 @@ def find_cues(text: str) -> list[UrgencyCue]:
             or _false_alarm(kind, m, text, previous, clause, following, before)
             or _effect_false_alarm(kind, m, text, clause, following, before)
             or (
-                kind in _PERSON_CUES
+                (kind in _PERSON_CUES or kind == "fight")  # 「流浪狗一群在打架」
                 and bool(_ANIMAL_RE.search(text[max(0, m.start() - ANIMAL_WINDOW) : end]))
                 and not _PERSON_RE.search(text[max(0, m.start() - ANIMAL_WINDOW) : m.start()])
             )

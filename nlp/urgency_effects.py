@@ -158,7 +158,7 @@ EFFECT_LEXICON: dict[str, str] = {
         r"往~{0,6}?(?:村子?|屋|家|(?<!窗)户|楼|院子?)里(?:灌|涌|冒|流|进|冲|淌)|往(?:我)?(?:家|屋)~{0,2}(?:冒|涌|流)",
         r"决堤|溃堤|(?:堤|坝)~{0,3}(?:垮|塌|开口|决口)|开口子|漫过(?:了)?(?:堤|河堤|坝)",
         r"(?:天花板|屋顶)~{0,8}(?:哗哗|往下灌|往屋里灌)",
-        r"(?:地板|家具|家电|电器|一楼)~{0,2}(?:全|都)泡",
+        r"(?:地板|家具|家电|电器|一楼)~{0,2}(?:全|都)泡(?!坏|烂|过|发霉)",  # 泡坏了: damage left after
     ),
     # things coming down now, described by how they move (peeling plaster is not one)
     "falling_effect": _pattern(
@@ -228,7 +228,7 @@ HABIT_RE = r"第[\d一二三四五六七八九十几]次|三天两头|经常|老
 THING_RE = r"钥匙|手机|钱包|东西|球|鞋|帽子|眼镜|耳机|戒指|证件|卡|包|玩具|衣服|快递"
 # Over: found, taken home, separated, the water gone (added to urgency._RESOLVED_RE).
 RESOLVED_MORE = (
-    r"找到了(?!吗|没)|(?:接|送)回(?:去|家|来)了|(?:没|无)(?:什么)?大碍|平安(?:了|回)|(?:带走|拉开|劝开|制止|分开)了"
+    r"找到了(?!吗|没)|(?:已经)?好点了|缓过来了|醒过来了|(?:抬|背|扶)出来了|(?:接|送)回(?:去|家|来)了|(?:没|无)(?:什么)?大碍|平安(?:了|回)|(?:带走|拉开|劝开|制止|分开)了"
     r"|水(?:已经)?退了|(?:困|关)[^。!！?？]{0,12}(?:人|大哥|大姐|老人|孩子|小孩|邻居)(?:已经|都)?(?:平安)?(?:被)?(?:救)?出来了"
 )
 # On a screen (added to urgency._FICTION_RE: the whole message) or elsewhere (urgency._PLACES_RE: the clauses it

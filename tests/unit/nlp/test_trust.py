@@ -300,6 +300,13 @@ def test_taxonomy_guide_yaml_and_corpus_agree() -> None:
             re.search(r"残疾人.{0,4}补贴|低保(?:户)?(?:怎么|申请|复审|年审|条件)", ex.text)
             and ex.category == "elderly_care"
         )
+        # age allowances are a care benefit (elderly_care); a pension or medical insurance beside them is not
+        or (
+            re.search(r"高龄(?:津贴|补贴)", ex.text)
+            and not re.search(r"养老金|医保|冒充", ex.text)
+            and ex.category is not None
+            and ex.category != "elderly_care"
+        )
         # the toilet itself is a facility; waste dumped or sewage leaking beside it is sanitation
         or (
             re.search(r"公厕|公共厕所", ex.text)
