@@ -12,7 +12,7 @@ import pytest
 from gridbot.nlp.base import chatter_form, is_information_question, tells_not_asks
 from gridbot.nlp.classifier import Classifier
 from gridbot.nlp.normalize import normalize
-from gridbot.nlp.urgency import active_cues, find_cues, is_news, is_over
+from gridbot.nlp.urgency import active_cues, is_news, is_over
 
 
 def live(text: str) -> list[str]:
@@ -23,12 +23,19 @@ def live(text: str) -> list[str]:
 CUE_CLASSES = [
     (
         "a shared card from an app is someone else's post",
-        ["[视频号] 某县城一饭店起火 现场浓烟滚滚", "[抖音]小区电梯突然下坠 里面有人被困", "[链接] 一居民楼着火了"],
+        [
+            "[视频号] 某县城一饭店起火 现场浓烟滚滚",
+            "[抖音]小区电梯突然下坠 里面有人被困",
+            "[链接] 一居民楼着火了",
+        ],
         ["[图片] 3栋楼道着火了 快下来", "[语音] 电梯里有人被困 快来"],
     ),
     (
         "handled, nobody hurt",
-        ["【网格员通知】昨晚5栋充电车着火已处理，无人受伤，电动车不要推进楼", "车棚那边冒烟的事已处理 没有人员伤亡"],
+        [
+            "【网格员通知】昨晚5栋充电车着火已处理，无人受伤，电动车不要推进楼",
+            "车棚那边冒烟的事已处理 没有人员伤亡",
+        ],
         ["5栋车棚着火了 还没人处理", "处理中 火还在烧 大家别靠近", "消防说已处理完一半 还在冒浓烟"],
     ),
     (
@@ -98,7 +105,10 @@ def test_a_share_card_reads_as_a_forward() -> None:
 FORMS = [
     (
         "staff_notice",
-        ["【网格员小李】下周二社区免费测血压，需要的带上医保卡", "【XX社区居委会】本周六上午停水检修，请提前储水"],
+        [
+            "【网格员小李】下周二社区免费测血压，需要的带上医保卡",
+            "【XX社区居委会】本周六上午停水检修，请提前储水",
+        ],
         ["【求助】3栋电梯坏了两天了 网格员快来看看", "【投诉】楼下烧烤店天天吵到半夜"],
     ),
     (
