@@ -308,7 +308,9 @@ async def drive_offered(
 
     replay.conversation.clock = lambda: datetime.now(UTC)
     bot = replay.runtime.settings.bot
-    dispatcher = MessageDispatcher(replay.conversation.handle_batch, batch_max, bot.batches_at_once)
+    dispatcher = MessageDispatcher(
+        replay.conversation.handle_batch, batch_max, bot.batches_at_once, bot.batch_budget_ms / 1000
+    )
     began = time.perf_counter()
     sampler = asyncio.create_task(sample())
     for n, line in enumerate(lines):

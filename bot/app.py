@@ -210,8 +210,9 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
             rollup_since[0] = now
 
     # every transport hands messages to the conversation through this: what waits goes in batches
+    bot = settings.bot
     dispatcher = MessageDispatcher(
-        conversation.handle_batch, settings.bot.batch_max, settings.bot.batches_at_once
+        conversation.handle_batch, bot.batch_max, bot.batches_at_once, bot.batch_budget_ms / 1000
     )
     silence = timedelta(minutes=settings.wechaty.silence_alert_minutes)
     watchdog = Watchdog(transport.status, runtime.policy.calendar, silence, database_sink(runtime.sessions))
