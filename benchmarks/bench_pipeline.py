@@ -47,7 +47,7 @@ import anyio
 from bench_db import pg_schema_engine, sqlite_engine  # a sibling module: run as python benchmarks/bench_*.py
 from sqlalchemy import Engine, event, func, select
 
-from gridbot.bot.app import build_runtime
+from gridbot.bot.app import build_runtime, freeze_heap
 from gridbot.bot.demo import setup_world
 from gridbot.bot.dispatch import MessageDispatcher
 from gridbot.bot.replay import Line, Replay, ReplayTransport, SimClock
@@ -155,6 +155,8 @@ def prepare(engine: Engine, rooms: int = 1) -> tuple[Replay[ReplayTransport], Si
     runtime = build_runtime(settings, engine, coordinator=LocalCoordinator(clock=clock.seconds))
     classifier = load_classifier()
     runtime.classifier = lambda: classifier
+    classifier.classify("预热")  # as serve loads it before listening: the lazy parts (jieba) too
+    freeze_heap()  # as serve does once the model is loaded
     names = [ROOM] if rooms == 1 else [f"bench-room-{r}@chatroom" for r in range(rooms)]
     staff = [
         Line(f"s{i}", START, room, pid, name, role, "")
@@ -306,7 +308,9 @@ async def drive_offered(
 
     replay.conversation.clock = lambda: datetime.now(UTC)
     bot = replay.runtime.settings.bot
-    dispatcher = MessageDispatcher(replay.conversation.handle_batch, batch_max, bot.batches_at_once)
+    dispatcher = MessageDispatcher(
+        replay.conversation.handle_batch, batch_max, bot.batches_at_once, bot.batch_budget_ms / 1000
+    )
     began = time.perf_counter()
     sampler = asyncio.create_task(sample())
     for n, line in enumerate(lines):
@@ -329,6 +333,7 @@ def run_offered(label: str, engine: Engine, rate: float, seconds: float, rooms: 
     """An open-loop load on the wall clock: latency from arrival to handled, and RSS over the run."""
     replay, _clock = prepare(engine, rooms)
     lines = generate(int(rate * seconds), rooms=rooms, distinct=True)
+    freeze_heap()  # the benchmark's own lines live as long as the run: no collection should walk them
     cpu = time.process_time()
     latencies, rss, wall = asyncio.run(drive_offered(replay, lines, rate, batch_max))
     cpu = time.process_time() - cpu

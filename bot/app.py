@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -117,6 +118,17 @@ class Runtime:
         return done[0] if done else 0
 
 
+def freeze_heap() -> None:
+    """Collect once, then freeze what survives (the model, and what was built after start-up's
+    `gc_paused`): it lives as long as the process, and frozen, no later collection walks it.
+
+    The collection first frees what loading (or building) the model left behind, so nothing
+    freezes as garbage.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def build_runtime(settings: Settings, engine: Engine, coordinator: Coordinator | None = None) -> Runtime:
     """Load the policy and taxonomy now; the classifier on first use (it may train the default model)."""
     nlp = settings.nlp
@@ -165,6 +177,7 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
     conversation = runtime.conversation(spool=spool)
     sender = runtime.sender(transport)
     await anyio.to_thread.run_sync(runtime.classifier)  # load (or build) the model before listening
+    freeze_heap()
     await sender.recover_claims()
     recovered = await conversation.recover_pending()
     recovered += await anyio.to_thread.run_sync(conversation.drain_spool)
@@ -197,8 +210,9 @@ async def serve(runtime: Runtime, transport: Transport, stop: anyio.Event) -> No
             rollup_since[0] = now
 
     # every transport hands messages to the conversation through this: what waits goes in batches
+    bot = settings.bot
     dispatcher = MessageDispatcher(
-        conversation.handle_batch, settings.bot.batch_max, settings.bot.batches_at_once
+        conversation.handle_batch, bot.batch_max, bot.batches_at_once, bot.batch_budget_ms / 1000
     )
     silence = timedelta(minutes=settings.wechaty.silence_alert_minutes)
     watchdog = Watchdog(transport.status, runtime.policy.calendar, silence, database_sink(runtime.sessions))

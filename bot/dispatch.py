@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
@@ -89,6 +90,7 @@ class RoomDispatcher(Generic[T]):
 
 R = TypeVar("R")
 Pending = tuple[str, T, asyncio.Future[R]]  # (room, item, its result)
+OVERLOAD = 4  # the oldest item waiting this many budgets: take batch_max again (throughput first)
 
 
 class BatchDispatcher(Generic[T, R]):
@@ -102,6 +104,12 @@ class BatchDispatcher(Generic[T, R]):
     is in at most one running batch, so its items are handled in arrival order. A batch that raises
     is handled again one item at a time, so one failing item fails alone (items already handled are
     no-ops the second time: the conversation's UNIQUE platform id).
+
+    With a `budget_s`, a batch is also capped at what fits that time at the recent cost per item
+    (the handler's time over its items, smoothed), since a batch's first item is answered only when
+    its last is done: under a burst, batches of a budget's worth rather than of `batch_max`. Once
+    the oldest item has waited `OVERLOAD` budgets the queue is not keeping up, and batches go back
+    to `batch_max`, whose lower cost per item drains it sooner.
     """
 
     def __init__(
@@ -109,11 +117,17 @@ class BatchDispatcher(Generic[T, R]):
         handler: Callable[[list[T]], Awaitable[Sequence[R]]],
         batch_max: int = 50,
         max_batches: int = 1,
+        budget_s: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._handler = handler
         self._batch_max = max(1, batch_max)
         self._max_batches = max(1, max_batches)
-        self._queues: dict[str, deque[tuple[T, asyncio.Future[R]]]] = {}  # oldest waiting room first
+        self._budget_s = budget_s or None
+        self._clock = clock
+        self._per_item: float | None = None  # recent handler time per item, seconds (smoothed)
+        # oldest waiting room first; each item with its future and when it arrived
+        self._queues: dict[str, deque[tuple[T, asyncio.Future[R], float]]] = {}
         self._busy: set[str] = set()  # rooms with a batch running
         self._running: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
@@ -124,7 +138,7 @@ class BatchDispatcher(Generic[T, R]):
     def submit(self, key: str, item: T) -> asyncio.Future[R]:
         """Queue `item` behind the earlier ones of room `key` (never blocks); its result, later."""
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        self._queues.setdefault(key, deque()).append((item, future))
+        self._queues.setdefault(key, deque()).append((item, future, self._clock()))
         self._idle.clear()
         self._start()
         return future
@@ -133,19 +147,29 @@ class BatchDispatcher(Generic[T, R]):
         while len(self._running) < self._max_batches and (batch := self._take()):
             self._running.add(asyncio.create_task(self._run(batch)))
 
+    def _cap(self, ready: list[str]) -> int:
+        """At most this many items in the next batch: `batch_max`, or a budget's worth."""
+        if self._budget_s is None or self._per_item is None or not ready:
+            return self._batch_max
+        oldest = min(self._queues[key][0][2] for key in ready)
+        if self._clock() - oldest >= OVERLOAD * self._budget_s:
+            return self._batch_max
+        return max(1, min(self._batch_max, int(self._budget_s / self._per_item)))
+
     def _take(self) -> list[Pending[T, R]]:
         """The next batch: rooms not running, one item of each in turn, oldest waiting room first."""
         ready = [key for key in self._queues if key not in self._busy]
+        cap = self._cap(ready)
         batch: list[Pending[T, R]] = []
-        while ready and len(batch) < self._batch_max:
+        while ready and len(batch) < cap:
             for key in list(ready):
                 queue = self._queues[key]
-                item, future = queue.popleft()
+                item, future, _ = queue.popleft()
                 batch.append((key, item, future))
                 if not queue:
                     ready.remove(key)
                     del self._queues[key]
-                if len(batch) >= self._batch_max:
+                if len(batch) >= cap:
                     break
         for key in {key for key, _, _ in batch}:
             self._busy.add(key)
@@ -156,8 +180,11 @@ class BatchDispatcher(Generic[T, R]):
     async def _run(self, batch: list[Pending[T, R]]) -> None:
         self.batches += 1
         self.items += len(batch)
+        began = self._clock()
         try:
             await self._settle(batch)
+            per_item = (self._clock() - began) / len(batch)
+            self._per_item = per_item if self._per_item is None else 0.7 * self._per_item + 0.3 * per_item
         except Exception:  # the one-at-a-time retry failed outside the handler: never in practice
             logger.exception("a batch of %d could not be settled", len(batch))
         except BaseException as exc:  # the process dying mid-batch (tests): its callers see it
@@ -201,7 +228,7 @@ class BatchDispatcher(Generic[T, R]):
 
     async def close(self) -> None:
         """Stop: running batches are cancelled and waiting items dropped (their futures cancelled)."""
-        waiting = [future for queue in self._queues.values() for _, future in queue]
+        waiting = [future for queue in self._queues.values() for _, future, _ in queue]
         self._queues.clear()
         for future in waiting:
             future.cancel()

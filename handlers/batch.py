@@ -10,8 +10,9 @@ one transaction, each message keeping what it is promised alone (docs/reliabilit
   routed in arrival order, and once one of them leaves the batch (below) the rest of that room's
   follow it, in order, after the batch commits.
 - **One failure costs one message, not the batch.** A command (which may be refused) runs under a
-  savepoint: if it raises, it and its room's later messages are routed alone after the commit,
-  through the usual error boundary. Any other failure rolls the batch's route back and every
+  savepoint: refused (a `TicketError`), what it wrote is undone and the refusal recorded and
+  answered in the batch, as the error boundary does for one message; any other error, it and its
+  room's later messages are routed alone after the commit, through the usual error boundary. Any other failure rolls the batch's route back and every
   message is routed alone; a failure while storing (the database down included) sends every
   message through `Conversation.process`, which spools or raises as for one message.
 - Anything the batch does not take (a private chat, media, an unbound room, a redelivery, a
@@ -32,6 +33,7 @@ from gridbot.handlers.storable import inbound_row, storable
 from gridbot.handlers.types import IncomingMessage, Outcome
 from gridbot.models import bot_metrics, failpoints
 from gridbot.models.enums import MessageStatus, MessageType
+from gridbot.models.errors import TicketError
 from gridbot.models.messaging import inbox
 
 if TYPE_CHECKING:
@@ -151,6 +153,14 @@ def _route(
                         with session.begin_nested():  # a refused command costs only its own message
                             outcome = conv._dispatch(ctx)
                             inbox.finish(message, MessageStatus.PROCESSED, ticket_id=outcome.ticket)
+                    except TicketError as exc:
+                        # refused (no such ticket, a move not allowed): what it wrote is undone, and
+                        # the refusal is recorded and answered here as alone; the room stays
+                        error = type(exc).__name__
+                        conv.answer_failure(
+                            session, msg, message, exc.user_message, MessageStatus.PROCESSED, error
+                        )
+                        outcome = Outcome("refused")
                     except Exception:
                         left.add(msg.room_id)
                         alone.append((msg, message_id))

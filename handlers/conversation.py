@@ -432,18 +432,30 @@ class Conversation:
                 message = inbox.claim_pending(session, message_id)
                 if message is None:  # finished meanwhile (another instance): nothing to answer
                     return
-                inbox.finish(message, status, error=error)
-                enqueue(
-                    session,
-                    dedupe_key=f"reply:{msg.platform_id}:error",
-                    kind=OutboxKind.REPLY,
-                    text=text,
-                    now=self.clock(),
-                    room_id=msg.room_id,
-                    mention_ids=(msg.sender_id,),
-                )
+                self.answer_failure(session, msg, message, text, status, error)
         except Exception:
             logger.exception("could not record the failure of message %s", message_id)
+
+    def answer_failure(
+        self,
+        session: Session,
+        msg: IncomingMessage,
+        message: Message,
+        text: str,
+        status: MessageStatus,
+        error: str,
+    ) -> None:
+        """Record that `message` failed and answer its sender with `text`, in the caller's transaction."""
+        inbox.finish(message, status, error=error)
+        enqueue(
+            session,
+            dedupe_key=f"reply:{msg.platform_id}:error",
+            kind=OutboxKind.REPLY,
+            text=text,
+            now=self.clock(),
+            room_id=msg.room_id,
+            mention_ids=(msg.sender_id,),
+        )
 
     async def recover_pending(self, grace_s: float = 0.0) -> int:
         """Route messages stored but never routed (a crash, an outage); returns how many were taken.

@@ -145,6 +145,9 @@ class BotSettings(BaseModel):
     batch_max: int = Field(default=50, ge=1)
     # batches handled at the same time (rooms differ between them: each room stays in order)
     batches_at_once: int = Field(default=1, ge=1)
+    # a batch holds its first message until its last is done: under a burst, at most what fits this
+    # many milliseconds at the recent cost per message (0: batch_max only)
+    batch_budget_ms: int = Field(default=150, ge=0)
 
 
 class OutboxSettings(BaseModel):

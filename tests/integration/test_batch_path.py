@@ -15,8 +15,9 @@ from gridbot.bot.app import Runtime
 from gridbot.bot.demo import setup_world
 from gridbot.bot.dispatch import MessageDispatcher
 from gridbot.bot.replay import Line, SimClock
-from gridbot.handlers import batch, intake, replies
+from gridbot.handlers import batch, commands, intake, replies
 from gridbot.handlers import conversation as conversation_module
+from gridbot.handlers.context import CommandError, Context
 from gridbot.handlers.conversation import Conversation
 from gridbot.handlers.storable import inbound_row
 from gridbot.handlers.types import IncomingMessage, Outcome
@@ -100,6 +101,36 @@ async def test_a_refused_command_costs_only_itself_and_its_room_keeps_its_order(
     a = replies_in(runtime, ROOM_A)
     assert len(a) == 3 and "已收到您反映的" in a[0] and "已收到您反映的" in a[2]
     assert "999" in a[1]  # the refusal, between the two receipts as the messages came
+    assert set(statuses(runtime).values()) == {MessageStatus.PROCESSED}
+
+
+async def test_a_refused_command_is_answered_in_the_batch_with_what_it_wrote_undone(
+    conversation: Conversation, runtime: Runtime, clock: SimClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def half_done_then_refused(ctx: Context, *_args: object) -> None:
+        ctx.reply("写了一半")
+        raise CommandError("这条命令不能执行")
+
+    alone: list[int] = []
+    route_alone = Conversation._route
+
+    def counted(self: Conversation, msg: IncomingMessage, message_id: int, *args: object) -> Outcome:
+        alone.append(message_id)
+        return route_alone(self, msg, message_id, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(commands, "run", half_done_then_refused)
+    monkeypatch.setattr(Conversation, "_route", counted)
+    outcomes = await conversation.handle_batch(
+        [
+            msg(1, ROOM_A, "wx-wang", "工单", clock),
+            msg(2, ROOM_A, "wx-liu", TRASH, clock),
+            msg(3, ROOM_B, "wx-zhao", WATER, clock),
+        ]
+    )
+    assert [o.status for o in outcomes] == ["refused", "ticket", "ticket"]
+    assert alone == []  # the refusal and its room's later message stayed in the batch
+    a = replies_in(runtime, ROOM_A)
+    assert a[0] == "这条命令不能执行" and "已收到您反映的" in a[1] and len(a) == 2
     assert set(statuses(runtime).values()) == {MessageStatus.PROCESSED}
 
 

@@ -197,3 +197,50 @@ def test_a_poisoned_message_fails_alone_and_the_others_are_answered_once() -> No
         assert handler.batches[2:] == [["A-0"], ["B-0"], ["A-1"], ["B-1"], ["A-2"], ["B-2"]]
 
     asyncio.run(main())
+
+
+class Timed(Recorder):
+    """A handler that takes 10 ms of a fake clock per item."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = 0.0
+
+    async def __call__(self, items: list[IncomingMessage]) -> list[str]:
+        await self.hold.wait()
+        self.now += 0.010 * len(items)
+        return await super().__call__(items)
+
+
+def test_under_a_burst_a_batch_holds_what_fits_the_budget_at_the_recent_cost() -> None:
+    async def main() -> None:
+        handler = Timed()
+        dispatcher = MessageDispatcher(handler, batch_max=50, budget_s=0.05, clock=lambda: handler.now)
+        await dispatcher.handle(msg("X", 0))  # 10 ms for one: the cost per message is known
+        handler.hold.clear()
+        first = dispatcher.handle(msg("X", 1))
+        await handler.entered.wait()
+        burst = [dispatcher.handle(msg(f"R{i}", i)) for i in range(20)]
+        handler.hold.set()
+        await asyncio.gather(first, *burst)
+        # five at 10 ms fit 50 ms: the first message of each batch waits for four others, not 19
+        assert [len(b) for b in handler.batches[2:]] == [5] * 4
+
+    asyncio.run(main())
+
+
+def test_a_queue_falling_behind_its_budget_goes_back_to_full_batches() -> None:
+    async def main() -> None:
+        handler = Timed()
+        dispatcher = MessageDispatcher(handler, batch_max=50, budget_s=0.05, clock=lambda: handler.now)
+        await dispatcher.handle(msg("X", 0))
+        handler.hold.clear()
+        first = dispatcher.handle(msg("X", 1))
+        await handler.entered.wait()
+        burst = [dispatcher.handle(msg(f"R{i % 20}", i)) for i in range(30)]
+        handler.now += 0.2  # the running batch took four budgets: the burst has waited that long
+        handler.hold.set()
+        await asyncio.gather(first, *burst)
+        assert [len(b) for b in handler.batches[2:]] == [30]  # throughput first: all of it at once
+
+    asyncio.run(main())
