@@ -76,10 +76,8 @@ _FIGURATIVE_RE = re.compile(
 _DELIGHT_RE = re.compile(r"太好(?:吃|看|听|玩)|好吃到|香得|美得|笑死|笑晕|笑得|帅得|萌得|可爱得")
 _ABOUT_TO_BEFORE_RE = re.compile(r"(?:快|快要|都要)$")
 _SILENT_RE = re.compile(lex.SILENT)
-_DOOR_SILENT_RE = re.compile(
-    r"(?:敲门|敲了[^。!！?？]{0,4}门|敲半天|敲了半天)[^。!！?？]{0,10}?(?:没人应|不应|没应|无应答|没动静|没反应|没人开|不开)"
-)
-_PHONE_SILENT_RE = re.compile(r"电话[^。!！?？]{0,10}?(?:没人接|无人接|不接|打不通|关机|没人应|没应)")
+_DOOR_SILENT_RE = re.compile(lex.DOOR_SILENT)
+_PHONE_SILENT_RE = re.compile(lex.PHONE_SILENT)
 _DAYS_RE = re.compile(
     r"(?:[两三四五六七八九十几多]|好几|一|\d+)(?:天|日|周|个?星期|礼拜)|半个?月|一个多?月|好久|多日|连续"
 )
