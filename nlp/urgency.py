@@ -20,12 +20,12 @@ _NEGATION_RE = re.compile(
     r"(?:没有|没|不是|不会|并未|未|无|别|不要|防止|预防|避免|以防|谨防|严禁|禁止|差点|差一点|险些|防)(?:.{0,2})$|不$"
 )
 # A condition or supposition: its clause and the next one are not a report ("万一哪天 着火了 怎么办").
-_CONDITION_RE = re.compile(r"如果|万一|假如|假设|要是|一旦|以防|防止|预防|防范|避免|以后|哪天|的话")
+_CONDITION_RE = re.compile(r"如果|万一|假如|假设|要是|真要|一旦|以防|防止|预防|防范|避免|以后|哪天|的话")
 # Advice, worry or a drill inside the cue's own clause ("小心着火", "冬天容易起火"); not the next clause, so
 # 「着火了 注意安全 大家快下楼」 stays a report.
 _HEDGE_RE = re.compile(
     r"隐患|风险|觉得|以为|说起|提起|知识|注意|提醒|小心|容易|会不会|可能会|迟早|应急预案|怕|担心|到时候|一着火|一起火|不然|否则|千万别"
-    r"|气(?:得|到)?(?:我)?(?:头)?冒烟|游戏|跑都跑不|逃都逃不"
+    r"|气(?:得|到)?(?:我)?(?:头)?(?:都)?冒烟|游戏|跑都跑不|逃都逃不|根本(?:跑|逃)不"
 )
 # Anywhere in the message: a drill, a lesson, a story, news or a forward about somewhere else.
 _FICTION_RE = re.compile(
@@ -45,7 +45,7 @@ _PLACES_RE = re.compile(
 _RESOLVED_RE = re.compile(
     r"已(?:经)?(?:被)?(?:扑灭|灭了|救出|救下|处理好|处理完|解决|修好|没事|送医|关掉|关好|好了|恢复)|救出来了|灭掉了|没事了|虚惊一场|谢谢.{0,8}及时"
     r"|救上来了|抬上来了|送(?:去|到)?医院了|送医了|(?<!有)(?:没|无)(?:有)?生命危险|脱离(?:了)?危险"
-    r"|(?<!是)不是(?:煤气|燃气|着火|起火|火灾|真的)|误会一场|已经关(?:了)?火|没事(?![吧吗儿])|别担心|正常放气|一会儿就散|就好了|幸好|还好|所幸|多亏|上次|那次|原来是|"
+    r"|(?<!是)不是(?:煤气|燃气|着火|起火|火灾|真的)|误会一场|已经关(?:了)?火|没事(?![吧吗儿])|别担心|正常放气|一会儿就散|就好了|幸好|幸亏|好在|万幸|还好|所幸|多亏|上次|那次|原来是|"
     + fx.RESOLVED_MORE
 )
 # Person cues (injured, at risk, trapped) about an animal: a lost dog or a hurt stray is not an emergency.
@@ -71,6 +71,7 @@ _DANGER_AROUND_RE = re.compile(
 _FIGURATIVE_RE = re.compile(
     r"唱|歌|舞台|蹦迪|嗨|太燃|燃爆|游戏|这把|这局|比赛|直播|演唱会|综艺|追剧|笑死|绝了|作业|考试|要命|太好(?:听|看|吃)"
     r"|辣|火锅|辣椒|嘴巴|嘴皮|舌头|头顶|心里|太阳|热得|热死|晒得|桑拿|蒸笼|火爆|红火|爆火|火出圈"
+    r"|挤爆|爆满|人山人海|人挤人"  # a crowd: 「桥上人挤爆了 都要着火了」
 )
 # delight or laughter as a figure of speech around a person cue (「太好吃了 我要晕倒了」, 「笑晕了」)
 _DELIGHT_RE = re.compile(r"太好(?:吃|看|听|玩)|好吃到|香得|美得|笑死|笑晕|笑得|帅得|萌得|可爱得")
@@ -91,9 +92,13 @@ _EXPLAINED_RE = re.compile(
 # the past, for its clause and the next one, unless the clause says now (「去年 我们楼有人煤气中毒」)
 _PAST_RE = re.compile(
     r"去年|前年|上个月|上月|上周|上礼拜|上星期|前几年|前几天|前些天|前阵子|前段时间|以前|小时候|那年|当年|之前有一?次|有一次"
-    r"|几年前|几个月前|有一回|那回|上回|那时候?|那会儿?|年轻(?:的)?时候|年轻那会|早些年|早年|记得|想起|[七八九零]几年|[0-9]+年代"
+    r"|几年前|前[两三几]年|前些年|几个月前|有一回|那回|上回|那时候?|那会儿?|年轻(?:的)?时候|年轻那会|早些年|早年|记得|想起|[七八九零]几年|[0-9]+年代"
 )
+# yesterday ends an event (a fire, a flood, a fight), not a person's state (missing, down, unanswered since then)
+_YESTERDAY_RE = re.compile(r"昨天|昨晚|昨夜|昨儿|前天|前晚")  # unless it is still going on (开始, 一直, 现在)
+_EVENT_CUES = frozenset({"fire", "flooding", "fight", "falling", "electric", "gas_leak", "trapped"})
 _NOW_RE = re.compile(r"现在|刚才|刚刚|正在|今天|今早|今晚|又|还在")
+_STILL_RE = re.compile(r"现在|正在|还在|开始|一直|至今|越来越")
 # somewhere else, like 外地 (「听说有个小区电梯困人了」)
 _ELSEWHERE_RE = re.compile(
     r"(?:有|一)(?:个|家)(?:小区|楼盘|村子?|工地|学校|商场|城市)|城[东西南北](?:那边|有)|隔壁小区"
@@ -102,6 +107,14 @@ _ELSEWHERE_RE = re.compile(
 )
 # Back here after another place was named (「听说隔壁小区也这样 我们楼道里有煤气味」): the report is ours again.
 _HERE_RE = re.compile(r"我们|咱们|咱|俺们|我家|俺家|本小区|这边|这里|我这")
+# A turn back to here and now after news, a screen or a harmless source (「不对 是我们小区西边那个仓库」)
+_TURN_RE = re.compile(
+    r"(?:可是|但是|不过|结果|不对)[^,，。!！?？\s]{0,2}(?:现在|我们|咱|又)|是我们"
+    r"|(?:我们|咱们|咱|俺们|我家|俺家)(?:小区|楼|村|院|单元|\d)|本小区"
+)
+_BREAK_RE = re.compile(r"[,，。.!！?？;；、~～…\s]")  # a clause boundary (as in _CLAUSE_RE)
+# the header of a forward (in _FICTION_RE): it makes the whole message news
+_FORWARD_RE = re.compile(r"^\s*(?:【|转|\[链接\])")
 _NAMED_AFTER_RE = re.compile(r"^(?:是|在|那是)")  # 「浓烟很大 是隔壁小区的」 places the clause before
 # advice to everyone: a reminder, and a general warning in the cue's clause that names no one in particular
 _ADVICE_RE = re.compile(
@@ -113,7 +126,9 @@ _PRECAUTION_RE = re.compile(r"以免|免得|省得|防着")
 # a prediction in the clause before (「刮风会掉下来的 砸到人可咋整」), a worry about it, or the experiential 过 (「被蜇过」)
 _PREDICTION_RE = re.compile(r"会[^,，。!！?？\s]{0,8}的$")
 # a forecast in the cue's own clause (「照这么下 明天一楼肯定要进水」): not happening yet
-_EVERY_TIME_RE = re.compile(r"每年|每天|天天|每次|每回|一(?:开火|点火|下雨|下大雨|刮风|做饭|炒菜)就")
+_EVERY_TIME_RE = re.compile(
+    r"每年|年年|每天|天天|每次|每回|一(?:开火|点火|下雨|下大雨|刮风|做饭|炒菜|冲马桶|冲厕所|放水|用水)就"
+)
 _FORECAST_RE = re.compile(
     r"(?:明天|明早|明晚|过两天|待会儿?|迟早|早晚|肯定|估计|怕是|说不定)[^,，。!！?？\s]{0,8}?(?:要|会)(?!是)"
 )
@@ -121,7 +136,8 @@ _WORRY_RE = re.compile(r"可(?:咋整|怎么办|咋办)")
 # a cue that has not happened (no 了) asked about (「有人掉河里咋办」), not 「着火了怎么办」
 _WORRY_AFTER_RE = re.compile(r"^[^,，。.!！?？;；\s了]{0,4}(?:咋整|咋办|怎么办)")
 _EXPERIENCED_RE = re.compile(r"^过(?!来|去|马路)")
-_TOPIC_AFTER_RE = re.compile(r"^了?的(?:事|事情)")  # 「电瓶车着火的事 后来查了」: talk about an event
+# talk about an event (「电瓶车着火的事 后来查了」) or a remedy named after it (「被蛇咬的血清」)
+_TOPIC_AFTER_RE = re.compile(r"^了?的(?:事|事情|急救|药|血清|疫苗|预防|常识|知识)")
 _SIMILE_AFTER_RE = re.compile(r"^了?(?:一样|似的|一般)")  # 「红得像着火了一样」
 # the danger stopped by itself: resolves like 没事了 (「冒了一会儿自己停了」)
 _SETTLED_RE = re.compile(
@@ -132,7 +148,7 @@ _THING_BEFORE_RE = re.compile(
     r"(?:牌|杆|栏|桶|车|墙|门|树|灯|箱|柱|亭|棚|椅|架|窗|桩|板|栅|机|台|筐|盆|墩|石|碑|坛|盖)子?(?:给|让|又|也)?$"
 )
 _THING_RESULT_RE = re.compile(
-    r"^(?:了)?(?:碎|坏|歪|断|弯|瘪|凹|变形)"
+    r"^(?:了)?(?:碎|坏|歪|断|弯|瘪|凹|变形|半截|一半|一角)"
 )  # 撞碎/撞歪 happen to things, not people
 _PERSON_WORD_RE = re.compile(lex.PERSON)
 _BENIGN_SMOKE_RE = re.compile(fx.BENIGN_SMOKE_RE)
@@ -146,22 +162,40 @@ _HABIT_RE = re.compile(fx.HABIT_RE)
 _ABOUT_TO_RE = re.compile(fx.ABOUT_TO_RE)
 _URGING_RE = re.compile(r"快来人")
 _CHORE_RE = re.compile(fx.CHORE_RE)
+_NOT_WATER_RE = re.compile(fx.NOT_WATER_RE)
+# 倒 as pour (把剩饭倒在), not a person pushed down (把人拖倒)
+_POUR_RE = re.compile(r"把[^，,。!！?？\s]{1,6}(?<![拖刮撞推打绊挤碰踢砸压撂摔掀])$")
 
 
-def _benign_smoke(text: str) -> bool:
-    """Smoke with a harmless source in the message, unless the resident only thought so (「以为是邻居炒菜」)."""
+def _benign_smoke(text: str, at: int) -> bool:
+    """Smoke with a harmless source in the message, unless the resident only thought so (「以为是邻居炒菜」) or the
+    smoke at `at` comes after a turn back to here (「不是放烟花的烟 是我们2栋地下室冒黑烟了」)."""
     return any(
         _MISTAKEN_RE.search(text[max(0, m.start() - 12) : m.start()]) is None
+        and not _turned(text, m.end(), at)
         for m in _BENIGN_SMOKE_RE.finditer(text)
     )
 
 
+def _turned(text: str, end: int, at: int) -> bool:
+    """Whether the message turns back to here, now, in a later clause between `end` and a cue at `at` (结果我们楼下,
+    可是现在); 「梦见咱们楼着火了」 is still the dream."""
+    turn = _TURN_RE.search(text, end, at) if end <= at else None
+    return turn is not None and _BREAK_RE.search(text, end, turn.start()) is not None
+
+
+def _fiction_at(text: str, screens: list[re.Match[str]], at: int) -> bool:
+    """Whether news, a screen or a drill governs a cue at `at`: a forward heads the whole message; any other
+    governs it unless the message turned back to here before it (「刚看完新闻说外地燃气爆炸 结果我们楼下…」)."""
+    return any(_FORWARD_RE.match(m.group()) or not _turned(text, m.end(), at) for m in screens)
+
+
 def _effect_false_alarm(
-    kind: str, cue: re.Match[str], text: str, clause: str, following: str, before: str
+    kind: str, cue: re.Match[str], text: str, previous: str, clause: str, following: str, before: str
 ) -> bool:
     """Readings of the third pass (issue 14): explained smoke, figures of speech, a fight not yet, a thing fallen."""
     said = cue.group()
-    if kind == "fire" and "烟" in said and not _FLAME_RE.search(said) and _benign_smoke(text):
+    if kind == "fire" and "烟" in said and not _FLAME_RE.search(said) and _benign_smoke(text, cue.start()):
         return True
     if _ABOUT_TO_RE.search(said):
         return True
@@ -171,8 +205,12 @@ def _effect_false_alarm(
         return True
     if ("不醒" in said and _ASLEEP_RE.search(text)) or (kind == "trapped" and _HABIT_RE.search(clause)):
         return True
-    if said[0] in "掉摔跌落" and _THING_WORD_RE.search(before) and not _PERSON_WORD_RE.search(before):
+    # a thing fell, in the cue's clause or, for 倒 opening a clause, the clause before (「站牌撞歪了 倒在路边」)
+    subject = f"{previous} {before}" if said[0] == "倒" and not before else before
+    if said[0] in "掉摔跌落倒" and _THING_WORD_RE.search(subject) and not _PERSON_WORD_RE.search(subject):
         return True
+    if said[0] == "倒" and _POUR_RE.search(before):
+        return True  # 「把剩饭倒在楼道的花盆里」: 倒 as pour
     return bool(
         _URGING_RE.fullmatch(said)
         and _CHORE_RE.search(text)
@@ -188,6 +226,8 @@ def _false_alarm(
         _EXCLAMATION_RE.fullmatch(cue.group()) or (kind == "call_for_help" and _JOKE_RE.search(text))
     ) and not (_DANGER_AROUND_RE.search(text[: cue.start()]) or _DANGER_AROUND_RE.search(text[cue.end() :])):
         return True
+    if (_EXCLAMATION_RE.fullmatch(cue.group()) or kind == "call_for_help") and _FIGURE_RE.search(text):
+        return True  # 「被困在公司加班到十点 救命 谁来救救我」: the danger around is a figure of speech
     if kind in ("fire", "trapped") and _FIGURATIVE_RE.search(f"{previous} {clause} {following}"):
         return True
     if kind in ("injured", "person_at_risk") and _ABOUT_TO_BEFORE_RE.search(before):
@@ -208,10 +248,14 @@ def _false_alarm(
         return True
     if (_PAST_RE.search(clause) or _PAST_RE.search(previous)) and not _NOW_RE.search(clause + cue.group()):
         return True
+    if kind in _EVENT_CUES and _YESTERDAY_RE.search(clause) and not _STILL_RE.search(f"{clause} {following}"):
+        return True  # 「昨天那场雨一楼都进水了」; 「我爸昨天出门没回来」 is still going on
     if _ADVICE_RE.search(text) and _GENERAL_WARNING_RE.search(clause) and not _SPECIFIC_RE.search(clause):
         return True
     if _PRECAUTION_RE.search(clause) or _WORRY_RE.search(clause) or _WORRY_AFTER_RE.search(text[cue.end() :]):
         return True
+    if kind == "flooding" and _NOT_WATER_RE.search(clause) and "水" not in clause:
+        return True  # 「风呼呼往里灌」: wind, not water
     if kind in ("fire", "flooding") and _EVERY_TIME_RE.search(clause):
         return True  # 「一开火就冒黑烟」, 「一楼每年都进水」: what always happens is a fault, not an emergency now
     if _FORECAST_RE.search(text, cue.start() - len(before), cue.end()):  # 「明天一楼肯定要进水」: not yet
@@ -257,14 +301,13 @@ def find_cues(text: str) -> list[UrgencyCue]:
     matches = sorted(matches + _more_matches(text, matches, _EFFECT_RE), key=lambda m: m.start())
     if not matches:  # most messages: nothing else to work out
         return []
-    fiction = bool(_FICTION_RE.search(text))
+    screens = list(_FICTION_RE.finditer(text))
     elsewhere = [(e.start(), e.end()) for r in (_ELSEWHERE_RE, _PLACES_RE) for e in r.finditer(text)]
     spans = clauses(text)
     # a story of the past from its first clause on, with nothing said to be happening now (「年轻时候…」)
     story = (
         bool(spans) and bool(_PAST_RE.search(text[spans[0][0] : spans[0][1]])) and not _NOW_RE.search(text)
     )
-    fiction = fiction or story
     starts = [a for a, _ in spans]
     resolved_at = [m.start() for m in _RESOLVED_RE.finditer(text)]
     resolved_at += [m.start() for r in (_EXPLAINED_RE, _SETTLED_RE) for m in r.finditer(text)]
@@ -278,14 +321,15 @@ def find_cues(text: str) -> list[UrgencyCue]:
         previous = text[spans[k - 1][0] : spans[k - 1][1]] if k >= 1 else ""
         following = text[spans[k + 1][0] : spans[k + 1][1]] if k + 1 < len(spans) else ""
         negated = (
-            fiction
+            story
+            or (bool(screens) and _fiction_at(text, screens, m.start()))
             or (bool(elsewhere) and _elsewhere_at(text, elsewhere, start, end, following, m.start()))
             or any(r >= start for r in resolved_at)  # resolved in this clause or a later one
             or bool(_CONDITION_RE.search(clause) or _CONDITION_RE.search(previous))
             or bool(_HEDGE_RE.search(clause))
             or bool(_NEGATION_RE.search(before))
             or _false_alarm(kind, m, text, previous, clause, following, before)
-            or _effect_false_alarm(kind, m, text, clause, following, before)
+            or _effect_false_alarm(kind, m, text, previous, clause, following, before)
             or (
                 kind in _PERSON_CUES
                 and bool(_ANIMAL_RE.search(text[max(0, m.start() - ANIMAL_WINDOW) : end]))
