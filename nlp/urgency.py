@@ -26,6 +26,8 @@ _CONDITION_RE = re.compile(r"如果|万一|假如|假设|要是|真要|一旦|�
 _HEDGE_RE = re.compile(
     r"隐患|风险|觉得|以为|说起|提起|知识|注意|提醒|小心|容易|会不会|可能会|迟早|应急预案|怕|担心|到时候|一着火|一起火|不然|否则|千万别"
     r"|气(?:得|到)?(?:我)?(?:头)?(?:都)?冒烟|游戏|跑都跑不|逃都逃不|根本(?:跑|逃)不"
+    r"|逃生(?:的时候|时|知识|技巧|常识)|的时候要"
+    r"|真(?:要|的要)?(?:着火|起火|出事|有火情?|困人|困住|进水)[^,，。!！?？\s]{0,4}(?:都|也|根本|怎么|咋)"
 )
 # Anywhere in the message: a drill, a lesson, a story, news or a forward about somewhere else.
 _FICTION_RE = re.compile(
@@ -88,6 +90,7 @@ _REPAIR_AFTER_RE = re.compile(r"^(?:啊|吧|呀)?(?:修|看看|看一下|处理|
 # an explanation resolves like 没事了 (「刚才的煤气味是燃气公司在换管子」)
 _EXPLAINED_RE = re.compile(
     r"(?<!以为)是[^，,。!！?？；;\s]{0,10}?在(?:烧|换|修|检修|维修|施工|测试|调试|检查|排|放|做饭|炒|熏|焊|弄|炖|煮|烤|煎|蒸|卤)|误报"
+    r"|(?<!以为)(?<!不)是[^，,。!！?？；;\s]{0,6}?(?:烧纸|烧香|烧烤|烧秸秆|做饭|炒菜|放烟花|放鞭炮)的"
 )
 # the past, for its clause and the next one, unless the clause says now (「去年 我们楼有人煤气中毒」)
 _PAST_RE = re.compile(
@@ -113,6 +116,10 @@ _TURN_RE = re.compile(
     r"|(?:我们|咱们|咱|俺们|我家|俺家)(?:小区|楼|村|院|单元|\d)|本小区"
 )
 _BREAK_RE = re.compile(r"[,，。.!！?？;；、~～…\s]")  # a clause boundary (as in _CLAUSE_RE)
+# relief or a claim asked for after the event (「家里房子被水淹了 社区有没有临时救助」): the danger is behind
+_AFTERMATH_RE = re.compile(
+    r"(?:临时|大病|困难|医疗)救助|申请[^,，。!！?？\s]{0,4}救助|救助金|登记损失|理赔|保险(?:怎么|能不能|能|赔)"
+)
 # the header of a forward (in _FICTION_RE): it makes the whole message news
 _FORWARD_RE = re.compile(r"^\s*(?:【|转|\[链接\])")
 _NAMED_AFTER_RE = re.compile(r"^(?:是|在|那是)")  # 「浓烟很大 是隔壁小区的」 places the clause before
@@ -138,6 +145,13 @@ _WORRY_AFTER_RE = re.compile(r"^[^,，。.!！?？;；\s了]{0,4}(?:咋整|咋�
 _EXPERIENCED_RE = re.compile(r"^过(?!来|去|马路)")
 # talk about an event (「电瓶车着火的事 后来查了」) or a remedy named after it (「被蛇咬的血清」)
 _TOPIC_AFTER_RE = re.compile(r"^了?的(?:事|事情|急救|药|血清|疫苗|预防|常识|知识)")
+# 像 a likeness (「说像火灾现场」); 好像, 看着像 say it seems to be happening
+_LIKE_BEFORE_RE = re.compile(r"(?<![好就着])像$")
+_CAN_BEFORE_RE = re.compile(r"能(?:把人)?$")  # what it could do: 「都能熏晕人」
+# what would follow (「掉进去腿就断了」): a consequence foretold, not a report
+_THEN_AFTER_RE = re.compile(
+    r"^[^,，。!！?？\s了]{0,3}就(?:完|断|废|惨|晚|麻烦|危险|来不及|没命|出(?:大)?事|进不来|跑不)"
+)
 _SIMILE_AFTER_RE = re.compile(r"^了?(?:一样|似的|一般)")  # 「红得像着火了一样」
 # the danger stopped by itself: resolves like 没事了 (「冒了一会儿自己停了」)
 _SETTLED_RE = re.compile(
@@ -163,6 +177,7 @@ _ABOUT_TO_RE = re.compile(fx.ABOUT_TO_RE)
 _URGING_RE = re.compile(r"快来人")
 _CHORE_RE = re.compile(fx.CHORE_RE)
 _NOT_WATER_RE = re.compile(fx.NOT_WATER_RE)
+_CHARGING_RE = re.compile(fx.CHARGING_RE)
 # 倒 as pour (把剩饭倒在), not a person pushed down (把人拖倒)
 _POUR_RE = re.compile(r"把[^，,。!！?？\s]{1,6}(?<![拖刮撞推打绊挤碰踢砸压撂摔掀])$")
 
@@ -206,8 +221,9 @@ def _effect_false_alarm(
     if ("不醒" in said and _ASLEEP_RE.search(text)) or (kind == "trapped" and _HABIT_RE.search(clause)):
         return True
     # a thing fell, in the cue's clause or, for 倒 opening a clause, the clause before (「站牌撞歪了 倒在路边」)
+    fell = said[0] in "掉摔跌落" or (said[0] == "倒" and kind == "injured")  # 倒了压在车上 may pin a person
     subject = f"{previous} {before}" if said[0] == "倒" and not before else before
-    if said[0] in "掉摔跌落倒" and _THING_WORD_RE.search(subject) and not _PERSON_WORD_RE.search(subject):
+    if fell and _THING_WORD_RE.search(subject) and not _PERSON_WORD_RE.search(subject):
         return True
     if said[0] == "倒" and _POUR_RE.search(before):
         return True  # 「把剩饭倒在楼道的花盆里」: 倒 as pour
@@ -254,6 +270,8 @@ def _false_alarm(
         return True
     if _PRECAUTION_RE.search(clause) or _WORRY_RE.search(clause) or _WORRY_AFTER_RE.search(text[cue.end() :]):
         return True
+    if kind == "electric" and _CHARGING_RE.search(text) and not _FLAME_RE.search(cue.group()):
+        return True  # 「有人飞线充电 电线拖在地上」: a hazard; sparks or fire on it stay live
     if kind == "flooding" and _NOT_WATER_RE.search(clause) and "水" not in clause:
         return True  # 「风呼呼往里灌」: wind, not water
     if kind in ("fire", "flooding") and _EVERY_TIME_RE.search(clause):
@@ -263,6 +281,11 @@ def _false_alarm(
     if _PREDICTION_RE.search(previous) and not (_NOW_RE.search(clause) or "已经" in clause):
         return True  # 「会自燃的 已经冒烟了」 reports it happening
     after = text[cue.end() :]
+    # a likeness, what it could do, what would follow: 「说像火灾现场」, 「都能熏晕人」, 「掉进去腿就断了」
+    if _LIKE_BEFORE_RE.search(before) and not cue.group().startswith("要"):
+        return True
+    if _CAN_BEFORE_RE.search(before) or _THEN_AFTER_RE.search(after):
+        return True
     if _EXPERIENCED_RE.search(after) or _SIMILE_AFTER_RE.search(after) or _TOPIC_AFTER_RE.search(after):
         return True
     return kind == "injured" and (
@@ -302,12 +325,14 @@ def find_cues(text: str) -> list[UrgencyCue]:
     if not matches:  # most messages: nothing else to work out
         return []
     screens = list(_FICTION_RE.finditer(text))
+    aftermath = bool(_AFTERMATH_RE.search(text))
     elsewhere = [(e.start(), e.end()) for r in (_ELSEWHERE_RE, _PLACES_RE) for e in r.finditer(text)]
     spans = clauses(text)
-    # a story of the past from its first clause on, with nothing said to be happening now (「年轻时候…」)
-    story = (
-        bool(spans) and bool(_PAST_RE.search(text[spans[0][0] : spans[0][1]])) and not _NOW_RE.search(text)
-    )
+    # a story of the past from its first clause on, until a clause says now (「想起以前…煤气中毒… 现在一到冬天…」)
+    story_end = -1
+    if spans and _PAST_RE.search(text, *spans[0]) and not _NOW_RE.search(text, *spans[0]):
+        now = _NOW_RE.search(text, spans[0][1])
+        story_end = now.start() if now else len(text)
     starts = [a for a, _ in spans]
     resolved_at = [m.start() for m in _RESOLVED_RE.finditer(text)]
     resolved_at += [m.start() for r in (_EXPLAINED_RE, _SETTLED_RE) for m in r.finditer(text)]
@@ -321,7 +346,8 @@ def find_cues(text: str) -> list[UrgencyCue]:
         previous = text[spans[k - 1][0] : spans[k - 1][1]] if k >= 1 else ""
         following = text[spans[k + 1][0] : spans[k + 1][1]] if k + 1 < len(spans) else ""
         negated = (
-            story
+            m.start() < story_end
+            or aftermath
             or (bool(screens) and _fiction_at(text, screens, m.start()))
             or (bool(elsewhere) and _elsewhere_at(text, elsewhere, start, end, following, m.start()))
             or any(r >= start for r in resolved_at)  # resolved in this clause or a later one

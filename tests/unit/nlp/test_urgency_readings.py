@@ -58,6 +58,23 @@ NOT_LIVE = [
     "楼下烤串的摊子一开 烟很大 窗户都不敢开",
     # a dream stays a dream even when it names our building
     "梦见咱们单元着火了 吓醒了",
+    # explained by a harmless source without 在 (「是…烧纸的」)
+    "有人打119了吗 不用了 是后院烧秸秆的",
+    # a lesson, a likeness, what it could do, what would follow
+    "火灾逃生的时候要弯腰捂住口鼻",
+    "女儿说我炒的菜像火灾现场😂",
+    "垃圾站那味 隔着老远都能熏晕人",
+    "井盖少了半块 晚上骑车掉进去就完了",
+    "电梯应急按钮是坏的 真困人了咋办",
+    # a story of the past, until the message says now
+    "想起小时候 村里有户人家煤气中毒 现在一到冬天我就提醒我妈开窗",
+    # a chronic complaint, damage done, relief asked for afterwards
+    "我爸又说胸口闷 去医院看了 医生说是老毛病",
+    "楼上漏水好几天了 我家地板都泡鼓了 找谁调解",
+    "家里被水淹了 想问问社区有没有临时救助",
+    "烤箱烤糊了 冒烟 吓我一跳",
+    # a charging lead trailing about is a hazard to report, not a live line down
+    "车棚那边又有人飞线充电 电线拖在地上 小孩跑来跑去的",
 ]
 
 
@@ -87,6 +104,18 @@ LIVE = [
     # since yesterday and still going on, or a person's state since yesterday
     ("昨天就开始漏煤气 现在味道越来越大", "gas_leak"),
     ("我爸有老年痴呆 昨天出门到现在没回来", "missing"),
+    # out at sea or on the mountain in a storm and unreachable
+    ("我家那口子出海打鱼 台风来了 到现在电话打不通", "missing"),
+    ("暴雪越下越大 放羊的老张还没下山 手机也没信号", "missing"),
+    # seems to be happening (看着像), and what did follow (就没醒)
+    ("天台上站着个人 看着像要跳下去", "person_at_risk"),
+    ("想起刚才的事还后怕 现在厨房又着火了", "fire"),
+    # at a roof's edge, legs over the drop, in any register
+    ("有个后生仔喺天台边坐咗成个钟", "person_at_risk"),
+    ("顶楼边上蹲着个小伙子 一直往下看", "person_at_risk"),
+    ("那个学生两条腿吊出去了 坐在窗台上", "person_at_risk"),
+    # sparks on a charging lead stay live
+    ("飞线充电那根线在冒火花", "electric"),
 ]
 
 
