@@ -17,7 +17,7 @@ _EFFECT_RE = re.compile("|".join(f"(?P<{k}>{v})" for k, v in fx.EFFECT_LEXICON.i
 _CLAUSE_RE = re.compile(r"[^,，。.!！?？;；、~～…\s]+")
 # Just before a cue in its clause: "没有着火", "不是冒烟", "未受伤", "差点把锅烧着了"
 _NEGATION_RE = re.compile(
-    r"(?:没有|没|不是|不会|并未|未|无|别|不要|防止|预防|避免|以防|谨防|严禁|禁止|差点|差一点|险些|防)(?:.{0,2})$|不$"
+    r"(?:没有|没|冇|不是|不会|并未|未|无|别|不要|防止|预防|避免|以防|谨防|严禁|禁止|差点|差一点|险些|防)(?:.{0,2})$|不$"
 )
 # A condition or supposition: its clause and the next one are not a report ("万一哪天 着火了 怎么办").
 _CONDITION_RE = re.compile(r"如果|万一|假如|假设|要是|真要|一旦|以防|防止|预防|防范|避免|以后|哪天|的话")
@@ -74,6 +74,7 @@ _FIGURATIVE_RE = re.compile(
     r"唱|歌|舞台|蹦迪|嗨|太燃|燃爆|游戏|这把|这局|比赛|直播|演唱会|综艺|追剧|笑死|绝了|作业|考试|要命|太好(?:听|看|吃)"
     r"|辣|火锅|辣椒|嘴巴|嘴皮|舌头|头顶|心里|太阳|热得|热死|晒得|桑拿|蒸笼|火爆|红火|爆火|火出圈"
     r"|挤爆|爆满|人山人海|人挤人"  # a crowd: 「桥上人挤爆了 都要着火了」
+    r"|(?:特别|好|真|太|超)(?:帅|酷|好看|漂亮)"  # a flame admired: 「倒酒那一下火苗窜起来特别帅」
 )
 # delight or laughter as a figure of speech around a person cue (「太好吃了 我要晕倒了」, 「笑晕了」)
 _DELIGHT_RE = re.compile(r"太好(?:吃|看|听|玩)|好吃到|香得|美得|笑死|笑晕|笑得|帅得|萌得|可爱得")

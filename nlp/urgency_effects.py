@@ -251,7 +251,7 @@ RESOLVED_MORE = (
     # the responders have the person: taken away, in hospital, stitched (「120来了 抬走了」, 「送卫生院缝针了」)
     r"|(?<![被给])(?:抬|拉|接)走了|送(?:去|到|进)?[^,，。!！?？\s]{0,4}?(?:医院|卫生院|诊所)(?:了|缝|住院|观察)|缝了[^,，。!！?？\s]{0,2}针"
     r"|(?<![快要])烧(?:没|光|完)了"  # burnt out: the aftermath (「家里失火 东西都烧没了 现在住亲戚家」)
-    r"|老毛病|没得事|冇事|没(?:啥|什么)(?:大)?事了|(?:困|关)[^。!！?？]{0,12}(?:人|大哥|大姐|老人|孩子|小孩|邻居)(?:已经|都)?(?:平安)?(?:被)?(?:救)?出来了"
+    r"|(?:人|他|她)(?:是|还|也|都)?(?:清醒|醒)(?:的|了|着)|老毛病|没得事|冇事|没(?:啥|什么)(?:大)?事了|(?:困|关)[^。!！?？]{0,12}(?:人|大哥|大姐|老人|孩子|小孩|邻居)(?:已经|都)?(?:平安)?(?:被)?(?:救)?出来了"
 )
 # On a screen (added to urgency._FICTION_RE: the whole message) or elsewhere (urgency._PLACES_RE: the clauses it
 # governs, so 「亲戚那边也这样 我家…」 is still a report from here).

@@ -31,6 +31,7 @@ NOT_LIVE = [
     "孩子头上缝了三针 医生说没得事",
     "火灭了 就是厨房熏黑了一片",
     "仓库前天半夜失火 货全烧光了 保险怎么报",
+    "救护车拉去拍了片 冇骨折 人也清醒了",
     # a thing fell, or was poured, not a person
     "路口的站牌被货车刮歪了 倒在人行道上",
     "雨水井的篦子断了 掉下去半截",
@@ -44,6 +45,7 @@ NOT_LIVE = [
     "桥上人挤爆了 都要着火了",
     "又被困在单位加班 救命",
     "气得我都冒烟了 外卖又送错",
+    "师傅颠勺的时候火苗一下窜起来 太帅了",
     # yesterday's fire, flood or fight is over
     "前天夜里两家人在楼下打架 今天又和好了",
     "昨晚那场雨一楼车库进水了 今天抽干了",
@@ -73,6 +75,10 @@ NOT_LIVE = [
     "楼上漏水好几天了 我家地板都泡鼓了 找谁调解",
     "家里被水淹了 想问问社区有没有临时救助",
     "烤箱烤糊了 冒烟 吓我一跳",
+    # an elder not seen for days, nobody has knocked or called yet (TAXONOMY §4: a welfare check, normal)
+    "对面楼一个人住的老爷子好几天没见出门了 门口快递也没拿",
+    # a road caving into a pit is a fault to fix, no structure failing
+    "3号楼门口塌了一个坑 下雨积满了水",
     # a charging lead trailing about is a hazard to report, not a live line down
     "车棚那边又有人飞线充电 电线拖在地上 小孩跑来跑去的",
 ]
@@ -110,6 +116,8 @@ LIVE = [
     # seems to be happening (看着像), and what did follow (就没醒)
     ("天台上站着个人 看着像要跳下去", "person_at_risk"),
     ("想起刚才的事还后怕 现在厨房又着火了", "fire"),
+    # not seen for days and silent at the door: the welfare check now
+    ("一个人住的老爷子好几天没见出门了 敲了半天门也没动静", "person_at_risk"),
     # at a roof's edge, legs over the drop, in any register
     ("有个后生仔喺天台边坐咗成个钟", "person_at_risk"),
     ("顶楼边上蹲着个小伙子 一直往下看", "person_at_risk"),
