@@ -145,7 +145,7 @@ def find_cues(text: str) -> list[UrgencyCue]:
         previous = text[spans[k - 1][0] : spans[k - 1][1]] if k >= 1 else ""
         following = text[spans[k + 1][0] : spans[k + 1][1]] if k + 1 < len(spans) else ""
         negated = (
-            m.start() < story_end
+            m.end() <= story_end  # a cue reaching into the clause that says now is live
             or aftermath
             or (bool(screens) and _fiction_at(text, screens, m.start()))
             or (bool(elsewhere) and _elsewhere_at(text, elsewhere, start, end, following, m.start()))
