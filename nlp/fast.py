@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gridbot.nlp import corpus, segment, urgency, urgency_effects, urgency_lexicon
+from gridbot.nlp import corpus, segment, urgency, urgency_effects, urgency_lexicon, urgency_readings
 from gridbot.nlp import normalize as normalize_module
 from gridbot.nlp.base import (
     REVIEW_THRESHOLD as REVIEW_FALLBACK,
@@ -514,7 +514,7 @@ def load(model_dir: Path, review_threshold: float | None = None) -> FastClassifi
 
 # Their live cues are features of every head, and normalisation shapes every feature (a share card read as 转发),
 # so their source is part of the default model's cache key.
-URGENCY_MODULES = (urgency, urgency_lexicon, urgency_effects, normalize_module)
+URGENCY_MODULES = (urgency, urgency_lexicon, urgency_effects, urgency_readings, normalize_module)
 
 
 def model_key(corpus_dir: Path = corpus.CORPUS_DIR) -> str:

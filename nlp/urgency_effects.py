@@ -14,7 +14,8 @@ from __future__ import annotations
 _WHO = (
     r"(?:(?<![没无被家])人(?![行家字口])|有人|孩子|小孩|娃|宝宝|婴儿|小朋友|小女孩|小男孩|老人|老太太?|老头|老爷子|大爷|大妈"
     r"|大叔|大姐|阿姨|叔叔|爷爷|奶奶|姥姥|姥爷|外婆|外公|工人|师傅|小伙子?|姑娘|女孩|男孩|学生|儿子|女儿|孙子|孙女"
-    r"|婆婆|公公|老公|老婆|老伴儿?|我爸|我妈|我娘|俺娘|俺爹|老爸|老妈|老汉儿?|阿伯|阿婆|伯伯|老伯|孕妇|女的|男的|他|她)"
+    r"|婆婆|公公|老公|老婆|老伴儿?|我爸|我妈|我娘|俺娘|俺爹|老爸|老妈|老汉儿?|阿伯|阿婆|伯伯|老伯|孕妇|女的|男的|他|她"
+    r"|外卖员|外卖小哥|送外卖的|快递员|快递小哥|送快递的|游客|保安|保洁|邻居|租客|病人|产妇)"
 )
 _CLAUSE = r"[^,，。!！?？;；\s]"  # a character inside one clause
 _ROOM = r"(?:屋|家|房间?|卧室|客厅|厨房|楼道|走廊|过道|楼梯间?|车库|地下室|单元|电梯间|楼里|室内|里面|屋里头|车里)"
@@ -22,6 +23,12 @@ _SMOKE = (
     r"的?(?:黑|白|灰|浓)?烟(?![味花酒头盒瘾囱民草雾])"  # smoke itself, not its smell, cigarettes or fireworks
 )
 _NOT_COLD = r"(?!凉|急|迷|魔)"  # 着了 as caught fire, not 着凉/着急/着迷/着魔
+
+
+_OUT = r"船(?:还)?没(?:回|靠|进)|没回港|没靠岸|没上岸|出海|打鱼的|进山|上山(?:放|采|挖)|放牧|放羊的|没下山"
+_STORM = r"台风|暴风雪|暴雪|风暴|大浪|山洪|白毛风|雪崩|泥石流"
+_UNREACHABLE = r"打不通|联系不上|失联|没信号|没有信号|没消息|没音信"
+_NEAR = r"[^。!！?？]{0,20}?"
 
 
 def _pattern(*alternatives: str) -> str:
@@ -115,6 +122,7 @@ EFFECT_LEXICON: dict[str, str] = {
         r"(?:磕|撞|摔)(?:到|破|伤|了)(?:了)?头[^。!！?？]{0,8}(?:吐|血|晕|不醒)",
         r"(?:水|河|塘|池|湖)(?:里|中)[^。!！?？]{0,10}(?:扑腾|沉下去|往下沉)|沉下去了|(?:有人|要)跳(?:河|江|湖|桥)",
         r"@[^。!！?？]{0,8}(?:掉|摔|跌|落)(?:进|到|入|下)~{0,6}(?:井|坑|沟|池|河|湖|塘|江|水|窖)",
+        r"(?:手|脚|脸|腿|胳膊|背|头发|身上)(?:被|给)?火?(?:烧|燎)(?:到|伤|着|焦)了|(?<!预防)烧伤(?!科|膏|药)",
         r"(?:开水|热油|热水|热汤)烫|烫(?:伤|了)[^。!！?？]{0,12}(?:起泡|一大片|脱皮)",
     ),
     # a sudden illness by its signs
@@ -136,6 +144,9 @@ EFFECT_LEXICON: dict[str, str] = {
         r"@~{0,10}(?:站|坐|趴|挂|爬|蹲|吊)(?:在|到)?~{0,6}"
         r"(?:(?:窗台|窗户|窗|阳台|护栏|栏杆|围栏)外|防盗网|防盗窗|空调外机|外机上|楼顶边|天台边|边沿|边缘)",
         r"(?:楼顶|天台|屋顶|桥上)~{0,8}(?:站|坐)在(?:边上|边缘|栏杆外)",
+        # sitting at a roof's edge, in any register (「天台边坐咗好耐」), or legs hanging over the drop
+        r"(?:楼顶|天台|顶楼|屋顶|桥)(?:边|边上|边沿|边缘)~{0,4}(?:坐|站|蹲|企)(?:着|咗|了|住|喺)?",
+        r"(?:脚|腿)(?:都)?(?:吊|伸|悬|荡)(?:出去|出来|在外面|到外面|喺出面)",
         r"(?:好像|可能|估计|看样子|看着)(?:是)?要跳|(?:窗户?|阳台)~{0,2}爬出(?:来|去)|@~{0,10}(?:站|坐|趴|爬)(?:在|到)空调(?:外机)?架",
     ),
     # a confused older person or a small child gone, in other words than urgency.py's
@@ -146,6 +157,8 @@ EFFECT_LEXICON: dict[str, str] = {
         r"~{0,4}(?:人)?(?:没了|不见了|没影|找不到|找不着)",
         r"(?:孩子|小孩|小朋友|娃)[^。!！?？]{0,10}(?:找不到|找不着|不见)(?:大人|家长|爸妈|妈妈|爸爸|家人)",
         r"(?:孩子|小孩|娃|儿子|女儿|闺女)[^。!！?？]{0,10}(?:没到家|没回家|还没回来)[^。!！?？]{0,20}(?:打不通|联系不上|找不到)",
+        # out at sea or on the mountain in a storm and unreachable (TAXONOMY §4: at risk now, not merely unseen)
+        rf"(?:{_OUT}){_NEAR}(?:{_STORM}){_NEAR}(?:{_UNREACHABLE})|(?:{_STORM}){_NEAR}(?:{_OUT}){_NEAR}(?:{_UNREACHABLE})",
     ),
     # water coming into homes, by how high it is or how it moves (a flooded road stays a normal incident)
     "flood_effect": _pattern(
@@ -158,7 +171,7 @@ EFFECT_LEXICON: dict[str, str] = {
         r"往~{0,6}?(?:村子?|屋|家|(?<!窗)户|楼|院子?)里(?:灌|涌|冒|流|进|冲|淌)|往(?:我)?(?:家|屋)~{0,2}(?:冒|涌|流)",
         r"决堤|溃堤|(?:堤|坝)~{0,3}(?:垮|塌|开口|决口)|开口子|漫过(?:了)?(?:堤|河堤|坝)",
         r"(?:天花板|屋顶)~{0,8}(?:哗哗|往下灌|往屋里灌)",
-        r"(?:地板|家具|家电|电器|一楼)~{0,2}(?:全|都)泡(?!坏|烂|过|发霉)",  # 泡坏了: damage left after
+        r"(?:地板|家具|家电|电器|一楼)~{0,2}(?:全|都)泡(?![鼓坏烂胀发过])",  # 泡鼓了: damage done
     ),
     # things coming down now, described by how they move (peeling plaster is not one)
     "falling_effect": _pattern(
@@ -207,6 +220,7 @@ EFFECT_KIND = {
 BENIGN_SMOKE_RE = _pattern(
     r"烧纸|纸钱|烧香|上香|烧烤|熏(?:腊|肉|鱼)|做饭|炒菜|油烟|蚊香|抽烟|吸烟|烟花|鞭炮|艾灸",
     r"烧秸秆|烧(?:树|落)叶|熏蚊子|焚烧|烧垃圾|通风|开窗|灭了|扑灭|关火|关了火",
+    r"烤肉|烤串|肉串|撸串|烤红薯|烤地瓜|炭烤|烤箱|烧糊|烤糊|煎糊|炒糊|糊了",
 )
 FLAME_RE = r"火|烧|着|燃|爆"
 # Figures of speech in the cue's clause or the next one (「忙得火烧眉毛」, 「加班被困在公司了」).
@@ -223,13 +237,21 @@ ABOUT_TO_RE = r"(?:快|都要|快要)(?:要)?(?:晕|塌|倒|掉|垮|炸)"
 # Someone asleep, not unconscious (「保安在岗亭睡觉 叫都叫不醒」).
 ASLEEP_RE = r"保安|值班|岗亭|门卫|赖床|起床|懒觉|上学"
 # A lift that fails again and again is a fault to fix (「电梯第三次停半截了」), not people shut in now.
-HABIT_RE = r"第[\d一二三四五六七八九十几]次|三天两头|经常|老是|总是|动不动"
+HABIT_RE = r"第[\d一二三四五六七八九十几]+[次回]|(?:困|关)人[一两二三四五六七八九十几\d]+[次回]|三天两头|经常|老是|总是|动不动"
+# Wind, snow or dust, not water, pouring in (「单元门关不上 风呼呼往里灌」).
+NOT_WATER_RE = r"风|雪|灰|沙"
+# An e-bike charging lead trailing about (飞线充电): a hazard to report, not a live line down.
+CHARGING_RE = r"飞线|充电线|拉线充电|接线充电"
 # A thing, not a person, fell in (「钥匙掉进下水道了」).
-THING_RE = r"钥匙|手机|钱包|东西|球|鞋|帽子|眼镜|耳机|戒指|证件|卡|包|玩具|衣服|快递"
+THING_RE = r"钥匙|手机|钱包|东西|球|鞋|帽子|眼镜|耳机|戒指|证件|卡|包|玩具|衣服|快递|盖|牌|半拉|一块"
 # Over: found, taken home, separated, the water gone (added to urgency._RESOLVED_RE).
 RESOLVED_MORE = (
     r"找到了(?!吗|没)|(?:已经)?好点了|缓过来了|醒过来了|(?:抬|背|扶)出来了|(?:接|送)回(?:去|家|来)了|(?:没|无)(?:什么)?大碍|平安(?:了|回)|(?:带走|拉开|劝开|制止|分开)了"
-    r"|水(?:已经)?退了|(?:困|关)[^。!！?？]{0,12}(?:人|大哥|大姐|老人|孩子|小孩|邻居)(?:已经|都)?(?:平安)?(?:被)?(?:救)?出来了"
+    r"|水(?:已经)?退了|(?<!把)火(?:已经|也|都)?(?:灭了|熄了|灭掉了|扑灭了)"
+    # the responders have the person: taken away, in hospital, stitched (「120来了 抬走了」, 「送卫生院缝针了」)
+    r"|(?<![被给])(?:抬|拉|接)走了|送(?:去|到|进)?[^,，。!！?？\s]{0,4}?(?:医院|卫生院|诊所)(?:了|缝|住院|观察)|缝了[^,，。!！?？\s]{0,2}针"
+    r"|(?<![快要])烧(?:没|光|完)了"  # burnt out: the aftermath (「家里失火 东西都烧没了 现在住亲戚家」)
+    r"|(?:人|他|她)(?:是|还|也|都)?(?:清醒|醒)(?:的|了|着)|老毛病|没得事|冇事|没(?:啥|什么)(?:大)?事了|(?:困|关)[^。!！?？]{0,12}(?:人|大哥|大姐|老人|孩子|小孩|邻居)(?:已经|都)?(?:平安)?(?:被)?(?:救)?出来了"
 )
 # On a screen (added to urgency._FICTION_RE: the whole message) or elsewhere (urgency._PLACES_RE: the clauses it
 # governs, so 「亲戚那边也这样 我家…」 is still a report from here).
