@@ -109,6 +109,7 @@ class SweepState:
     digests: dict[int, Recipient] = field(default_factory=dict)
     people: dict[tuple[int, str], list[Who]] = field(default_factory=dict)
     admins: dict[tuple[str, str] | None, list[Person]] = field(default_factory=dict)  # by region path
+    grids: dict[int, Grid] = field(default_factory=dict)  # the grids the batch tells of
     released: set[int] = field(default_factory=set)  # people whose digest this sweep sent at once
     # the range of DUE.deadline_id this batch tells: (after, up to), None where unbounded
     batch: tuple[int | None, int | None] = (None, None)
@@ -131,8 +132,10 @@ class SweepState:
 def resolve_recipients(session: Session, state: SweepState, keys: list[tuple[int, int, int]]) -> None:
     """Who hears each (level, grid, assignee) the batch tells, into the scratch table."""
     conn = session.connection()
-    # the batch's grids in one query (session.get below then reads them from the identity map)
-    list(session.scalars(select(Grid).where(Grid.id.in_({grid_id for _, grid_id, _ in keys}))))
+    # the batch's grids in one query, held in the state: the identity map keeps only objects
+    # referenced elsewhere, so a discarded list cost one session.get query a grid again
+    ids = {grid_id for _, grid_id, _ in keys}
+    state.grids = {g.id: g for g in session.scalars(select(Grid).where(Grid.id.in_(ids)))}
     rows = []
     for level, grid_id, assignee in keys:
         who, own = _recipients(session, state, level, grid_id, assignee or None), False
@@ -183,7 +186,7 @@ def _people(session: Session, state: SweepState, key: tuple[str, int]) -> list[W
         elif what == "grid_leader":
             found = grid_workers(session, ident, frozenset({Role.GRID_LEADER}))
         else:
-            grid = session.get(Grid, ident)
+            grid = state.grids.get(ident) or session.get(Grid, ident)
             # admins hold a region: grids of one community share them (one query, not one a grid)
             path = (grid.region_path, what) if grid else None
             if path not in state.admins:
