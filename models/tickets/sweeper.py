@@ -4,8 +4,8 @@ The database is the source of truth, and the work is set-based; no deadline row 
 it. One statement finds the running deadlines with a level instant at or after the committed sweep
 watermark (`sweep_watermark.swept_to`, range scans of one partial index a level) and up to now,
 keeps those whose highest due level is above the highest one in the reminder log (one probe of its
-primary key each), and copies them into a temporary table. Batches of it then, one transaction
-each, are tallied in one grouped read, insert their reminder-log rows with one `INSERT … SELECT`
+primary key each), and copies them into a temporary table. Batches of it (ranges of deadline ids,
+or the whole list when one batch holds it) then, one transaction each, are tallied in one grouped read, insert their reminder-log rows with one `INSERT … SELECT`
 (primary key ticket, kind, cycle, level: a level is never logged twice), raise the tickets'
 escalation levels and summarise the digests per person in SQL; Python only resolves who hears a
 level (per grid, not per ticket) and renders the bounded digest text. The last batch moves the watermark to this sweep's `now`, unless a clock was
