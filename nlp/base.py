@@ -47,9 +47,11 @@ REVIEW_URGENT_NO_CUE = "urgent_without_cue"
 _QUESTION_RE = re.compile(
     r"吗|多少钱|电话(?:是)?多少|多少号|在哪|哪里|哪儿|哪个(?:部门|地方|窗口|位置)|几点|几号|什么时候(?:开始|开门|上班|截止|发|交|办)"
     r"|怎么(?:办理|交|申请|报名|预约|收费|补办|弄|签约|报停)|如何|请问|咨询|想问|问一下|问下|找谁|多长时间|多久|几月"
-    r"|带什么|要带|什么材料|条件是什么|对口哪|还是.{0,12}吗|(?:电话|号码|手机号)是?好多|好多钱|几时|啥子时候|么子时候"
+    r"|带什么|要带|什么材料|条件是什么|对口哪|带啥|啥材料|啥手续|还是.{0,12}吗|(?:电话|号码|手机号)是?好多|好多钱|几时|啥子时候|么子时候"
 )
 _SPACES_RE = re.compile(r"[\s,，。.;；、~～]+")  # separators, not question marks
+# An information question asked of no neighbour stays a request while the text model gives requests this much.
+QUESTION_KEEP = 0.4
 # Below this share of P(request) the text model is sure the question reports a problem (「…有人管吗」).
 QUESTION_REQUEST_MIN = 0.1
 # Report or action words: a question that carries them reports a problem or asks for work (「什么时候修」).
@@ -469,6 +471,15 @@ def decide(
         )
     ):
         kind = chatter
+    if (
+        kind == chatter
+        and not cues
+        and question
+        and float(kind_p[kinds.index(request_kind)]) >= QUESTION_KEEP
+        and not asks_neighbours(normalised_text)
+        and chatter_form(normalised_text) is None
+    ):
+        kind = request_kind  # 「开居住证明 带啥」: a terse information question nobody else is asked (TAXONOMY.md rule 3)
     if kind == chatter and not cues:
         conf = cal(p_chatter)
         low = conf < review_threshold

@@ -140,3 +140,11 @@ def test_the_model_keeps_signed_notices_and_weather_quiet(default_classifier: Cl
         assert not default_classifier.classify(text).actionable, text
     for text in ("下了一夜雨 地下车库进水了 车都泡了", "【求助】5栋电梯困人了 快来"):
         assert default_classifier.classify(text).actionable, text
+
+
+def test_a_terse_information_question_stays_a_request(default_classifier: Classifier) -> None:
+    """TAXONOMY.md rule 3 over the chatter floor: asked of nobody in particular, it asks the community."""
+    for text in ("办居住证明 带啥", "老年卡在哪办 要带啥材料"):
+        assert default_classifier.classify(text).kind == "request", text
+    for text in ("有没有人知道办居住证明带啥", "回楼上 居住证明去社区开 带身份证就行"):
+        assert default_classifier.classify(text).kind == "chatter", text
