@@ -151,6 +151,8 @@ class JournalTransport:
         self.status = TransportStatus(name="journal")
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        # handled.jsonl in the order messages finish: lines handed over together append one at a time
+        self._handled_lock = asyncio.Lock()
 
     @property
     def cursor_path(self) -> Path:
@@ -239,7 +241,10 @@ class JournalTransport:
         result = await on_message(msg)
         outcome = getattr(result, "status", None)
         row = {"id": msg.platform_id, "outcome": outcome, "handled_at": self.clock().isoformat()}
-        await anyio.to_thread.run_sync(_append_line, self.dir / HANDLED, json.dumps(row, ensure_ascii=False))
+        async with self._handled_lock:  # FIFO: the first to finish writes first
+            await anyio.to_thread.run_sync(
+                _append_line, self.dir / HANDLED, json.dumps(row, ensure_ascii=False)
+            )
 
 
 def _read_lines(path: Path, offset: int, most: int) -> list[bytes]:

@@ -58,7 +58,9 @@ VARIANTS = [
     ("瘫在楼梯上起不来 嘴角还在流血", "injured"),
     # living alone and silent at both the door and the phone, even within the day
     ("对门阿姨一个人住 电话一直没人接 敲门也没动静", "person_at_risk"),
-    ("楼下孤老 电话打过去没反应 敲了半天门没人开", "person_at_risk"),  # 没反应 on the phone too
+    ("楼下孤老 电话打过去没反应 敲了半天门没人开", "person_at_risk"),
+    ("几个小孩在塘边钓鱼 水好急 快喊回来", "person_at_risk"),  # a child at fast water
+    ("小朋友站在江边堤上 那块已经塌了一半", "person_at_risk"),  # 没反应 on the phone too
 ]
 
 
