@@ -51,9 +51,11 @@ _PLACES_RE = re.compile(
 _RESOLVED_RE = re.compile(
     r"已(?:经)?(?:被)?(?:扑灭|灭了|救出|救下|处理好|处理完|处理(?![中下])|解决|修好|没事|送医|关掉|关好|好了|恢复)|救出来了|灭掉了|没事了|虚惊一场|谢谢.{0,8}及时"
     r"|无人(?:受伤|伤亡)|(?:没有|无)人员伤亡|救上来了|抬上来了|送(?:去|到)?医院了|送医了|(?<!有)(?:没|无)(?:有)?生命危险|脱离(?:了)?危险"
-    r"|(?<!是)不是(?:煤气|燃气|着火|起火|火灾|真的)|误会一场|已经关(?:了)?火|没事(?![吧吗儿])|别担心|正常放气|一会儿就散|就好了|幸好|幸亏|好在|万幸|还好|所幸|多亏|上次|那次|原来是|"
+    r"|(?<!是)不是(?:煤气|燃气|着火|起火|火灾|真的)|误会一场|已经关(?:了)?火|没事(?![吧吗儿])|别担心|正常放气|一会儿就散|就好了|幸好|幸亏|好在|万幸|还好|所幸|多亏|上次|那次|上回|那回|原来是|"
     + fx.RESOLVED_MORE
 )
+# A clause that explains what it was, after the danger was told over (「火灭了 就是一个电机烧起来」)
+_EXPLAIN_OPEN_RE = re.compile(r"就是|只是|原来|其实|是(?!不是)")
 # Person cues (injured, at risk, trapped) about an animal: a lost dog or a hurt stray is not an emergency.
 _ANIMAL_RE = re.compile(r"狗|猫|泰迪|鹦鹉|宠物|鸟|兔子|仓鼠|鸽子")
 _PERSON_RE = re.compile(r"人|老|孩|娃|爷|奶|妈|爸|婆|公|叔|姨|哥|姐|弟|妹|男|女|他|她|宝宝|婴儿|小朋友")
@@ -153,6 +155,12 @@ def find_cues(text: str) -> list[UrgencyCue]:
             or (bool(screens) and _fiction_at(text, screens, m.start()))
             or (bool(elsewhere) and _elsewhere_at(text, elsewhere, start, end, following, m.start()))
             or any(r >= start for r in resolved_at)  # resolved in this clause or a later one
+            # or told over just before and then explained (「火灭了 就是一个电机烧起来」)
+            or (
+                k >= 1
+                and bool(_EXPLAIN_OPEN_RE.match(clause))
+                and any(r >= spans[k - 1][0] for r in resolved_at)
+            )
             or bool(_CONDITION_RE.search(clause) or _CONDITION_RE.search(previous))
             or bool(_HEDGE_RE.search(clause))
             or bool(_NEGATION_RE.search(before))

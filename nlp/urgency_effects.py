@@ -227,6 +227,8 @@ FLAME_RE = r"火|烧|着|燃|爆"
 FIGURE_RE = _pattern(
     r"火烧眉毛|(?:头|嗓子|喉咙|脑袋|脑子)(?:都)?(?:要|快)?冒烟|(?:热|急|渴|忙|累|催|晒|饿)得~{0,4}冒烟",
     r"加班|哪(?:也|都|儿都)去不了|堵车|笑(?:得|死|疯)|(?:压|累|忙|困|烦)(?:得|到)",
+    # a feeling or a state so strong it "smokes" or "sparks" (「手气好得冒火星子」, 「心里急得冒火」); 烧得冒烟 is real
+    r"(?:好|旺|红|火|气|急|热|忙|累|渴|饿|晒|催|美|爽|嗨|馋|顺|香)得(?:都|要|快)?(?:冒烟|冒火|冒火星子?|着火|起火)",
 )
 # A fight that has not started (「吵得快打起来了」: 快/要 just before the cue) or is words in the group chat.
 NOT_YET_RE = r"(?:快|要|快要|都要)$|群里"
@@ -239,7 +241,9 @@ ASLEEP_RE = r"保安|值班|岗亭|门卫|赖床|起床|懒觉|上学"
 # A lift that fails again and again is a fault to fix (「电梯第三次停半截了」), not people shut in now.
 HABIT_RE = r"第[\d一二三四五六七八九十几]+[次回]|(?:困|关)人[一两二三四五六七八九十几\d]+[次回]|三天两头|经常|老是|总是|动不动"
 # Wind, snow or dust, not water, pouring in (「单元门关不上 风呼呼往里灌」).
-NOT_WATER_RE = r"风|雪|灰|沙"
+NOT_WATER_RE = r"风|雪|灰|沙|胶|漆|油(?!布)"
+# Liquids named with 水 that are no water coming in (「锁眼里灌了胶水」).
+NAMED_LIQUID_RE = r"胶水|墨水|药水|香水|口水|汽水|油水|漆水|洗洁精水|消毒水|泪水"
 # An e-bike charging lead trailing about (飞线充电): a hazard to report, not a live line down.
 CHARGING_RE = r"飞线|充电线|拉线充电|接线充电"
 # A thing, not a person, fell in (「钥匙掉进下水道了」).
@@ -255,5 +259,10 @@ RESOLVED_MORE = (
 )
 # On a screen (added to urgency._FICTION_RE: the whole message) or elsewhere (urgency._PLACES_RE: the clauses it
 # governs, so 「亲戚那边也这样 我家…」 is still a report from here).
-ELSEWHERE_MORE = _pattern(r"电视上(?!面)|看直播|(?:看|刷|在)(?:抖音|快手|微博|视频号|小红书)|直播间|主播")
+ELSEWHERE_MORE = _pattern(
+    r"电视上(?!面)|看直播|(?:看|刷|在)(?:抖音|快手|微博|视频号|小红书)|直播间|主播",
+    # a post or a video on a platform, or a video asked about (「微博上那个小孩…的视频看了没」)
+    r"(?:抖音|快手|微博|视频号|小红书|头条|B站|b站|网上)上?[^，,。!！?？]{0,24}(?:视频|帖子|新闻)",
+    r"(?:视频|新闻|帖子)(?:你们|大家)?(?:看了没|看了吗|看到没|看到了吗|看过没)",
+)
 PLACES_MORE = _pattern(r"(?:南方|北方|老家|外省|外地|国外|省外|表姐|表哥|亲戚|朋友|同学)(?:家)?那边")

@@ -37,6 +37,7 @@ _FIGURATIVE_RE = re.compile(
 )
 # delight or laughter as a figure of speech around a person cue (「太好吃了 我要晕倒了」, 「笑晕了」)
 _DELIGHT_RE = re.compile(r"太好(?:吃|看|听|玩)|好吃到|香得|美得|笑死|笑晕|笑得|帅得|萌得|可爱得")
+_PERSON_KINDS = frozenset({"injured", "person_at_risk", "trapped", "pinned"})
 _ABOUT_TO_BEFORE_RE = re.compile(r"(?:快|快要|都要)$")
 _SILENT_RE = re.compile(lex.SILENT)
 _DOOR_SILENT_RE = re.compile(lex.DOOR_SILENT)
@@ -115,6 +116,11 @@ _COOKING_RE = re.compile(r"油烟|炒菜|做饭|烧烤|饭菜|香味|菜味|饭�
 _SOAKED_THING_RE = re.compile(r"证|户口本|本子|卡|照片|书|衣服|鞋|手机|钱包|被子|粮食|种子|化肥")
 _HOME_WORD_RE = re.compile(r"家|屋|房|楼|村|院|街|路|人|一楼|地下室|车库")
 _NOT_WATER_RE = re.compile(fx.NOT_WATER_RE)
+_NAMED_LIQUID_RE = re.compile(fx.NAMED_LIQUID_RE)
+# stuck at work, not shut in (「又加班 被困在公司出不去」), with no fire or water around
+_WORKPLACE_RE = re.compile(r"(?:困|关|锁)在(?:公司|单位|办公室|工位|厂里|店里|会议室)")
+_VEHICLE_RE = re.compile(r"车|卡车|货车|客车|班车")
+_WATER_OR_FIRE_RE = re.compile(r"水|淹|河|火|烟|塌|压")
 _CHARGING_RE = re.compile(fx.CHARGING_RE)
 # 倒 as pour (把剩饭倒在), not a person pushed down (把人拖倒)
 _POUR_RE = re.compile(r"把[^，,。!！?？\s]{1,6}(?<![拖刮撞推打绊挤碰踢砸压撂摔掀])$")
@@ -188,6 +194,13 @@ def false_alarm(
         return True  # 「被困在公司加班到十点 救命 谁来救救我」: the danger around is a figure of speech
     if kind in ("fire", "trapped") and _FIGURATIVE_RE.search(f"{previous} {clause} {following}"):
         return True
+    if kind in _PERSON_KINDS and _JOKE_RE.search(f"{clause} {following}"):
+        return True  # 「闺女被寒假作业埋了 快窒息了 哈哈」: laughter says it is a figure of speech
+    if kind == "trapped" and not _WATER_OR_FIRE_RE.search(text):
+        if _WORKPLACE_RE.search(clause):
+            return True  # 「又加班 被困在公司出不去」
+        if _VEHICLE_RE.search(before) and not _PERSON_WORD_RE.search(f"{clause} {following}"):
+            return True  # 「拉草料的车困在半道」: a road blocked, no person shut in
     if kind in ("injured", "person_at_risk") and _ABOUT_TO_BEFORE_RE.search(before):
         return True  # 「热得我快晕倒了」: about to, not down
     if kind in ("injured", "person_at_risk") and _DELIGHT_RE.search(f"{previous} {clause}"):
@@ -204,7 +217,9 @@ def false_alarm(
         return True  # 「电梯困人那个 已经出来了」: the people are out (a gas leak they fled from is not over)
     if kind == "call_for_help" and _REPAIR_AFTER_RE.search(text[cue.end() :]):
         return True
-    if (PAST_RE.search(clause) or PAST_RE.search(previous)) and not NOW_RE.search(clause + cue.group()):
+    # the cue's own words too: a cue spanning clauses (「我家一楼 去年进水了」) carries its past inside it
+    past = PAST_RE.search(clause) or PAST_RE.search(previous) or PAST_RE.search(cue.group())
+    if past and not NOW_RE.search(clause + cue.group()):
         return True
     if kind in _EVENT_CUES and _YESTERDAY_RE.search(clause) and not _STILL_RE.search(f"{clause} {following}"):
         return True  # 「昨天那场雨一楼都进水了」; 「我爸昨天出门没回来」 is still going on
@@ -214,8 +229,8 @@ def false_alarm(
         return True
     if kind == "electric" and _CHARGING_RE.search(text) and not _FLAME_RE.search(cue.group()):
         return True  # 「有人飞线充电 电线拖在地上」: a hazard; sparks or fire on it stay live
-    if kind == "flooding" and _NOT_WATER_RE.search(clause) and "水" not in clause:
-        return True  # 「风呼呼往里灌」: wind, not water
+    if kind == "flooding" and _NOT_WATER_RE.search(clause) and "水" not in _NAMED_LIQUID_RE.sub("", clause):
+        return True  # 「风呼呼往里灌」, 「锁眼里灌了胶水」: wind or glue, not water
     if kind in ("fire", "flooding") and _EVERY_TIME_RE.search(clause):
         return True  # 「一开火就冒黑烟」, 「一楼每年都进水」: what always happens is a fault, not an emergency now
     if _FORECAST_RE.search(text, cue.start() - len(before), cue.end()):  # 「明天一楼肯定要进水」: not yet
