@@ -32,11 +32,16 @@ from gridbot.handlers import commands
 from gridbot.handlers.storable import inbound_row, storable
 from gridbot.handlers.types import IncomingMessage, Outcome
 from gridbot.models import bot_metrics, failpoints
-from gridbot.models.enums import MessageStatus, MessageType
+from gridbot.models.enums import MessageStatus, MessageType, Role
 from gridbot.models.errors import TicketError
 from gridbot.models.messaging import inbox
+from gridbot.models.org import newcomers
+from gridbot.models.org.newcomers import Newcomer
+from gridbot.nlp.pii import mask_name
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from gridbot.handlers.conversation import Conversation
 
 logger = logging.getLogger(__name__)
@@ -105,20 +110,48 @@ def _persist(
     unbound: set[str] = set()
     with conv.sessions.begin() as session:
         version = conv.directory.check(session)
-        rows = []
-        for msg in msgs:
-            if msg.room_id in unbound:
-                continue
-            group = conv.directory.group(session, msg.room_id, version)
+        groups = {}
+        for room_id in dict.fromkeys(m.room_id for m in msgs):
+            group = conv.directory.group(session, room_id, version)
             if group is None or group.grid_id is None:
-                unbound.add(msg.room_id)
-                continue
+                unbound.add(room_id)  # nobody met there is stored: the one-message path decides
+            else:
+                groups[room_id] = group
+        bound = [m for m in msgs if m.room_id in groups]
+        senders = _senders(conv, session, bound, version)
+        rows = []
+        residents: list[tuple[int, int]] = []  # people first seen now: their resident role, in one INSERT
+        for msg in bound:
+            group = groups[msg.room_id]
+            assert group.grid_id is not None
             if conv.account and group.bot_account != conv.account:
                 group.bot_account = conv.account
-            person = conv._sender(session, msg, version)
-            role = conv._role(session, person, group, version)
-            rows.append(inbound_row(msg, group, person.id, role, now))
+            sender = senders[msg.sender_id]
+            if sender.created:
+                role: Role | None = Role.RESIDENT
+                residents.append((sender.person.id, group.grid_id))
+            else:
+                role = conv._role(session, sender.person, group, version)
+            rows.append(inbound_row(msg, group, sender.person.id, role, now))
+        newcomers.add_residents(session, residents)
         return inbox.record_many(session, rows), version, unbound
+
+
+def _senders(
+    conv: Conversation, session: Session, msgs: Sequence[IncomingMessage], version: int | None
+) -> dict[str, Newcomer]:
+    """The batch's senders in a few statements, not a few each: the held copies and one read for
+    the rest, their roles in one read, and those never seen claimed or created together."""
+    people = conv.directory.people(session, (m.sender_id for m in msgs), version)
+    conv.directory.actors(session, people.values(), version)  # before any write: they may be copied
+    out = {pid: Newcomer(person, created=False) for pid, person in people.items()}
+    first = {m.sender_id: m for m in msgs if m.sender_id not in people}
+    named = {pid: (mask_name(m.sender_name) or "", m.sender_handles) for pid, m in first.items()}
+    out.update(newcomers.ensure_people(session, named))
+    for m in msgs:
+        if m.sender_id in people:
+            conv.renamed(people[m.sender_id], m)
+    return out
 
 
 def _route(
@@ -135,6 +168,9 @@ def _route(
         verdicts = dict(zip(texts, conv.classifier().classify_batch(texts), strict=True))
         with conv.verdicts(verdicts), conv.sessions.begin() as session:
             claimed = inbox.claim_many(session, [message_id for _, message_id in fresh])
+            # senders first seen in the persist: their rows and roles for every context in two reads
+            people = conv.directory.people(session, (m.sender_id for m, _ in fresh), version)
+            conv.directory.actors(session, people.values(), version)
             left: set[str] = set()  # rooms one of whose messages left the batch
             for msg, message_id in fresh:
                 message = claimed.get(message_id)

@@ -38,7 +38,8 @@ from gridbot.models.errors import TicketError
 from gridbot.models.messaging import engagement, inbox
 from gridbot.models.messaging.coordination import Coordinator
 from gridbot.models.messaging.outbox import enqueue
-from gridbot.models.org import directory
+from gridbot.models.org import directory, newcomers
+from gridbot.models.org.newcomers import Newcomer
 from gridbot.models.org.snapshots import DirectoryCache
 from gridbot.models.settings import FairUseSettings, NLPSettings
 from gridbot.models.tickets.sla import SLAPolicy
@@ -217,9 +218,9 @@ class Conversation:
                 session.flush()
             if self.account and group.bot_account != self.account:
                 group.bot_account = self.account  # replies to this room go out through this account
-            person = self._sender(session, msg, version)
-            role = self._role(session, person, group, version)
-            row = inbound_row(msg, group, person.id, role, now)
+            sender = self._sender(session, msg, version)
+            role = self._role(session, sender.person, group, version, sender.created)
+            row = inbound_row(msg, group, sender.person.id, role, now)
             message_id = inbox.record_inbound(session, row)
             if message_id is None:  # delivered before, or another instance stored it a moment ago
                 again = inbox.stored(session, msg.platform_id)
@@ -258,20 +259,34 @@ class Conversation:
                 return None
         return message_id, row, known.version
 
-    def _sender(self, session: Session, msg: IncomingMessage, version: int | None) -> Person:
+    def _sender(self, session: Session, msg: IncomingMessage, version: int | None) -> Newcomer:
         """The sender, created on first sight; the display name follows renames (see ensure_person)."""
-        name = mask_name(msg.sender_name) or ""
         person = self.directory.person(session, msg.sender_id, version)
         if person is None:
-            return directory.ensure_person(session, msg.sender_id, name, msg.sender_handles)
+            name = mask_name(msg.sender_name) or ""
+            return newcomers.ensure_people(session, {msg.sender_id: (name, msg.sender_handles)})[
+                msg.sender_id
+            ]
+        self.renamed(person, msg)
+        return Newcomer(person, created=False)
+
+    @staticmethod
+    def renamed(person: Person, msg: IncomingMessage) -> None:
+        """The display name follows renames, except an imported person's official one."""
+        name = mask_name(msg.sender_name) or ""
         if name and person.name != name and not directory.imported(person):
             person.name = name
-        return person
 
-    def _role(self, session: Session, person: Person, group: ChatGroup, version: int | None) -> Role | None:
-        """The sender's role in this grid; unknown members of a bound group become residents."""
+    def _role(
+        self, session: Session, person: Person, group: ChatGroup, version: int | None, created: bool = False
+    ) -> Role | None:
+        """The sender's role in this grid; unknown members of a bound group become residents
+        (`created`: the person was created in this transaction and holds no role to look up)."""
         if group.grid_id is None:
             return None
+        if created:
+            newcomers.add_residents(session, [(person.id, group.grid_id)])
+            return Role.RESIDENT
         grid = self.directory.grid(session, group.grid_id, version)
         assert grid is not None
         held = self.directory.actor(session, person, version).roles_for(grid)

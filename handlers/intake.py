@@ -227,8 +227,8 @@ def file_report(
     if auto_merge and urgent and priorities.get(target_id or 0) is not Priority.URGENT:
         auto_merge = False
     if auto_merge and source is TicketSource.RESIDENT:
-        target = tickets.get_ticket(ctx.session, target_id or 0)
-        if any(t.id == target.id for t in tickets.open_of_reporters(ctx.session, [ctx.person.id], grid.id)):
+        target = tickets.get_ticket(ctx.session, target_id or 0, reporters=True)
+        if target.grid_id == grid.id and tickets.reported_open(target, ctx.person.id):
             # the reporter telling their own problem again (「狗还在叫」): a 催办, answered with the status
             return _chase(ctx, target)
         tickets.add_reporter(ctx.session, target, ctx.person.id, ctx.message.id, ctx.now)
@@ -240,6 +240,7 @@ def file_report(
         if over is not None:
             return fair_use.divert(ctx, c, limits or FairUseSettings(), over)
     review = c.needs_review and not patrol
+    staff_of_grid = directory.grid_staff(ctx.session, grid.id)  # read once: assignee, alarms, reply
     ticket = tickets.open_ticket(
         ctx.session,
         grid_id=grid.id,
@@ -258,10 +259,11 @@ def file_report(
         source=source,
         assignee_id=ctx.person.id if patrol and ctx.is_worker else None,
         duplicate_entry=dup.entry,
+        staff=staff_of_grid,
     )
     if match.decision in (SUGGEST, MERGE) and target_id is not None:
         tickets.note_similar(ctx.session, ticket, target_id, match.score, ctx.now)
-    staff_ids = [p.platform_id for p in directory.grid_workers(ctx.session, grid.id) if p.platform_id]
+    staff_ids = [p.platform_id for p, _ in staff_of_grid if p.platform_id]
     if patrol:
         ctx.reply(residents.filed_on_patrol(ticket.number, ticket.category_label))
     elif review:
@@ -273,7 +275,7 @@ def file_report(
                 ctx.tell(platform_id, text)
         return ticket.id
     else:
-        worker = directory.person_name(ctx.session, ticket.assignee_id)
+        worker = next((p.name for p, _ in staff_of_grid if p.id == ticket.assignee_id), None)
         ctx.reply(replies.filed(ticket, worker), ticket_id=ticket.id)
     if urgent:
         ctx.reply(

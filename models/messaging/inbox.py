@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, bindparam, exists, select
+from sqlalchemy import Table, bindparam, exists, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from gridbot.models.db import attach, is_postgres
 from gridbot.models.entities import ChatGroup, DirectoryVersion, Message
@@ -166,13 +167,27 @@ def record_many(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, i
     return {platform_id: message_id for message_id, platform_id in result}
 
 
+_VERDICT = "gridbot.verdict"
+
+
 def classified(message: Message, classification: dict[str, Any]) -> None:
-    """Keep the classifier's verdict on the message (the engagement log and training data use it)."""
-    message.classification = classification
-    message.kind = classification.get("kind")
-    message.category = classification.get("category")
-    message.priority = classification.get("priority")
-    message.confidence = classification.get("confidence")
+    """Keep the classifier's verdict on the message (the engagement log and training data use it).
+
+    Written by `finish`'s UPDATE in the same transaction, not before: set as plain attributes, each
+    query the route runs in between (duplicate check, fair use, …) would flush them first, one more
+    UPDATE of the row. Nothing reads them back before `finish`.
+    """
+    verdict = {
+        "classification": classification,
+        "kind": classification.get("kind"),
+        "category": classification.get("category"),
+        "priority": classification.get("priority"),
+        "confidence": classification.get("confidence"),
+    }
+    state = inspect(message)
+    for key, value in verdict.items():
+        set_committed_value(message, key, value)  # held in memory, not dirty (no autoflush writes it)
+    state.info[_VERDICT] = verdict
 
 
 def finish(
@@ -182,7 +197,12 @@ def finish(
     ticket_id: int | None = None,
     error: str | None = None,
 ) -> None:
-    """Record how an inbound message was handled."""
+    """Record how an inbound message was handled (and the verdict `classified` kept, in one UPDATE)."""
+    for key, value in inspect(message).info.pop(_VERDICT, {}).items():
+        if key in message.__dict__ and message.__dict__[key] is value:
+            flag_modified(message, key)
+        else:  # expired and loaded again meanwhile: written as a plain change
+            setattr(message, key, value)
     message.status = status
     message.attempts += 1
     if ticket_id is not None:

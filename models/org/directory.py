@@ -189,18 +189,27 @@ def revoke_role(session: Session, person: Person, role: Role, grid: Grid | None 
 
 def grid_workers(session: Session, grid_id: int, roles: frozenset[Role] = WORKER_ROLES) -> list[Person]:
     """Active holders of the given roles in a grid, full-time gridworkers first."""
-    order = {Role.GRIDWORKER: 0, Role.PARTTIME_GRIDWORKER: 1, Role.GRID_LEADER: 2}
+    return [person for person, _role in grid_staff(session, grid_id, roles)]
+
+
+_STAFF_ORDER = {Role.GRIDWORKER: 0, Role.PARTTIME_GRIDWORKER: 1, Role.GRID_LEADER: 2}
+
+
+def grid_staff(
+    session: Session, grid_id: int, roles: frozenset[Role] = WORKER_ROLES
+) -> list[tuple[Person, Role]]:
+    """`grid_workers` with each one's highest role of `roles` (gridworker, part-time, leader)."""
     rows = sorted(
         session.execute(
             select(Person, RoleAssignment.role)
             .join(RoleAssignment, RoleAssignment.person_id == Person.id)
             .where(RoleAssignment.grid_id == grid_id, RoleAssignment.active, RoleAssignment.role.in_(roles))
         ).all(),
-        key=lambda r: (order.get(r[1], 9), r[0].id),
+        key=lambda r: (_STAFF_ORDER.get(r[1], 9), r[0].id),
     )
-    seen: dict[int, Person] = {}
-    for person, _role in rows:
-        seen.setdefault(person.id, person)
+    seen: dict[int, tuple[Person, Role]] = {}
+    for person, role in rows:
+        seen.setdefault(person.id, (person, role))
     return list(seen.values())
 
 

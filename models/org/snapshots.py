@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
@@ -23,7 +24,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from gridbot.models.db import attach, insert_ignore
-from gridbot.models.entities import ChatGroup, DirectoryVersion, Grid, Person
+from gridbot.models.entities import ChatGroup, DirectoryVersion, Grid, Person, Region, RoleAssignment
 from gridbot.models.entities.directory_version import DIRECTORY_ROW, WRITTEN
 from gridbot.models.enums import Role
 from gridbot.models.org.directory import IDENTITY_HANDLES, Actor, actor_for
@@ -142,6 +143,39 @@ class DirectoryCache:
         if person is not None:
             self._put(session, self._people, platform_id, _columns(person), version)
         return person
+
+    def people(self, session: Session, platform_ids: Iterable[str], version: int | None) -> dict[str, Person]:
+        """`person` for several platform ids: the copies, and one query for the rest."""
+        out: dict[str, Person] = {}
+        rest = []
+        for pid in dict.fromkeys(platform_ids):
+            values = self._get(self._people, pid)
+            if values is not None:
+                out[pid] = attach(session, Person, values)
+            else:
+                rest.append(pid)
+        if rest:
+            for person in session.scalars(select(Person).where(Person.platform_id.in_(rest))):
+                self._put(session, self._people, person.platform_id or "", _columns(person), version)
+                out[person.platform_id or ""] = person
+        return out
+
+    def actors(self, session: Session, people: Iterable[Person], version: int | None) -> None:
+        """Hold the roles of these people (`actor` then reads no database), one query for those not held."""
+        with self._lock:
+            rest = {p.id: p for p in people if p.id not in self._actors}
+        if not rest:
+            return
+        roles: dict[int, set[tuple[Role, int | None, str | None]]] = {pid: set() for pid in rest}
+        for person_id, role, grid_id, path in session.execute(
+            select(RoleAssignment.person_id, RoleAssignment.role, RoleAssignment.grid_id, Region.path)
+            .outerjoin(Region, Region.id == RoleAssignment.region_id)
+            .where(RoleAssignment.person_id.in_(rest), RoleAssignment.active)
+        ):
+            roles[person_id].add((role, grid_id, path))
+        for pid, person in rest.items():
+            actor = Actor(person_id=pid, name=person.name, roles=frozenset(roles[pid]))
+            self._put(session, self._actors, pid, actor, version)
 
     def actor(self, session: Session, person: Person, version: int | None) -> Actor:
         """The person's active roles."""

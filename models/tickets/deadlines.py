@@ -28,6 +28,32 @@ def start_clocks(session: Session, ticket: Ticket, now: datetime, policy: SLAPol
     return _create(session, ticket, now, policy, dict(rule.deadlines))
 
 
+def first_clocks(ticket: Ticket, now: datetime, policy: SLAPolicy) -> list[TicketDeadline]:
+    """A ticket not yet stored: its clocks from the policy, to be flushed with it (`ticket.deadlines`);
+    the caller calls `rearm(session, clocks, new_at=now)` once they have ids. No query: a new ticket
+    has no clocks to keep."""
+    rule = policy.rule_for(ticket.kind, ticket.category, ticket.priority)
+    return [
+        _clock(ticket, kind, ticket.cycle or 0, now, policy, spec) for kind, spec in rule.deadlines.items()
+    ]
+
+
+def _clock(
+    ticket: Ticket, kind: DeadlineKind, cycle: int, now: datetime, policy: SLAPolicy, spec: DeadlineSpec
+) -> TicketDeadline:
+    s = policy.schedule(spec, now)
+    return TicketDeadline(
+        ticket_id=ticket.id,
+        kind=kind,
+        cycle=cycle,
+        started_at=now,
+        due_at=s.due_at,
+        warn_at=s.warn_at,
+        escalate1_at=s.escalate1_at,
+        escalate2_at=s.escalate2_at,
+    )
+
+
 def meet(session: Session, ticket: Ticket, kind: DeadlineKind, now: datetime) -> None:
     """Mark the current cycle's deadline of `kind` met; no-op if it is absent or already met."""
     for d in _current(session, ticket):
@@ -163,17 +189,7 @@ def _create(
         if kind in existing:
             out.append(existing[kind])
             continue
-        s = policy.schedule(spec, now)
-        d = TicketDeadline(
-            ticket_id=ticket.id,
-            kind=kind,
-            cycle=ticket.cycle,
-            started_at=now,
-            due_at=s.due_at,
-            warn_at=s.warn_at,
-            escalate1_at=s.escalate1_at,
-            escalate2_at=s.escalate2_at,
-        )
+        d = _clock(ticket, kind, ticket.cycle, now, policy, spec)
         session.add(d)
         out.append(d)
         new.append(d)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from gridbot.models.attachments import records as attachment_records
@@ -33,7 +33,7 @@ from gridbot.models.errors import (
     TicketNotFound,
     TransitionNotAllowed,
 )
-from gridbot.models.org.directory import Actor, grid_workers
+from gridbot.models.org.directory import Actor, grid_staff, grid_workers
 from gridbot.models.tickets import deadlines, duplicate_index
 from gridbot.models.tickets.announce import announce, room_can_post
 from gridbot.models.tickets.fair_use import OVERFLOW
@@ -43,12 +43,18 @@ from gridbot.models.tickets.sla import SLAPolicy
 RATING_WINDOW = timedelta(hours=48)
 
 
-def get_ticket(session: Session, number: int) -> Ticket:
-    """The ticket with this number, or TicketNotFound."""
-    ticket = session.get(Ticket, number)
+def get_ticket(session: Session, number: int, *, reporters: bool = False) -> Ticket:
+    """The ticket with this number, or TicketNotFound (`reporters`: loaded in the same query)."""
+    options = [joinedload(Ticket.reporters)] if reporters else []
+    ticket = session.get(Ticket, number, options=options)
     if ticket is None:
         raise TicketNotFound(number)
     return ticket
+
+
+def reported_open(ticket: Ticket, person_id: int) -> bool:
+    """Whether this is one of the person's own open tickets (as `open_of_reporters` lists them)."""
+    return ticket.status in OPEN_STATUSES and any(r.person_id == person_id for r in ticket.reporters)
 
 
 def is_reporter(session: Session, ticket: Ticket, person_id: int | None) -> bool:
@@ -79,17 +85,21 @@ def open_ticket(
     source: str = SOURCE_RESIDENT,
     assignee_id: int | None = None,
     duplicate_entry: duplicate_index.Entry | None = None,
+    staff: list[tuple[Person, Role]] | None = None,
 ) -> Ticket:
     """File a new ticket, assign the grid's gridworker (or `assignee_id`) and start its SLA clocks.
 
     `source` is "resident" for a resident's report, "patrol" for one a gridworker found on patrol (主动发现).
     `duplicate_entry`: its duplicate features and keys, stored with it (None: computed by the next check).
+    `staff`: the grid's `grid_staff` as the caller read it in this transaction (None: read here).
+    The ticket, its reporter and its clocks go in one flush (a statement a table, no read back).
     """
     if source not in (SOURCE_RESIDENT, SOURCE_PATROL):
         raise ValueError(f"unknown ticket source {source!r}")
-    workers = grid_workers(session, grid_id, frozenset({Role.GRIDWORKER, Role.PARTTIME_GRIDWORKER}))
-    if assignee_id is None and workers:
-        assignee_id = workers[0].id
+    if staff is None:
+        staff = grid_staff(session, grid_id)
+    if assignee_id is None:
+        assignee_id = first_assignee(staff)
     ticket = Ticket(
         kind=kind,
         category=category,
@@ -107,19 +117,32 @@ def open_ticket(
         needs_review=needs_review,
         created_at=now,
         updated_at=now,
+        cycle=0,
     )
+    # set before the flush, the collections are known complete: nothing reads them back
+    ticket.reporters = (
+        [TicketReporter(person_id=reporter_id, message_id=source_message_id, created_at=now)]
+        if reporter_id is not None
+        else []
+    )
+    ticket.deadlines = deadlines.first_clocks(ticket, now, policy)
     session.add(ticket)
     session.flush()
     duplicate_index.add(session, ticket, duplicate_entry)
-    if reporter_id is not None:
-        ticket.reporters.append(
-            TicketReporter(person_id=reporter_id, message_id=source_message_id, created_at=now)
-        )
-    deadlines.start_clocks(session, ticket, now, policy)
+    deadlines.rearm(session, list(ticket.deadlines), new_at=now)
     data = {"needs_review": needs_review, "source": str(source)}
     _event(session, ticket, None, "create", None, TicketStatus.NEW, now, data=data)
     session.flush()
     return ticket
+
+
+def first_assignee(staff: list[tuple[Person, Role]]) -> int | None:
+    """Who a new ticket goes to: the grid's first full- or part-time gridworker (`staff` as
+    `grid_staff` lists them); None when it has none (a grid leader is not assigned)."""
+    return next((p.id for p, role in staff if role in _ASSIGNABLE), None)
+
+
+_ASSIGNABLE = frozenset({Role.GRIDWORKER, Role.PARTTIME_GRIDWORKER})
 
 
 def add_reporter(

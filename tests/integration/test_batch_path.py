@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from gridbot.bot.app import Runtime
 from gridbot.bot.demo import setup_world
@@ -22,8 +22,8 @@ from gridbot.handlers.conversation import Conversation
 from gridbot.handlers.storable import inbound_row
 from gridbot.handlers.types import IncomingMessage, Outcome
 from gridbot.models import failpoints
-from gridbot.models.entities import Message, Outbox, Ticket
-from gridbot.models.enums import MessageStatus, MessageType
+from gridbot.models.entities import Message, Outbox, Person, RoleAssignment, Ticket
+from gridbot.models.enums import MessageStatus, MessageType, Role
 from gridbot.nlp.classifier import Classifier
 from tests.integration.conftest import STAFF, T0
 
@@ -175,10 +175,12 @@ async def test_a_batch_with_an_unbound_room_goes_one_at_a_time(
     conversation: Conversation, runtime: Runtime, clock: SimClock
 ) -> None:
     outcomes = await conversation.handle_batch(
-        [msg(1, ROOM_A, "wx-zhang", LAMP, clock), msg(2, "stranger@chatroom", "wx-liu", LAMP, clock)]
+        [msg(1, ROOM_A, "wx-zhang", LAMP, clock), msg(2, "stranger@chatroom", "wx-stranger", LAMP, clock)]
     )
     assert [o.status for o in outcomes] == ["ticket", "ignored"]
     assert statuses(runtime) == {"batch-1": MessageStatus.PROCESSED}
+    with runtime.sessions() as s:  # nobody met in a room the bot does not serve is stored
+        assert s.scalar(select(func.count()).where(Person.platform_id == "wx-stranger")) == 0
 
 
 def test_batched_classification_is_what_one_at_a_time_gives(shared_classifier: Classifier) -> None:
@@ -270,3 +272,35 @@ async def test_a_photo_sends_only_its_own_room_one_at_a_time(
     assert [o.status for o in outcomes] == ["ticket", "evidence", "ticket", "chatter", "ticket"]
     assert alone == ["batch-1", "batch-2", "batch-5"]  # room A in order; room B stayed a batch
     assert set(statuses(runtime).values()) == {MessageStatus.PROCESSED}
+
+
+async def test_a_batchs_first_sight_residents_are_created_together(
+    conversation: Conversation, runtime: Runtime, clock: SimClock
+) -> None:
+    with runtime.sessions.begin() as s:  # on the organisation sheet, never seen in a group yet
+        s.add(Person(name="李建国", wechat_id="wx-imported", created_at=T0))
+    newcomers = [f"wx-new-{i}" for i in range(6)]
+    msgs = [msg(i, (ROOM_A, ROOM_B)[i % 2], pid, f"{CHAT}{i}", clock) for i, pid in enumerate(newcomers)]
+    msgs.append(msg(6, ROOM_B, "wx-new-0", f"{CHAT}6", clock))  # the same newcomer in the other room
+    msgs.append(msg(7, ROOM_A, "wx-imported", f"{CHAT}7", clock))  # matched by WeChat id: claimed
+    seen: list[str] = []
+    listener = lambda _c, _cur, statement, *_r: seen.append(statement)  # noqa: E731
+    event.listen(runtime.engine, "before_cursor_execute", listener)
+    try:
+        outcomes = await conversation.handle_batch(msgs)
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", listener)
+    assert [o.status for o in outcomes] == ["chatter"] * len(msgs)
+    assert set(statuses(runtime).values()) == {MessageStatus.PROCESSED}
+    with runtime.sessions() as s:
+        held = s.execute(
+            select(Person.platform_id, Person.name, RoleAssignment.role)
+            .join(RoleAssignment, RoleAssignment.person_id == Person.id)
+            .where(Person.platform_id.in_([*newcomers, "wx-imported"]))
+        ).all()
+        stored = set(s.scalars(select(Message.sender_role).where(Message.platform_id.like("batch-%"))))
+    assert sorted(p for p, _, _ in held) == sorted([*newcomers, "wx-imported"])  # one resident role each
+    assert {r for _, _, r in held} == {Role.RESIDENT} and stored == {Role.RESIDENT}
+    assert ("wx-imported", "李建国", Role.RESIDENT) in held  # the sheet's person, the official name kept
+    person_inserts = [x for x in seen if x.lstrip().upper().startswith("INSERT INTO PERSONS")]
+    assert len(person_inserts) == 1, person_inserts  # every newcomer of the batch in one statement
