@@ -107,7 +107,8 @@ WHERE rm + wm + ar + rt + sa + sva + sv + od + mb + hh > 0
 # each ticket's milestones as (done day, counter): the day it became countable by each rule
 COHORTS = """
 WITH t AS (
-  SELECT t.id, t.grid_id, t.status, t.source, t.escalation_level, {created} AS cday,
+  SELECT t.id, t.grid_id, t.status, t.source, {created} AS cday,
+    EXISTS (SELECT 1 FROM reminder_log l WHERE l.ticket_id = t.id) AS escalated,
     t.status NOT IN ('merged', 'rejected') AS got,
     {responded} AS rday, {done} AS vday, {accepted} AS aday,
     (SELECT min(d.due_at) FROM ticket_deadlines d
@@ -127,7 +128,7 @@ e AS (
     ('resolved_on_time', CASE WHEN got AND status IN ('resolved', 'closed') AND res_met_day IS NOT NULL
       THEN GREATEST(vday, res_met_day) END),
     ('resolved_once', CASE WHEN got AND status IN ('resolved', 'closed') THEN vday END),
-    ('escalated', CASE WHEN got AND escalation_level > 0 THEN cday END),
+    ('escalated', CASE WHEN got AND escalated THEN cday END),
     ('rejected', CASE WHEN status = 'rejected' THEN cday END),
     ('merged', CASE WHEN status = 'merged' THEN cday END),
     ('response_due', CASE WHEN got THEN CASE WHEN fr_due IS NULL THEN cday

@@ -159,12 +159,11 @@ def backend_cpu(engine: Engine) -> Callable[[], float | None]:
 
 
 def undo_sweep(engine: Engine) -> None:
-    """Put the data back as it was before the sweep: nothing logged, nothing escalated, no watermark."""
+    """Put the data back as it was before the sweep: nothing logged (so nothing escalated), no watermark."""
     with engine.begin() as conn:
         conn.execute(delete(ReminderLog))
         conn.execute(delete(Outbox))
         conn.execute(delete(ReminderQuiet))
-        conn.execute(update(Ticket).where(Ticket.escalation_level != 0).values(escalation_level=0))
         conn.execute(
             update(SweepWatermark).values(swept_to=None, full_at=None, sweeping_to=None, holder=None)
         )

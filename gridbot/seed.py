@@ -29,6 +29,7 @@ from gridbot.models.entities import (
     Person,
     Rating,
     Region,
+    ReminderLog,
     RoleAssignment,
     Ticket,
     TicketDeadline,
@@ -319,6 +320,7 @@ def _tickets(
     tickets: list[tuple[Any, ...]] = []
     deadlines: list[tuple[Any, ...]] = []
     ratings: list[tuple[Any, ...]] = []
+    logs: list[tuple[Any, ...]] = []  # the escalations told: a ticket's escalation level is read from them
     tid = 0
     for day in range(shape.days):
         grids = np.repeat(grid_ids, counts[day]).tolist()
@@ -349,6 +351,17 @@ def _tickets(
                     else "new"
                 )
             late = resolved is None or resolved > created + timedelta(days=3)
+            if late and now > created + timedelta(days=3):  # its resolution clock warned (level 1)
+                logs.append(
+                    (
+                        tid,
+                        "resolution",
+                        0,
+                        1,
+                        fulltime_of.get(g, any_worker.get(g)),
+                        created + timedelta(days=3),
+                    )
+                )
             reporter = n_workers + (g - 1) * shape.speakers + int(rng.integers(0, shape.speakers)) + 1
             kind, category, label, samples = SAMPLES[int(rng.integers(0, len(SAMPLES)))]
             tickets.append(
@@ -367,7 +380,6 @@ def _tickets(
                     first_response,
                     resolved,
                     rated,
-                    int(late and now > created + timedelta(days=3)),
                     1,
                     0,
                     created if status == "rejected" else None,
@@ -414,7 +426,6 @@ def _tickets(
         "first_response_at",
         "resolved_at",
         "closed_at",
-        "escalation_level",
         "version",
         "cycle",
         "rejected_at",
@@ -441,5 +452,11 @@ def _tickets(
         "ticket_deadlines": _copy(session, TicketDeadline, dl_cols, deadlines),
         "ratings": _copy(
             session, Rating, ["id", "ticket_id", "person_id", "cycle", "score", "created_at"], ratings
+        ),
+        "reminder_log": _copy(
+            session,
+            ReminderLog,
+            ["ticket_id", "deadline_kind", "cycle", "level", "recipient_id", "fired_at"],
+            logs,
         ),
     }

@@ -5,15 +5,36 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, func, select
 from sqlalchemy import text as sql_text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from gridbot.models.entities.base import Base, str_enum, utcnow
 from gridbot.models.enums import DeadlineKind, Priority, RatingScore, TicketKind, TicketStatus
 
 SOURCE_RESIDENT = "resident"
 SOURCE_PATROL = "patrol"
+
+
+class ReminderLog(Base):
+    """Proof that a reminder or escalation level fired: UNIQUE so nothing fires twice.
+
+    No foreign keys: the sweeper, its only writer, copies `ticket_id` from a deadline row (itself
+    keyed to the ticket) and `recipient_id` from the ticket's assignee, in the same transaction; a
+    per-row key check there cost PostgreSQL as much as the insert itself. Tickets are never deleted.
+    """
+
+    __tablename__ = "reminder_log"
+
+    # the key is what it records, UNIQUE by being the primary key: one index entry a logged level
+    ticket_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    deadline_kind: Mapped[DeadlineKind] = mapped_column(str_enum(DeadlineKind), primary_key=True)
+    cycle: Mapped[int] = mapped_column(primary_key=True, default=0)
+    level: Mapped[int] = mapped_column(primary_key=True)
+    # lower levels this row stands for, passed over untold (the sweeper was down while they fell due)
+    skipped: Mapped[int] = mapped_column(default=0, server_default="0")
+    recipient_id: Mapped[int | None]  # a person id
+    fired_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Ticket(Base):
@@ -25,9 +46,8 @@ class Ticket(Base):
         Index("ix_tickets_assignee_status", "assignee_id", "status"),
         Index("ix_tickets_created", "created_at"),
         Index("ix_tickets_grid_created", "grid_id", "created_at"),
-        # half of each page free: updates that touch no indexed column (version, the sweep's
-        # escalation_level) stay on the page (HOT) and write no index entries, even when a sweep
-        # after an outage escalates every ticket at once (migration 0023)
+        # half of each page free: updates that touch no indexed column (version, timestamps) stay
+        # on the page (HOT) and write no index entries (migration 0023)
         {"postgresql_with": {"fillfactor": 50}},
     )
 
@@ -47,7 +67,15 @@ class Ticket(Base):
     confidence: Mapped[float | None]
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     cycle: Mapped[int] = mapped_column(default=0)  # bumped by each 重办 (reopen)
-    escalation_level: Mapped[int] = mapped_column(default=0)
+    # The highest ladder level told for any of its deadlines (0: none), read with the ticket: one
+    # probe of the reminder log's primary key. Read-only; the sweep's log row is the one record of
+    # a level told (migration 0026: no update of every open ticket after an outage).
+    escalation_level: Mapped[int] = column_property(
+        select(func.coalesce(func.max(ReminderLog.level), 0))
+        .where(ReminderLog.ticket_id == id)
+        .correlate_except(ReminderLog)
+        .scalar_subquery()
+    )
     resolution_note: Mapped[str | None] = mapped_column(Text)
     # how the problem came in: "resident" (a resident's report) or "patrol" (found by staff on patrol: 主动发现)
     source: Mapped[str] = mapped_column(String(16), default=SOURCE_RESIDENT, server_default=SOURCE_RESIDENT)
@@ -151,27 +179,6 @@ class TicketDeadline(Base):
     stopped_at: Mapped[datetime | None]
 
     ticket: Mapped[Ticket] = relationship(back_populates="deadlines")
-
-
-class ReminderLog(Base):
-    """Proof that a reminder or escalation level fired: UNIQUE so nothing fires twice.
-
-    No foreign keys: the sweeper, its only writer, copies `ticket_id` from a deadline row (itself
-    keyed to the ticket) and `recipient_id` from the ticket's assignee, in the same transaction; a
-    per-row key check there cost PostgreSQL as much as the insert itself. Tickets are never deleted.
-    """
-
-    __tablename__ = "reminder_log"
-
-    # the key is what it records, UNIQUE by being the primary key: one index entry a logged level
-    ticket_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    deadline_kind: Mapped[DeadlineKind] = mapped_column(str_enum(DeadlineKind), primary_key=True)
-    cycle: Mapped[int] = mapped_column(primary_key=True, default=0)
-    level: Mapped[int] = mapped_column(primary_key=True)
-    # lower levels this row stands for, passed over untold (the sweeper was down while they fell due)
-    skipped: Mapped[int] = mapped_column(default=0, server_default="0")
-    recipient_id: Mapped[int | None]  # a person id
-    fired_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SweepWatermark(Base):

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, not_, or_
 
-from gridbot.models.entities import Message, Ticket, TicketDeadline, TicketEvent
+from gridbot.models.entities import Message, ReminderLog, Ticket, TicketDeadline, TicketEvent
 from gridbot.models.enums import WORKER_ROLES, DeadlineKind, MessageDirection, RatingScore, Role, TicketStatus
 from gridbot.models.metrics.period import Period
 
@@ -130,8 +130,8 @@ def resolved_once(end: datetime) -> ColumnElement[bool]:
 
 
 def escalated() -> ColumnElement[bool]:
-    """督办: escalated at least one level beyond the assignee (escalation_level > 0)."""
-    return Ticket.escalation_level > 0
+    """督办: escalated at least one level beyond the assignee (escalation_level > 0: a level logged)."""
+    return exists().where(ReminderLog.ticket_id == Ticket.id)
 
 
 def overdue_at(end: datetime) -> ColumnElement[bool]:

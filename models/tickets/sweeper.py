@@ -5,14 +5,16 @@ it. One statement finds the running deadlines with a level instant at or after t
 watermark (`sweep_watermark.swept_to`, range scans of one partial index a level) and up to now,
 keeps those whose highest due level is above the highest one in the reminder log (one probe of its
 primary key each), and copies them into a temporary table. Batches of it (ranges of deadline ids,
-or the whole list when one batch holds it) then, one transaction each, are tallied in one grouped read, insert their reminder-log rows with one `INSERT … SELECT`
-(primary key ticket, kind, cycle, level: a level is never logged twice), raise the tickets'
-escalation levels and summarise the digests per person in SQL; Python only resolves who hears a
-level (per grid, not per ticket) and renders the bounded digest text. The last batch moves the watermark to this sweep's `now`, unless a clock was
-started or moved meanwhile at or before it (`deadlines.rearm` bumps the watermark's version): then
-the next sweep reads from the old watermark again. A crash before a batch commits re-fires that
-batch next sweep; after it commits, nothing of it is redone. When the watermark is unknown, and
-once a day, the sweep is a full pass (no lower bound) for safety.
+or the whole list when one batch holds it) then, one transaction each, are tallied in one grouped
+read, insert their reminder-log rows with one `INSERT … SELECT` (primary key ticket, kind, cycle,
+level: a level is never logged twice) and summarise the digests per person in SQL; no ticket row is
+written (a ticket's escalation level is read from its log rows). Python only resolves who hears a
+level (per grid, not per ticket) and renders the bounded digest text. The last batch moves the
+watermark to this sweep's `now`, unless a clock was started or moved meanwhile at or before it
+(`deadlines.rearm` bumps the watermark's version): then the next sweep reads from the old watermark
+again. A crash before a batch commits re-fires that batch next sweep; after it commits, nothing of
+it is redone. When the watermark is unknown, and once a day, the sweep is a full pass (no lower
+bound) for safety.
 
 Several instances: every batch locks the watermark row, so batches of two sweeps never interleave
 inside a transaction, and a sweep that starts takes the row over (`holder`): an earlier sweep still
@@ -296,7 +298,6 @@ def _sweep_batch(session: Session, state: SweepState, result: SweepResult) -> in
         result.fired += sum(t.rows for t in told)
         result.passed_over += sum(t.passed_over for t in told)
         _insert_logs(session, state)
-        _escalate(session, state)
         if any(t.in_room and t.level < 3 for t in told):
             _address_rooms(session, state)
         conn.execute(text(f"DROP TABLE IF EXISTS {TO.name}"))  # a SQLite connection keeps it
@@ -427,7 +428,9 @@ def _repair(session: Session, state: SweepState, actions: set[int]) -> None:
         if action not in actions:
             continue
         ids = select(due.deadline_id).where(due.action == action, *state.in_batch())
-        if is_postgres(session):  # as in _escalate: never wait for a row a user's transaction holds
+        if is_postgres(session):
+            # never wait for a deadline row a user's transaction holds: it may be waiting for the
+            # watermark row this batch holds (deadlines.rearm); that clock is repaired next sweep
             ids = select(d.c.id).where(d.c.id.in_(ids)).with_for_update(skip_locked=True)
         session.connection().execute(update(d).where(d.c.id.in_(ids)).values({col: state.now}))
 
@@ -453,21 +456,6 @@ def _insert_logs(session: Session, state: SweepState) -> None:
     ).where(state.told())
     cols = ["ticket_id", "deadline_kind", "cycle", "level", "skipped", "recipient_id", "fired_at"]
     session.connection().execute(insert(cast(Table, ReminderLog.__table__)).from_select(cols, rows))
-
-
-def _escalate(session: Session, state: SweepState) -> None:
-    """Raise each told ticket's escalation level (Core: no version bump, so no user edit goes stale)."""
-    due, t = DUE.c, cast(Table, Ticket.__table__)
-    top = select(due.ticket_id, func.max(due.level).label("level")).where(state.told())
-    top_q = top.group_by(due.ticket_id).cte("top")
-    raised = select(t.c.id, top_q.c.level).join(top_q, t.c.id == top_q.c.ticket_id)
-    raised = raised.where(t.c.escalation_level < top_q.c.level)
-    if is_postgres(session):
-        # never wait for a ticket row a user's transaction holds: it may be waiting for the
-        # watermark row this batch holds (deadlines.rearm); that ticket is raised next sweep
-        raised = raised.with_for_update(of=t, skip_locked=True)
-    new = raised.cte("raised")
-    session.connection().execute(update(t).where(t.c.id == new.c.id).values(escalation_level=new.c.level))
 
 
 def _address_rooms(session: Session, state: SweepState) -> None:

@@ -16,7 +16,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridbot.models.db import is_postgres
-from gridbot.models.entities import Grid, Message, Rating, Region, Ticket, TicketDeadline, TicketEvent
+from gridbot.models.entities import (
+    Grid,
+    Message,
+    Rating,
+    Region,
+    ReminderLog,
+    Ticket,
+    TicketDeadline,
+    TicketEvent,
+)
 from gridbot.models.enums import DeadlineKind, MessageDirection, RatingScore, Role, TicketKind, TicketStatus
 from gridbot.models.messaging.engagement import record_member_snapshot
 from gridbot.models.metrics import Period, Scope, daily_series, grid_metrics, rank_grids, rules, scope_metrics
@@ -55,12 +64,25 @@ def _msg(s: Session, grid: int, role: Role | None, at: object, sender: int | Non
     )
 
 
-def _ticket(s: Session, grid: int, created: object, status: TicketStatus, **kw: object) -> Ticket:
+def _ticket(
+    s: Session, grid: int, created: object, status: TicketStatus, escalation_level: int = 0, **kw: object
+) -> Ticket:
     t = Ticket(
         kind=TicketKind.INCIDENT, category="环境卫生", grid_id=grid, created_at=created, status=status, **kw
     )
     s.add(t)
     s.flush()
+    if escalation_level:  # as the sweep records it: the highest level told, those below passed over
+        s.add(
+            ReminderLog(
+                ticket_id=t.id,
+                deadline_kind=DeadlineKind.RESOLUTION,
+                level=escalation_level,
+                skipped=escalation_level - 1,
+                fired_at=created,
+            )
+        )
+        s.flush()
     return t
 
 

@@ -7,12 +7,14 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy import Engine, create_engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from gridbot.models.db import make_session_factory
-from gridbot.models.entities import Base
+from gridbot.models.entities import Base, Ticket
+from gridbot.models.enums import TicketStatus
 from gridbot.models.migrate import current_revision, downgrade, head_revision, upgrade
+from gridbot.models.tickets import deadlines
 from tests.conftest import World
 
 
@@ -123,3 +125,25 @@ def test_the_reminder_log_key_migration_keeps_what_was_told(any_engine: Engine, 
                 "SELECT ticket_id, deadline_kind, cycle, level, 0, fired_at FROM reminder_log"
             )
         )
+
+
+def test_the_escalation_level_migration_keeps_each_tickets_level(any_engine: Engine, world: World) -> None:
+    """0026 both ways: the level a ticket shows is the highest told, as a column and from the log."""
+    from tests.integration.test_sweeper import T0, M, open_tickets, run
+
+    sf = make_session_factory(any_engine)
+    warned, escalated = open_tickets(sf, world.grid, 2, assignee=world.worker)
+    assert run(sf, T0 + 8 * M).fired == 2  # both first responses warned (level 1)
+    with sf.begin() as s:  # one is closed after its warning
+        s.get_one(Ticket, warned).status = TicketStatus.CLOSED
+        deadlines.stop_all(s, s.get_one(Ticket, warned), T0 + 9 * M)
+    (quiet,) = open_tickets(sf, world.grid, assignee=world.worker, at=T0 + 10 * M)  # warns at +18
+    assert run(sf, T0 + 16 * M).fired == 1  # the open one at level 3, level 2 passed over
+    levels = {warned: 1, escalated: 3, quiet: 0}
+    downgrade(any_engine, "0025")
+    with any_engine.connect() as conn:
+        assert dict(conn.execute(text("SELECT id, escalation_level FROM tickets")).all()) == levels
+    upgrade(any_engine)
+    assert "escalation_level" not in {c["name"] for c in inspect(any_engine).get_columns("tickets")}
+    with sf() as s:
+        assert dict(s.execute(select(Ticket.id, Ticket.escalation_level)).all()) == levels

@@ -114,6 +114,22 @@ def test_after_an_outage_only_the_highest_due_level_is_told(
     assert outbox(session_factory)[-1].recipient_platform_id == "wx-sun"
 
 
+def test_a_ticket_a_user_holds_still_shows_the_level_told(
+    session_factory: sessionmaker[Session], world: World
+) -> None:
+    """The sweep writes no ticket row: a ticket locked by a user's edit is told and shows its level."""
+    if session_factory.kw["bind"].dialect.name == "sqlite":
+        pytest.skip("SQLite has one writer at a time: no ticket row is held while a sweep runs")
+    (tid,) = open_tickets(session_factory, world.grid, assignee=world.worker)
+    with session_factory() as user, user.begin():
+        user.get_one(Ticket, tid).text_masked = "电梯坏了，已报修"  # an edit not yet committed
+        user.flush()
+        res = run(session_factory, T0 + 12 * M)  # does not wait for the user's transaction
+        assert (res.fired, res.passed_over) == (1, 1)
+    with session_factory() as s:
+        assert s.get_one(Ticket, tid).escalation_level == 2
+
+
 def test_a_level_already_logged_is_not_told_again(
     session_factory: sessionmaker[Session], world: World
 ) -> None:
