@@ -14,6 +14,7 @@ locked by a user's transaction was left unraised before and now reads its level 
 Downgrade fills the column from the log again.
 """
 
+import sqlite3
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -29,6 +30,12 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     """Upgrade schema."""
     # a native ALTER on both (SQLite 3.35+): a batch copy of tickets fails its referrers' foreign keys
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite" and sqlite3.sqlite_version_info < (3, 35):
+        raise RuntimeError(
+            f"database migration 0026 needs SQLite 3.35 or newer (this Python has {sqlite3.sqlite_version}): "
+            "use a Python built with a newer SQLite (the Docker image has one) or set GRIDBOT_DB__URL to PostgreSQL"
+        )
     op.execute("ALTER TABLE tickets DROP COLUMN escalation_level")
 
 
