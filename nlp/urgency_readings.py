@@ -163,8 +163,8 @@ def effect_false_alarm(
         return True
     if kind == "fight" and ((said[0] in "打干掐" and _NOT_YET_RE.search(before)) or "群里" in clause):
         return True
-    if kind == "falling" and _LEAVES_RE.search(f"{before}{said}"):
-        return True  # 「树叶子一片一片的掉」: leaves or fruit, not a structure failing
+    if kind == "falling" and _LEAVES_RE.search(f"{before or previous}{said}"):
+        return True  # 「树叶子一片一片的掉」, 「叶子黄了 一片一片的掉」: leaves or fruit, not a structure failing
     if kind == "electric" and _FIREWORKS_RE.search(f"{previous} {clause}"):
         return True  # 「放烟花 火星子飘到阳台上」: sparks of fireworks, no live line
     if "反应" in said and _DEVICE_BEFORE_RE.search(before) and not _PERSON_WORD_RE.search(before):
