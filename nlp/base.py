@@ -77,6 +77,12 @@ _JOIN_IN_RE = re.compile(
     r"(?:^|(?<=[\s,，。!！?？;；]))(?:今天|今晚|明天|明晚|周末|晚上|早上|中午|下午)?有人(?!管|修|处理|清|收拾|来|过问|理|报|打电话|闻|看见|看到|听到|在家|已经)"
     r"[\u4e00-\u9fff]{1,8}(?:不|吗|没)(?=$|[\s,，。!！?？])"
 )
+# The group asked whether anyone saw a pet or a belonging (「有人看到我家的黄狗没」): lost-and-found among neighbours
+# (TAXONOMY.md rule 8); a theft (被偷) is a report.
+_SIGHTING_RE = re.compile(
+    r"(?:有(?:没有)?人|谁|大家|哪位)(?:看到|看见|见到|见过|瞧见)(?:过)?[^。!！?？偷]{0,12}"
+    r"(?:狗|猫|泰迪|鹦鹉|鸟|兔|鸡|鸭|鹅|钥匙|钱包|手机|快递|包裹|眼镜|证件|身份证|卡)"
+)
 # A reply to an earlier message of the group (「回楼上 …」, 「回复张姐 …」) answers a neighbour, whatever its topic.
 _REPLY_RE = re.compile(r"^(?:回|回复|答)(?:楼上|@|[\u4e00-\u9fff]{1,3}(?:姐|哥|叔|姨|阿姨|大爷|奶奶|老师))")
 # A message that opens by addressing a neighbour (「楼上的邻居 你家…」, 「对门的 您…」) talks to that neighbour.
@@ -84,7 +90,10 @@ _TO_A_NEIGHBOUR_RE = re.compile(
     r"^(?:致|给)?(?:楼上|楼下|对门|隔壁|对面|[0-9]+(?:楼|室|号))(?:的)?"
     r"(?:邻居|住户|那家|那户|业主|朋友|大哥|大姐|阿姨|姐|哥)?(?:们)?(?:你|您)"
 )
-_TO_COMMUNITY_RE = re.compile(r"网格员|社区|居委|物业|街道|城管|派出所|政府|管管|处理|投诉|举报|反映")
+# another community named (隔壁社区) is a place, not the authority asked
+_TO_COMMUNITY_RE = re.compile(
+    r"网格员|(?<!隔壁)(?<!别的)(?<!其他)(?<!旁边)社区|居委|物业|街道|城管|派出所|政府|管管|处理|投诉|举报|反映"
+)
 
 
 # Issue 14, chatter filed as tickets: messages whose form says nobody is asked to act. Each needs the text model to
@@ -149,6 +158,7 @@ _NOW_RE = re.compile(
 # An ask about the neighbours' own experience (「群里有人办过吗」, 「有冇人…」): the group is asked, never the gridworker.
 _GROUP_ASK_RE = re.compile(
     r"群里有(?:没有)?人|有冇人|有无人|有(?:没有)?(?:人|谁)(?:最近|之前|以前|也)?(?:办|去|用|做|弄|买|修|试|遇到)过"
+    r"|大家(?:都|一般|平时)?(?:装|用|买|选|找|去|办)的?(?:哪|啥|什么)"  # 「宽带大家都装的哪家」: the neighbours' choice
 )
 # A neighbour asking whether someone already called or told them (「报了吗」, 「物业电话打了没」), or whether the
 # others did something too (「你们家暖气费缴了没」): a follow-up among residents; 「打了没人接」 and 「报了没用」 report.
@@ -179,7 +189,11 @@ _FIXED_RE = re.compile(
 _NOT_FIXED_RE = re.compile(r"根本|压根|哪有|哪里|假的|骗|不信|说是")
 # Advice to everyone (TAXONOMY.md rule 5): a reminder, or people addressed by what they do (「走北门那条路的 注意点」),
 # with a warning or a do/don't, and nothing said to be wrong here now.
-_ADVICE_HEAD_RE = re.compile(r"^(?:提醒(?:一下)?(?:大家|各位)?|温馨提示|友情提示|大家注意|请大家|各位注意)")
+_ADVICE_HEAD_RE = re.compile(
+    r"^(?:提醒(?:一下)?(?:大家|各位)?|温馨提示|友情提示|大家注意|请大家|各位注意)"
+    # people addressed by what they do or have, in the opening clause (「晚上走北门那条路的 注意点」, 「家里有老人的 记得…」)
+    r"|^[\u4e00-\u9fff]{2,14}的(?:朋友|邻居|家长|人)?(?:们)?\s(?=注意|小心|记得|千万|一定要|最好|别|不要)"
+)
 _ADVICE_WORD_RE = re.compile(r"别|不要|千万|记得|注意|小心|最好|一定要|危险")
 _HERE_NOW_RE = re.compile(
     r"又|还在|还没|一直|好几天|现在|刚才|刚刚|已经|有人|谁家|[0-9]+(?:栋|号楼|单元|室)"
@@ -284,6 +298,7 @@ def asks_neighbours(normalised_text: str) -> bool:
         _TO_NEIGHBOURS_RE.search(text)
         or _TO_A_NEIGHBOUR_RE.match(text)
         or _JOIN_IN_RE.search(normalised_text)
+        or _SIGHTING_RE.search(text)
     )
     return bool(to_neighbours) and not _TO_COMMUNITY_RE.search(text)
 

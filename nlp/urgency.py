@@ -83,6 +83,9 @@ _HERE_RE = re.compile(r"我们|咱们|咱|俺们|我家|俺家|本小区|这边|
 _AFTERMATH_RE = re.compile(
     r"(?:临时|大病|困难|医疗)救助|申请[^,，。!！?？\s]{0,4}救助|救助金|登记损失|理赔|保险(?:怎么|能不能|能|赔)"
 )
+# damage done and compensation asked for (「地板全泡了 这得谁赔」, 「家电都泡了 有没有受灾补助」), unless it is still going on
+_CLAIM_RE = re.compile(r"谁赔|(?:能|会|得|要)赔|赔(?:不赔|吗|偿|钱)|受灾补助|补助|补偿|损失(?:谁|找谁|怎么)")
+_GOING_ON_RE = re.compile(r"还在|正在|一直在|越来越|快来|赶紧|马上")
 # the header of a forward (in _FICTION_RE): it makes the whole message news
 _FORWARD_RE = re.compile(r"^\s*(?:【|转|\[链接\])")
 _NAMED_AFTER_RE = re.compile(r"^(?:是|在|那是)")  # 「浓烟很大 是隔壁小区的」 places the clause before
@@ -129,7 +132,7 @@ def find_cues(text: str) -> list[UrgencyCue]:
     if not matches:  # most messages: nothing else to work out
         return []
     screens = list(_FICTION_RE.finditer(text))
-    aftermath = bool(_AFTERMATH_RE.search(text))
+    aftermath = bool(_AFTERMATH_RE.search(text) or (_CLAIM_RE.search(text) and not _GOING_ON_RE.search(text)))
     elsewhere = [(e.start(), e.end()) for r in (_ELSEWHERE_RE, _PLACES_RE) for e in r.finditer(text)]
     spans = clauses(text)
     # a story of the past from its first clause on, until a clause says now (「想起以前…煤气中毒… 现在一到冬天…」)
@@ -162,7 +165,9 @@ def find_cues(text: str) -> list[UrgencyCue]:
                 and any(r >= spans[k - 1][0] for r in resolved_at)
             )
             or bool(_CONDITION_RE.search(clause) or _CONDITION_RE.search(previous))
-            or bool(_HEDGE_RE.search(clause))
+            or bool(
+                _HEDGE_RE.search(clause) or _HEDGE_RE.search(_CLAUSE_RE.findall(m.group())[-1])
+            )  # …老房子 怕进水
             or bool(_NEGATION_RE.search(before))
             or rd.false_alarm(kind, m, text, previous, clause, following, before)
             or rd.effect_false_alarm(kind, m, text, previous, clause, following, before)

@@ -226,7 +226,7 @@ FLAME_RE = r"火|烧|着|燃|爆"
 # Figures of speech in the cue's clause or the next one (「忙得火烧眉毛」, 「加班被困在公司了」).
 FIGURE_RE = _pattern(
     r"火烧眉毛|(?:头|嗓子|喉咙|脑袋|脑子)(?:都)?(?:要|快)?冒烟|(?:热|急|渴|忙|累|催|晒|饿)得~{0,4}冒烟",
-    r"加班|哪(?:也|都|儿都)去不了|堵车|笑(?:得|死|疯)|(?:压|累|忙|困|烦)(?:得|到)",
+    r"加班|哪(?:也|都|儿都)去不了|堵车|笑(?:得|死|疯)|(?:压|累|忙|困|烦|闷)(?:得|到)",
     # a feeling or a state so strong it "smokes" or "sparks" (「手气好得冒火星子」, 「心里急得冒火」); 烧得冒烟 is real
     r"(?:好|旺|红|火|气|急|热|忙|累|渴|饿|晒|催|美|爽|嗨|馋|顺|香)得(?:都|要|快)?(?:冒烟|冒火|冒火星子?|着火|起火)",
 )
@@ -247,7 +247,9 @@ NAMED_LIQUID_RE = r"胶水|墨水|药水|香水|口水|汽水|油水|漆水|洗�
 # An e-bike charging lead trailing about (飞线充电): a hazard to report, not a live line down.
 CHARGING_RE = r"飞线|充电线|拉线充电|接线充电"
 # A thing, not a person, fell in (「钥匙掉进下水道了」).
-THING_RE = r"钥匙|手机|钱包|东西|球|鞋|帽子|眼镜|耳机|戒指|证件|卡|包|玩具|衣服|快递|盖|牌|半拉|一块"
+THING_RE = (
+    r"钥匙|轱辘|轮子|车轮|手机|钱包|东西|球|鞋|帽子|眼镜|耳机|戒指|证件|卡|包|玩具|衣服|快递|盖|牌|半拉|一块"
+)
 # Over: found, taken home, separated, the water gone (added to urgency._RESOLVED_RE).
 RESOLVED_MORE = (
     r"找到了(?!吗|没)|(?:已经)?好点了|缓过来了|醒过来了|(?:抬|背|扶)出来了|(?:接|送)回(?:去|家|来)了|(?:没|无)(?:什么)?大碍|平安(?:了|回)|(?:带走|拉开|劝开|制止|分开)了"

@@ -50,7 +50,7 @@ OUT_RE = re.compile(r"(?:人|都|已经|被)(?:放|救|拉|接)?出来了")
 _REPAIR_AFTER_RE = re.compile(r"^(?:啊|吧|呀)?(?:修|看看|看一下|处理|弄|清|收|管|换|关(?:阀|水|闸|总))")
 # the past, for its clause and the next one, unless the clause says now (「去年 我们楼有人煤气中毒」)
 PAST_RE = re.compile(
-    r"去年|前年|上个月|上月|上周|上礼拜|上星期|前几年|前几天|前些天|前阵子|前段时间|以前|小时候|那年|当年|之前有一?次|有一次"
+    r"去年|前年|上个月|上月|上个?周|上个?礼拜|上个?星期|前几年|前几天|前些天|前阵子|前段时间|以前|小时候|那年|当年|之前有一?次|有一次"
     r"|几年前|前[两三几]年|前些年|几个月前|有一回|那回|上回|那时候?|那会儿?|年轻(?:的)?时候|年轻那会|早些年|早年|记得|想起|[七八九零]几年|[0-9]+年代"
 )
 # yesterday ends an event (a fire, a flood, a fight), not a person's state (missing, down, unanswered since then)
@@ -90,6 +90,11 @@ _THEN_AFTER_RE = re.compile(
     r"^[^,，。!！?？\s了]{0,3}就(?:完|断|废|惨|晚|麻烦|危险|来不及|没命|出(?:大)?事|进不来|跑不)"
 )
 _SIMILE_AFTER_RE = re.compile(r"^了?(?:一样|似的|一般)")  # 「红得像着火了一样」
+# a cleft 是…的 tells how a past event happened (「孩子就是从那掉下去的 得赶紧修」), unless it is still going on
+_CLEFT_BEFORE_RE = re.compile(r"是[^,，。!！?？\s]{0,10}$")
+_CLEFT_AFTER_RE = re.compile(r"^[了下去进来出]{0,3}的(?=$|[,，。.!！?？;；\s])")
+# a rule of what to do when it happens (「手麻嘴歪就赶紧去医院」): advice, not a report; 「嘴歪了 赶紧送医院」 reports
+_WHEN_THEN_RE = re.compile(r"^[^,，。.!！?？;；\s了]{0,2}?就(?:赶紧|马上|立刻|立即|快|要|得|该)")
 # a thing, not a person, was hit (「站牌被车撞倒了」)
 _THING_BEFORE_RE = re.compile(
     r"(?:牌|杆|栏|桶|车|墙|门|树|灯|箱|柱|亭|棚|椅|架|窗|桩|板|栅|机|台|筐|盆|墩|石|碑|坛|盖)子?(?:给|让|又|也)?$"
@@ -112,6 +117,8 @@ _CHORE_RE = re.compile(fx.CHORE_RE)
 _DEVICE_BEFORE_RE = re.compile(
     r"按|按钮|遥控|开关|刷卡|刷脸|门禁|电梯|机器|手机|电脑|屏幕|插座|空调|电视|热水器|充电桩|水表|电表|读卡|显示屏"
 )
+_LEAVES_RE = re.compile(r"叶|花瓣|果子|果实|椰子|枣|柿子|核桃|松果")
+_FIREWORKS_RE = re.compile(r"烟花|鞭炮|炮仗|放炮|礼花|爆竹|烟火|仙女棒|呲花")
 _COOKING_RE = re.compile(r"油烟|炒菜|做饭|烧烤|饭菜|香味|菜味|饭香|火锅|烤肉|出去吃|点外卖")
 _SOAKED_THING_RE = re.compile(r"证|户口本|本子|卡|照片|书|衣服|鞋|手机|钱包|被子|粮食|种子|化肥")
 _HOME_WORD_RE = re.compile(r"家|屋|房|楼|村|院|街|路|人|一楼|地下室|车库")
@@ -156,6 +163,10 @@ def effect_false_alarm(
         return True
     if kind == "fight" and ((said[0] in "打干掐" and _NOT_YET_RE.search(before)) or "群里" in clause):
         return True
+    if kind == "falling" and _LEAVES_RE.search(f"{before or previous}{said}"):
+        return True  # 「树叶子一片一片的掉」, 「叶子黄了 一片一片的掉」: leaves or fruit, not a structure failing
+    if kind == "electric" and _FIREWORKS_RE.search(f"{previous} {clause}"):
+        return True  # 「放烟花 火星子飘到阳台上」: sparks of fireworks, no live line
     if "反应" in said and _DEVICE_BEFORE_RE.search(before) and not _PERSON_WORD_RE.search(before):
         return True  # 「按了半天冇反应」: a button or a lift, not a person
     if (
@@ -245,6 +256,10 @@ def false_alarm(
         return True
     if _EXPERIENCED_RE.search(after) or _SIMILE_AFTER_RE.search(after) or _TOPIC_AFTER_RE.search(after):
         return True
+    if _CLEFT_BEFORE_RE.search(before) and _CLEFT_AFTER_RE.search(after) and not _STILL_RE.search(following):
+        return True  # 「小姑娘就是从那掉下去的」: how it happened, told to ask for a repair
+    if _WHEN_THEN_RE.search(after):
+        return True  # 「嘴歪就赶紧去医院」: what to do when it happens
     return kind == "injured" and (
         bool(_THING_BEFORE_RE.search(before) and not _PERSON_WORD_RE.search(before))
         or bool(_THING_RESULT_RE.search(text[cue.end() :]))
