@@ -87,7 +87,6 @@ class Context:
             room_id=self.group.room_id,
             mention_ids=(self.msg.sender_id,) if mention_ids is None else mention_ids,
             bot_account=self.group.bot_account,
-            account_known=True,
             ticket_id=ticket_id,
         )
 

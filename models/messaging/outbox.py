@@ -101,15 +101,13 @@ def enqueue(
     mention_ids: Sequence[str] = (),
     ticket_id: int | None = None,
     bot_account: str | None = None,
-    account_known: bool = False,
 ) -> Outbox:
     """Queue one outbound message; a second call with the same `dedupe_key` returns the first row.
 
     A room message goes out through the bot account that serves the room (the group's
     `bot_account`, recorded as messages arrive); a row without an account may go through any.
-    `account_known`: `bot_account` is the room's as the caller holds it, None included (not read again).
     """
-    if bot_account is None and room_id is not None and not account_known:
+    if bot_account is None and room_id is not None:
         bot_account = session.scalar(select(ChatGroup.bot_account).where(ChatGroup.room_id == room_id))
     values = {
         "dedupe_key": dedupe_key,
