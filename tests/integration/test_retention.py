@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from gridbot.cli import _register, app
 from gridbot.models.entities import Message, Outbox, RollupCohort, RollupDay, utcnow
 from gridbot.models.enums import MessageDirection, MessageStatus, OutboxKind, OutboxStatus, Role
-from gridbot.models.messaging.inbox import classified
+from gridbot.models.messaging.inbox import classified, finish
 from gridbot.models.messaging.outbox import enqueue
 from gridbot.models.messaging.retention import purge_message_text
 from gridbot.models.metrics import Period, Scope, daily_series, scope_metrics
@@ -58,10 +58,10 @@ def _build(session: Session, world: World) -> Fixture:
     for message in session.scalars(select(Message)):
         message.text = _text(message.id)
         message.text_masked = mask(message.text)
-        message.status = MessageStatus.PROCESSED
         classified(
             message, {"kind": "incident", "category": "物业服务", "priority": "normal", "urgency_cues": []}
         )
+        finish(message, MessageStatus.PROCESSED)  # writes the verdict `classified` kept
     pending = Message(
         platform_id="m-pending",
         direction=MessageDirection.INBOUND,
