@@ -126,7 +126,7 @@ _NOT_WATER_RE = re.compile(fx.NOT_WATER_RE)
 _NAMED_LIQUID_RE = re.compile(fx.NAMED_LIQUID_RE)
 # stuck at work, not shut in (「又加班 被困在公司出不去」), with no fire or water around
 _WORKPLACE_RE = re.compile(r"(?:困|关|锁)在(?:公司|单位|办公室|工位|厂里|店里|会议室)")
-_VEHICLE_RE = re.compile(r"车|卡车|货车|客车|班车")
+_VEHICLE_RE = re.compile(r"车")  # 卡车, 货车, 班车… all end in it
 _WATER_OR_FIRE_RE = re.compile(r"水|淹|河|火|烟|塌|压")
 _CHARGING_RE = re.compile(fx.CHARGING_RE)
 # 倒 as pour (把剩饭倒在), not a person pushed down (把人拖倒)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from gridbot.models.db import insert_ignore
@@ -103,16 +103,23 @@ def imported(person: Person) -> bool:
     return any(getattr(person, handle) for handle in IDENTITY_HANDLES)
 
 
-def claim_imported(session: Session, platform_id: str, handles: Iterable[str] = ()) -> Person | None:
-    """An imported person not yet seen in a group whose 微信号/手机号/企业微信账号 matches, now claimed."""
+def handle_keys(platform_id: str, handles: Iterable[str] = ()) -> tuple[set[str], set[str]]:
+    """The ids a sender may be known by in the sheet (微信号/企业微信账号) and the hashes of the phones among them."""
     ids = {platform_id, *handles} - {""}
-    phones = {phone_hash(p) for p in (normalize_phone(h) for h in ids) if p}
+    return ids, {phone_hash(p) for p in (normalize_phone(h) for h in ids) if p}
+
+
+def unclaimed_matching(ids: set[str], phones: set[str]) -> Select[Person]:
+    """Imported people not yet seen in a group whose 微信号/企业微信账号 is in `ids` or phone hash in `phones`."""
     conditions = [Person.wechat_id.in_(ids), Person.wecom_userid.in_(ids)]
     if phones:
         conditions.append(Person.phone_hash.in_(phones))
-    person = session.scalars(
-        select(Person).where(Person.platform_id.is_(None), or_(*conditions)).order_by(Person.id)
-    ).first()
+    return select(Person).where(Person.platform_id.is_(None), or_(*conditions)).order_by(Person.id)
+
+
+def claim_imported(session: Session, platform_id: str, handles: Iterable[str] = ()) -> Person | None:
+    """An imported person not yet seen in a group whose 微信号/手机号/企业微信账号 matches, now claimed."""
+    person = session.scalars(unclaimed_matching(*handle_keys(platform_id, handles))).first()
     if person is not None:
         person.platform_id = platform_id
         session.flush()

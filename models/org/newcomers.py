@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,7 @@ from gridbot.models.db import attach, is_postgres
 from gridbot.models.entities import Person, RoleAssignment, utcnow
 from gridbot.models.entities.directory_version import WRITTEN
 from gridbot.models.enums import Role
-from gridbot.models.org.directory import normalize_phone, phone_hash
+from gridbot.models.org.directory import handle_keys, unclaimed_matching
 
 
 @dataclass(frozen=True)
@@ -60,17 +60,11 @@ def ensure_people(session: Session, wanted: Mapping[str, tuple[str, Sequence[str
 
 def _claim(session: Session, wanted: Mapping[str, tuple[str, Sequence[str]]]) -> dict[str, Newcomer]:
     """Imported people not yet seen whose handles match a sender's, one read for all senders."""
-    ids = {pid: {pid, *handles} - {""} for pid, (_name, handles) in wanted.items()}
-    phones = {pid: {phone_hash(p) for p in (normalize_phone(h) for h in hs) if p} for pid, hs in ids.items()}
-    every = set().union(*ids.values())
-    every_phone = set().union(*phones.values())
-    match = [Person.wechat_id.in_(every), Person.wecom_userid.in_(every)]
-    if every_phone:
-        match.append(Person.phone_hash.in_(every_phone))
+    keys = {pid: handle_keys(pid, handles) for pid, (_name, handles) in wanted.items()}
+    ids = {pid: k[0] for pid, k in keys.items()}
+    phones = {pid: k[1] for pid, k in keys.items()}
     found = list(
-        session.scalars(
-            select(Person).where(and_(Person.platform_id.is_(None), or_(*match))).order_by(Person.id)
-        )
+        session.scalars(unclaimed_matching(set().union(*ids.values()), set().union(*phones.values())))
     )
     out: dict[str, Newcomer] = {}
     for pid in wanted:
