@@ -159,6 +159,9 @@ _NOW_RE = re.compile(
 _GROUP_ASK_RE = re.compile(
     r"群里有(?:没有)?人|有冇人|有无人|有(?:没有)?(?:人|谁)(?:最近|之前|以前|也)?(?:办|去|用|做|弄|买|修|试|遇到)过"
     r"|大家(?:都|一般|平时)?(?:装|用|买|选|找|去|办)的?(?:哪|啥|什么)"  # 「宽带大家都装的哪家」: the neighbours' choice
+    # one neighbour, addressed, asked about their own choice (「周老师 您家孙子那个奥数班还招人吗」, 「你家保姆哪找的」)
+    r"|^(?:[\u4e00-\u9fff]{1,2}(?:姐|哥|叔|姨|阿姨|大爷|奶奶|爷爷|老师|师傅|婶|伯)\s?[,，:：]?\s?)?(?:你|您)(?:们)?家"
+    r"[^。!！?？]{0,14}?(?:在哪|哪里|哪儿|哪家|哪个|还招|多少钱|怎么报|(?:报|学|买|找|请|上|装|订)的)"
 )
 # A neighbour asking whether someone already called or told them (「报了吗」, 「物业电话打了没」), or whether the
 # others did something too (「你们家暖气费缴了没」): a follow-up among residents; 「打了没人接」 and 「报了没用」 report.

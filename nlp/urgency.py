@@ -82,6 +82,8 @@ _HERE_RE = re.compile(r"我们|咱们|咱|俺们|我家|俺家|本小区|这边|
 # relief or a claim asked for after the event (「家里房子被水淹了 社区有没有临时救助」): the danger is behind
 _AFTERMATH_RE = re.compile(
     r"(?:临时|大病|困难|医疗)救助|申请[^,，。!！?？\s]{0,4}救助|救助金|登记损失|理赔|保险(?:怎么|能不能|能|赔)"
+    # the bill afterwards (「被蛇咬了 这个医药费有没有救助」)
+    r"|(?:医药费|医疗费|治疗费|住院费|药费)[^。!！?？]{0,10}(?:救助|补助|补贴|报销|谁出|谁付|谁赔|能报)"
 )
 # damage done and compensation asked for (「地板全泡了 这得谁赔」, 「家电都泡了 有没有受灾补助」), unless it is still going on
 _CLAIM_RE = re.compile(r"谁赔|(?:能|会|得|要)赔|赔(?:不赔|吗|偿|钱)|受灾补助|补助|补偿|损失(?:谁|找谁|怎么)")
@@ -216,9 +218,21 @@ def is_news(text: str) -> bool:
     return bool(_FICTION_RE.search(text) or _PLACES_RE.search(text))
 
 
+# everyone out and counted (「已经从楼里下来了 在广场集合 老人孩子都在」): over for the priority head alone
+_SAFE_OUT_RE = re.compile(
+    r"(?:已经|都)(?:从[^,，。!！?？\s]{1,8})?(?:下来|撤出来|撤出去|撤离|撤出|跑出来|逃出来)了"
+    r"|(?:人|孩子|老人|大家|家里人)都(?:齐了|平安|安全|没事)|(?:老人|孩子|人)都在(?=$|[\s,，。.!！])"
+)
+
+
 def is_over(text: str) -> bool:
     """True when the text says the danger is over or the people are out (已经出来了, 没事了, 自己灭了)."""
-    return bool(rd.OUT_RE.search(text) or _RESOLVED_RE.search(text) or _SETTLED_RE.search(text))
+    return bool(
+        rd.OUT_RE.search(text)
+        or _RESOLVED_RE.search(text)
+        or _SETTLED_RE.search(text)
+        or _SAFE_OUT_RE.search(text)
+    )
 
 
 def active_cues(text: str) -> list[UrgencyCue]:

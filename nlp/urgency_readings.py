@@ -34,10 +34,27 @@ _FIGURATIVE_RE = re.compile(
     r"|辣|火锅|辣椒|嘴巴|嘴皮|舌头|头顶|心里|太阳|热得|热死|晒得|桑拿|蒸笼|火爆|红火|爆火|火出圈"
     r"|挤爆|爆满|人山人海|人挤人"  # a crowd: 「桥上人挤爆了 都要着火了」
     r"|(?:特别|好|真|太|超)(?:帅|酷|好看|漂亮)"  # a flame admired: 「倒酒那一下火苗窜起来特别帅」
+    # a body part or a stuck lesson, a losing game or a falling stock (「耳朵要着火了」, 「背课文被困在第三段」)
+    r"|耳朵|脑子|脑袋|课文|背书|这道题|数学题|难题|做题|刷题|关卡|第[一二三四五六七八九十\d]{1,3}(?:段|关|章|页|题)"
+    r"|股票|基金|段位|上分|连跪|掉分"
 )
 # delight or laughter as a figure of speech around a person cue (「太好吃了 我要晕倒了」, 「笑晕了」)
 _DELIGHT_RE = re.compile(r"太好(?:吃|看|听|玩)|好吃到|香得|美得|笑死|笑晕|笑得|帅得|萌得|可爱得")
 _PERSON_KINDS = frozenset({"injured", "person_at_risk", "trapped", "pinned"})
+# a near miss: it almost happened (「老爸差点跌进水沟」, the cue spanning the person and the fall)
+_NEAR_MISS_RE = re.compile(r"差点|差一点|险些|险险")
+# a heart that bleeds is grief (「我的心在流血」), not a wound
+_HEART_BEFORE_RE = re.compile(r"(?<![小担放耐细粗])心(?:里|头)?(?:在|都|正在)?$")
+# 救救 a thing (「谁来救救我的基金」): a figure; 救救我的孩子 names a person
+_RESCUE_RE = re.compile(r"救救")
+_OWNED_AFTER_RE = re.compile(r"们?的")
+# sparks from a fire lit on purpose (烧纸, a welder): a hazard, no live line
+_SPARK_SOURCE_RE = re.compile(r"烧纸|纸钱|烧香|烧烤|电焊|焊接|切割|打磨")
+_LINE_RE = re.compile(r"电|线|插座|插排|插头|箱|闸|表")
+# a hazard described (「推到三楼走廊里充电…着火了咋个整」), then what if: a worry, not a report
+_HAZARD_RE = re.compile(r"充电|飞线|插排|堆(?:着|放|满|了)|杂物|停着|放着")
+_WHAT_IF_AFTER_RE = re.compile(r"^了?[^,，。.!！?？;；\s]{0,2}(?:咋个?整|咋个?办|怎么办|怎么整)")
+_NOW_URGING_RE = re.compile(r"快|救命|现在|正在|赶紧")
 _ABOUT_TO_BEFORE_RE = re.compile(r"(?:快|快要|都要)$")
 _SILENT_RE = re.compile(lex.SILENT)
 _DOOR_SILENT_RE = re.compile(lex.DOOR_SILENT)
@@ -167,6 +184,13 @@ def effect_false_alarm(
         return True  # 「树叶子一片一片的掉」, 「叶子黄了 一片一片的掉」: leaves or fruit, not a structure failing
     if kind == "electric" and _FIREWORKS_RE.search(f"{previous} {clause}"):
         return True  # 「放烟花 火星子飘到阳台上」: sparks of fireworks, no live line
+    # 「楼道口烧纸 火星子乱飞」: a fire lit on purpose throws the sparks (a hazard, TAXONOMY §4)
+    if (
+        kind == "electric"
+        and _SPARK_SOURCE_RE.search(f"{previous} {clause}")
+        and not _LINE_RE.search(before + said)
+    ):
+        return True
     if "反应" in said and _DEVICE_BEFORE_RE.search(before) and not _PERSON_WORD_RE.search(before):
         return True  # 「按了半天冇反应」: a button or a lift, not a person
     if (
@@ -203,8 +227,10 @@ def false_alarm(
         return True
     if (_EXCLAMATION_RE.fullmatch(cue.group()) or kind == "call_for_help") and _FIGURE_RE.search(text):
         return True  # 「被困在公司加班到十点 救命 谁来救救我」: the danger around is a figure of speech
-    if kind in ("fire", "trapped") and _FIGURATIVE_RE.search(f"{previous} {clause} {following}"):
-        return True
+    if (kind in ("fire", "trapped") or (kind == "call_for_help" and _RESCUE_RE.search(cue.group()))) and (
+        _FIGURATIVE_RE.search(f"{previous} {clause} {following}")
+    ):
+        return True  # 「背课文被困在第三段 谁来救救他」: the only danger around is a figure; a real one keeps its own cue
     if kind in _PERSON_KINDS and _JOKE_RE.search(f"{clause} {following}"):
         return True  # 「闺女被寒假作业埋了 快窒息了 哈哈」: laughter says it is a figure of speech
     if kind == "trapped" and not _WATER_OR_FIRE_RE.search(text):
@@ -212,6 +238,23 @@ def false_alarm(
             return True  # 「又加班 被困在公司出不去」
         if _VEHICLE_RE.search(before) and not _PERSON_WORD_RE.search(f"{clause} {following}"):
             return True  # 「拉草料的车困在半道」: a road blocked, no person shut in
+    if _NEAR_MISS_RE.search(cue.group()) or _NEAR_MISS_RE.search(before[-4:]):
+        return True  # 「前天阮老爸差点跌进水沟」: it almost happened
+    if kind == "injured" and _HEART_BEFORE_RE.search(before):
+        return True  # 「我的心在流血」
+    if (
+        kind == "call_for_help"
+        and _RESCUE_RE.search(cue.group())
+        and (owned := _OWNED_AFTER_RE.match(text, cue.end())) is not None
+        and not _PERSON_WORD_RE.match(text, owned.end(), owned.end() + 5)
+    ):
+        return True  # 「谁来救救我的基金」: a thing rescued is a figure; 救救我的孩子 names a person
+    if (
+        _WHAT_IF_AFTER_RE.search(text[cue.end() :])
+        and _HAZARD_RE.search(text[: cue.start()])
+        and not _NOW_URGING_RE.search(clause)
+    ):
+        return True  # 「好几辆在走廊充电 着火了咋个整」: what if, after a hazard described
     if kind in ("injured", "person_at_risk") and _ABOUT_TO_BEFORE_RE.search(before):
         return True  # 「热得我快晕倒了」: about to, not down
     if kind in ("injured", "person_at_risk") and _DELIGHT_RE.search(f"{previous} {clause}"):
