@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Annotated, Any
 
@@ -54,25 +55,67 @@ def _flags_without_type() -> None:
     setattr(typer.core.TyperOption, "display_type_rich", display)  # noqa: B010
 
 
-def _register() -> None:
-    """Attach the layers' command groups (imported lazily so `gridbot --help` stays fast)."""
-    from gridbot import cli_api, cli_bot, cli_db, cli_exchange, cli_kb, cli_nlp, cli_org, cli_seed, cli_setup
+# Which module registers each top-level command. `gridbot run` imports and builds only its own group:
+# importing all nine modules and building their 40-odd commands cost every start ~30 ms (issue 19).
+# A word not listed here (a typo, a new command missing from this table) registers them all.
+COMMAND_MODULES = {
+    "init": "cli_setup",
+    "doctor": "cli_setup",
+    "status": "cli_setup",
+    "calendar": "cli_setup",
+    "db": "cli_db",
+    "org": "cli_org",
+    "role": "cli_org",
+    "grid": "cli_org",
+    "classify": "cli_nlp",
+    "train": "cli_nlp",
+    "eval": "cli_nlp",
+    "export-corrections": "cli_nlp",
+    "demo": "cli_bot",
+    "replay": "cli_bot",
+    "run": "cli_bot",
+    "seed-demo": "cli_seed",
+    "rollup": "cli_seed",
+    "api": "cli_api",
+    "token": "cli_api",
+    "exchange": "cli_exchange",
+    "kb": "cli_kb",
+}
+MODULES = (
+    "cli_setup",
+    "cli_db",
+    "cli_org",
+    "cli_nlp",
+    "cli_bot",
+    "cli_seed",
+    "cli_api",
+    "cli_exchange",
+    "cli_kb",
+)
 
-    cli_setup.register(app)
-    cli_db.register(app)
-    cli_org.register(app)
-    cli_nlp.register(app)
-    cli_bot.register(app)
-    cli_seed.register(app)
-    cli_api.register(app)
-    cli_exchange.register(app)
-    cli_kb.register(app)
+
+def _modules_for(args: list[str]) -> tuple[str, ...]:
+    """The command modules a command line needs: the named command's own, or all of them (root help,
+    no command, an unknown word)."""
+    for arg in args:
+        if arg in ("-h", "--help"):  # the root's help lists every command
+            return MODULES
+        if not arg.startswith("-"):  # the root takes flags only: the first word is the command
+            return (COMMAND_MODULES[arg],) if arg in COMMAND_MODULES else MODULES
+    return MODULES
+
+
+def _register(args: list[str] | None = None) -> None:
+    """Attach the layers' command groups (imported lazily so `gridbot --help` stays fast); with the
+    command line's `args`, only the group of the command it names."""
+    for name in MODULES if args is None else _modules_for(args):
+        importlib.import_module(f"gridbot.{name}").register(app)
 
 
 def main() -> None:
     """Console-script entry point: setup mistakes become one or two lines, not a traceback."""
     _flags_without_type()
-    _register()
+    _register(sys.argv[1:])
     debug = "--debug" in sys.argv[1:]
     try:
         app()
