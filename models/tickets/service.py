@@ -94,7 +94,7 @@ def open_ticket(
     `source` is "resident" for a resident's report, "patrol" for one a gridworker found on patrol (主动发现).
     `duplicate_entry`: its duplicate features and keys, stored with it (None: computed by the next check).
     `staff`: the grid's `grid_staff` as the caller read it in this transaction (None: read here).
-    The ticket, its reporter and its clocks go in one flush (a statement a table, no read back).
+    The ticket and its reporter go in one flush, its clocks in one INSERT (a statement a table, no read back).
     """
     if source not in (SOURCE_RESIDENT, SOURCE_PATROL):
         raise ValueError(f"unknown ticket source {source!r}")
@@ -121,17 +121,16 @@ def open_ticket(
         updated_at=now,
         cycle=0,
     )
-    # set before the flush, the collections are known complete: nothing reads them back
+    # set before the flush, the collection is known complete: nothing reads it back
     ticket.reporters = (
         [TicketReporter(person_id=reporter_id, message_id=source_message_id, created_at=now)]
         if reporter_id is not None
         else []
     )
-    ticket.deadlines = deadlines.first_clocks(ticket, now, policy)
     session.add(ticket)
     session.flush()
+    deadlines.start_first(session, ticket, now, policy)
     duplicate_index.add(session, ticket, duplicate_entry)
-    deadlines.rearm(session, list(ticket.deadlines), new_at=now)
     data = {"needs_review": needs_review, "source": str(source)}
     _event(session, ticket, None, "create", None, TicketStatus.NEW, now, data=data)
     session.flush()
