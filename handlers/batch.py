@@ -35,7 +35,7 @@ from gridbot.models import bot_metrics, failpoints
 from gridbot.models.enums import MessageStatus, MessageType, Role
 from gridbot.models.errors import TicketError
 from gridbot.models.messaging import inbox
-from gridbot.models.org import newcomers
+from gridbot.models.org import newcomers, snapshots
 from gridbot.models.org.newcomers import Newcomer
 from gridbot.nlp.pii import mask_name
 
@@ -134,7 +134,15 @@ def _persist(
                 role = conv._role(session, sender.person, group, version)
             rows.append(inbound_row(msg, group, sender.person.id, role, now))
         newcomers.add_residents(session, residents)
-        return inbox.record_many(session, rows), version, unbound
+        stored = inbox.record_many(session, rows)
+        grids: dict[int, set[int]] = {}
+        for person_id, grid_id in residents:
+            grids.setdefault(person_id, set()).add(grid_id)
+        made = [
+            snapshots.created(s.person, grids.get(s.person.id, ())) for s in senders.values() if s.created
+        ]
+    conv.directory.hold_created(made, version)  # committed: the route reads them from memory
+    return stored, version, unbound
 
 
 def _senders(
@@ -168,7 +176,7 @@ def _route(
         verdicts = dict(zip(texts, conv.classifier().classify_batch(texts), strict=True))
         with conv.verdicts(verdicts), conv.sessions.begin() as session:
             claimed = inbox.claim_many(session, [message_id for _, message_id in fresh])
-            # senders first seen in the persist: their rows and roles for every context in two reads
+            # senders not held (claimed from the sheet in the persist): their rows and roles in two reads
             people = conv.directory.people(session, (m.sender_id for m, _ in fresh), version)
             conv.directory.actors(session, people.values(), version)
             left: set[str] = set()  # rooms one of whose messages left the batch
