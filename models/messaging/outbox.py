@@ -42,6 +42,17 @@ _INSERTS = {
     name: dialect.insert(_TABLE).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(_TABLE.c.id)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
+# the same, for a room row whose account the caller does not hold: read from the room in the INSERT
+_ROOM_ACCOUNT = (
+    select(ChatGroup.bot_account).where(ChatGroup.room_id == bindparam("account_room")).scalar_subquery()
+)
+_INSERTS_READING_ACCOUNT = {
+    name: dialect.insert(_TABLE)
+    .values(bot_account=_ROOM_ACCOUNT)
+    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    .returning(_TABLE.c.id, _TABLE.c.bot_account)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 _UNSET = dict.fromkeys(_TABLE.c.keys())
 _wakers: list[Callable[[], None]] = []
 _wakers_lock = threading.Lock()
@@ -107,8 +118,6 @@ def enqueue(
     A room message goes out through the bot account that serves the room (the group's
     `bot_account`, recorded as messages arrive); a row without an account may go through any.
     """
-    if bot_account is None and room_id is not None:
-        bot_account = session.scalar(select(ChatGroup.bot_account).where(ChatGroup.room_id == room_id))
     values = {
         "dedupe_key": dedupe_key,
         "kind": kind,
@@ -125,8 +134,15 @@ def enqueue(
     }
     # one INSERT … ON CONFLICT DO NOTHING: a key queued before (or by a transaction committing
     # meanwhile) returns no id, and that row is returned instead
-    stmt = _INSERTS["postgresql" if is_postgres(session) else "sqlite"]
-    row_id = session.connection().execute(stmt, values).scalar()
+    dialect = "postgresql" if is_postgres(session) else "sqlite"
+    if bot_account is None and room_id is not None:  # the room's account, read by the INSERT itself
+        session.flush()  # the room as this transaction changed it (a no-op with nothing pending)
+        del values["bot_account"]
+        stmt = _INSERTS_READING_ACCOUNT[dialect]
+        row = session.connection().execute(stmt, values | {"account_room": room_id}).first()
+        row_id, values["bot_account"] = (None, None) if row is None else row
+    else:
+        row_id = session.connection().execute(_INSERTS[dialect], values).scalar()
     if row_id is None:
         return session.scalars(select(Outbox).where(Outbox.dedupe_key == dedupe_key)).one()
     announce(session)
