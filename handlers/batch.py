@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gridbot.handlers import commands
 from gridbot.handlers.storable import inbound_row, storable
@@ -35,7 +35,7 @@ from gridbot.models import bot_metrics, failpoints
 from gridbot.models.enums import MessageStatus, MessageType, Role
 from gridbot.models.errors import TicketError
 from gridbot.models.messaging import inbox
-from gridbot.models.org import newcomers
+from gridbot.models.org import newcomers, snapshots
 from gridbot.models.org.newcomers import Newcomer
 from gridbot.nlp.pii import mask_name
 
@@ -85,7 +85,7 @@ def _together(conv: Conversation, items: Sequence[tuple[int, IncomingMessage]]) 
     except Exception as exc:  # the database, say: each message on its own
         logger.warning("batch of %d not stored (%s): one at a time", len(items), type(exc).__name__)
         return {i: conv.process(m) for i, m in items}
-    fresh = [(m, stored[m.platform_id]) for _, m in ready if m.platform_id in stored]
+    fresh = [(m, *stored[m.platform_id]) for _, m in ready if m.platform_id in stored]
     for _ in fresh:
         failpoints.hit("inbound.persisted")
     routed = _route(conv, fresh, version)
@@ -103,9 +103,9 @@ def _together(conv: Conversation, items: Sequence[tuple[int, IncomingMessage]]) 
 
 def _persist(
     conv: Conversation, msgs: Sequence[IncomingMessage]
-) -> tuple[dict[str, int], int | None, set[str]]:
-    """Store the batch in one INSERT: ({platform id: message id} of the rows stored now, the directory
-    version, the rooms not bound to a grid, whose messages were left out)."""
+) -> tuple[dict[str, tuple[int, dict[str, Any]]], int | None, set[str]]:
+    """Store the batch in one INSERT: ({platform id: (message id, row)} of the rows stored now, the
+    directory version, the rooms not bound to a grid, whose messages were left out)."""
     now = conv.clock()
     unbound: set[str] = set()
     with conv.sessions.begin() as session:
@@ -134,7 +134,16 @@ def _persist(
                 role = conv._role(session, sender.person, group, version)
             rows.append(inbound_row(msg, group, sender.person.id, role, now))
         newcomers.add_residents(session, residents)
-        return inbox.record_many(session, rows), version, unbound
+        ids = inbox.record_many(session, rows)
+        stored = {r["platform_id"]: (ids[r["platform_id"]], r) for r in rows if r["platform_id"] in ids}
+        grids: dict[int, set[int]] = {}
+        for person_id, grid_id in residents:
+            grids.setdefault(person_id, set()).add(grid_id)
+        made = [
+            snapshots.created(s.person, grids.get(s.person.id, ())) for s in senders.values() if s.created
+        ]
+    conv.directory.hold_created(made, version)  # committed: the route reads them from memory
+    return stored, version, unbound
 
 
 def _senders(
@@ -155,24 +164,27 @@ def _senders(
 
 
 def _route(
-    conv: Conversation, fresh: Sequence[tuple[IncomingMessage, int]], version: int | None
+    conv: Conversation,
+    fresh: Sequence[tuple[IncomingMessage, int, dict[str, Any]]],
+    version: int | None,
 ) -> dict[str, Outcome]:
-    """Route the stored batch in one transaction; messages that left it are routed alone after."""
+    """Route the stored batch in one transaction; messages that left it are routed alone after.
+    `fresh`: each message with its id and the row stored (the claimed objects are built from it)."""
 
     if not fresh:
         return {}
-    texts = list(dict.fromkeys(m.text for m, _ in fresh))
+    texts = list(dict.fromkeys(m.text for m, _, _ in fresh))
     outcomes: dict[str, Outcome] = {}
     alone: list[tuple[IncomingMessage, int]] = []
     try:
         verdicts = dict(zip(texts, conv.classifier().classify_batch(texts), strict=True))
         with conv.verdicts(verdicts), conv.sessions.begin() as session:
-            claimed = inbox.claim_many(session, [message_id for _, message_id in fresh])
-            # senders first seen in the persist: their rows and roles for every context in two reads
-            people = conv.directory.people(session, (m.sender_id for m, _ in fresh), version)
+            claimed = inbox.claim_stored_many(session, {message_id: row for _, message_id, row in fresh})
+            # senders not held (claimed from the sheet in the persist): their rows and roles in two reads
+            people = conv.directory.people(session, (m.sender_id for m, _, _ in fresh), version)
             conv.directory.actors(session, people.values(), version)
             left: set[str] = set()  # rooms one of whose messages left the batch
-            for msg, message_id in fresh:
+            for msg, message_id, _ in fresh:
                 message = claimed.get(message_id)
                 if message is None:  # another instance (or an earlier delivery) routed it
                     outcomes[msg.platform_id] = Outcome("duplicate")
@@ -205,7 +217,7 @@ def _route(
                 failpoints.hit("route.dispatched")
     except Exception as exc:
         logger.warning("batch of %d not routed (%s): one at a time", len(fresh), type(exc).__name__)
-        return {msg.platform_id: conv._route(msg, message_id) for msg, message_id in fresh}
+        return {msg.platform_id: conv._route(msg, message_id) for msg, message_id, _ in fresh}
     for platform_id in outcomes:
         conv.coordinator.remember_message(platform_id)
     for msg, message_id in alone:

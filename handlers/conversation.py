@@ -38,7 +38,7 @@ from gridbot.models.errors import TicketError
 from gridbot.models.messaging import engagement, inbox
 from gridbot.models.messaging.coordination import Coordinator
 from gridbot.models.messaging.outbox import enqueue
-from gridbot.models.org import directory, newcomers
+from gridbot.models.org import directory, newcomers, snapshots
 from gridbot.models.org.newcomers import Newcomer
 from gridbot.models.org.snapshots import DirectoryCache
 from gridbot.models.settings import FairUseSettings, NLPSettings
@@ -229,7 +229,10 @@ class Conversation:
                 stored = session.get(Message, message_id)  # media only: text messages need no row object
                 assert stored is not None
                 attachment_records.record(session, self.attachments.store, stored, msg.attachment_path, now)
-            return message_id, row, version
+            grids = [group.grid_id] if role is Role.RESIDENT and group.grid_id is not None else []
+            made = [snapshots.created(sender.person, grids)] if sender.created else []
+        self.directory.hold_created(made, version)  # committed: the route reads them from memory
+        return message_id, row, version
 
     def _persist_known(
         self, msg: IncomingMessage, now: datetime

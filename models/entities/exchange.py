@@ -1,19 +1,35 @@
 """The platform exchange: webhook events and their deliveries, and links to external work orders.
 
 A ticket event that a partner platform cares about (created, updated, closed) gets a `webhook_events`
-row in the same flush as the event itself (the `after_insert` hook below), so the exchange sees every
-change no matter which path made it (bot command, API, inbound work order, sweeper) and loses none on
-a crash: the change and its webhook commit or roll back together.
+row in the same statement as the event itself (`record_event`, which the ticket service writes every
+event with; one `WITH … INSERT … RETURNING` on PostgreSQL) or, for an event added to a session, in
+its flush (the `after_insert` hook below), so the exchange sees every change no matter which path made
+it (bot command, API, inbound work order, sweeper) and loses none on a crash: the change and its
+webhook commit or roll back together.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, Connection, ForeignKey, Index, String, Text, UniqueConstraint, event, insert
-from sqlalchemy.orm import Mapped, Mapper, mapped_column
+from sqlalchemy import (
+    JSON,
+    Connection,
+    ForeignKey,
+    Index,
+    Insert,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    event,
+    insert,
+    select,
+)
+from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column
 
 from gridbot.models.entities.base import Base, str_enum, utcnow
 from gridbot.models.entities.ticket import TicketEvent
@@ -124,20 +140,65 @@ class ExternalLink(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # masked extra fields, as received
 
 
+_EVENT_COLUMNS = ("ticket_id", "actor_id", "at", "action", "from_status", "to_status", "note", "data")
+_WEBHOOK_COLUMNS = ("ticket_event_id", "ticket_id", "event_type", "action", "at", "status", "created_at")
+
+
+def _inserts() -> tuple[Insert, Insert, Insert]:
+    """(an event, a webhook event, an event and its webhook event in one statement), built once:
+    every ticket change runs them, and building a statement costs more than running it."""
+    events, webhooks = cast(Table, TicketEvent.__table__), cast(Table, WebhookEvent.__table__)
+    event_row = insert(events).values({c: bindparam(c, type_=events.c[c].type) for c in _EVENT_COLUMNS})
+    webhook_row = insert(webhooks).values(
+        {c: bindparam(c, type_=webhooks.c[c].type) for c in _WEBHOOK_COLUMNS}
+    )
+    written = event_row.returning(events.c.id, events.c.ticket_id, events.c.action, events.c.at).cte("ev")
+    told = select(
+        written.c.id,
+        written.c.ticket_id,
+        bindparam("event_type", type_=webhooks.c.event_type.type),
+        written.c.action,
+        written.c.at,
+        bindparam("status", type_=webhooks.c.status.type),
+        bindparam("created_at", type_=webhooks.c.created_at.type),
+    )
+    both = (
+        insert(webhooks)
+        .from_select(list(_WEBHOOK_COLUMNS), told)
+        .add_cte(written, nest_here=True)
+        .returning(webhooks.c.ticket_event_id)
+    )
+    return event_row.returning(events.c.id), webhook_row, both
+
+
+_EVENT, _WEBHOOK, _EVENT_AND_WEBHOOK = _inserts()
+
+
+def _webhook(kind: WebhookEventType) -> dict[str, Any]:
+    return {"event_type": kind, "status": WebhookEventStatus.PENDING, "created_at": utcnow()}
+
+
+def record_event(session: Session, values: dict[str, Any]) -> int:
+    """Insert a ticket event (`values`: its columns but the id) and, when partners are told of its
+    action, its webhook event; returns the event's id. One statement on PostgreSQL (the webhook row
+    is inserted from the event's RETURNING); two on SQLite, which has no INSERT in a WITH."""
+    conn = session.connection()
+    kind = EVENT_TYPES.get(values["action"])
+    if kind is None:
+        return int(conn.execute(_EVENT, values).scalar_one())
+    if conn.dialect.name == "postgresql":
+        return int(conn.execute(_EVENT_AND_WEBHOOK, values | _webhook(kind)).scalar_one())
+    event_id = int(conn.execute(_EVENT, values).scalar_one())
+    row = {"ticket_event_id": event_id, "ticket_id": values["ticket_id"], "action": values["action"]}
+    conn.execute(_WEBHOOK, row | {"at": values["at"]} | _webhook(kind))
+    return event_id
+
+
 @event.listens_for(TicketEvent, "after_insert")
 def _queue_webhook(_mapper: Mapper[Any], connection: Connection, target: TicketEvent) -> None:
-    """Queue the webhook event in the ticket event's own flush (same transaction)."""
+    """Queue the webhook event of an event added to a session in its own flush (same transaction)."""
     kind = EVENT_TYPES.get(target.action)
     if kind is None:
         return
-    connection.execute(
-        insert(WebhookEvent).values(
-            ticket_event_id=target.id,
-            ticket_id=target.ticket_id,
-            event_type=kind,
-            action=target.action,
-            at=target.at,
-            status=WebhookEventStatus.PENDING,
-            created_at=utcnow(),
-        )
-    )
+    row = {"ticket_event_id": target.id, "ticket_id": target.ticket_id, "action": target.action}
+    connection.execute(_WEBHOOK, row | {"at": target.at} | _webhook(kind))

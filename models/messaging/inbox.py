@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
@@ -69,11 +69,11 @@ _ATTEMPTS = select(_TABLE.c.attempts).where(
     _TABLE.c.id == bindparam("message_id"), _TABLE.c.status == MessageStatus.PENDING
 )
 _ATTEMPTS_LOCKED = _ATTEMPTS.with_for_update()
-_UNSET = dict.fromkeys(_TABLE.c.keys())  # a fresh row's columns beyond `inbound_row`'s hold NULL
-_PENDING_MANY = select(Message).where(
-    Message.id.in_(bindparam("message_ids", expanding=True)), Message.status == MessageStatus.PENDING
+_ATTEMPTS_MANY = select(_TABLE.c.id, _TABLE.c.attempts).where(
+    _TABLE.c.id.in_(bindparam("message_ids", expanding=True)), _TABLE.c.status == MessageStatus.PENDING
 )
-_PENDING_MANY_LOCKED = _PENDING_MANY.order_by(Message.id).with_for_update()
+_ATTEMPTS_MANY_LOCKED = _ATTEMPTS_MANY.order_by(_TABLE.c.id).with_for_update()
+_UNSET = dict.fromkeys(_TABLE.c.keys())  # a fresh row's columns beyond `inbound_row`'s hold NULL
 
 
 class Placement(Protocol):
@@ -242,16 +242,23 @@ def claim_stored(session: Session, message_id: int, row: dict[str, Any]) -> Mess
     attempts = session.connection().execute(stmt, {"message_id": message_id}).scalar()
     if attempts is None:
         return None
+    return _attached(session, message_id, row, attempts)
+
+
+def claim_stored_many(session: Session, rows: Mapping[int, dict[str, Any]]) -> dict[int, Message]:
+    """The messages of a batch this process stored just now ({id: row from `inbound_row`}) still
+    awaiting routing, row-locked in id order on PostgreSQL; as `claim_stored` claims one, the lock
+    reads only their attempts and the objects are built from `rows`."""
+    stmt = _ATTEMPTS_MANY_LOCKED if is_postgres(session) else _ATTEMPTS_MANY
+    found = session.connection().execute(stmt, {"message_ids": list(rows)})
+    return {i: _attached(session, i, rows[i], attempts) for i, attempts in found}
+
+
+def _attached(session: Session, message_id: int, row: dict[str, Any], attempts: int) -> Message:
     values = {**_UNSET, **row, "id": message_id, "attempts": attempts}
     for stamp in ("sent_at", "received_at"):  # as the UTC column type loads them
         values[stamp] = values[stamp].astimezone(UTC)
     return attach(session, Message, values)
-
-
-def claim_many(session: Session, message_ids: Sequence[int]) -> dict[int, Message]:
-    """The messages of these ids still awaiting routing, row-locked (in id order) on PostgreSQL."""
-    stmt = _PENDING_MANY_LOCKED if is_postgres(session) else _PENDING_MANY
-    return {m.id: m for m in session.scalars(stmt, {"message_ids": list(message_ids)})}
 
 
 def count_attempt(session: Session, message_id: int) -> int | None:

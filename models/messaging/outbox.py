@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import (
     Connection,
@@ -25,7 +25,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from gridbot.models.db import attach, is_postgres
 from gridbot.models.entities import ChatGroup, Outbox
@@ -36,11 +36,32 @@ logger = logging.getLogger(__name__)
 _MAX_BACKOFF = timedelta(hours=1)
 CHANNEL = "gridbot_outbox"  # PostgreSQL NOTIFY channel: a committed transaction queued rows
 _NEW_ROWS = "gridbot_outbox_new"  # session.info flag: this transaction queued rows
+_NOTIFIED = "gridbot_outbox_notified"  # session.info flag: and an INSERT of them sent the NOTIFY
 _TABLE = cast(Table, Outbox.__table__)
-# built once: every reply is queued through it (values bound; defaults filled in as for any insert)
+# the room's account, for a room row whose account the caller does not hold: read by the INSERT
+_ROOM_ACCOUNT = (
+    select(ChatGroup.bot_account).where(ChatGroup.room_id == bindparam("account_room")).scalar_subquery()
+)
+
+
+def _insert(dialect: Any, read_account: bool) -> Any:
+    """INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING the id (and the account, when it reads
+    it); on PostgreSQL the row inserted also sends the NOTIFY (delivered at commit, as
+    `_notify_other_processes` would send it), so the commit needs no statement of its own."""
+    stmt = dialect.insert(_TABLE)
+    if read_account:
+        stmt = stmt.values(bot_account=_ROOM_ACCOUNT)
+    returned: list[Any] = [_TABLE.c.id, _TABLE.c.bot_account] if read_account else [_TABLE.c.id]
+    if dialect is postgresql:
+        returned.append(func.pg_notify(CHANNEL, ""))
+    return stmt.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(*returned)
+
+
+# built once: every reply is queued through them (values bound; defaults filled in as for any insert)
 _INSERTS = {
-    name: dialect.insert(_TABLE).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(_TABLE.c.id)
+    (name, read_account): _insert(dialect, read_account)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+    for read_account in (False, True)
 }
 _UNSET = dict.fromkeys(_TABLE.c.keys())
 _wakers: list[Callable[[], None]] = []
@@ -71,12 +92,13 @@ def subscribe(wake: Callable[[], None]) -> Callable[[], None]:
 
 @event.listens_for(Session, "before_commit")
 def _notify_other_processes(session: Session) -> None:
-    if session.info.get(_NEW_ROWS) and is_postgres(session):
+    if session.info.get(_NEW_ROWS) and not session.info.get(_NOTIFIED) and is_postgres(session):
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
 
 
 @event.listens_for(Session, "after_commit")
 def _wake_this_process(session: Session) -> None:
+    session.info.pop(_NOTIFIED, None)
     if session.info.pop(_NEW_ROWS, False):
         with _wakers_lock:
             wakers = list(_wakers)
@@ -84,9 +106,13 @@ def _wake_this_process(session: Session) -> None:
             wake()
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop(_NEW_ROWS, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, previous: SessionTransaction) -> None:
+    # a savepoint rolled back takes its NOTIFY with it (the commit sends one for the rows kept), not
+    # the rows queued before it ("after_rollback" also fires for a savepoint: it dropped their wake-up)
+    session.info.pop(_NOTIFIED, None)
+    if not previous.nested:
+        session.info.pop(_NEW_ROWS, None)
 
 
 def enqueue(
@@ -107,8 +133,6 @@ def enqueue(
     A room message goes out through the bot account that serves the room (the group's
     `bot_account`, recorded as messages arrive); a row without an account may go through any.
     """
-    if bot_account is None and room_id is not None:
-        bot_account = session.scalar(select(ChatGroup.bot_account).where(ChatGroup.room_id == room_id))
     values = {
         "dedupe_key": dedupe_key,
         "kind": kind,
@@ -125,11 +149,21 @@ def enqueue(
     }
     # one INSERT … ON CONFLICT DO NOTHING: a key queued before (or by a transaction committing
     # meanwhile) returns no id, and that row is returned instead
-    stmt = _INSERTS["postgresql" if is_postgres(session) else "sqlite"]
-    row_id = session.connection().execute(stmt, values).scalar()
+    postgres = is_postgres(session)
+    dialect = "postgresql" if postgres else "sqlite"
+    if bot_account is None and room_id is not None:  # the room's account, read by the INSERT itself
+        session.flush()  # the room as this transaction changed it (a no-op with nothing pending)
+        del values["bot_account"]
+        stmt = _INSERTS[dialect, True]
+        row = session.connection().execute(stmt, values | {"account_room": room_id}).first()
+        row_id, values["bot_account"] = (None, None) if row is None else row[:2]
+    else:
+        row_id = session.connection().execute(_INSERTS[dialect, False], values).scalar()
     if row_id is None:
         return session.scalars(select(Outbox).where(Outbox.dedupe_key == dedupe_key)).one()
     announce(session)
+    if postgres:
+        session.info[_NOTIFIED] = True
     loaded = {
         "created_at": now.astimezone(UTC),
         "next_attempt_at": now.astimezone(UTC),

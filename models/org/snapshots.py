@@ -8,7 +8,9 @@ the change is flushed as usual). Every process checks one row per message,
 (`models/entities/directory_version.py`); when it moved, all copies are dropped. So a binding or a
 role change made by any instance (bot, API, CLI) is seen by every bot from its next message on, as
 when it read the rows each time. Only rows read from the database are kept, never rows this
-transaction created (it may still roll back). People and actors are bounded (least recently used).
+transaction created (it may still roll back), except people this process created with their resident
+roles, held once that transaction committed (`hold_created`: nobody else could change them before).
+People and actors are bounded (least recently used).
 """
 
 from __future__ import annotations
@@ -62,6 +64,21 @@ class Known:
     roles: frozenset[Role]  # held over the room's grid (`Actor.roles_for`)
 
 
+@dataclass(frozen=True, slots=True)
+class Created:
+    """A person created in a transaction with resident roles in these grids, to hold once it commits."""
+
+    values: dict[str, Any]
+    actor: Actor
+
+
+def created(person: Person, grid_ids: Iterable[int]) -> Created:
+    """What `DirectoryCache.hold_created` keeps of a person just created (their row as inserted, no
+    read), taken before the commit: the objects expire then."""
+    roles = frozenset((Role.RESIDENT, grid_id, None) for grid_id in grid_ids)
+    return Created(_columns(person), Actor(person_id=person.id, name=person.name, roles=roles))
+
+
 class DirectoryCache:
     """Per-process copies of groups, grids, people and actors, valid for one directory version."""
 
@@ -111,6 +128,22 @@ class DirectoryCache:
             store[key] = value
             if isinstance(store, OrderedDict) and len(store) > self.max_people:
                 store.popitem(last=False)
+
+    def hold_created(self, people: Iterable[Created], version: int | None) -> None:
+        """Hold people a committed transaction created, with the resident roles it gave them, under
+        the version it read: the route and the next message then read neither back. Their rows were
+        nobody else's to change before that commit; a change since bumped the version, which drops
+        these copies with the rest at the next check."""
+        with self._lock:
+            if version is None or version != self._version:
+                return
+            for person in people:
+                self._people[person.values["platform_id"]] = person.values
+                self._actors[person.values["id"]] = person.actor
+            while len(self._people) > self.max_people:
+                self._people.popitem(last=False)
+            while len(self._actors) > self.max_people:
+                self._actors.popitem(last=False)
 
     def group(self, session: Session, room_id: str, version: int | None) -> ChatGroup | None:
         """The group of a room (None if the bot never saw it)."""

@@ -8,13 +8,16 @@ sweeper has told is in the reminder log. Whoever starts a clock or moves its ins
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import cast
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import Table, case, func, or_, select, update
+from sqlalchemy import Table, Update, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
+from gridbot.models.db import attach, is_postgres
 from gridbot.models.entities import ReminderLog, SweepWatermark, Ticket, TicketDeadline
+from gridbot.models.entities.ticket import LEVEL_COLUMNS
 from gridbot.models.enums import DeadlineKind
 from gridbot.models.tickets.sla import LEVELS, Basis, DeadlineSpec, SLAPolicy
 
@@ -28,14 +31,35 @@ def start_clocks(session: Session, ticket: Ticket, now: datetime, policy: SLAPol
     return _create(session, ticket, now, policy, dict(rule.deadlines))
 
 
-def first_clocks(ticket: Ticket, now: datetime, policy: SLAPolicy) -> list[TicketDeadline]:
-    """A ticket not yet stored: its clocks from the policy, to be flushed with it (`ticket.deadlines`);
-    the caller calls `rearm(session, clocks, new_at=now)` once they have ids. No query: a new ticket
-    has no clocks to keep."""
+def start_first(session: Session, ticket: Ticket, now: datetime, policy: SLAPolicy) -> list[TicketDeadline]:
+    """A new ticket's clocks from the policy (the ticket flushed, holding none yet), set as its
+    `deadlines` without a read back. One multi-row INSERT, which on PostgreSQL also carries `rearm`'s
+    watermark check when that needs no lock (a data-modifying WITH); otherwise `rearm` as usual."""
     rule = policy.rule_for(ticket.kind, ticket.category, ticket.priority)
-    return [
-        _clock(ticket, kind, ticket.cycle or 0, now, policy, spec) for kind, spec in rule.deadlines.items()
-    ]
+    rows: list[dict[str, Any]] = []
+    for kind, spec in rule.deadlines.items():
+        s = policy.schedule(spec, now)
+        times = {"warn_at": s.warn_at, "due_at": s.due_at}
+        times |= {"escalate1_at": s.escalate1_at, "escalate2_at": s.escalate2_at}
+        rows.append({"ticket_id": ticket.id, "kind": kind, "cycle": ticket.cycle, "started_at": now, **times})
+    clocks: list[TicketDeadline] = []
+    if rows:
+        table = cast(Table, TicketDeadline.__table__)
+        stmt = insert(table).values(rows).returning(table.c.id, table.c.kind)
+        at = min(min(r["warn_at"], r["due_at"], r["escalate1_at"], r["escalate2_at"]) for r in rows)
+        folded = at > now + REARM_MARGIN and is_postgres(session)
+        if folded:
+            stmt = stmt.add_cte(_lower_if_behind(at).cte("rearmed"))
+        ids = {kind: i for i, kind in session.connection().execute(stmt)}
+        unset = dict.fromkeys(table.c.keys())
+        for r in rows:
+            values = unset | r | {"id": ids[r["kind"]], "started_at": now.astimezone(UTC)}
+            values |= {k: r[k].astimezone(UTC) for k in LEVEL_COLUMNS}  # as loading sets them
+            clocks.append(attach(session, TicketDeadline, values))
+        if not folded:
+            rearm(session, clocks, new_at=now)
+    set_committed_value(ticket, "deadlines", clocks)
+    return clocks
 
 
 def _clock(
@@ -157,20 +181,29 @@ def rearm(session: Session, clocks: list[TicketDeadline], *, new_at: datetime | 
             firsts.append(min(times[level:]))
     if not firsts:
         return
-    at, table = min(firsts), cast(Table, SweepWatermark.__table__)
-    w = table.c
-    lower = update(table).values(
-        swept_to=case((w.swept_to > at, at), else_=w.swept_to), version=w.version + 1
-    )
+    at, w = min(firsts), cast(Table, SweepWatermark.__table__).c
     if new_at is not None and at > new_at + REARM_MARGIN:
         # one statement, no lock unless it matches: a clock started in the past, behind the watermark
-        session.execute(lower.where(w.id == 1, or_(w.swept_to > at, w.sweeping_to >= at)))
+        session.execute(_lower_if_behind(at))
         return
     row = session.execute(
         select(w.swept_to, w.sweeping_to).where(w.id == 1).with_for_update(read=True)
     ).one_or_none()
     if row is not None and ((row[0] is not None and row[0] > at) or (row[1] is not None and row[1] >= at)):
-        session.execute(lower.where(w.id == 1))
+        session.execute(_lower(at).where(w.id == 1))
+
+
+def _lower(at: datetime) -> Update:
+    """Lower the watermark to `at` if it lies after it, and count a move (`version`)."""
+    table = cast(Table, SweepWatermark.__table__)
+    w = table.c
+    return update(table).values(swept_to=case((w.swept_to > at, at), else_=w.swept_to), version=w.version + 1)
+
+
+def _lower_if_behind(at: datetime) -> Update:
+    """`_lower`, only where the watermark or a sweep under way is past `at` (no lock otherwise)."""
+    w = cast(Table, SweepWatermark.__table__).c
+    return _lower(at).where(w.id == 1, or_(w.swept_to > at, w.sweeping_to >= at))
 
 
 def _create(

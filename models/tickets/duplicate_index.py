@@ -64,19 +64,24 @@ def _key_rows(
 
 
 def add(session: Session, ticket: Ticket, entry: Entry | None) -> None:
-    """Store a new ticket's features and keys (None: pending, computed by the next check)."""
-    session.execute(
-        insert(TicketDupFeatures).values(
-            ticket_id=ticket.id,
-            grid_id=ticket.grid_id,
-            created_at=ticket.created_at,
-            data=entry.data if entry else None,
-        )
+    """Store a new ticket's features and keys (None: pending, computed by the next check); one
+    statement on PostgreSQL (the features' INSERT in a WITH of the keys' multi-row INSERT)."""
+    features = insert(TicketDupFeatures).values(
+        ticket_id=ticket.id,
+        grid_id=ticket.grid_id,
+        created_at=ticket.created_at,
+        data=entry.data if entry else None,
     )
-    if entry is not None and entry.keys:
-        session.execute(
-            insert(TicketDupKey), _key_rows(ticket.id, ticket.grid_id, ticket.created_at, entry.keys)
-        )
+    conn = session.connection()
+    if entry is None or not entry.keys:
+        conn.execute(features)
+        return
+    keys = insert(TicketDupKey).values(_key_rows(ticket.id, ticket.grid_id, ticket.created_at, entry.keys))
+    if is_postgres(session):
+        conn.execute(keys.add_cte(features.cte("features")))
+    else:
+        conn.execute(features)
+        conn.execute(keys)
 
 
 def store(session: Session, grid_id: int, computed: Mapping[Candidate, Entry]) -> int:

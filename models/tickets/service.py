@@ -6,7 +6,7 @@ queues the group announcement in the outbox, all in the caller's transaction (ne
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from gridbot.models.attachments import records as attachment_records
+from gridbot.models.db import attach
 from gridbot.models.entities import Grid, Person, Rating, Ticket, TicketEvent, TicketReporter
+from gridbot.models.entities.exchange import record_event
 from gridbot.models.entities.ticket import SOURCE_PATROL, SOURCE_RESIDENT
 from gridbot.models.enums import (
     OPEN_STATUSES,
@@ -92,7 +94,7 @@ def open_ticket(
     `source` is "resident" for a resident's report, "patrol" for one a gridworker found on patrol (主动发现).
     `duplicate_entry`: its duplicate features and keys, stored with it (None: computed by the next check).
     `staff`: the grid's `grid_staff` as the caller read it in this transaction (None: read here).
-    The ticket, its reporter and its clocks go in one flush (a statement a table, no read back).
+    The ticket and its reporter go in one flush, its clocks in one INSERT (a statement a table, no read back).
     """
     if source not in (SOURCE_RESIDENT, SOURCE_PATROL):
         raise ValueError(f"unknown ticket source {source!r}")
@@ -119,17 +121,16 @@ def open_ticket(
         updated_at=now,
         cycle=0,
     )
-    # set before the flush, the collections are known complete: nothing reads them back
+    # set before the flush, the collection is known complete: nothing reads it back
     ticket.reporters = (
         [TicketReporter(person_id=reporter_id, message_id=source_message_id, created_at=now)]
         if reporter_id is not None
         else []
     )
-    ticket.deadlines = deadlines.first_clocks(ticket, now, policy)
     session.add(ticket)
     session.flush()
+    deadlines.start_first(session, ticket, now, policy)
     duplicate_index.add(session, ticket, duplicate_entry)
-    deadlines.rearm(session, list(ticket.deadlines), new_at=now)
     data = {"needs_review": needs_review, "source": str(source)}
     _event(session, ticket, None, "create", None, TicketStatus.NEW, now, data=data)
     session.flush()
@@ -168,18 +169,21 @@ def _event(
     note: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> TicketEvent:
-    event = TicketEvent(
-        ticket_id=ticket.id,
-        actor_id=actor_id,
-        at=now,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
-        data=data or {},
-    )
-    session.add(event)
-    return event
+    """Write the event (and its webhook event, `exchange.record_event`) now; the object returned is
+    attached to the session as its row, without a read back."""
+    session.flush()  # what the event refers to is written first, as the flush used to order it
+    values: dict[str, Any] = {
+        "ticket_id": ticket.id,
+        "actor_id": actor_id,
+        "at": now,
+        "action": action,
+        "from_status": from_status,
+        "to_status": to_status,
+        "note": note,
+        "data": data or {},
+    }
+    event_id = record_event(session, values)
+    return attach(session, TicketEvent, values | {"id": event_id, "at": now.astimezone(UTC)})
 
 
 def _move(
@@ -204,11 +208,11 @@ def _move(
     after = check(action, ticket, grid, actor, is_reporter(session, ticket, actor.person_id))
     ticket.status = after
     ticket.updated_at = now
-    event = _event(session, ticket, actor.person_id, action.value, before, after, now, note, data)
     try:
         session.flush()
     except StaleDataError:
         raise ConcurrentUpdate(f"工单 #{number} 刚刚已被他人处理，请查看最新状态后重试") from None
+    event = _event(session, ticket, actor.person_id, action.value, before, after, now, note, data)
     if announce_it:
         announce(session, ticket, event, now)
     return ticket, event

@@ -304,3 +304,28 @@ async def test_a_batchs_first_sight_residents_are_created_together(
     assert ("wx-imported", "李建国", Role.RESIDENT) in held  # the sheet's person, the official name kept
     person_inserts = [x for x in seen if x.lstrip().upper().startswith("INSERT INTO PERSONS")]
     assert len(person_inserts) == 1, person_inserts  # every newcomer of the batch in one statement
+
+
+async def test_a_batchs_newcomers_are_not_read_back_by_its_route(
+    conversation: Conversation, runtime: Runtime, clock: SimClock
+) -> None:
+    newcomers = [f"wx-new-{i}" for i in range(4)]
+    msgs = [msg(i, (ROOM_A, ROOM_B)[i % 2], pid, f"{CHAT}{i}", clock) for i, pid in enumerate(newcomers)]
+    seen: list[str] = []
+    listener = lambda _c, _cur, statement, *_r: seen.append(statement)  # noqa: E731
+    event.listen(runtime.engine, "before_cursor_execute", listener)
+    try:
+        outcomes = await conversation.handle_batch(msgs)
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", listener)
+    assert [o.status for o in outcomes] == ["chatter"] * len(msgs)
+    stored = next(i for i, x in enumerate(seen) if x.lstrip().upper().startswith("INSERT INTO MESSAGES"))
+    reads = [x for x in seen[stored:] if "FROM persons" in x or "FROM role_assignments" in x]
+    assert reads == [], reads  # the persist's commit left the newcomers and their roles in the copies
+    with runtime.sessions() as s:
+        roles = s.execute(
+            select(Person.platform_id, RoleAssignment.role, RoleAssignment.grid_id)
+            .join(RoleAssignment, RoleAssignment.person_id == Person.id)
+            .where(Person.platform_id.in_(newcomers))
+        ).all()
+    assert sorted(p for p, _, _ in roles) == newcomers and {r for _, r, _ in roles} == {Role.RESIDENT}

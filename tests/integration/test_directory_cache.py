@@ -56,6 +56,19 @@ async def test_a_known_sender_costs_no_directory_lookup_and_no_version_bump(grou
     assert stored_role(group, "今天天气不错") is Role.RESIDENT
 
 
+async def test_a_first_sight_sender_is_not_read_back_once_created(group: Group) -> None:
+    with statements(group) as seen:
+        await group.say("刘师傅", "大家早上好")  # created with his resident role, then routed
+    created = next(i for i, s in enumerate(seen) if s.lstrip().upper().startswith("INSERT INTO PERSONS"))
+    after = [s for s in seen[created:] if any(f"FROM {t}" in s for t in ("persons", "role_assignments"))]
+    assert after == [], after  # the route holds what the persist created
+    with statements(group) as seen:
+        await group.say("刘师傅", "今天天气不错")
+    assert [s for s in seen if any(f"FROM {t}" in s for t in DIRECTORY_TABLES)] == []
+    assert stored_role(group, "大家早上好") is Role.RESIDENT
+    assert stored_role(group, "今天天气不错") is Role.RESIDENT
+
+
 async def test_a_role_given_and_taken_elsewhere_applies_to_the_next_message(group: Group) -> None:
     await group.say("刘师傅", "大家早上好")
     assert stored_role(group, "大家早上好") is Role.RESIDENT

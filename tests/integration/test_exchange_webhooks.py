@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridbot.bot.webhooks import WebhookDeliverer
-from gridbot.models.entities import WebhookDelivery, WebhookEvent
+from gridbot.models.entities import TicketEvent, WebhookDelivery, WebhookEvent
 from gridbot.models.entities.exchange import DeliveryStatus
 from gridbot.models.enums import Priority, TicketKind
 from gridbot.models.exchange import webhooks
@@ -99,6 +99,35 @@ async def test_the_event_is_queued_in_the_changes_own_transaction(
     with session_factory() as session:
         events = session.scalars(select(WebhookEvent)).all()
         assert [(e.ticket_id, e.event_type.value) for e in events] == [(number, "ticket.created")]
+
+
+async def test_each_carried_event_gets_its_webhook_event_in_the_same_statement(
+    session_factory: sessionmaker[Session], world: World
+) -> None:
+    engine = session_factory.kw["bind"]
+    seen: list[str] = []
+    listener = lambda _c, _cur, statement, *_r: seen.append(" ".join(statement.split()))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        number = open_one(session_factory, world)
+        with session_factory.begin() as session:
+            ticket = service.get_ticket(session, number)
+            service.note_similar(session, ticket, number, 0.5, T0)  # not carried: no webhook event
+            service.add_reporter(session, ticket, world.resident2, None, T0)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    with session_factory() as session:
+        events = dict(session.execute(select(TicketEvent.id, TicketEvent.action)).all())
+        hooks = session.execute(select(WebhookEvent.ticket_event_id, WebhookEvent.event_type)).all()
+    assert sorted((events[e], t.value) for e, t in hooks) == [
+        ("create", "ticket.created"),
+        ("report", "ticket.updated"),
+    ]
+    event_writes = [x for x in seen if "INSERT INTO ticket_events" in x]
+    hook_writes = [x for x in seen if "INSERT INTO webhook_events" in x]
+    assert len(event_writes) == 3 and len(hook_writes) == 2
+    if engine.dialect.name == "postgresql":  # each carried event and its webhook event: one statement
+        assert all("INSERT INTO ticket_events" in x for x in hook_writes), hook_writes
 
 
 async def test_delivered_signed_retried_after_a_failure_and_never_doubled(

@@ -72,3 +72,30 @@ async def test_a_row_claimed_from_what_was_stored_is_the_row_loaded(group: Group
     with group.runtime.sessions.begin() as s:
         assert inbox.claim_stored(s, message_id, row) is None  # routed: nobody claims it again
         assert s.get(Message, message_id).attempts == 2  # type: ignore[union-attr]
+
+
+async def test_a_batch_claimed_from_what_was_stored_is_the_rows_loaded(group: Group) -> None:
+    await group.say("刘师傅", "大家早上好")
+    now = group.clock.now
+    texts = ["楼道灯坏了", "今天天气不错", "垃圾没人收"]
+    msgs = [
+        IncomingMessage(f"wx-many-{i}", ROOM, "wx-liu", "刘师傅", t, now - timedelta(seconds=3))
+        for i, t in enumerate(texts)
+    ]
+    with group.runtime.sessions.begin() as s:
+        room = s.scalars(select(ChatGroup).where(ChatGroup.room_id == ROOM)).one()
+        person = s.scalars(select(Person).where(Person.name == "刘师傅")).one()
+        rows = [inbound_row(m, room, person.id, Role.RESIDENT, now) for m in msgs]
+        ids = inbox.record_many(s, rows)
+    stored = {ids[r["platform_id"]]: r for r in rows}
+    first = min(stored)
+    with group.runtime.sessions.begin() as s:  # another instance routed one meanwhile
+        done = inbox.claim_pending(s, first)
+        assert done is not None
+        inbox.finish(done, MessageStatus.PROCESSED)
+    with group.runtime.sessions.begin() as s:
+        expected = {i: columns(m) for i in stored if (m := inbox.claim_pending(s, i)) is not None}
+    with group.runtime.sessions.begin() as s:
+        built = inbox.claim_stored_many(s, stored)
+        assert sorted(built) == sorted(expected) == sorted(set(stored) - {first})
+        assert {i: columns(m) for i, m in built.items()} == expected

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import anyio
 import pytest
 import redis
+from sqlalchemy import event as sa_event
 from sqlalchemy import insert as sa_insert
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
@@ -280,3 +281,43 @@ async def test_another_process_wakes_the_sender_through_notify(
             await platform.arrived.wait()
         stop.set()
     assert [m.text for m in platform.received] == ["来自另一进程"]
+
+
+def test_a_queued_row_notifies_other_processes_at_commit_and_only_then(
+    pg_session_factory: sessionmaker[Session],
+) -> None:
+    """The NOTIFY goes with the row's INSERT (no statement of its own), is delivered at commit, and a
+    savepoint rolled back with its row does not take away the notification the kept rows need."""
+    engine = pg_session_factory.kw["bind"]
+    raw = engine.raw_connection()
+    listener = raw.driver_connection
+    raw.detach()  # in autocommit mode below: never handed back to the pool
+    try:
+        listener.autocommit = True
+        listener.execute(f"LISTEN {ob.CHANNEL}")
+
+        def notified() -> int:
+            return len(list(listener.notifies(timeout=0.5, stop_after=1)))
+
+        seen: list[str] = []
+        record = lambda _c, _cur, statement, *_r: seen.append(statement)  # noqa: E731
+        sa_event.listen(engine, "before_cursor_execute", record)
+        try:
+            with pg_session_factory.begin() as s:
+                ob.enqueue(s, dedupe_key="a", kind=OutboxKind.REPLY, text="好的", now=T0, room_id="r")
+            assert notified() == 1
+            assert not any(x.lstrip().startswith("SELECT pg_notify") for x in seen), seen
+            with pytest.raises(RuntimeError), pg_session_factory.begin() as s:
+                ob.enqueue(s, dedupe_key="b", kind=OutboxKind.REPLY, text="好的", now=T0, room_id="r")
+                raise RuntimeError("rolled back")
+            assert notified() == 0
+            with pg_session_factory.begin() as s:
+                ob.announce(s)  # a row added another way, then a savepoint with a row, rolled back
+                with pytest.raises(RuntimeError), s.begin_nested():
+                    ob.enqueue(s, dedupe_key="c", kind=OutboxKind.REPLY, text="好的", now=T0, room_id="r")
+                    raise RuntimeError("the savepoint rolls back")
+            assert notified() == 1
+        finally:
+            sa_event.remove(engine, "before_cursor_execute", record)
+    finally:
+        listener.close()

@@ -17,7 +17,7 @@ from gridbot.models.entities import Outbox, ReminderLog, RoleAssignment, Ticket,
 from gridbot.models.enums import DeadlineKind, OutboxKind, Priority, Role, TicketKind, TicketStatus
 from gridbot.models.messaging.coordination import LocalCoordinator, RedisCoordinator
 from gridbot.models.messaging.outbox import claim_due
-from gridbot.models.tickets import deadlines, digests, sweeper
+from gridbot.models.tickets import deadlines, digests, service, sweeper
 from gridbot.models.tickets.sla import load_policy
 from tests.conftest import World, build_world
 
@@ -155,6 +155,33 @@ def test_a_clock_set_before_the_watermark_still_fires(
     res = run(session_factory, T0 + 61 * M)
     assert (res.fired, res.passed_over) == (1, 3)  # its first response at level 4, not passed by
     assert run(session_factory, T0 + 62 * M).fired == 0
+
+
+def test_a_ticket_filed_behind_the_watermark_still_fires(
+    session_factory: sessionmaker[Session], world: World
+) -> None:
+    later = T0 + timedelta(days=7)
+    assert run(session_factory, later).fired == 0  # the watermark is a week on
+    with session_factory.begin() as s:  # filed as the lifecycle files, its clocks a week behind
+        ticket = service.open_ticket(
+            s,
+            grid_id=world.grid,
+            kind=TicketKind.INCIDENT,
+            category="property",
+            category_label="物业",
+            priority=Priority.NORMAL,
+            text="x",
+            text_masked="x",
+            reporter_id=world.resident,
+            now=T0,
+            policy=POLICY,
+            assignee_id=world.worker,
+        )
+        warnings = [d.warn_at for d in ticket.deadlines]
+    assert min(warnings) > T0 + deadlines.REARM_MARGIN  # the watermark checked in the clocks' INSERT
+    res = run(session_factory, later + M)
+    assert res.fired == sum(w <= later for w in warnings) > 0
+    assert run(session_factory, later + 2 * M).fired == 0
 
 
 def test_a_clock_moved_during_a_sweep_is_read_by_the_next(
