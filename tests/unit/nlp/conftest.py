@@ -1,4 +1,7 @@
-"""Shared fixtures for the NLP tests: trained models are built once per session in temporary directories."""
+"""Shared fixtures for the NLP tests: trained models are built once per session in temporary directories.
+
+Plain helpers the cue tests share (which cues are live, a class checked both ways) are in live_cues.py.
+"""
 
 from __future__ import annotations
 

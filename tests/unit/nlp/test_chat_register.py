@@ -15,10 +15,7 @@ from gridbot.nlp.corpus import Example
 from gridbot.nlp.evaluate import matched_registers, register_of
 from gridbot.nlp.features import FeatureConfig, analyse, lexicon_features
 from gridbot.nlp.normalize import normalize
-
-
-def _live(text: str) -> list[str]:
-    return [c.kind for c in urgency.active_cues(normalize(text))]
+from tests.unit.nlp.live_cues import live
 
 
 @pytest.mark.parametrize(
@@ -33,7 +30,7 @@ def _live(text: str) -> list[str]:
     ],
 )
 def test_homophone_typos_and_emergency_numbers_are_live(text: str, kind: str) -> None:
-    assert kind in _live(text), text
+    assert kind in live(text), text
 
 
 @pytest.mark.parametrize(
@@ -50,7 +47,7 @@ def test_homophone_typos_and_emergency_numbers_are_live(text: str, kind: str) ->
     ],
 )
 def test_animals_jokes_media_and_resolved_events_are_not_live(text: str) -> None:
-    assert not _live(text), text
+    assert not live(text), text
 
 
 @pytest.mark.parametrize(
@@ -63,7 +60,7 @@ def test_animals_jokes_media_and_resolved_events_are_not_live(text: str) -> None
     ],
 )
 def test_people_stay_people_beside_animals_and_worry(text: str) -> None:
-    assert _live(text), text
+    assert live(text), text
 
 
 def test_outsiders_here_are_not_news_from_elsewhere() -> None:
@@ -72,7 +69,7 @@ def test_outsiders_here_are_not_news_from_elsewhere() -> None:
 
 
 def test_fire_alarm_number_without_calling_is_not_a_call() -> None:
-    assert "call_for_help" not in _live("火警电话是119 大家记一下")
+    assert "call_for_help" not in live("火警电话是119 大家记一下")
 
 
 @pytest.mark.parametrize(

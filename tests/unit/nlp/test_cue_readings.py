@@ -12,12 +12,8 @@ import pytest
 from gridbot.nlp.base import chatter_form, is_information_question, tells_not_asks
 from gridbot.nlp.classifier import Classifier
 from gridbot.nlp.normalize import normalize
-from gridbot.nlp.urgency import active_cues, is_news, is_over
-
-
-def live(text: str) -> list[str]:
-    return [c.kind for c in active_cues(normalize(text))]
-
+from gridbot.nlp.urgency import is_news, is_over
+from tests.unit.nlp.live_cues import assert_both_ways
 
 # (class, messages whose cue must not be live, messages whose cue must stay live)
 CUE_CLASSES = [
@@ -88,10 +84,7 @@ CUE_CLASSES = [
 
 @pytest.mark.parametrize(("name", "quiet", "loud"), CUE_CLASSES, ids=[c[0] for c in CUE_CLASSES])
 def test_cue_reading(name: str, quiet: list[str], loud: list[str]) -> None:
-    for text in quiet:
-        assert not live(text), (name, text)
-    for text in loud:
-        assert live(text), (name, text)
+    assert_both_ways(name, quiet, loud)
 
 
 def test_a_share_card_reads_as_a_forward() -> None:

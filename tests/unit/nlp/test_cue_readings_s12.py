@@ -9,12 +9,8 @@ from __future__ import annotations
 import pytest
 
 from gridbot.nlp.normalize import normalize
-from gridbot.nlp.urgency import active_cues, is_news
-
-
-def live(text: str) -> list[str]:
-    return [c.kind for c in active_cues(normalize(text))]
-
+from gridbot.nlp.urgency import is_news
+from tests.unit.nlp.live_cues import assert_both_ways
 
 CUE_CLASSES = [
     (
@@ -62,10 +58,7 @@ CUE_CLASSES = [
 
 @pytest.mark.parametrize(("name", "quiet", "loud"), CUE_CLASSES, ids=[c[0] for c in CUE_CLASSES])
 def test_cue_reading(name: str, quiet: list[str], loud: list[str]) -> None:
-    for text in quiet:
-        assert not live(text), (name, text)
-    for text in loud:
-        assert live(text), (name, text)
+    assert_both_ways(name, quiet, loud)
 
 
 def test_a_video_asked_about_is_news() -> None:

@@ -9,12 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from gridbot.nlp import urgency
-from gridbot.nlp.normalize import normalize
-
-
-def live(text: str) -> list[str]:
-    return [c.kind for c in urgency.find_cues(normalize(text)) if not c.negated]
+from tests.unit.nlp.live_cues import live
 
 
 @pytest.mark.parametrize(

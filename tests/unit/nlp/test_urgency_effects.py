@@ -16,12 +16,9 @@ from gridbot.nlp import urgency
 from gridbot.nlp.classifier import Classifier
 from gridbot.nlp.features import FeatureConfig, analyse
 from gridbot.nlp.normalize import normalize
+from tests.unit.nlp.live_cues import live
 
 PROBES = Path(__file__).with_name("data")
-
-
-def _live(text: str) -> set[str]:
-    return {c.kind for c in urgency.active_cues(normalize(text))}
 
 
 EFFECTS = {
@@ -117,7 +114,7 @@ EFFECTS = {
 
 @pytest.mark.parametrize(("kind", "text"), [(k, t) for k, texts in EFFECTS.items() for t in texts])
 def test_danger_told_by_its_effect_is_a_live_cue(kind: str, text: str) -> None:
-    assert kind in _live(text), text
+    assert kind in live(text), text
 
 
 # The same effects where nothing dangerous is happening now.
@@ -152,21 +149,21 @@ NOT_NOW = [
 
 @pytest.mark.parametrize("text", NOT_NOW)
 def test_the_same_effects_with_no_danger_now_are_not_live(text: str) -> None:
-    assert not _live(text), text
+    assert not live(text), text
 
 
 def test_an_evacuation_is_no_resolution() -> None:
     # 「我们已经出来了」 says people left; the gas is still leaking
-    assert "gas_leak" in _live("厨房燃气管在嘶嘶响 一股燃气味 我们已经出来了")
+    assert "gas_leak" in live("厨房燃气管在嘶嘶响 一股燃气味 我们已经出来了")
 
 
 def test_a_weapon_about_to_be_used_is_still_a_fight() -> None:
-    assert "fight" in _live("有人拿着菜刀要砍人")
+    assert "fight" in live("有人拿着菜刀要砍人")
 
 
 def test_sinking_and_a_failing_oxygen_supply_are_not_hyperbole() -> None:
-    assert _live("有个小孩在河里 快沉下去了")
-    assert _live("停电了 病人的制氧机快撑不住了")
+    assert live("有个小孩在河里 快沉下去了")
+    assert live("停电了 病人的制氧机快撑不住了")
 
 
 def test_effect_cues_are_no_model_features() -> None:
@@ -178,9 +175,9 @@ def test_effect_cues_are_no_model_features() -> None:
 
 def _probe(name: str) -> tuple[float, float]:
     rows = [json.loads(line) for line in (PROBES / name).read_text(encoding="utf-8").splitlines()]
-    live = [bool(urgency.active_cues(normalize(r["text"]))) for r in rows]
-    urgent = [x for x, r in zip(live, rows, strict=True) if r["priority"] == "urgent"]
-    normal = [x for x, r in zip(live, rows, strict=True) if r["priority"] == "normal"]
+    alarms = [bool(live(r["text"])) for r in rows]
+    urgent = [x for x, r in zip(alarms, rows, strict=True) if r["priority"] == "urgent"]
+    normal = [x for x, r in zip(alarms, rows, strict=True) if r["priority"] == "normal"]
     return sum(urgent) / len(urgent), sum(normal) / len(normal)
 
 

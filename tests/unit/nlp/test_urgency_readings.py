@@ -11,11 +11,7 @@ import pytest
 
 from gridbot.nlp import urgency
 from gridbot.nlp.normalize import normalize
-
-
-def _live(text: str) -> list[str]:
-    return [c.kind for c in urgency.active_cues(normalize(text))]
-
+from tests.unit.nlp.live_cues import live
 
 NOT_LIVE = [
     # wind, snow or dust pouring in is not water
@@ -86,7 +82,7 @@ NOT_LIVE = [
 
 @pytest.mark.parametrize("text", NOT_LIVE)
 def test_no_danger_now_gives_no_live_cue(text: str) -> None:
-    assert not _live(text), urgency.find_cues(normalize(text))
+    assert not live(text), urgency.find_cues(normalize(text))
 
 
 LIVE = [
@@ -138,9 +134,9 @@ LIVE = [
 def test_luck_says_the_danger_passed(text: str) -> None:
     """幸亏/好在/万幸 end the danger like 还好: the priority head alone cannot make such a message urgent."""
     assert urgency.is_over(normalize(text))
-    assert not _live(text)
+    assert not live(text)
 
 
 @pytest.mark.parametrize(("text", "kind"), LIVE)
 def test_the_same_words_said_as_a_report_stay_live(text: str, kind: str) -> None:
-    assert kind in _live(text), urgency.find_cues(normalize(text))
+    assert kind in live(text), urgency.find_cues(normalize(text))

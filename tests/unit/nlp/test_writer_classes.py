@@ -11,16 +11,7 @@ import pytest
 from gridbot.nlp.base import adds_own_report, asks_neighbours, chatter_form, tells_not_asks
 from gridbot.nlp.classifier import Classifier
 from gridbot.nlp.normalize import normalize
-from gridbot.nlp.urgency import active_cues, find_cues
-
-
-def live(text: str) -> list[str]:
-    return [c.kind for c in active_cues(normalize(text))]
-
-
-def negated(text: str) -> list[str]:
-    return [c.kind for c in find_cues(normalize(text)) if c.negated]
-
+from tests.unit.nlp.live_cues import live, negated
 
 # 1. Another place named in one clause no longer silences a report from here in another clause.
 ELSEWHERE_THEN_HERE = [
