@@ -59,7 +59,7 @@ _EXPLAIN_OPEN_RE = re.compile(r"就是|只是|原来|其实|是(?!不是)")
 # Person cues (injured, at risk, trapped) about an animal: a lost dog or a hurt stray is not an emergency.
 _ANIMAL_RE = re.compile(r"狗|猫|泰迪|鹦鹉|宠物|鸟|兔子|仓鼠|鸽子")
 _PERSON_RE = re.compile(r"人|老|孩|娃|爷|奶|妈|爸|婆|公|叔|姨|哥|姐|弟|妹|男|女|他|她|宝宝|婴儿|小朋友")
-_PERSON_CUES = frozenset({"injured", "person_at_risk", "trapped", "pinned", "missing"})
+_PERSON_CUES = lex.PERSON_KINDS | {"missing"}  # and missing: 「狗走丢了」 is no missing person
 ANIMAL_WINDOW = 40  # characters before the cue in which an animal, and no person, makes it about the animal
 # Children at play are not a fight ("俩娃又打起来了", "打架玩").
 _PLAY_RE = re.compile(

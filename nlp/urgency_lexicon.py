@@ -157,3 +157,5 @@ KIND_OF = {
     "gas_hint": "gas_leak",
     "edge_person": "person_at_risk",
 }
+# the kinds that report a person in danger (hurt, at risk, shut in, pinned) rather than a place or a thing
+PERSON_KINDS = frozenset({"injured", "person_at_risk", "trapped", "pinned"})

@@ -40,7 +40,6 @@ _FIGURATIVE_RE = re.compile(
 )
 # delight or laughter as a figure of speech around a person cue (「太好吃了 我要晕倒了」, 「笑晕了」)
 _DELIGHT_RE = re.compile(r"太好(?:吃|看|听|玩)|好吃到|香得|美得|笑死|笑晕|笑得|帅得|萌得|可爱得")
-_PERSON_KINDS = frozenset({"injured", "person_at_risk", "trapped", "pinned"})
 # a near miss: it almost happened (「老爸差点跌进水沟」, the cue spanning the person and the fall)
 _NEAR_MISS_RE = re.compile(r"差点|差一点|险些|险险")
 # a heart that bleeds is grief (「我的心在流血」), not a wound
@@ -231,7 +230,7 @@ def false_alarm(
         _FIGURATIVE_RE.search(f"{previous} {clause} {following}")
     ):
         return True  # 「背课文被困在第三段 谁来救救他」: the only danger around is a figure; a real one keeps its own cue
-    if kind in _PERSON_KINDS and _JOKE_RE.search(f"{clause} {following}"):
+    if kind in lex.PERSON_KINDS and _JOKE_RE.search(f"{clause} {following}"):
         return True  # 「闺女被寒假作业埋了 快窒息了 哈哈」: laughter says it is a figure of speech
     if kind == "trapped" and not _WATER_OR_FIRE_RE.search(text):
         if _WORKPLACE_RE.search(clause):
