@@ -1,7 +1,7 @@
 """Loading a classifier: a model directory (its manifest names the backend) or the default fast model.
 
-The result type, the protocol and the decision rule live in nlp/base.py, which the backends import; this module
-imports the backends (lazily), so nothing imports back into it.
+The result type and the protocol (nlp/classification.py) and the decision rule (nlp/base.py) are what the backends
+import; this module imports the backends (lazily), so nothing imports back into it.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ _QUOTE_TRAILING_RE = re.compile(r"\s*(?:-\s*){3,}\s*「[^「」]{0,2000}?[：:][
 _QUOTE_BARE_RE = re.compile(r"「[^「」]{1,40}[：:][^「」]{0,2000}」")
 # Placeholders for non-text messages and WeChat's own emoji codes: [图片] [语音] [强] [捂脸] [OK]
 # A shared card from an app (「[视频号] 某地一商铺起火」, [链接]) is someone else's post: read as 转发, not dropped, so a
-# danger word in its title is news, not a report (urgency._FICTION_RE, base._NOTICE_HEAD_RE).
+# danger word in its title is news, not a report (urgency._FICTION_RE, forms._NOTICE_HEAD_RE).
 _SHARE_RE = re.compile(
     r"\[(?:链接|视频号|抖音|快手|小红书|微博|公众号|头条|今日头条|西瓜视频|B站|b站|哔哩哔哩|小程序|直播|分享|转发|视频)\]"
 )
