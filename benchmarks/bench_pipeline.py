@@ -39,13 +39,11 @@ import os
 import random
 import statistics
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 
 import anyio
-from bench_db import pg_schema_engine, sqlite_engine  # a sibling module: run as python benchmarks/bench_*.py
-from sqlalchemy import Engine, event, func, select
+from bench_db import StatementCounter, targets  # a sibling module: run as python benchmarks/bench_*.py
+from sqlalchemy import Engine, func, select
 
 from gridbot.bot.app import build_runtime, freeze_heap
 from gridbot.bot.demo import setup_world
@@ -64,6 +62,11 @@ START = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)  # Tuesday 09:00 in Shanghai
 ROOM = "bench-room@chatroom"
 WORKER = ("wx-wang", "小王", "gridworker")
 STAFF = [WORKER, ("wx-chen", "陈网格长", "grid_leader")]
+
+
+def room_name(r: int, rooms: int) -> str:
+    """The id of room r of a run over `rooms` rooms (ROOM when there is one)."""
+    return ROOM if rooms == 1 else f"bench-room-{r}@chatroom"
 
 
 def corpus_texts() -> tuple[list[str], list[str]]:
@@ -94,7 +97,7 @@ def generate(n: int, seed: int = 7, rooms: int = 1, distinct: bool = False) -> l
     for i in range(n):
         at = START + timedelta(seconds=20 * i)
         line_id = f"b{i}"
-        room = ROOM if rooms == 1 else f"bench-room-{i % rooms}@chatroom"
+        room = room_name(i % rooms, rooms)
         roll = rng.random()
         if roll < 0.1 and filed:
             ref = "#{" + rng.choice(filed[-30:]) + "}"
@@ -126,30 +129,19 @@ async def drive(replay: Replay, lines: list[Line]) -> list[float]:
     return latencies
 
 
-STATEMENTS = {"sql": 0, "commit": 0}
-
-
-def _count(*_args: object) -> None:
-    STATEMENTS["sql"] += 1
-
-
-def _commit(*_args: object) -> None:
-    STATEMENTS["commit"] += 1
+STATEMENTS = StatementCounter()  # attached to every engine `prepare` sets up
 
 
 def per_message(n: int) -> str:
     """SQL statements and commits per message since the last call (from engine events)."""
-    sql, commits = STATEMENTS["sql"], STATEMENTS["commit"]
-    STATEMENTS.update(sql=0, commit=0)
+    sql, commits, _ = STATEMENTS.take()
     return f"{sql / n:.1f} SQL statements and {commits / n:.1f} commits per message"
 
 
 def prepare(engine: Engine, rooms: int = 1) -> tuple[Replay[ReplayTransport], SimClock]:
     """A migrated database with the demo world, its rooms bound; the classifier loaded."""
     upgrade(engine)
-    if not event.contains(engine, "before_cursor_execute", _count):
-        event.listen(engine, "before_cursor_execute", _count)
-        event.listen(engine, "commit", _commit)
+    STATEMENTS.attach(engine)
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     clock = SimClock(START)
     runtime = build_runtime(settings, engine, coordinator=LocalCoordinator(clock=clock.seconds))
@@ -157,7 +149,7 @@ def prepare(engine: Engine, rooms: int = 1) -> tuple[Replay[ReplayTransport], Si
     runtime.classifier = lambda: classifier
     classifier.classify("预热")  # as serve loads it before listening: the lazy parts (jieba) too
     freeze_heap()  # as serve does once the model is loaded
-    names = [ROOM] if rooms == 1 else [f"bench-room-{r}@chatroom" for r in range(rooms)]
+    names = [room_name(r, rooms) for r in range(rooms)]
     staff = [
         Line(f"s{i}", START, room, pid, name, role, "")
         for room in names
@@ -378,12 +370,7 @@ def main() -> None:
         help="the offered load's dispatcher: at most this many messages a batch (1: one at a time)",
     )
     args = ap.parse_args()
-    targets: list[tuple[str, Callable[[], AbstractContextManager[Engine]]]] = []
-    if not args.skip_sqlite:
-        targets.append(("SQLite", sqlite_engine))
-    if args.pg_url:
-        targets.append(("PostgreSQL", lambda: pg_schema_engine(args.pg_url)))
-    for label, engine_of in targets:
+    for label, engine_of in targets(args.pg_url, args.skip_sqlite):
         if not args.skip_pipeline:
             with engine_of() as engine:
                 run(label, engine, args.messages)

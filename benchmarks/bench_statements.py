@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import timedelta
 from itertools import count
 
 import anyio
-from bench_db import pg_schema_engine, sqlite_engine  # a sibling module: run as python benchmarks/bench_*.py
-from bench_pipeline import START, prepare
-from sqlalchemy import Engine, event
+from bench_db import targets  # a sibling module: run as python benchmarks/bench_*.py
+from bench_pipeline import START, STATEMENTS, prepare, room_name
+from sqlalchemy import Engine
 
 from gridbot.bot.replay import Line
 from gridbot.handlers.types import Outcome
@@ -35,45 +33,16 @@ REPORTS = [  # confident reports of distinct places, so each files its own ticke
 CHATTER = "今天天气真不错，大家晚上一起去广场跳舞吧"
 
 
-class Counter:
-    """Statements and commits since `take`, and their text when tracing."""
-
-    def __init__(self, engine: Engine, trace: bool) -> None:
-        self.sql = self.commits = 0
-        self.trace = trace
-        self.lines: list[str] = []
-        event.listen(engine, "before_cursor_execute", self._statement)
-        event.listen(engine, "commit", self._commit)
-
-    def _statement(self, _conn: object, _cursor: object, statement: str, *_rest: object) -> None:
-        self.sql += 1
-        if self.trace:
-            self.lines.append(" ".join(statement.split())[:150])
-
-    def _commit(self, *_args: object) -> None:
-        self.commits += 1
-
-    def take(self) -> tuple[int, int, list[str]]:
-        out = (self.sql, self.commits, self.lines)
-        self.sql = self.commits = 0
-        self.lines = []
-        return out
-
-
-def room(r: int) -> str:
-    return f"bench-room-{r}@chatroom"
-
-
 def run(label: str, engine: Engine, trace: bool) -> None:
     """One message of each kind, alone then in a batch; prints statements and commits per message."""
-    replay, clock = prepare(engine, ROOMS)
-    counter = Counter(engine, trace)
+    replay, clock = prepare(engine, ROOMS)  # the statements of this engine are counted from here
+    STATEMENTS.trace = trace
     ids = count()
     people = count()
 
     def line(r: int, sender: str, text: str) -> Line:
         clock.now += timedelta(seconds=30)
-        return Line(f"q{next(ids)}", clock.now, room(r), sender, sender, "resident", text)
+        return Line(f"q{next(ids)}", clock.now, room_name(r, ROOMS), sender, sender, "resident", text)
 
     def handle(lines: list[Line]) -> list[Outcome]:
         msgs = [replay.incoming(x, i) for i, x in enumerate(lines)]
@@ -82,9 +51,9 @@ def run(label: str, engine: Engine, trace: bool) -> None:
         return anyio.run(replay.conversation.handle_batch, msgs)
 
     def measure(kind: str, lines: list[Line], per: int) -> None:
-        counter.take()
+        STATEMENTS.take()
         outcomes = handle(lines)
-        sql, commits, text = counter.take()
+        sql, commits, text = STATEMENTS.take()
         statuses = ",".join(sorted({o.status for o in outcomes}))
         print(f"  {kind:<34} {sql / per:5.1f} statements {commits / per:4.1f} commits ({statuses})")
         for t in text:
@@ -135,12 +104,7 @@ def main() -> None:
     ap.add_argument("--skip-sqlite", action="store_true")
     ap.add_argument("--trace", action="store_true", help="print each statement's first 150 characters")
     args = ap.parse_args()
-    targets: list[tuple[str, Callable[[], AbstractContextManager[Engine]]]] = []
-    if not args.skip_sqlite:
-        targets.append(("SQLite", sqlite_engine))
-    if args.pg_url:
-        targets.append(("PostgreSQL", lambda: pg_schema_engine(args.pg_url)))
-    for label, engine_of in targets:
+    for label, engine_of in targets(args.pg_url, args.skip_sqlite):
         with engine_of() as engine:
             run(label, engine, args.trace)
 
