@@ -30,11 +30,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from bench_nlp import best_rates  # siblings: run as python benchmarks/bench_encoder.py
+from lofo import held_out
 
 from gridbot.nlp import base, corpus, fast
 from gridbot.nlp import evaluate as ev
@@ -116,17 +118,6 @@ def pipeline(*parts: tuple[str, str], path: str) -> dict[str, float]:
     return fresh_process(code)
 
 
-def rates(fn: Callable[[], object], n: int, repeats: int = 2) -> tuple[float, float]:
-    """(wall-clock, CPU-time) messages per second, each the best of repeats runs; CPU time sums all threads."""
-    wall = cpu = float("inf")
-    for _ in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        fn()
-        wall = min(wall, time.perf_counter() - start)
-        cpu = min(cpu, time.process_time() - start_cpu)
-    return n / wall, n / max(cpu, 1e-9)
-
-
 def bench_speed(n: int) -> None:
     import json
 
@@ -140,7 +131,7 @@ def bench_speed(n: int) -> None:
     print(f"messages: {len(sample)} of the shipped corpus (every {step}th; mean {chars:.0f} characters)")
     jieba.setLogLevel(60)
     jieba.initialize()
-    j_wall, j_cpu = rates(lambda: [jieba.lcut(t) for t in sample], len(sample), 3)
+    j_wall, j_cpu = best_rates(lambda: [jieba.lcut(t) for t in sample], len(sample), 3)
     print(f"jieba.lcut alone:        {j_wall:9.0f} msg/s wall, {j_cpu:9.0f} msg/s per CPU second")
 
     start = time.perf_counter()
@@ -162,7 +153,7 @@ def bench_speed(n: int) -> None:
             for i in range(0, len(sample), b):
                 model.query(sample[i : i + b])
 
-        wall, cpu = rates(batches, len(sample), 1)
+        wall, cpu = best_rates(batches, len(sample), 1)
         print(
             f"e5 batches of {batch:<3}:       {wall:9.1f} msg/s wall, {cpu:9.1f} msg/s per CPU second "
             f"({cpu / j_cpu:.4f} x jieba by CPU)"
@@ -322,23 +313,6 @@ def compare(
     return rows
 
 
-def lofo_split(stem: str, taxonomy: Taxonomy) -> tuple[list[Example], list[Example]]:
-    """The same train set and held-out messages as benchmarks/lofo.py's fold."""
-    held_path = corpus.CORPUS_DIR / f"{stem}.jsonl"
-    others: list[Example] = []
-    for path in sorted(corpus.CORPUS_DIR.glob("*.jsonl")):
-        if path != held_path:
-            others.extend(corpus.read_examples(path, taxonomy=taxonomy))
-    train, _ = corpus.split(corpus.dedupe(others))
-    seen = {corpus.text_key(ex.text) for ex in train}
-    held = [
-        ex
-        for ex in corpus.read_examples(held_path, taxonomy=taxonomy)
-        if corpus.text_key(ex.text) not in seen
-    ]
-    return train, held
-
-
 def needed_texts(stems: Sequence[str], taxonomy: Taxonomy) -> list[str]:
     """What a quality run embeds: the shipped train split (it holds every fold's), the held-out files, independent."""
     train, _ = corpus.split(corpus.load_corpus(taxonomy=taxonomy))
@@ -358,7 +332,7 @@ def bench_quality(stems: Sequence[str], models: Path | None) -> None:
     clf = fast.load(fast.default_model_dir(default_cache_dir()))
     compare("independent.jsonl (default model)", train, corpus.load_independent(taxonomy=taxonomy), clf)
     for stem in stems:
-        train, held = lofo_split(stem, taxonomy)
+        train, held = held_out(stem, taxonomy)
         with tempfile.TemporaryDirectory(prefix="e5-lofo-") as tmp:
             model_dir = models / stem if models else Path(tmp) / "model"
             if not (model_dir / "manifest.json").is_file():

@@ -57,10 +57,8 @@ def errors_of(clf: fast.FastClassifier, held: list[corpus.Example]) -> list[dict
     return out
 
 
-def fold(
-    stem: str, taxonomy: Taxonomy, models: Path | None = None, errors: list[dict[str, object]] | None = None
-) -> dict[str, object]:
-    """Train on the train split of every other file, evaluate on the whole held-out file."""
+def held_out(stem: str, taxonomy: Taxonomy) -> tuple[list[corpus.Example], list[corpus.Example]]:
+    """A fold: the train split of every other corpus file, and the held-out file's messages not in it."""
     held_path = corpus.CORPUS_DIR / f"{stem}.jsonl"
     if not held_path.is_file():
         raise SystemExit(f"{held_path}: no such corpus file (give a stem of nlp/data/corpus/*.jsonl)")
@@ -75,6 +73,14 @@ def fold(
         for ex in corpus.read_examples(held_path, taxonomy=taxonomy)
         if corpus.text_key(ex.text) not in seen
     ]
+    return train_set, held
+
+
+def fold(
+    stem: str, taxonomy: Taxonomy, models: Path | None = None, errors: list[dict[str, object]] | None = None
+) -> dict[str, object]:
+    """Train on the train split of every other file, evaluate on the whole held-out file."""
+    train_set, held = held_out(stem, taxonomy)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="lofo-") as tmp:
         model_dir = models / stem if models else Path(tmp) / "model"
