@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
 
-from gridbot.models.db import make_engine
+from gridbot.models.db import make_engine, tune
 from gridbot.models.settings import DBSettings
 
 
@@ -32,7 +32,7 @@ def pg_schema_engine(url: str) -> Iterator[Engine]:
     admin = create_engine(url)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    engine = tune(create_engine(url, connect_args={"options": f"-csearch_path={schema}"}))
     try:
         yield engine
     finally:

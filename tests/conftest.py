@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from gridbot.models.db import make_engine, make_session_factory
+from gridbot.models.db import make_engine, make_session_factory, tune
 from gridbot.models.entities import Base
 from gridbot.models.migrate import upgrade
 from gridbot.models.settings import DBSettings
@@ -62,8 +62,10 @@ def pg_schema_engine() -> Iterator[Engine]:
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(
-        url, connect_args={"options": f"-csearch_path={schema}", "connect_timeout": 5}, pool_size=10
+    engine = tune(
+        create_engine(
+            url, connect_args={"options": f"-csearch_path={schema}", "connect_timeout": 5}, pool_size=10
+        )
     )
     upgrade(engine)
     yield engine
