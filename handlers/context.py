@@ -14,6 +14,7 @@ from gridbot.models.entities import ChatGroup, Grid, Message, Person
 from gridbot.models.enums import ADMIN_ROLES, WORKER_ROLES, OutboxKind, Role, TicketKind
 from gridbot.models.errors import TicketError
 from gridbot.models.messaging.outbox import enqueue
+from gridbot.models.org import directory
 from gridbot.models.org.directory import Actor
 from gridbot.models.settings import NLPSettings
 from gridbot.models.tickets.sla import SLAPolicy
@@ -43,6 +44,7 @@ class Context:
     classify: Callable[[str], Classification] | None = None
     nlp: NLPSettings | None = None
     attachments: AttachmentKit | None = None  # None: photos, files and voice are not kept
+    staff: Callable[[int], list[tuple[Person, Role]]] | None = None  # the conversation's copies
     replies: int = field(default=0)
 
     @property
@@ -61,6 +63,12 @@ class Context:
         if self.grid is None:
             return any(r in ADMIN_ROLES for r, _, _ in self.actor.roles)
         return bool(self.roles & ADMIN_ROLES)
+
+    def grid_staff(self, grid_id: int) -> list[tuple[Person, Role]]:
+        """`directory.grid_staff`: from the conversation's copies when it keeps them."""
+        if self.staff is not None:
+            return self.staff(grid_id)
+        return directory.grid_staff(self.session, grid_id)
 
     def require_grid(self) -> Grid:
         """The bound grid, or a user error."""

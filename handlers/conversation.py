@@ -11,6 +11,7 @@ unreachable at (1) the message waits in the local spool; at (2), it stays PENDIN
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -373,6 +374,7 @@ class Conversation:
             classify=self._classify,
             nlp=self.nlp,
             attachments=self.attachments,
+            staff=functools.partial(self.directory.grid_staff, session, version=version),
         )
 
     def _classify(self, text: str) -> Classification:

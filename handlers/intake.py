@@ -240,7 +240,7 @@ def file_report(
         if over is not None:
             return fair_use.divert(ctx, c, limits or FairUseSettings(), over)
     review = c.needs_review and not patrol
-    staff_of_grid = directory.grid_staff(ctx.session, grid.id)  # read once: assignee, alarms, reply
+    staff_of_grid = ctx.grid_staff(grid.id)  # read once: assignee, alarms, reply
     ticket = tickets.open_ticket(
         ctx.session,
         grid_id=grid.id,

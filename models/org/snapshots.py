@@ -29,7 +29,7 @@ from gridbot.models.db import attach, insert_ignore
 from gridbot.models.entities import ChatGroup, DirectoryVersion, Grid, Person, Region, RoleAssignment
 from gridbot.models.entities.directory_version import DIRECTORY_ROW, WRITTEN
 from gridbot.models.enums import Role
-from gridbot.models.org.directory import IDENTITY_HANDLES, Actor, actor_for
+from gridbot.models.org.directory import IDENTITY_HANDLES, Actor, actor_for, grid_staff
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -89,6 +89,7 @@ class DirectoryCache:
         self._grids: dict[int, dict[str, Any]] = {}
         self._people: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._actors: OrderedDict[int, Actor] = OrderedDict()
+        self._staff: dict[int, list[tuple[dict[str, Any], Role]]] = {}
         self.max_people = max_people
 
     def check(self, session: Session) -> int | None:
@@ -104,6 +105,7 @@ class DirectoryCache:
                 self._grids.clear()
                 self._people.clear()
                 self._actors.clear()
+                self._staff.clear()
                 self._version = version
         return version
 
@@ -217,6 +219,18 @@ class DirectoryCache:
             actor = actor_for(session, person)
             self._put(session, self._actors, person.id, actor, version)
         return actor
+
+    def grid_staff(self, session: Session, grid_id: int, version: int | None) -> list[tuple[Person, Role]]:
+        """`directory.grid_staff` of a grid (its gridworkers and leaders, in order), read once a version.
+
+        A staff role given or withdrawn and a person's rename bump the version, as every copy here
+        relies on; a newcomer's resident role, which does not, is not staff."""
+        held = self._get(self._staff, grid_id)
+        if held is not None:
+            return [(attach(session, Person, values), role) for values, role in held]
+        staff = grid_staff(session, grid_id)
+        self._put(session, self._staff, grid_id, [(_columns(p), role) for p, role in staff], version)
+        return staff
 
     def known(self, room_id: str, platform_id: str) -> Known | None:
         """What the copies say when the room's group and grid, the sender and their roles are all

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event, select
 
-from gridbot.models.entities import ChatGroup, DirectoryVersion, Grid, Message, Person
+from gridbot.models.entities import ChatGroup, DirectoryVersion, Grid, Message, Person, Ticket
 from gridbot.models.enums import Role
 from gridbot.models.org import directory
 from tests.integration.conftest import ROOM, Group
@@ -97,3 +97,31 @@ async def test_a_room_moved_to_another_grid_elsewhere_files_there_next(group: Gr
     with group.runtime.sessions() as s:
         grid_id = s.scalars(select(Message.grid_id).where(Message.text == "又来打扰大家了")).one()
     assert grid_id == other_id
+
+
+def assignee_of(group: Group, ticket_id: int) -> str | None:
+    with group.runtime.sessions() as s:
+        return s.scalars(
+            select(Person.platform_id)
+            .join(Ticket, Ticket.assignee_id == Person.id)
+            .where(Ticket.id == ticket_id)
+        ).one_or_none()
+
+
+async def test_a_grids_staff_are_read_once_and_follow_a_role_change_made_elsewhere(group: Group) -> None:
+    await group.say("刘师傅", "大家好")
+    first = await group.report("3号楼2单元楼道的灯坏了，晚上看不见")
+    assert assignee_of(group, first) is not None
+    with statements(group) as seen:
+        second = await group.report("5号楼门口的垃圾桶满了好几天没人清", name="赵大爷")
+    assert [s for s in seen if "role_assignments" in s and "persons" in s] == []  # the staff held
+    assert assignee_of(group, second) == assignee_of(group, first)
+    with group.runtime.sessions.begin() as s:  # the API hands the grid over to 刘师傅
+        grid = s.scalars(select(Grid).join(ChatGroup).where(ChatGroup.room_id == ROOM)).one()
+        for platform_id in ("wx-wang", "wx-li"):
+            worker = s.scalars(select(Person).where(Person.platform_id == platform_id)).one()
+            directory.revoke_role(s, worker, Role.GRIDWORKER, grid=grid)
+        liu = s.scalars(select(Person).where(Person.platform_id == "wx-liu")).one()
+        directory.assign_role(s, liu, Role.GRIDWORKER, grid=grid)
+    third = await group.report("7号楼电梯卡在三楼不动了，里面没人")
+    assert assignee_of(group, third) == "wx-liu"
