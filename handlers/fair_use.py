@@ -15,7 +15,7 @@ from datetime import timedelta
 from gridbot.handlers.context import Context
 from gridbot.models.enums import Priority, TicketKind
 from gridbot.models.settings import FairUseSettings
-from gridbot.models.tickets import fair_use
+from gridbot.models.tickets import duplicate_index, fair_use
 from gridbot.models.tickets import service as tickets
 from gridbot.models.wording import residents as say
 from gridbot.nlp.classifier import Classification
@@ -33,8 +33,17 @@ def over_limit(ctx: Context, limits: FairUseSettings) -> str | None:
     return None
 
 
-def divert(ctx: Context, c: Classification, limits: FairUseSettings, reason: str) -> int:
-    """Add the report to the resident's review item for the window (opened on first use); its number."""
+def divert(
+    ctx: Context,
+    c: Classification,
+    limits: FairUseSettings,
+    reason: str,
+    duplicate_entry: duplicate_index.Entry | None = None,
+) -> int:
+    """Add the report to the resident's review item for the window (opened on first use); its number.
+
+    `duplicate_entry`: the report's duplicate features, stored with the item when this opens it (None:
+    computed by the next duplicate check, which then writes them)."""
     grid = ctx.require_grid()
     since = ctx.now - timedelta(hours=limits.window_hours)
     item = fair_use.open_review_item(ctx.session, grid.id, ctx.person.id, since)
@@ -56,6 +65,8 @@ def divert(ctx: Context, c: Classification, limits: FairUseSettings, reason: str
             source_message_id=ctx.message.id,
             confidence=c.confidence,
             needs_review=True,
+            duplicate_entry=duplicate_entry,
+            staff=ctx.grid_staff(grid.id),
         )
     tickets.note_overflow(ctx.session, item, ctx.message.id, reason, c.priority, ctx.now)
     if first:

@@ -238,7 +238,7 @@ def file_report(
     if not patrol:  # fair use: per-resident and per-room ticket limits (issue 15)
         over = fair_use.over_limit(ctx, limits or FairUseSettings())
         if over is not None:
-            return fair_use.divert(ctx, c, limits or FairUseSettings(), over)
+            return fair_use.divert(ctx, c, limits or FairUseSettings(), over, dup.entry)
     review = c.needs_review and not patrol
     staff_of_grid = ctx.grid_staff(grid.id)  # read once: assignee, alarms, reply
     ticket = tickets.open_ticket(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gridbot.bot.sender import OutboxSender
 from gridbot.handlers.types import OutgoingMessage
-from gridbot.models.entities import Outbox, Ticket, TicketEvent
+from gridbot.models.entities import Outbox, Ticket, TicketDupFeatures, TicketEvent
 from gridbot.models.enums import OutboxKind, OutboxStatus
 from gridbot.models.messaging import outbox as ob
 from gridbot.models.messaging.coordination import LocalCoordinator
@@ -63,6 +63,17 @@ async def test_one_resident_cannot_open_more_than_the_limit(group: Group) -> Non
             == 0
         )
     assert not any(m.text in REPLY.values() for m in sent)
+
+
+async def test_a_review_item_is_filed_with_its_duplicate_features(group: Group) -> None:
+    group.replay.conversation.fair_use = FairUseSettings(tickets_per_resident=1, tickets_per_room=100)
+    first, second = reports(2)
+    await group.report(first)
+    item = await group.report(second)  # past the limit: it opens the review item
+    with group.runtime.sessions() as s:
+        assert s.scalar(select(Ticket.needs_review).where(Ticket.id == item))
+        stored = s.scalar(select(TicketDupFeatures.data).where(TicketDupFeatures.ticket_id == item))
+    assert stored is not None  # the next report's duplicate check has nothing to compute and write
 
 
 async def test_one_room_cannot_open_more_than_the_limit(group: Group) -> None:
