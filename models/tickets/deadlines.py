@@ -79,10 +79,21 @@ def _clock(
 
 
 def meet(session: Session, ticket: Ticket, kind: DeadlineKind, now: datetime) -> None:
-    """Mark the current cycle's deadline of `kind` met; no-op if it is absent or already met."""
-    for d in _current(session, ticket):
-        if d.kind is kind and d.met_at is None:
-            d.met_at = now
+    """Mark the current cycle's deadline of `kind` met; no-op if it is absent or already met.
+
+    One UPDATE, the deadlines not read first (接单, 回复 and 办结 each meet one to three); the
+    copies the session holds are set to match (`synchronize_session`), as the flush would have."""
+    session.execute(
+        update(TicketDeadline)
+        .where(
+            TicketDeadline.ticket_id == ticket.id,
+            TicketDeadline.cycle == ticket.cycle,
+            TicketDeadline.kind == kind,
+            TicketDeadline.met_at.is_(None),
+        )
+        .values(met_at=now)
+        .execution_options(synchronize_session="evaluate")
+    )
 
 
 def pause(session: Session, ticket: Ticket, now: datetime) -> None:
