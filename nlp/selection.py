@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from gridbot.nlp import corpus
-from gridbot.nlp.fast import Learner
 from gridbot.nlp.features import FeatureConfig
+from gridbot.nlp.heads import Learner
 
 Progress = Callable[[str], None]
 
@@ -54,8 +54,9 @@ def cross_validated_f1(
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold
 
-    from gridbot.nlp.fast import C_VALUES, fit_linear
+    from gridbot.nlp.fast import C_VALUES
     from gridbot.nlp.features import Vectorizer
+    from gridbot.nlp.heads import fit_linear
 
     y = np.array([str(ex.label) for ex in examples])
     texts = [ex.text for ex in examples]

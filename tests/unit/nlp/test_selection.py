@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from gridbot.nlp import corpus, fast, selection
+from gridbot.nlp import corpus, fast, heads, selection
 from gridbot.nlp.classifier import load_classifier
 from gridbot.nlp.features import FeatureConfig
 
@@ -32,10 +32,10 @@ def _examples() -> list[corpus.Example]:
     return [corpus.Example(t, label=label) for t, label in ROWS]
 
 
-@pytest.mark.parametrize("kind", fast.LEARNERS)
+@pytest.mark.parametrize("kind", heads.LEARNERS)
 def test_a_binary_linear_head_has_one_row_per_label(kind: str) -> None:
     x = sp.csr_matrix(np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]], dtype=np.float32))
-    labels, coef, intercept = fast.fit_linear(x, ["a", "a", "b", "b"], 1.0, kind)
+    labels, coef, intercept = heads.fit_linear(x, ["a", "a", "b", "b"], 1.0, kind)
     assert labels == ("a", "b")
     assert coef.shape == (2, 2) and intercept.shape == (2,)
     scores = np.asarray(x @ coef.T) + intercept
@@ -45,11 +45,11 @@ def test_a_binary_linear_head_has_one_row_per_label(kind: str) -> None:
 def test_an_unknown_learner_is_refused() -> None:
     x = sp.csr_matrix(np.eye(2, dtype=np.float32))
     with pytest.raises(ValueError, match="unknown learner"):
-        fast.fit_linear(x, ["a", "b"], 1.0, "forest")
+        heads.fit_linear(x, ["a", "b"], 1.0, "forest")
 
 
 def test_an_svm_own_label_model_classifies_and_says_how_it_was_trained(tmp_path: Path) -> None:
-    fast.train(_examples(), tmp_path, None, learner=fast.Learner("svm", 1.0))
+    fast.train(_examples(), tmp_path, None, learner=heads.Learner("svm", 1.0))
     clf = load_classifier(tmp_path)
     assert clf.manifest["learner"] == {"kind": "svm", "c": 1.0}
     assert clf.classify("红绿灯不亮了").kind == "交通"
@@ -71,7 +71,7 @@ def test_selection_takes_the_candidate_with_the_best_cross_validated_f1(
     flags_only = FeatureConfig(char_min=9, char_max=8, words=False, lexicon=False)
     candidates = {
         "flags": selection.FlatCandidate(flags_only),
-        "words/svm": selection.FlatCandidate(words_only, fast.Learner("svm", 1.0)),
+        "words/svm": selection.FlatCandidate(words_only, heads.Learner("svm", 1.0)),
     }
     monkeypatch.setattr(selection, "FLAT_CANDIDATES", candidates)
     said: list[str] = []
