@@ -10,6 +10,7 @@ import re
 
 from gridbot.nlp.cues import objects as cue_objects
 from gridbot.nlp.cues import place as cue_place
+from gridbot.nlp.urgency_effects import TAKEN
 
 # Information questions (「物业电话是多少」): question words, not report words.
 _QUESTION_RE = re.compile(
@@ -31,6 +32,10 @@ _TO_NEIGHBOURS_RE = re.compile(
     r"|谁家|谁知道|谁会|谁有|谁要|谁办过|群里有(?:没有)?人|有冇人|有无人|边个(?:知|识|有)"
     r"|有邻居|有(?:没有)?[\u4e00-\u9fff]{1,8}的(?:邻居|朋友|姐妹|宝妈|宝爸|街坊|老乡)|哪位(?:邻居|大姐|大哥|朋友)|邻居们|各位邻居|问问大家|请问大家|大家(?:平时|知道|推荐|有没有)|求推荐|推荐一下|有推荐"
     r"|谁的|有人丢|捡到|失主|寻(?:猫|狗|物|人)启事"
+    # which shop is open (「这会儿哪家诊所还开着门」): the neighbours know, the community runs no shop
+    r"|哪(?:家|个|里的?)[\u4e00-\u9fff]{0,4}(?:店|超市|诊所|药房|馆|铺)[\u4e00-\u9fff]{0,6}(?:开着|开门|营业|还开)"
+    # do you know… asked with no one named (「晓得是啥狗咬的吗」)
+    r"|^(?:你们|大家)?(?:知道|晓得)(?!不)[\u4e00-\u9fff]{1,12}吗"
 )
 # The group asked to join in (「有人打球不」, 「今晚有人去散步吗」), not asked whether anyone will act (有人管吗); read
 # with the clause breaks kept, since 「不」 ends the ask.
@@ -93,7 +98,7 @@ _WEATHER_RE = re.compile(
 _WEATHER_NOT_RE = re.compile(r"暖气|供暖|不热|取暖|停|没(?:水|电|气)|淹|冻(?:住|裂|坏)|结冰|路滑|树")
 # What a resident adds of their own after a forward or news: here, now, still not done (「可是我们5栋昨天就没水了」).
 _OWN_REPORT_RE = re.compile(
-    r"可是|但是|结果|我家|俺家|咱家|我们(?:这(?!边的?大家|里的?大家)|那|楼|单元|家|小区|[0-9一二三四五六七八九十]+(?:栋|号楼|幢|单元))"
+    r"可是|但是|结果|我家|俺家|咱家|我们(?:这(?!边的?大家|里的?大家|[边里](?:倒是|还好|没事|挺好))|那|楼|单元|家|小区|[0-9一二三四五六七八九十]+(?:栋|号楼|幢|单元))"
     r"|到现在|现在还|还是(?:没|不|黑|坏|堵)|还没(?:有)?(?:来|修|恢复|通|人|处理)|根本没|都[0-9一二三四五六七八九十两几]+天了"
     r"|刚才|刚刚|现在[0-9一二三四五六七八九十]+(?:栋|号楼|幢|单元)"
 )
@@ -111,7 +116,7 @@ _PAST_EVENT_RE = re.compile(
     r"(?:上个?月|上周|上星期|去年|前年|前些年|那年|以前|之前|当年|小时候|记得)[^。!！?？]{0,24}(?:那次|那回|那会儿?|的时候|那阵子?)"
 )
 _NOW_RE = re.compile(
-    r"现在|又|还(?:是|没|在|有)|至今|到今天|到现在|今天|今早|今晚|刚才|刚刚|这次|这回|一直|再次|这几天|最近"
+    r"现在|今年还?(?:([\u4e00-\u9fff])不\1|[\u4e00-\u9fff]{1,3}吗|有没有)|又|还(?:是|没|在|有)|至今|到今天|到现在|今天|今早|今晚|刚才|刚刚|这次|这回|一直|再次|这几天|最近"
 )
 
 
@@ -137,10 +142,10 @@ _RESPONDER_RE = re.compile(
 )
 _ON_IT_RE = re.compile(
     r"(?<![起上下进出回])来了(?![个一两几])|(?<!不)到了|已经到|在(?:修|弄|搞|处理|查|抢修|换|挖|清)|抢修|上门了|过去了|赶到"
-    r"|赶过来|开走了|修好|弄好|处理好|拉走|摘掉|清走|带走"
+    r"|赶过来|开走了|修好|弄好|处理好|拉走|摘掉|清走|带走|抬上|" + TAKEN  # the person on the way to hospital
 )
 _STILL_WRONG_RE = re.compile(
-    r"还没|还是|还在(?!修|弄|搞|处理|查|抢修|换|挖|清)|到现在|没人|不来|没来|走了|又|没修|修不好|不管|几天|好几|一直|半天|没用"
+    r"还没|还是|还在(?!修|弄|搞|处理|查|抢修|换|挖|清)|到现在|没人|不来|没来|(?<![抬拉接带])走了|又|没修|修不好|不管|几天|好几|一直|半天|没用"
     r"|不行|没弄|可是|但是|结果|不去|不了|不进|[?？]"
 )
 # A problem told as already fixed or over (「漏水已经修好了」, 「火已经灭了」, TAXONOMY.md rule 6), with nothing said to be
@@ -148,6 +153,8 @@ _STILL_WRONG_RE = re.compile(
 _FIXED_RE = re.compile(
     r"(?<!说)(?<!称)(?<!说是)已(?:经)?(?:被)?(?:修好|弄好|处理好|处理完|解决|灭了|扑灭|疏通|通了|恢复|清走|清理干净|清干净|拉走|搬走"
     r"|来电了|来水了|好了|没事了|赔)"
+    # working again, told with no 已经 (「二期的电梯能坐了 谢谢师傅」); 不能用了 and 能用了吗 are not
+    r"|(?<![不没])(?:又|终于|总算|重新)?(?:能|可以)(?:坐|用|乘|走|开|冲|洗|上网|打电话)了(?![吗没不么])"
 )
 _NOT_FIXED_RE = re.compile(r"根本|压根|哪有|哪里|假的|骗|不信|说是")
 # Advice to everyone (TAXONOMY.md rule 5): a reminder, or people addressed by what they do (「走北门那条路的 注意点」),

@@ -49,7 +49,9 @@ _PLACES_RE = re.compile(
 )
 # The danger is over: cancels cues in its own clause and the clauses before it, never a later one.
 _RESOLVED_RE = re.compile(
-    r"已(?:经)?(?:被)?(?:扑灭|灭了|救出|救下|处理好|处理完|处理(?![中下])|解决|修好|没事|送医|关掉|关好|好了|恢复)|救出来了|灭掉了|没事了|虚惊一场|谢谢.{0,8}及时"
+    r"已(?:经)?(?:被)?(?:扑灭|灭了|救出|救下|处理好|处理完|处理(?![中下])|解决|修好|没事|送医|关掉|关好|好了|恢复"
+    # the fault fixed at its source (「减压阀在漏气 已经关了总阀」)
+    r"|关了(?:阀|总阀|闸|总闸|气|电)|换(?:了|好了|掉了)(?:新的|管子?|软管|阀门?)?(?=$|[,，。.!！;；\s]))|救出来了|灭掉了|没事了|虚惊一场|谢谢.{0,8}及时"
     r"|无人(?:受伤|伤亡)|(?:没有|无)人员伤亡|救上来了|抬上来了|送(?:去|到)?医院了|送医了|(?<!有)(?:没|无)(?:有)?生命危险|脱离(?:了)?危险"
     r"|(?<!是)不是(?:煤气|燃气|着火|起火|火灾|真的)|误会一场|已经关(?:了)?火|没事(?![吧吗儿])|别担心|正常放气|一会儿就散|就好了|幸好|幸亏|好在|万幸|还好|所幸|多亏|上次|那次|上回|那回|原来是|"
     + fx.RESOLVED_MORE
@@ -140,8 +142,9 @@ def find_cues(text: str) -> list[UrgencyCue]:
     # a story of the past from its first clause on, until a clause says now (「想起以前…煤气中毒… 现在一到冬天…」)
     story_end = -1
     if spans and rd.PAST_RE.search(text, *spans[0]) and not rd.NOW_RE.search(text, *spans[0]):
-        now = rd.NOW_RE.search(text, spans[0][1])
-        story_end = now.start() if now else len(text)
+        # …or turns back to here (「去年听说隔壁镇仓库着火 没想到今天咱们这边也冒烟了」)
+        now = [m.start() for r in (rd.NOW_RE, rd.TURN_OPEN_RE) if (m := r.search(text, spans[0][1]))]
+        story_end = min(now, default=len(text))
     starts = [a for a, _ in spans]
     resolved_at = [m.start() for m in _RESOLVED_RE.finditer(text)]
     resolved_at += [m.start() for r in (_EXPLAINED_RE, _SETTLED_RE) for m in r.finditer(text)]
@@ -173,6 +176,7 @@ def find_cues(text: str) -> list[UrgencyCue]:
             or bool(_NEGATION_RE.search(before))
             or rd.false_alarm(kind, m, text, previous, clause, following, before)
             or rd.effect_false_alarm(kind, m, text, previous, clause, following, before)
+            or rd.session14_false_alarm(kind, m, text, previous, clause, following)
             or (
                 (kind in _PERSON_CUES or kind == "fight")  # 「流浪狗一群在打架」
                 and bool(_ANIMAL_RE.search(text[max(0, m.start() - ANIMAL_WINDOW) : end]))

@@ -121,6 +121,11 @@ MORE_LEXICON: dict[str, str] = {
         r"|(?:裂缝|裂口|裂纹|缝)[^，,。!！?？；;\s]{0,4}突然(?:变大|变宽|变长|裂开|大了|宽了)|突然(?:裂开|开裂|塌|垮)"
         rf"|{_STRUCTURE}[^，,。!！?？；;\s]{{0,3}}?(?:塌了(?![一个]{{0,2}}坑)|塌下来|塌掉|垮了|垮下来|倒塌|坍塌)|(?:墙|楼)(?:体|身)?裂开了"
     ),
+    # things still thrown from height (「往下丢衣架 丢了好几个 还在丢」); one throw told afterwards is a normal report
+    "thrown_now": (
+        r"(?:往下|往楼下|从楼上|从窗户?|从阳台|高空)(?:扔|抛|丢|砸|泼)[^。!！?？]{0,30}?(?:还在|一直|不停地?|又在)(?:往下)?(?:扔|抛|丢|砸|泼)"
+        r"|(?:还在|正在|又在|一直在?|不停地?)(?:往下|往楼下|从楼上)(?:扔|抛|丢|砸|泼)"
+    ),
     # a person living alone who gives no sign of life (TAXONOMY §3): a welfare check now
     # a small child locked in alone: an age or a danger inside, or the parent unable to get in
     "child_locked_in": (
@@ -150,6 +155,7 @@ KIND_OF = {
     "trapped_person": "pinned",
     "lift_drop": "trapped",
     "falling_now": "falling",
+    "thrown_now": "falling",
     "missing_vulnerable": "missing",
     "child_locked_in": "pinned",
     "silent_alone": "person_at_risk",

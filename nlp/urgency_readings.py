@@ -13,10 +13,10 @@ from gridbot.nlp import urgency_effects as fx
 from gridbot.nlp import urgency_lexicon as lex
 
 # A turn back to here and now after news, a screen or a harmless source (「不对 是我们小区西边那个仓库」)
-_TURN_RE = re.compile(
-    r"(?:可是|但是|不过|结果|不对)[^,，。!！?？\s]{0,2}(?:现在|我们|咱|又)|是我们"
-    r"|(?:我们|咱们|咱|俺们|我家|俺家)(?:小区|楼|村|院|单元|\d)|本小区"
-)
+# a contrast opening a clause about here or now (可是现在, 结果我们楼下, 没想到咱们这边): it also ends a story of the past
+_TURN_OPEN = r"(?:可是|但是|不过|结果|不对|没想到|谁知道?|哪知道?)[^,，。!！?？\s]{0,2}(?:现在|我们|咱|俺|又)"
+TURN_OPEN_RE = re.compile(_TURN_OPEN)
+_TURN_RE = re.compile(_TURN_OPEN + r"|是我们|(?:我们|咱们|咱|俺们|我家|俺家)(?:小区|楼|村|院|单元|\d)|本小区")
 _BREAK_RE = re.compile(r"[,，。.!！?？;；、~～…\s]")  # a clause boundary (as in urgency._CLAUSE_RE)
 
 # Issue 14, false alarms. Each is a reading of a cue, never of the whole message, so a real report beside it stays.
@@ -149,6 +149,61 @@ _CHARGING_RE = re.compile(fx.CHARGING_RE)
 _POUR_RE = re.compile(r"把[^，,。!！?？\s]{1,6}(?<![拖刮撞推打绊挤碰踢砸压撂摔掀])$")
 
 
+# Session 14 (blind9's classes). Stuck in a job or a debt, not shut in (「考公三年 还被困在原地」).
+_LIFE_TROUBLE_RE = re.compile(r"裁员|加班|工资|房贷|车贷|欠债|还贷|内卷|考研|考公|KPI|业绩", re.IGNORECASE)
+_SHUT_IN_PLACE_RE = re.compile(r"梯|井|洞|屋|房|楼|山|车|隧道|矿|里面有人")
+# a flame where it belongs (a stove, a candle) with nothing said to be spreading (「灶修好了 火苗又稳又蓝」)
+_HEARTH_RE = re.compile(r"灶|炉|蜡烛|打火机|火柴|酒精灯|煤油灯|火锅|篝火|火盆|香炉|油灯")
+_SPREAD_RE = re.compile(
+    r"窜|蹿|烧到|烧着|引燃|点着|着了|蔓延|灭不了|扑不灭|油锅|冒烟|浓烟|大火|好大|很大|越来越"
+)
+# far from here, said in the cue's clause or the two after it (「浓烟滚滚 是河对岸的厂子 隔得挺远」)
+_FAR_RE = re.compile(
+    r"(?:离(?:我们|咱们|咱|这|这边|这里|小区|村)[^,，。!！?？\s]{0,4}?(?:很|好|挺|蛮|老|特别|还)?(?<![不没多])远"
+    r"|隔得(?:很|好|挺|老)?远|远(?:着呢|得很))"
+)
+# people going into the water on purpose to pull someone out (「两个保安下水去捞了」) are the rescuers
+_RESCUERS_AFTER_RE = re.compile(r"^去(?:拉|救|捞|拽|扶|帮|抬|接)")
+_TAKEN_RE = re.compile(fx.TAKEN)
+_MORE_DANGER_RE = re.compile(r"快|还有|又|另(?:一|外)|正在|还在")
+
+
+def _far_after(text: str, end: int) -> bool:
+    """Whether the cue's clause or the two clauses after `end` say it is far from here."""
+    rest = text[end:]
+    clauses = [c for c in _BREAK_RE.split(rest) if c][:3]
+    return bool(_FAR_RE.search(" ".join(clauses)))
+
+
+def session14_false_alarm(
+    kind: str, cue: re.Match[str], text: str, previous: str, clause: str, following: str
+) -> bool:
+    """Readings found on blind9 (session 14): a trap of work or debt, a flame in its stove, a fire far off, the
+    rescuers going into the water, and an injury told after the person was taken away."""
+    if (
+        kind == "trapped"
+        and _LIFE_TROUBLE_RE.search(f"{previous} {clause}")
+        and not (_SHUT_IN_PLACE_RE.search(clause) or _WATER_OR_FIRE_RE.search(text))
+    ):
+        return True  # 「工资一年没涨 被困在这份工作里了」
+    if (
+        kind == "fire"
+        and "火苗" in cue.group()
+        and _HEARTH_RE.search(f"{previous} {clause}")
+        and not _SPREAD_RE.search(f"{clause} {following}")
+    ):
+        return True  # 「燃气灶修好了 火苗又稳又蓝」
+    if kind == "fire" and _far_after(text, cue.end()):
+        return True  # 「北边山上好大的烟 离我们村还远」
+    if kind == "injured" and _RESCUERS_AFTER_RE.search(text[cue.end() :]):
+        return True  # 「保安也落水去捞了」: going in to pull someone out
+    return (
+        kind in lex.PERSON_KINDS
+        and _TAKEN_RE.search(text, 0, cue.start()) is not None
+        and not _MORE_DANGER_RE.search(clause)
+    )  # 「120到了 人抬走了 是三楼的王姐 手腕骨折」
+
+
 def _benign_smoke(text: str, at: int) -> bool:
     """Smoke with a harmless source in the message, unless the resident only thought so (「以为是邻居炒菜」) or the
     smoke at `at` comes after a turn back to here (「不是放烟花的烟 是我们2栋地下室冒黑烟了」)."""
@@ -271,7 +326,12 @@ def false_alarm(
     if kind == "call_for_help" and _REPAIR_AFTER_RE.search(text[cue.end() :]):
         return True
     # the cue's own words too: a cue spanning clauses (「我家一楼 去年进水了」) carries its past inside it
-    past = PAST_RE.search(clause) or PAST_RE.search(previous) or PAST_RE.search(cue.group())
+    # …but not past a clause that turns back to here (「前阵子…爆炸 没想到我们楼道也一股煤气味」)
+    past = (
+        PAST_RE.search(clause)
+        or (PAST_RE.search(previous) and not TURN_OPEN_RE.match(clause))
+        or PAST_RE.search(cue.group())
+    )
     if past and not NOW_RE.search(clause + cue.group()):
         return True
     if kind in _EVENT_CUES and _YESTERDAY_RE.search(clause) and not _STILL_RE.search(f"{clause} {following}"):

@@ -40,6 +40,8 @@ VARIANTS = [
     ("门缝里往外钻烟", "fire"),
     ("烟都从地漏里冒出来了", "fire"),
     ("七座电梯困咗人", "trapped"),
+    ("阳台上有人不停地往下丢花盆", "falling"),
+    ("卫生间一股坏了的鸡蛋味", "gas_leak"),
     ("两个人被关在货梯里了", "trapped"),  # any lift: property, not a person pinned elsewhere
     ("电梯往下掉了一截 里面有人在喊", "trapped"),
     ("外墙还在往下掉 下面有人", "falling"),
