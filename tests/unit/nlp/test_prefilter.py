@@ -1,0 +1,29 @@
+"""A gated regex finds what the plain one finds, and skips only where no word can start."""
+
+from __future__ import annotations
+
+import re
+
+from gridbot.nlp import urgency
+from gridbot.nlp.prefilter import first_chars, gated
+
+
+def test_first_characters_come_from_the_pattern_itself() -> None:
+    assert first_chars(r"(?<!不)着火|(?P<gas>煤[气汽])|冒?烟") == "冒烟煤着"
+    assert first_chars(r"[^，。]{0,4}着火") is None  # any character may start it
+    assert first_chars(r"(?:着火)?") is None  # it may match nothing
+
+
+def test_gated_lexicon_finds_the_same_cues() -> None:
+    texts = ["楼下着火了 浓烟很大", "没有着火 放心", "老人在家晕倒了叫不应", "今天天气不错", "", "火火火 烟"]
+    for name in ("_CUE_RE", "_MORE_RE", "_EFFECT_RE"):
+        gate = getattr(urgency, name)
+        plain = re.compile(gate.pattern.split("(?:", 1)[1][:-1])
+        for text in texts:
+            assert [(m.span(), m.lastgroup) for m in gate.finditer(text)] == [
+                (m.span(), m.lastgroup) for m in plain.finditer(text)
+            ]
+
+
+def test_a_pattern_without_a_gate_compiles_unchanged() -> None:
+    assert gated(r"\s+").pattern == r"\s+"
