@@ -8,6 +8,7 @@ import logging
 import marshal
 import os
 import threading
+from math import log
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +74,34 @@ def _sharded_tokenizer(jieba: Any, freq: PrefixDict, total: int) -> Any:
 
     class ShardedTokenizer(jieba.Tokenizer):  # type: ignore[misc]
         def get_DAG(self, sentence: str) -> Any:  # noqa: N802 (jieba's name)
+            """jieba's DAG (each start -> the ends of the dictionary words there), with one lookup per prefix."""
             freq.unpack(sentence)  # calc, cut_for_search and the HMM path read only substrings of it
-            return super().get_DAG(sentence)
+            get, n, dag = freq.get, len(sentence), {}
+            for k in range(n):
+                ends = []
+                i, frag = k, sentence[k]
+                while i < n and (count := get(frag)) is not None:  # a prefix with count 0 is no word
+                    if count:
+                        ends.append(i)
+                    i += 1
+                    frag = sentence[k : i + 1]
+                dag[k] = ends or [k]
+            return dag
+
+        def calc(self, sentence: str, dag: Any, route: Any) -> None:
+            """jieba's best route, the same sums in the same order; a start with one word skips max()."""
+            n, get = len(sentence), freq.get
+            route[n] = (0, 0)
+            logtotal = log(self.total)
+            for idx in range(n - 1, -1, -1):
+                ends = dag[idx]
+                if len(ends) == 1:
+                    x = ends[0]
+                    route[idx] = (log(get(sentence[idx : x + 1]) or 1) - logtotal + route[x + 1][0], x)
+                else:
+                    route[idx] = max(
+                        (log(get(sentence[idx : x + 1]) or 1) - logtotal + route[x + 1][0], x) for x in ends
+                    )
 
         def add_word(self, word: str, freq_: Any = None, tag: Any = None) -> None:
             freq.unpack(word)

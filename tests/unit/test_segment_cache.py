@@ -8,7 +8,14 @@ import pytest
 
 from gridbot.nlp import segment
 
-TEXTS = ["3栋2单元门口的路灯坏了好几天了", "小区垃圾桶满了没人清理", "网格员什么时候来看看电梯"]
+TEXTS = [
+    "3栋2单元门口的路灯坏了好几天了",
+    "小区垃圾桶满了没人清理",
+    "网格员什么时候来看看电梯",
+    # the tokenizer's own route (ties, words unknown to the dictionary, letters and digits) must be jieba's
+    "的的的的 研究生命起源 南京市长江大桥",
+    "wifi密码abc123 嘅咗冇 𠮷野家",
+]
 
 
 def test_the_cached_dictionary_cuts_like_a_fresh_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
