@@ -89,19 +89,17 @@ def _sharded_tokenizer(jieba: Any, freq: PrefixDict, total: int) -> Any:
             return dag
 
         def calc(self, sentence: str, dag: Any, route: Any) -> None:
-            """jieba's best route, the same sums in the same order; a start with one word skips max()."""
+            """jieba's best route: the same sums in the same order, without a generator and max() per start."""
             n, get = len(sentence), freq.get
             route[n] = (0, 0)
             logtotal = log(self.total)
             for idx in range(n - 1, -1, -1):
-                ends = dag[idx]
-                if len(ends) == 1:
-                    x = ends[0]
-                    route[idx] = (log(get(sentence[idx : x + 1]) or 1) - logtotal + route[x + 1][0], x)
-                else:
-                    route[idx] = max(
-                        (log(get(sentence[idx : x + 1]) or 1) - logtotal + route[x + 1][0], x) for x in ends
-                    )
+                best, end = None, idx
+                for x in dag[idx]:  # ascending: on equal scores the later end wins, as in max() of (score, x)
+                    score = log(get(sentence[idx : x + 1]) or 1) - logtotal + route[x + 1][0]
+                    if best is None or score >= best:
+                        best, end = score, x
+                route[idx] = (best, end)
 
         def add_word(self, word: str, freq_: Any = None, tag: Any = None) -> None:
             freq.unpack(word)
@@ -186,9 +184,44 @@ def stopwords() -> frozenset[str]:
     return frozenset(w.strip() for w in STOPWORDS_PATH.read_text(encoding="utf-8").splitlines() if w.strip())
 
 
+def _cut_no_hmm(tok: Any, text: str) -> list[str]:
+    """tok.lcut(text, HMM=False) without jieba's two generators per block: its blocks, routes and letter runs."""
+    import jieba
+
+    han, skip, letter = jieba.re_han_default, jieba.re_skip_default, jieba.re_eng
+    out: list[str] = []
+    for block in han.split(text):
+        if not block:
+            continue
+        if not han.match(block):
+            for piece in skip.split(block):
+                if skip.match(piece):
+                    out.append(piece)
+                else:
+                    out.extend(piece)
+            continue
+        route: dict[int, tuple[float, int]] = {}
+        tok.calc(block, tok.get_DAG(block), route)
+        x, n, run = 0, len(block), ""
+        while x < n:
+            y = route[x][1] + 1
+            word = block[x:y]
+            if y - x == 1 and letter.match(word):  # single letters and digits are joined into one word
+                run += word
+            else:
+                if run:
+                    out.append(run)
+                    run = ""
+                out.append(word)
+            x = y
+        if run:
+            out.append(run)
+    return out
+
+
 def cut(text: str) -> list[str]:
     """jieba words of text (precise mode, no HMM for new words: faster and stable), spaces dropped."""
-    return [w for w in tokenizer().lcut(text, HMM=False) if not w.isspace()]
+    return [w for w in _cut_no_hmm(tokenizer(), text) if not w.isspace()]
 
 
 def words(text: str) -> list[str]:
