@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -103,11 +104,13 @@ def analyse(
     raw = text[: config.max_chars]
     t = canonical(raw)
     padded = f"<{t}>"
-    feats = [
-        padded[i : i + n]
-        for n in range(config.char_min, config.char_max + 1)
-        for i in range(len(padded) - n + 1)
-    ]
+    feats: list[str] = []
+    grams = list(padded)  # each n-gram is an (n-1)-gram and one more character, joined in C
+    for n in range(1, config.char_max + 1):
+        if n > 1:
+            grams = list(map(operator.add, grams, padded[n - 1 :]))
+        if n >= config.char_min:
+            feats.extend(grams)
     if config.head_chars:
         head = f"<{t[: config.head_chars]}"
         feats.extend(

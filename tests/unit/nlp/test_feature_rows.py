@@ -60,3 +60,12 @@ def test_a_batch_may_end_in_messages_with_no_known_feature() -> None:
     lengths = np.diff(rows.indptr).tolist()
     assert lengths[0] > 0 and lengths[1:] == [0, 0]
     assert np.isclose(float(np.square(rows.data).sum()), 1.0)  # the one row with features has unit length
+
+
+def test_character_ngrams_are_every_window_of_each_length() -> None:
+    text = "电梯坏了 快来"
+    padded = f"<{text}>"
+    for low, high in ((1, 3), (2, 4), (3, 3)):
+        config = FeatureConfig(char_min=low, char_max=high, words=False, cue_flags=False, lexicon=False)
+        windows = [padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
+        assert analyse(text, config) == windows
