@@ -62,19 +62,19 @@ def prepare(engine: Engine) -> None:
         setup_world(session, staff)
 
 
-def one_start(env: dict[str, str], journal: Path, n: int) -> tuple[float, float]:
-    """Start the bot with one new message waiting; (seconds to handled, CPU seconds of the child)."""
+def queue_report(journal: Path, message_id: str) -> tuple[Path, int]:
+    """Append one resident report to the journal's inbound.jsonl; (handled.jsonl, its lines before)."""
     handled = journal / "handled.jsonl"
     before = handled.read_text(encoding="utf-8").count("\n") if handled.exists() else 0
-    line = {
-        "id": f"startup-{os.getpid()}-{n}",
-        "room": ROOM,
-        "sender": "wx-r1",
-        "name": "居民",
-        "text": REPORT,
-    }
+    line = {"id": message_id, "room": ROOM, "sender": "wx-r1", "name": "居民", "text": REPORT}
     with (journal / "inbound.jsonl").open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+    return handled, before
+
+
+def one_start(env: dict[str, str], journal: Path, n: int) -> tuple[float, float]:
+    """Start the bot with one new message waiting; (seconds to handled, CPU seconds of the child)."""
+    handled, before = queue_report(journal, f"startup-{os.getpid()}-{n}")
     began = time.perf_counter()
     child = subprocess.Popen(
         [sys.executable, "-m", "gridbot", "run", "--transport", "journal", "--journal-dir", str(journal)],

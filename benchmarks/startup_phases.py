@@ -108,19 +108,9 @@ def child() -> None:
 
 
 def one_start(env: dict[str, str], journal: Path, n: int) -> list[tuple[str, float, float]]:
-    from bench_startup import REPORT, ROOM
+    from bench_startup import queue_report
 
-    handled = journal / "handled.jsonl"
-    before = handled.read_text(encoding="utf-8").count("\n") if handled.exists() else 0
-    line = {
-        "id": f"phases-{os.getpid()}-{n}",
-        "room": ROOM,
-        "sender": "wx-r1",
-        "name": "居民",
-        "text": REPORT,
-    }
-    with (journal / "inbound.jsonl").open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+    handled, before = queue_report(journal, f"phases-{os.getpid()}-{n}")
     log = journal / f"stderr-{n}.txt"
     with log.open("w") as err:
         proc = subprocess.Popen(
