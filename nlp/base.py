@@ -198,7 +198,8 @@ def decide(
                 and not adds_own_report(normalised_text)
             )
             or (
-                (p_urgent is None or p_urgent < URGENT_HEAD_MIN)  # the priority head's danger is kept too
+                # the priority head's danger is kept too, unless the message says it is over (session 15)
+                (p_urgent is None or p_urgent < URGENT_HEAD_MIN or is_over(normalised_text))
                 and (form := chatter_form(normalised_text)) is not None
                 and (p_chatter >= CHATTER_FORM_MIN or form in UNFLOORED_FORMS)
             )

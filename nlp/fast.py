@@ -19,7 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from gridbot.nlp import corpus, segment, urgency, urgency_effects, urgency_lexicon, urgency_readings
+from gridbot.nlp import (
+    corpus,
+    segment,
+    urgency,
+    urgency_effects,
+    urgency_lexicon,
+    urgency_look_alikes,
+    urgency_readings,
+)
 from gridbot.nlp import normalize as normalize_module
 from gridbot.nlp.base import (
     REVIEW_THRESHOLD as REVIEW_FALLBACK,
@@ -407,7 +415,14 @@ def load(model_dir: Path, review_threshold: float | None = None) -> FastClassifi
 
 # Their live cues are features of every head, and normalisation shapes every feature (a share card read as 转发),
 # so their source is part of the default model's cache key.
-URGENCY_MODULES = (urgency, urgency_lexicon, urgency_effects, urgency_readings, normalize_module)
+URGENCY_MODULES = (
+    urgency,
+    urgency_lexicon,
+    urgency_effects,
+    urgency_readings,
+    urgency_look_alikes,
+    normalize_module,
+)
 
 
 def model_key(corpus_dir: Path = corpus.CORPUS_DIR) -> str:

@@ -10,7 +10,7 @@ import re
 
 from gridbot.nlp.cues import objects as cue_objects
 from gridbot.nlp.cues import place as cue_place
-from gridbot.nlp.urgency_effects import TAKEN
+from gridbot.nlp.urgency_effects import HANDED_IN, TAKEN
 
 # Information questions (「物业电话是多少」): question words, not report words.
 _QUESTION_RE = re.compile(
@@ -138,11 +138,13 @@ _FOLLOW_UP_RE = re.compile(
 # responder arrived or at work, and nothing said to be still wrong. A live danger cue still outranks it.
 _RESPONDER_RE = re.compile(
     r"师傅|工人|维修工|修[\u4e00-\u9fff]{1,3}的|电工|物业的|保安|城管|民警|警察|消防员|消防车|救护车|120|110|供电所|供电局"
-    r"|电力公司|燃气公司|自来水公司|水务|环卫|网格员|社区的人|工作人员"
+    r"|电力公司|燃气公司|自来水公司|水务|环卫|网格员|社区的人|工作人员|警务|派出所"
 )
 _ON_IT_RE = re.compile(
     r"(?<![起上下进出回])来了(?![个一两几])|(?<!不)到了|已经到|在(?:修|弄|搞|处理|查|抢修|换|挖|清)|抢修|上门了|过去了|赶到"
-    r"|赶过来|开走了|修好|弄好|处理好|拉走|摘掉|清走|带走|抬上|" + TAKEN  # the person on the way to hospital
+    r"|赶过来|开走了|修好|弄好|处理好|拉走|摘掉|清走|带走|抬上"
+    # the person on the way to hospital, or a lost person handed in to the police post (session 15)
+    rf"|{TAKEN}|{HANDED_IN}"
 )
 _STILL_WRONG_RE = re.compile(
     r"还没|还是|还在(?!修|弄|搞|处理|查|抢修|换|挖|清)|到现在|没人|不来|没来|(?<![抬拉接带])走了|又|没修|修不好|不管|几天|好几|一直|半天|没用"
@@ -237,8 +239,8 @@ def chatter_form(normalised_text: str) -> str | None:
     return None
 
 
-# 「去街道办问」 tells where to ask; it asks nothing itself
-_ASK_THERE_RE = re.compile(r"去[^\s谁哪啥几怎]{0,10}?问")
+# 「去街道办问」, 「具体问学区办」, 「这事得问社保所」 tell where to ask; they ask nothing themselves
+_ASK_THERE_RE = re.compile(r"(?:去|具体(?:的)?|得|可以)[^\s谁哪啥几怎]{0,10}?问")
 
 
 def tells_not_asks(normalised_text: str) -> bool:

@@ -40,6 +40,25 @@ _EMOJI_RE = re.compile(
 )
 _ZERO_WIDTH_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
 _SPACE_RE = re.compile(r"\s+")
+# A message typed one character at a time with spaces between (「隔 壁 在 砸 墙」, 「困 在 12 楼 和 13 楼 中 间」): the
+# same words (TAXONOMY rule 11) once at least four words and three in four are single Chinese characters.
+# 「火 火 火」, 「收到 收到」 and 「电梯 坏 了 没人 修」 keep their spaces.
+SPACED_MIN_WORDS = 4
+SPACED_SHARE = 0.75
+
+
+def _join_spaced(text: str) -> str:
+    """Join a message typed one character at a time; numbers and Latin words keep a space between them."""
+    words = text.split(" ")
+    singles = sum(len(w) == 1 and "\u4e00" <= w <= "\u9fff" for w in words)
+    if len(words) < SPACED_MIN_WORDS or singles < SPACED_SHARE * len(words):
+        return text
+    out = words[0]
+    for w in words[1:]:
+        latin = out[-1:].isascii() and out[-1:].isalnum() and w[:1].isascii() and w[:1].isalnum()
+        out += f" {w}" if latin else w
+    return out
+
 
 _converter: Any = None
 _lock = threading.Lock()
@@ -99,4 +118,6 @@ def normalize(text: str | None, max_len: int = MAX_LEN) -> str:
         text = _drop_controls(text)
     text = to_simplified(text)
     text = _SPACE_RE.sub(" ", text).strip()
+    if " " in text:
+        text = _join_spaced(text)
     return text[:max_len]

@@ -10,6 +10,7 @@ from gridbot.nlp import urgency_effects as fx
 from gridbot.nlp import urgency_lexicon as lex
 from gridbot.nlp import urgency_readings as rd
 from gridbot.nlp.prefilter import gated
+from gridbot.nlp.urgency_look_alikes import look_alike
 
 # gated by their words' first characters: these three scans were most of a message's cost (issue 14's throughput)
 _CUE_RE = gated("|".join(f"(?P<{k}>{v})" for k, v in lex.LEXICON.items()))
@@ -26,6 +27,8 @@ _NEGATION_RE = re.compile(
 _CONDITION_RE = re.compile(
     r"如果|万一|假如|假设|要是|真要|一旦|以防|防止|预防|防范|避免|以后|哪天|的话"
     r"|真(?:的要)?(?:着火|起火|失火|出事|出了事)(?!了)"  # 「真着火消防车根本进不来」: if it ever did
+    # it might (「整不好谁就掉下去了」, 「搞不好要出人命」); 「阀门弄不好」 (cannot fix it) is no supposition
+    r"|(?:整|弄|搞|闹)不好(?=[^,，。!！?？\s]{0,3}(?:谁|就|会|要|得|哪))|保不齐|保不准|指不定"
 )
 # Advice, worry or a drill inside the cue's own clause ("小心着火", "冬天容易起火"); not the next clause, so
 # 「着火了 注意安全 大家快下楼」 stays a report.
@@ -35,9 +38,10 @@ _HEDGE_RE = re.compile(
     r"|逃生(?:的时候|时|知识|技巧|常识)|的时候要"
     r"|真(?:要|的要)?(?:着火|起火|出事|有火情?|困人|困住|进水)[^,，。!！?？\s]{0,4}(?:都|也|根本|怎么|咋)"
 )
-# Anywhere in the message: a drill, a lesson, a story, news or a forward about somewhere else.
+# Anywhere in the message: a drill, a lesson, a story, news or a forward about somewhere else. A drill said to be
+# over (「演练早结束了」) is no drill: what follows is real (session 15).
 _FICTION_RE = re.compile(
-    r"(?<!不是)(?<!并非)(?<!不是在)演练|(?<!不是)演习|培训|讲座|科普|新闻|据报道|报道称|记者|电影|电视剧|视频里|电视里|直播里|刷到|小说|梦见|梦到|做梦|热搜|朋友圈说"
+    r"(?<!不是)(?<!并非)(?<!不是在)演练(?![^，,。!！?？\s]{0,6}?(?:结束|完了|完事|搞完|散了))|(?<!不是)演习(?![^，,。!！?？\s]{0,6}?(?:结束|完了|完事|搞完|散了))|培训|讲座|科普|新闻|据报道|报道称|记者|电影|电视剧|视频里|电视里|直播里|刷到|小说|梦见|梦到|做梦|热搜|朋友圈说"
     r"|纪录片|灾难片|动画片|看了个[^，,。!！?？\s]{0,6}(?:片|剧|视频)|游戏里|在玩[^，,。!！?？\s]{0,8}游戏|密室逃脱|过家家|角色扮演"
     r"|模拟[^，,。!！?？\s]{0,4}(?:困人|火灾|着火|逃生|演示)|急救课|消防课|安全课|课上|老师说|教大家"
     r"|^\s*(?:【?转发|转[:：]|转自|\[链接\]|【[^】]{0,8}(?:提示|提醒|新闻|通知)】)"
@@ -179,6 +183,7 @@ def find_cues(text: str) -> list[UrgencyCue]:
             or rd.false_alarm(kind, m, text, previous, clause, following, before)
             or rd.effect_false_alarm(kind, m, text, previous, clause, following, before)
             or rd.session14_false_alarm(kind, m, text, previous, clause, following)
+            or look_alike(kind, m, text, previous, clause, following)
             or (
                 (kind in _PERSON_CUES or kind == "fight")  # 「流浪狗一群在打架」
                 and bool(_ANIMAL_RE.search(text[max(0, m.start() - ANIMAL_WINDOW) : end]))

@@ -14,7 +14,7 @@ from gridbot.nlp import urgency_lexicon as lex
 
 # A turn back to here and now after news, a screen or a harmless source (「不对 是我们小区西边那个仓库」)
 # a contrast opening a clause about here or now (可是现在, 结果我们楼下, 没想到咱们这边): it also ends a story of the past
-_TURN_OPEN = r"(?:可是|但是|不过|结果|不对|没想到|谁知道?|哪知道?)[^,，。!！?？\s]{0,2}(?:现在|我们|咱|俺|又)"
+_TURN_OPEN = r"(?:可是|但是|不过|结果|不对|没想到|谁知道?|哪知道?)[^,，。!！?？\s]{0,2}(?:现在|我们|咱|俺|又|回(?:到)?家|到家|进(?:家)?门|进屋)"
 TURN_OPEN_RE = re.compile(_TURN_OPEN)
 _TURN_RE = re.compile(_TURN_OPEN + r"|是我们|(?:我们|咱们|咱|俺们|我家|俺家)(?:小区|楼|村|院|单元|\d)|本小区")
 _BREAK_RE = re.compile(r"[,，。.!！?？;；、~～…\s]")  # a clause boundary (as in urgency._CLAUSE_RE)
