@@ -112,11 +112,34 @@ def _charset(chars: set[str] | frozenset[str]) -> str:
     return "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
 
 
-def gated(pattern: str) -> re.Pattern[str]:
-    """pattern compiled with lookaheads of its first characters and pairs in front (unchanged without them)."""
+def _alternatives(pattern: str) -> list[str]:
+    """pattern cut at each | outside any group or class: its top-level alternatives."""
+    parts: list[str] = []
+    depth, start, i, in_class = 0, 0, 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 1  # the escaped character is never a bracket or a bar
+        elif in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            i += pattern.startswith("^", i + 1)
+            i += pattern.startswith("]", i + 1)  # a ] first in a class is a character
+        elif c in "()":
+            depth += 1 if c == "(" else -1
+        elif c == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    return [*parts, pattern[start:]]
+
+
+def _gate(pattern: str) -> str:
+    """Lookaheads of pattern's first characters and pairs, to put in front of it ("" when it has none)."""
     found = prefixes(pattern, 2)
     if found is None:
-        return re.compile(pattern)
+        return ""
     open_firsts = {p for p in found if len(p) == 1}  # any character may follow these
     following: dict[str, set[str]] = {}
     for p in found:
@@ -129,5 +152,25 @@ def gated(pattern: str) -> re.Pattern[str]:
     pairs = [_charset(firsts) + _charset(seconds) for seconds, firsts in firsts_of.items()]
     if open_firsts:
         pairs.insert(0, _charset(open_firsts))
-    firsts = open_firsts | following.keys()
-    return re.compile(f"(?={_charset(firsts)})(?={'|'.join(pairs)})(?:{pattern})")
+    return f"(?={_charset(open_firsts | following.keys())})(?={'|'.join(pairs)})"
+
+
+def gated(pattern: str) -> re.Pattern[str]:
+    """pattern compiled with lookaheads of its first characters and pairs in front (unchanged without them).
+
+    An alternation (a lexicon's named groups, one a kind) gets them for each alternative too: at a position that
+    passes the gates of the whole, only the groups whose own words can start there are tried.
+    """
+    front = _gate(pattern)
+    if not front:
+        return re.compile(pattern)
+    parts = _alternatives(pattern)
+    top = sre_parse.parse(pattern)
+    if (
+        len(parts) > 1
+        and len(top.data) == 1
+        and top.data[0][0] is sre.BRANCH
+        and len(top.data[0][1][1]) == len(parts)
+    ):
+        pattern = "|".join(f"{_gate(part)}(?:{part})" for part in parts)
+    return re.compile(f"{front}(?:{pattern})")

@@ -6,6 +6,8 @@ import re
 
 from gridbot.nlp import urgency
 from gridbot.nlp.prefilter import first_chars, gated, prefixes
+from gridbot.nlp.urgency_effects import EFFECT_LEXICON
+from gridbot.nlp.urgency_lexicon import LEXICON, MORE_LEXICON
 
 
 def test_first_characters_come_from_the_pattern_itself() -> None:
@@ -29,13 +31,24 @@ def test_a_pair_gate_skips_where_no_second_character_fits() -> None:
 
 def test_gated_lexicon_finds_the_same_cues() -> None:
     texts = ["楼下着火了 浓烟很大", "没有着火 放心", "老人在家晕倒了叫不应", "今天天气不错", "", "火火火 烟"]
-    for name in ("_CUE_RE", "_MORE_RE", "_EFFECT_RE"):
+    lexicons = {"_CUE_RE": LEXICON, "_MORE_RE": MORE_LEXICON, "_EFFECT_RE": EFFECT_LEXICON}
+    for name, lexicon in lexicons.items():
         gate = getattr(urgency, name)
-        plain = re.compile(gate.pattern.split(")(?:", 1)[1][:-1])
+        plain = re.compile("|".join(f"(?P<{k}>{v})" for k, v in lexicon.items()))
         for text in texts:
             assert [(m.span(), m.lastgroup) for m in gate.finditer(text)] == [
                 (m.span(), m.lastgroup) for m in plain.finditer(text)
             ]
+
+
+def test_each_group_of_an_alternation_gets_its_own_gate() -> None:
+    gate = gated(r"(?P<fire>着火|冒烟)|(?P<gas>煤气)|\|")
+    assert [(m.group(), m.lastgroup) for m in gate.finditer("冒烟 煤气 着火")] == [
+        ("冒烟", "fire"),
+        ("煤气", "gas"),
+        ("着火", "fire"),
+    ]
+    assert "(?=[煤])(?=[煤][气])(?:(?P<gas>煤气))" in gate.pattern
 
 
 def test_a_pattern_without_a_gate_compiles_unchanged() -> None:
