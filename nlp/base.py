@@ -93,22 +93,24 @@ ANSWER_INCIDENT_MAX = 0.2
 # Forms plain enough to outweigh a text model sure of a topic word (社保卡, 水管): no chatter floor for these.
 UNFLOORED_FORMS = frozenset({"group_ask", "recollection", "staff_notice"})
 
-_GROUPS: dict[tuple[int, tuple[str, ...]], tuple[Taxonomy, np.ndarray, tuple[str, ...]]] = {}
+Groups = tuple[tuple[int, ...], tuple[str, ...], tuple[tuple[int, ...], ...]]
+_GROUPS: dict[tuple[int, tuple[str, ...]], tuple[Taxonomy, Groups]] = {}
 
 
-def _groups(labels: tuple[str, ...], taxonomy: Taxonomy) -> tuple[np.ndarray, tuple[str, ...]]:
-    """For each final label, the index of its kind; and the kind ids in that order (cached per taxonomy object)."""
+def _groups(labels: tuple[str, ...], taxonomy: Taxonomy) -> Groups:
+    """For each final label, the index of its kind; the kind ids in that order; and each kind's labels' indices.
+
+    Cached per taxonomy object.
+    """
     cached = _GROUPS.get((id(taxonomy), labels))
     if cached is not None and cached[0] is taxonomy:  # hashing the taxonomy itself costs more than the work
-        return cached[1], cached[2]
+        return cached[1]
     kinds = tuple(taxonomy.kind_ids)
     chatter = taxonomy.non_actionable_kind
-    index = np.array(
-        [kinds.index(chatter if label == chatter else taxonomy.kind_of(label)) for label in labels],
-        dtype=np.intp,
-    )
-    _GROUPS[(id(taxonomy), labels)] = (taxonomy, index, kinds)
-    return index, kinds
+    index = tuple(kinds.index(chatter if label == chatter else taxonomy.kind_of(label)) for label in labels)
+    members = tuple(tuple(i for i, g in enumerate(index) if g == k) for k in range(len(kinds)))
+    _GROUPS[(id(taxonomy), labels)] = (taxonomy, (index, kinds, members))
+    return index, kinds, members
 
 
 # Where a live cue files a message when the taxonomy has the category (nlp/TAXONOMY.md: fire, gas, live wires
@@ -151,8 +153,11 @@ def decide(
         cues = active_cues(normalised_text)
     cal = calibrate or (lambda p: p)
     cue_kinds = tuple(c.kind for c in cues)
-    order = np.argsort(-probs, kind="stable")[:TOP_K]
-    alternatives = tuple((labels[i], float(probs[i])) for i in order)
+    # plain floats: a message's few dozen labels cost less in Python than in a dozen small numpy calls
+    p = probs.tolist()
+    # stable (reverse keeps equal keys in order), as argsort(-probs, kind="stable")
+    order = sorted(range(len(p)), key=p.__getitem__, reverse=True)[:TOP_K]
+    alternatives = tuple((labels[i], p[i]) for i in order)
     urgent = bool(cues) or (
         p_urgent is not None
         and p_urgent >= URGENT_HEAD_MIN
@@ -179,10 +184,12 @@ def decide(
     if not any(ch.isalnum() for ch in normalised_text):
         # Nothing but punctuation after normalisation (emoji, [图片], 「？？？」, blank): nothing anyone could act on.
         return Classification(chatter, None, "normal", 1.0, ((chatter, 1.0),), False)
-    group, kinds = _groups(tuple(labels), taxonomy)
-    kind_p = np.bincount(group, weights=probs, minlength=len(kinds))
-    kind = kinds[int(np.argmax(kind_p))]
-    p_chatter = float(kind_p[kinds.index(chatter)])
+    group, kinds, members = _groups(tuple(labels), taxonomy)
+    kind_p = [0.0] * len(kinds)
+    for g, q in zip(group, p, strict=True):  # bincount's sums: float64, in label order
+        kind_p[g] += q
+    kind = kinds[kind_p.index(max(kind_p))]
+    p_chatter = kind_p[kinds.index(chatter)]
     request_kind = taxonomy.actionable_kinds[-1]
     if (
         kind != chatter
@@ -206,7 +213,7 @@ def decide(
             # a "request" that asks nothing and tells where or how answers a neighbour (TAXONOMY.md §1)
             or (
                 kind == request_kind
-                and float(kind_p[kinds.index(taxonomy.actionable_kinds[0])]) < ANSWER_INCIDENT_MAX
+                and kind_p[kinds.index(taxonomy.actionable_kinds[0])] < ANSWER_INCIDENT_MAX
                 and tells_not_asks(normalised_text)
             )
         )
@@ -216,7 +223,7 @@ def decide(
         kind == chatter
         and not cues
         and question
-        and float(kind_p[kinds.index(request_kind)]) >= QUESTION_KEEP
+        and kind_p[kinds.index(request_kind)] >= QUESTION_KEEP
         and not asks_neighbours(normalised_text)
         and chatter_form(normalised_text) is None
     ):
@@ -243,20 +250,21 @@ def decide(
         question
         and kind == incident
         and request != incident
-        and float(kind_p[kinds.index(request)]) >= QUESTION_REQUEST_MIN
+        and kind_p[kinds.index(request)] >= QUESTION_REQUEST_MIN
     ):
         kind = request  # 「物业电话是多少」 asks for information: a request, not a property fault (TAXONOMY.md rule 3)
-    members = np.flatnonzero(group == kinds.index(kind))
-    best = int(members[np.argmax(probs[members])])
+    k = kinds.index(kind)
+    best = max(members[k], key=p.__getitem__)  # the first best, as argmax
     category = labels[best]
-    if kind == request and question and probs[best] < 0.5 * float(kind_p[kinds.index(kind)]):
+    # compared in the probabilities' own precision (float32 from the heads), as numpy compares a scalar
+    if kind == request and question and probs[best] < 0.5 * kind_p[k]:
         fallback = f"other_{request}"  # no request topic stands out: the catch-all request category
         if fallback in labels and fallback in taxonomy.categories_of(kind):
             category = fallback
     preferred = CUE_CATEGORY.get(cues[0].kind) if cues else None
     if preferred in labels and preferred in taxonomy.categories_of(kind):
         category = str(preferred)
-    confidence = cal(float(probs[labels.index(category)]))
+    confidence = cal(p[labels.index(category)])
     low = confidence < review_threshold
     reason = REVIEW_LIVE_CUE if live_cue_override else (REVIEW_LOW_CONFIDENCE if low else None)
     if urgent and not cues and reason is None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gridbot.nlp import cues, segment, urgency
+from gridbot.nlp.char_ngrams import MAX_N, NgramTable
 from gridbot.nlp.normalize import normalize
 from gridbot.nlp.taxonomy import load_yaml
 
@@ -97,12 +98,8 @@ class FeatureConfig:
         return dict(self.__dict__)
 
 
-def analyse(
-    text: str, config: FeatureConfig, found_cues: Sequence[urgency.UrgencyCue] | None = None
-) -> list[str]:
-    """Feature strings of one message (already normalised), with repeats for term frequency."""
-    raw = text[: config.max_chars]
-    t = canonical(raw)
+def char_ngrams(t: str, config: FeatureConfig) -> list[str]:
+    """Character n-grams (char_min..char_max characters) of canonical text t between 「<」 and 「>」."""
     padded = f"<{t}>"
     feats: list[str] = []
     grams = list(padded)  # each n-gram is an (n-1)-gram and one more character, joined in C
@@ -111,6 +108,23 @@ def analyse(
             grams = list(map(operator.add, grams, padded[n - 1 :]))
         if n >= config.char_min:
             feats.extend(grams)
+    return feats
+
+
+def analyse(
+    text: str, config: FeatureConfig, found_cues: Sequence[urgency.UrgencyCue] | None = None
+) -> list[str]:
+    """Feature strings of one message (already normalised), with repeats for term frequency."""
+    raw = text[: config.max_chars]
+    t = canonical(raw)
+    return char_ngrams(t, config) + _word_and_cue_features(raw, t, config, found_cues)
+
+
+def _word_and_cue_features(
+    raw: str, t: str, config: FeatureConfig, found_cues: Sequence[urgency.UrgencyCue] | None
+) -> list[str]:
+    """Every feature but the character n-grams, of raw (the message's window) and t (its canonical text)."""
+    feats: list[str] = []
     if config.head_chars:
         head = f"<{t[: config.head_chars]}"
         feats.extend(
@@ -192,6 +206,12 @@ class Vectorizer:
         # column + 1: 0 then means "not in the vocabulary", so filter(None, map(...)) drops unknown features in C;
         # built by zip in C (190,000 features: 30 ms, a comprehension 40 ms of every start)
         self._shifted = dict(zip(self.vocabulary, range(1, len(self.vocabulary) + 1), strict=True))
+        # character n-grams looked up as packed integers, a batch at once (as strings when too long to pack)
+        self._ngrams = (
+            NgramTable(self.vocabulary, self.config.char_min, self.config.char_max)
+            if self.config.char_max <= MAX_N
+            else None
+        )
 
     def fit(self, texts: Sequence[str]) -> Vectorizer:
         """Learn the vocabulary (document frequency ≥ min_df, most frequent first) and idf from texts."""
@@ -215,19 +235,31 @@ class Vectorizer:
 
         numpy only: classifying never imports scipy (0.1-0.25 s of a bot's start).
         """
-        lookup = self._shifted.get
+        lookup, config, table = self._shifted.get, self.config, self._ngrams
         indices: list[int] = []
         indptr = [0]
+        canonical_texts: list[str] = []
         for i, text in enumerate(texts):
-            indices.extend(filter(None, map(lookup, analyse(text, self.config, cues[i] if cues else None))))
+            found = cues[i] if cues else None
+            if table is None:
+                feats = analyse(text, config, found)
+            else:  # the same features as analyse's, the n-grams from the table below
+                raw = text[: config.max_chars]
+                t = canonical(raw)
+                canonical_texts.append(t)
+                feats = _word_and_cue_features(raw, t, config, found)
+            indices.extend(filter(None, map(lookup, feats)))
             indptr.append(len(indices))
         n_rows, n_cols = len(texts), len(self.vocabulary)
-        # term counts per (row, column), sorted by row then column: what scipy's sum_duplicates made
         per_row = np.diff(np.array(indptr, dtype=np.int64)).astype(np.int64)
         row_of = np.repeat(np.arange(n_rows, dtype=np.int64), per_row)
-        keys, counts = np.unique(
-            row_of * n_cols + (np.array(indices, dtype=np.int64) - 1), return_counts=True
-        )
+        column_of = np.array(indices, dtype=np.int64) - 1
+        if table is not None:
+            gram_rows, gram_columns = table.columns(canonical_texts)
+            row_of = np.concatenate([row_of, gram_rows])
+            column_of = np.concatenate([column_of, gram_columns])
+        # term counts per (row, column), sorted by row then column: what scipy's sum_duplicates made
+        keys, counts = np.unique(row_of * n_cols + column_of, return_counts=True)
         columns = (keys % n_cols).astype(np.int32) if n_cols else keys.astype(np.int32)
         row_ptr = np.zeros(n_rows + 1, dtype=np.int64)
         np.cumsum(np.bincount(keys // max(n_cols, 1), minlength=n_rows), out=row_ptr[1:])

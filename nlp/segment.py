@@ -88,19 +88,6 @@ def _sharded_tokenizer(jieba: Any, freq: PrefixDict, total: int) -> Any:
                 dag[k] = ends or [k]
             return dag
 
-        def calc(self, sentence: str, dag: Any, route: Any) -> None:
-            """jieba's best route: the same sums in the same order, without a generator and max() per start."""
-            n, get = len(sentence), freq.get
-            route[n] = (0, 0)
-            logtotal = log(self.total)
-            for idx in range(n - 1, -1, -1):
-                best, end = None, idx
-                for x in dag[idx]:  # ascending: on equal scores the later end wins, as in max() of (score, x)
-                    score = log(get(sentence[idx : x + 1]) or 1) - logtotal + route[x + 1][0]
-                    if best is None or score >= best:
-                        best, end = score, x
-                route[idx] = (best, end)
-
         def add_word(self, word: str, freq_: Any = None, tag: Any = None) -> None:
             freq.unpack(word)
             super().add_word(word, freq_, tag)
@@ -184,11 +171,45 @@ def stopwords() -> frozenset[str]:
     return frozenset(w.strip() for w in STOPWORDS_PATH.read_text(encoding="utf-8").splitlines() if w.strip())
 
 
+# jieba's re_eng ([a-zA-Z0-9]) as a set: a set lookup costs a quarter of a regex match
+_ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+def best_ends(freq: dict[str, int], total: int, block: str) -> list[int]:
+    """Where the best word starting at each position of block ends: jieba's get_DAG and calc in one pass.
+
+    From the last character back, each start's dictionary words are found and scored as they are looked up, so
+    no word is sliced and looked up twice. The same sums in the same order as jieba's calc: log(frequency) minus
+    log(total) plus the best score after the word; on equal scores the longer word wins; a start with no word
+    in the dictionary is its character alone.
+    """
+    get, n = freq.get, len(block)
+    logtotal = log(total)
+    score = [0.0] * (n + 1)
+    ends = [0] * n
+    for k in range(n - 1, -1, -1):
+        best, end = None, k + 1
+        i, frag = k, block[k]
+        while i < n and (count := get(frag)) is not None:  # a prefix with count 0 is no word
+            if count:
+                s = log(count) - logtotal + score[i + 1]
+                if best is None or s >= best:
+                    best, end = s, i + 1
+            i += 1
+            frag = block[k : i + 1]
+        score[k] = log(get(block[k]) or 1) - logtotal + score[k + 1] if best is None else best
+        ends[k] = end
+    return ends
+
+
 def _cut_no_hmm(tok: Any, text: str) -> list[str]:
     """tok.lcut(text, HMM=False) without jieba's two generators per block: its blocks, routes and letter runs."""
     import jieba
 
-    han, skip, letter = jieba.re_han_default, jieba.re_skip_default, jieba.re_eng
+    han, skip = jieba.re_han_default, jieba.re_skip_default
+    freq, total = tok.FREQ, tok.total
+    if isinstance(freq, PrefixDict):
+        freq.unpack(text)  # every block's words, once per text
     out: list[str] = []
     for block in han.split(text):
         if not block:
@@ -200,13 +221,12 @@ def _cut_no_hmm(tok: Any, text: str) -> list[str]:
                 else:
                     out.extend(piece)
             continue
-        route: dict[int, tuple[float, int]] = {}
-        tok.calc(block, tok.get_DAG(block), route)
+        ends = best_ends(freq, total, block)
         x, n, run = 0, len(block), ""
         while x < n:
-            y = route[x][1] + 1
+            y = ends[x]
             word = block[x:y]
-            if y - x == 1 and letter.match(word):  # single letters and digits are joined into one word
+            if y - x == 1 and word in _ASCII_ALNUM:  # single letters and digits are joined into one word
                 run += word
             else:
                 if run:

@@ -29,6 +29,7 @@ def test_the_cached_dictionary_cuts_like_a_fresh_one(tmp_path: Path, monkeypatch
     for text in TEXTS:  # before anything unpacked the whole dictionary
         assert cached.lcut(text, HMM=False) == fresh.lcut(text, HMM=False)
         assert segment._cut_no_hmm(cached, text) == fresh.lcut(text, HMM=False)
+        assert segment._cut_no_hmm(fresh, text) == fresh.lcut(text, HMM=False)  # a plain jieba dictionary
         assert cached.lcut_for_search(text) == fresh.lcut_for_search(text)
     cached.FREQ.unpack_all()
     assert cached.FREQ == fresh.FREQ and cached.total == fresh.total

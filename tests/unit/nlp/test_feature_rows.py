@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from gridbot.nlp.char_ngrams import NgramTable
 from gridbot.nlp.classifier import Classifier
 from gridbot.nlp.fast import FastClassifier
-from gridbot.nlp.features import SCIPY_ROWS, FeatureConfig, Vectorizer, analyse
+from gridbot.nlp.features import SCIPY_ROWS, FeatureConfig, Vectorizer, analyse, char_ngrams
 from gridbot.nlp.normalize import normalize
 
 TEXTS = [
@@ -69,3 +70,16 @@ def test_character_ngrams_are_every_window_of_each_length() -> None:
         config = FeatureConfig(char_min=low, char_max=high, words=False, cue_flags=False, lexicon=False)
         windows = [padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
         assert analyse(text, config) == windows
+
+
+def test_the_ngram_table_finds_the_columns_the_strings_have() -> None:
+    texts = ["电梯坏了 电梯", "", "𠮷野家 a1", "<>", "\ud800x"]  # astral characters and a lone surrogate too
+    for low, high in ((1, 3), (2, 3), (3, 3), (2, 2)):
+        config = FeatureConfig(char_min=low, char_max=high)
+        grams = [char_ngrams(t, config) for t in texts]
+        # half of them known, in no particular order, among features of other kinds
+        vocabulary = sorted({g for gs in grams for g in gs})[::2] + ["w:电梯", "#len3"]
+        column_of = {g: i for i, g in enumerate(vocabulary)}
+        rows, columns = NgramTable(vocabulary, low, high).columns(texts)
+        expected = [(r, column_of[g]) for r, gs in enumerate(grams) for g in gs if g in column_of]
+        assert sorted(zip(rows.tolist(), columns.tolist(), strict=True)) == sorted(expected)
